@@ -1,0 +1,65 @@
+import { createHash, createHmac } from "node:crypto";
+
+/** One usable line of an OpenSSH known_hosts file. */
+export interface KnownHostEntry {
+  /** The host patterns as written, or a hashed `|1|salt|hash` entry. */
+  hosts: string[];
+  keyType: string;
+  /** The public key blob (base64-decoded). */
+  key: Buffer;
+}
+
+/** Parses known_hosts text; @cert-authority and @revoked lines and comments are skipped. */
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith("@")) continue;
+    const [hosts, keyType, keyBase64] = line.split(/\s+/);
+    if (!hosts || !keyType || !keyBase64) continue;
+    entries.push({ hosts: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64") });
+  }
+  return entries;
+}
+
+/** The name known_hosts uses for a host: `host`, or `[host]:port` off port 22. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function matchesPattern(pattern: string, name: string): boolean {
+  if (pattern.startsWith("|1|")) {
+    const [, , salt, hash] = pattern.split("|");
+    if (!salt || !hash) return false;
+    return createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
+  }
+  const glob = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${glob}$`, "i").test(name);
+}
+
+/** The keys recorded for a host; a `!pattern` match excludes the entry. */
+export function keysForHost(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
+  const name = knownHostsName(host, port);
+  return entries.filter((entry) => {
+    const negated = entry.hosts.filter((p) => p.startsWith("!"));
+    if (negated.some((p) => matchesPattern(p.slice(1), name))) return false;
+    return entry.hosts.some((p) => !p.startsWith("!") && matchesPattern(p, name));
+  });
+}
+
+/** OpenSSH's fingerprint notation: `SHA256:` and unpadded base64. */
+export function fingerprint(key: Buffer): string {
+  return "SHA256:" + createHash("sha256").update(key).digest("base64").replace(/=+$/, "");
+}
+
+/** The key type named inside an SSH public key blob (its first length-prefixed string). */
+export function keyTypeOf(key: Buffer): string {
+  const length = key.readUInt32BE(0);
+  return key.subarray(4, 4 + length).toString("ascii");
+}
+
+/** A known_hosts line recording a key, hashed as `ssh-keygen -H` would. */
+export function knownHostsLine(host: string, port: number, key: Buffer, salt: Buffer): string {
+  const hash = createHmac("sha1", salt).update(knownHostsName(host, port)).digest("base64");
+  return `|1|${salt.toString("base64")}|${hash} ${keyTypeOf(key)} ${key.toString("base64")}`;
+}

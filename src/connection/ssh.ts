@@ -1,0 +1,227 @@
+import { appendFile, readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
+import { AuthenticationError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
+import { fingerprint, keysForHost, knownHostsLine, parseKnownHosts } from "./known-hosts.js";
+import { Semaphore } from "./semaphore.js";
+
+export interface SshTarget {
+  /** The inventory name, used in every message. */
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  privateKeyFile?: string;
+  knownHostsFile: string;
+  /** Record the key of a host that known_hosts does not list yet (never replaces a listed key). */
+  acceptNewHostKeys?: boolean;
+  connectTimeoutMs?: number;
+  /** A connection that misses this many keepalives in a row is declared unreachable. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Concurrent channels on the one connection (OpenSSH's MaxSessions is 10, freed with a lag). */
+  maxChannels?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface WriteOptions {
+  mode: number;
+  owner?: { uid: number; gid: number };
+}
+
+const DEFAULTS = { connectTimeoutMs: 5000, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, maxChannels: 6 };
+const CHANNEL_OPEN_ATTEMPTS = 5;
+
+/** One SSH connection to one host, shared by every command and file transfer of a run. */
+export class SshConnection {
+  private failure: ConnectionError | undefined;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private readonly pending = new Set<(error: ConnectionError) => void>();
+
+  private constructor(
+    readonly target: SshTarget,
+    private readonly client: Client,
+    private readonly channels: Semaphore,
+  ) {
+    const lost = (reason: string) => {
+      this.failure ??= new UnreachableError(target.name, reason);
+      for (const reject of this.pending) reject(this.failure);
+      this.pending.clear();
+    };
+    client.on("error", (error) => lost(error.message));
+    client.on("close", () => lost("the connection closed"));
+  }
+
+  static async open(target: SshTarget): Promise<SshConnection> {
+    const settings = { ...DEFAULTS, ...target };
+    const knownHosts = await readKnownHosts(target.knownHostsFile);
+    const privateKey = target.privateKeyFile ? await readFile(target.privateKeyFile) : undefined;
+    let hostKeyFailure: HostKeyError | undefined;
+    const client = new Client();
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      privateKey,
+      agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+      readyTimeout: settings.connectTimeoutMs,
+      keepaliveInterval: settings.keepaliveIntervalMs,
+      keepaliveCountMax: settings.keepaliveCountMax,
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        verifyHostKey(target, knownHosts, key).then(
+          () => verify(true),
+          (error: HostKeyError) => {
+            hostKeyFailure = error;
+            verify(false);
+          },
+        );
+      },
+    };
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error & { level?: string }) => {
+        client.removeListener("ready", resolve);
+        // A refused handshake can be followed by a reset of the same socket: keep listening, quietly.
+        client.on("error", () => undefined);
+        client.destroy();
+        reject(hostKeyFailure ?? classifyConnectError(target, error));
+      };
+      client.once("ready", () => {
+        client.removeListener("error", fail);
+        resolve();
+      });
+      client.once("error", fail);
+      client.connect(config);
+    });
+    return new SshConnection(target, client, new Semaphore(settings.maxChannels));
+  }
+
+  /** Runs a shell command; a non-zero exit is a result, not an error. */
+  exec(command: string, input?: string | Buffer): Promise<ExecResult> {
+    return this.channels.run(() => this.execOnChannel(command, input, CHANNEL_OPEN_ATTEMPTS));
+  }
+
+  /**
+   * sshd frees a session slot a moment after the client sees the channel close, so a refused
+   * channel open is retried briefly before it counts as an error.
+   */
+  private async execOnChannel(command: string, input: string | Buffer | undefined, attempts: number): Promise<ExecResult> {
+    // The output is collected inside the callback: an exit status is an event, lost if heard late.
+    const outcome = await this.guard<ExecResult | Error>((resolve) =>
+      this.client.exec(command, (error, channel) => (error ? resolve(error) : collect(channel, input).then(resolve))),
+    );
+    if (!(outcome instanceof Error)) return outcome;
+    if (attempts <= 1) throw new Error(`${this.target.name}: could not open an SSH channel: ${outcome.message}`);
+    await new Promise((wait) => setTimeout(wait, 20 * (CHANNEL_OPEN_ATTEMPTS - attempts + 1)));
+    return this.execOnChannel(command, input, attempts - 1);
+  }
+
+  /**
+   * Writes a file atomically: the content goes to a temporary name in the same directory, gets its
+   * mode and owner, and only then is renamed over the destination.
+   */
+  async writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void> {
+    const sftp = await this.sftp();
+    const temporary = posix.join(posix.dirname(path), `.${posix.basename(path)}.rigger-${randomBytes(6).toString("hex")}`);
+    const step = (action: (done: (error?: Error | null) => void) => void) =>
+      this.guard<void>((resolve, reject) => action((error) => (error ? reject(error) : resolve())));
+    try {
+      await step((done) => sftp.writeFile(temporary, content, { mode: options.mode }, done));
+      await step((done) => sftp.chmod(temporary, options.mode, done));
+      const owner = options.owner;
+      if (owner) await step((done) => sftp.chown(temporary, owner.uid, owner.gid, done));
+      await step((done) => sftp.ext_openssh_rename(temporary, path, done));
+    } catch (error) {
+      await step((done) => sftp.unlink(temporary, () => done())).catch(() => undefined);
+      throw this.failure ?? error;
+    }
+  }
+
+  close(): void {
+    this.client.end();
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.guard((resolve, reject) =>
+      this.client.sftp((error, sftp) => (error ? reject(this.failure ?? error) : resolve(sftp))),
+    );
+    return this.sftpSession;
+  }
+
+  /** A promise that also rejects, at once, when the connection is lost. */
+  private guard<T>(executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      const onLost = (error: ConnectionError) => reject(error);
+      this.pending.add(onLost);
+      const settle =
+        <A>(fn: (value: A) => void) =>
+        (value: A) => {
+          this.pending.delete(onLost);
+          fn(value);
+        };
+      executor(settle(resolve), settle(reject));
+    });
+  }
+}
+
+function collect(channel: ClientChannel, input: string | Buffer | undefined): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let code = -1;
+    channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+    channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
+    channel.on("close", () =>
+      resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }),
+    );
+    channel.end(input);
+  });
+}
+
+async function readKnownHosts(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw error;
+  }
+}
+
+async function verifyHostKey(target: SshTarget, knownHosts: string, key: Buffer): Promise<void> {
+  const recorded = keysForHost(parseKnownHosts(knownHosts), target.host, target.port);
+  const presented = fingerprint(key);
+  if (recorded.some((entry) => entry.key.equals(key))) return;
+  if (recorded.length > 0) {
+    const expected = recorded.map((entry) => fingerprint(entry.key));
+    throw new HostKeyError(
+      target.name,
+      `${target.name}: HOST KEY MISMATCH for ${target.host}:${target.port}: it presented ${presented}, ` +
+        `${target.knownHostsFile} records ${expected.join(", ")}. If the host was rebuilt, remove its old entry.`,
+      presented,
+      expected,
+    );
+  }
+  if (!target.acceptNewHostKeys) {
+    throw new HostKeyError(
+      target.name,
+      `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is not in ${target.knownHostsFile}; ` +
+        `verify it and add it, or run with --accept-new-host-keys to record it`,
+      presented,
+      [],
+    );
+  }
+  await appendFile(target.knownHostsFile, knownHostsLine(target.host, target.port, key, randomBytes(20)) + "\n", { mode: 0o600 });
+}
+
+/** Refused, timed out, reset, no route, no name: all of them mean the host cannot be reached. */
+function classifyConnectError(target: SshTarget, error: Error & { level?: string }): ConnectionError {
+  if (error.level === "client-authentication") return new AuthenticationError(target.name, target.user, error.message);
+  return new UnreachableError(target.name, error.message);
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { $ } from "zx";
+import { AuthenticationError, HostKeyError } from "../../src/connection/errors.js";
+import { fingerprint } from "../../src/connection/known-hosts.js";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { describeHosts } from "../testbed/testbed.js";
+
+describeHosts("connection: host keys and authentication", (testbed) => {
+  let dir: string;
+  let recorded: Map<string, string>;
+  const knownHosts = (name: string) => join(dir, `${name}-known_hosts`);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rigger-conn-"));
+    const lines = (await readFile(testbed().knownHostsFile, "utf8")).trim().split("\n");
+    recorded = new Map(lines.map((line) => [line.split(" ")[0]!, line.split(" ").slice(1).join(" ")]));
+  });
+  afterAll(() => dir && rm(dir, { recursive: true }));
+
+  it("refuses a host whose key differs from known_hosts, naming host and both fingerprints", async () => {
+    const [th1, th2] = testbed().hosts;
+    const file = knownHosts("mismatch");
+    // th2's key recorded under th1's address: what a man in the middle would look like.
+    await writeFile(file, `${th1!.ip} ${recorded.get(th2!.ip)}\n`);
+    const error = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: file }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostKeyError);
+    const expectedPrint = fingerprint(Buffer.from(recorded.get(th2!.ip)!.split(" ")[1]!, "base64"));
+    const presentedPrint = fingerprint(Buffer.from(recorded.get(th1!.ip)!.split(" ")[1]!, "base64"));
+    expect((error as HostKeyError).message).toContain("th1");
+    expect((error as HostKeyError).message).toContain(expectedPrint);
+    expect((error as HostKeyError).message).toContain(presentedPrint);
+  });
+
+  it("refuses an unknown host by default and records it, hashed, only when told to", async () => {
+    const file = knownHosts("new");
+    const target = { ...testbed().target("th2"), knownHostsFile: file };
+    await expect(SshConnection.open(target)).rejects.toBeInstanceOf(HostKeyError);
+
+    const accepted = await SshConnection.open({ ...target, acceptNewHostKeys: true });
+    accepted.close();
+    const written = await readFile(file, "utf8");
+    expect(written).toMatch(/^\|1\|/);
+    expect(written).not.toContain(testbed().hosts[1]!.ip);
+    expect((await $`stat -c %a ${file}`).stdout.trim()).toBe("600");
+
+    const strict = await SshConnection.open(target);
+    expect((await strict.exec("hostname")).stdout).toBe("th2\n");
+    strict.close();
+  });
+
+  it("reports a key the host does not accept as an authentication failure", async () => {
+    const keyFile = join(dir, "stranger");
+    await $`ssh-keygen -q -t ed25519 -N '' -f ${keyFile}`;
+    const error = await SshConnection.open({ ...testbed().target("th3"), privateKeyFile: keyFile }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toContain("th3");
+  });
+
+  it("runs commands concurrently over one connection and returns exit codes and both streams", async () => {
+    const connection = await SshConnection.open(testbed().target("th1"));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => connection.exec(`echo out${i}; echo err${i} >&2; exit ${i % 3}`)),
+    );
+    results.forEach((result, i) => expect(result).toEqual({ code: i % 3, stdout: `out${i}\n`, stderr: `err${i}\n` }));
+    const sshd = await connection.exec("cat", "fed through stdin");
+    expect(sshd.stdout).toBe("fed through stdin");
+    connection.close();
+  });
+});

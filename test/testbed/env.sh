@@ -1,0 +1,41 @@
+# Shared settings of the test hosts; sourced by the other testbed scripts.
+# Debian's docker.io client comes first: another docker client earlier on PATH may not match the daemon.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+
+TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Images, the debootstrap rootfs and the SSH key outlive a clone, so a second run reuses them.
+CACHE=${TESTBED_CACHE:-/var/cache/rigger-testbed}
+# Per-run state (inventory, known_hosts) lives in the clone, git-ignored.
+STATE=${TESTBED_STATE:-$TESTBED_DIR/.state}
+NET=rigger-testbed
+SUBNET=172.30.0.0/24
+GATEWAY=172.30.0.1
+REGISTRY="$GATEWAY:5000"
+LABEL=rigger.testbed
+KEY="$CACHE/id_ed25519"
+SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
+
+log() { echo "[testbed $(date +%T)] $*" >&2; }
+die() { echo "testbed: $*" >&2; exit 1; }
+
+# Waits until systemd on the host says 'running' over SSH; a degraded boot lists its failed units.
+wait_running() { # name ip
+  local state=""
+  for _ in $(seq 150); do
+    state=$(ssh "${SSH_OPTS[@]}" "root@$2" systemctl is-system-running --wait 2>/dev/null) && break
+    [ "$state" = degraded ] && break
+    sleep 0.2
+  done
+  if [ "$state" != running ]; then
+    ssh "${SSH_OPTS[@]}" "root@$2" systemctl --failed --no-legend 2>/dev/null >&2 || true
+    die "$1 ($2) did not reach 'running' (it says '${state:-nothing}')"
+  fi
+}
+
+host_ip() { echo "172.30.0.$((10 + ${1#th}))"; }
+container_name() { echo "rigger-$1"; }
+
+# Images are tagged by a hash of their recipe and the test key: a changed recipe builds anew,
+# an unchanged one is reused.
+image_tag() { { cat "$TESTBED_DIR/setup.sh" "$KEY.pub"; echo "$REGISTRY"; } | sha256sum | cut -c1-12; }

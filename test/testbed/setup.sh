@@ -1,0 +1,144 @@
+#!/bin/bash
+# Prepares this machine (Debian 12, root) to run test hosts: host packages, a Docker daemon that
+# can run privileged systemd containers, the test network, a local image registry, and the images
+# `testhost` (bookworm, systemd, sshd, the test key) and `testhost-docker` (the same plus docker.io).
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+[ "$(id -u)" = 0 ] || die "setup needs root (it installs packages and starts dockerd)"
+
+PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client)
+ROOTFS_INCLUDE=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo
+# Units that grab the dpkg lock or have no business in a container.
+MASKED_UNITS=(apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
+  dpkg-db-backup.timer getty@tty1.service console-getty.service systemd-pstore.service)
+MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+start_dockerd() {
+  install -m755 "$TESTBED_DIR/runc-capfix" "$CACHE/runc-capfix"
+  if docker info 2>/dev/null | grep -q 'Runtimes:.*capfix'; then return; fi
+  log "starting dockerd with the capfix runtime"
+  systemctl stop docker.socket docker.service >/dev/null 2>&1 || true
+  if pid=$(pgrep -x dockerd); then
+    kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.2; done
+  fi
+  # iptables stays on (the default): it gives the hosts NAT to the Debian mirror.
+  setsid nohup dockerd --add-runtime capfix="$CACHE/runc-capfix" --insecure-registry "$REGISTRY" \
+    >"$CACHE/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 100); do docker info >/dev/null 2>&1 && return; sleep 0.2; done
+  die "dockerd did not start; see $CACHE/dockerd.log"
+}
+
+create_network() {
+  docker network inspect "$NET" >/dev/null 2>&1 ||
+    docker network create --label "$LABEL=1" --subnet "$SUBNET" --gateway "$GATEWAY" "$NET" >/dev/null
+}
+
+start_registry() {
+  curl -sf "http://$REGISTRY/v2/" >/dev/null && return
+  log "starting the local registry on $REGISTRY"
+  mkdir -p "$CACHE/registry"
+  # Our own config: Debian's default one turns on htpasswd auth.
+  printf 'version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\nhttp: {addr: "%s"}\n' \
+    "$CACHE/registry/data" "$REGISTRY" >"$CACHE/registry/config.yml"
+  setsid nohup docker-registry serve "$CACHE/registry/config.yml" >"$CACHE/registry/log" 2>&1 </dev/null &
+  echo $! >"$CACHE/registry/pid"
+  for _ in $(seq 50); do curl -sf "http://$REGISTRY/v2/" >/dev/null && return; sleep 0.2; done
+  die "the registry did not start; see $CACHE/registry/log"
+}
+
+debootstrap_base() {
+  local base="$CACHE/rootfs-$(echo "$ROOTFS_INCLUDE" | sha256sum | cut -c1-8)"
+  if [ ! -x "$base/usr/sbin/sshd" ]; then
+    log "debootstrap bookworm (takes 1-2 minutes, cached afterwards)"
+    rm -rf "$base" "$base.tmp"
+    debootstrap --variant=minbase --include="$ROOTFS_INCLUDE" bookworm "$base.tmp" "$MIRROR" \
+      >"$CACHE/debootstrap.log" 2>&1 || die "debootstrap failed; see $CACHE/debootstrap.log"
+    mv "$base.tmp" "$base"
+  fi
+  echo "$base"
+}
+
+customize_rootfs() {
+  local r=$1
+  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s-security bookworm-security main\n' \
+    "$MIRROR" "$MIRROR" "$MIRROR" >"$r/etc/apt/sources.list"
+  install -d -m700 "$r/root/.ssh"
+  install -m600 "$KEY.pub" "$r/root/.ssh/authorized_keys"
+  : >"$r/etc/machine-id"
+  rm -f "$r/var/lib/dbus/machine-id"; ln -s /etc/machine-id "$r/var/lib/dbus/machine-id"
+  for u in "${MASKED_UNITS[@]}"; do ln -sf /dev/null "$r/etc/systemd/system/$u"; done
+  # Every host gets host keys of its own on first boot, not the ones baked into the image.
+  rm -f "$r"/etc/ssh/ssh_host_*
+  cat >"$r/etc/systemd/system/testbed-hostkeys.service" <<'UNIT'
+[Unit]
+Description=Generate this host's SSH host keys
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+[Install]
+WantedBy=multi-user.target
+UNIT
+  ln -sf ../testbed-hostkeys.service "$r/etc/systemd/system/multi-user.target.wants/testbed-hostkeys.service"
+  rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
+}
+
+add_docker_engine() {
+  local r=$1
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$r/etc/resolv.conf"
+  mount --bind /proc "$r/proc"; mount --bind /dev "$r/dev"; mount --bind /sys "$r/sys"
+  local ok=0
+  chroot "$r" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends docker.io containerd runc iptables && apt-get clean' \
+    >"$CACHE/docker-chroot.log" 2>&1 || ok=$?
+  umount "$r/proc" "$r/dev" "$r/sys"
+  [ $ok = 0 ] || die "installing docker.io into the image failed; see $CACHE/docker-chroot.log"
+  rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
+  mkdir -p "$r/etc/docker"
+  printf '{"insecure-registries": ["%s"]}\n' "$REGISTRY" >"$r/etc/docker/daemon.json"
+}
+
+import_image() { # rootfs image
+  tar -C "$1" -c . | docker import --change 'CMD ["/sbin/init"]' - "$2" >/dev/null
+}
+
+build_images() {
+  local tag; tag=$(image_tag)
+  docker image inspect "testhost:$tag" "testhost-docker:$tag" >/dev/null 2>&1 && return
+  local base work="$CACHE/work"
+  base=$(debootstrap_base)
+  log "building testhost:$tag and testhost-docker:$tag"
+  rm -rf "$work"; cp -a "$base" "$work"
+  customize_rootfs "$work"
+  import_image "$work" "testhost:$tag"
+  add_docker_engine "$work"
+  import_image "$work" "testhost-docker:$tag"
+  rm -rf "$work"
+  # Older builds of these images are of no further use.
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^testhost(-docker)?:' | grep -v ":$tag\$" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
+}
+
+mkdir -p "$CACHE"
+install_packages
+[ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C rigger-testbed -f "$KEY"
+start_dockerd
+create_network
+start_registry
+build_images
+log "ready: images testhost:$(image_tag), testhost-docker:$(image_tag); registry $REGISTRY"
