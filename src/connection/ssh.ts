@@ -1,6 +1,5 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { posix } from "node:path";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { AuthenticationError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
 import { fingerprint, keysForHost, knownHostsLine, parseKnownHosts } from "./known-hosts.js";
@@ -28,11 +27,6 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-export interface WriteOptions {
-  mode: number;
-  owner?: { uid: number; gid: number };
 }
 
 const DEFAULTS = { connectTimeoutMs: 5000, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, maxChannels: 6 };
@@ -121,25 +115,12 @@ export class SshConnection {
     return this.execOnChannel(command, input, attempts - 1);
   }
 
-  /**
-   * Writes a file atomically: the content goes to a temporary name in the same directory, gets its
-   * mode and owner, and only then is renamed over the destination.
-   */
-  async writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void> {
+  /** Writes a file by SFTP, created with `mode`; callers that need atomicity write a temporary name and rename. */
+  async putFile(path: string, content: string | Buffer, mode: number): Promise<void> {
     const sftp = await this.sftp();
-    const temporary = posix.join(posix.dirname(path), `.${posix.basename(path)}.rigger-${randomBytes(6).toString("hex")}`);
-    const step = (action: (done: (error?: Error | null) => void) => void) =>
-      this.guard<void>((resolve, reject) => action((error) => (error ? reject(error) : resolve())));
-    try {
-      await step((done) => sftp.writeFile(temporary, content, { mode: options.mode }, done));
-      await step((done) => sftp.chmod(temporary, options.mode, done));
-      const owner = options.owner;
-      if (owner) await step((done) => sftp.chown(temporary, owner.uid, owner.gid, done));
-      await step((done) => sftp.ext_openssh_rename(temporary, path, done));
-    } catch (error) {
-      await step((done) => sftp.unlink(temporary, () => done())).catch(() => undefined);
-      throw this.failure ?? error;
-    }
+    await this.guard<void>((resolve, reject) =>
+      sftp.writeFile(path, content, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())),
+    );
   }
 
   close(): void {

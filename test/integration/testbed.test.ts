@@ -44,7 +44,7 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   it("keeps a file written by SFTP on its own host only", async () => {
     const path = `/root/smoke-${randomBytes(4).toString("hex")}`;
     const content = `written to th1 ${Date.now()}\n`;
-    await on("th1").writeFile(path, content, { mode: 0o640 });
+    await on("th1").putFile(path, content, 0o640);
     expect((await on("th1").exec(`stat -c %a ${path}; cat ${path}`)).stdout).toBe(`640\n${content}`);
     for (const other of ["th2", "th3"]) {
       expect((await on(other).exec(`test -e ${path}`)).code).toBe(1);

@@ -1,0 +1,100 @@
+import { parseArgs } from "node:util";
+
+export interface CliOptions {
+  playbook?: string;
+  inventory?: string;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars: string[];
+  forks: number;
+  json?: string;
+  verbosity: number;
+  failOnChange: boolean;
+  acceptNewHostKeys: boolean;
+  listInventory: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
+       npx tsx run --list-inventory -i <inventory>
+
+  -i, --inventory PATH      inventory folder (holding hosts.yaml) or file
+  -C, --check               report what would change; change nothing
+  -D, --diff                show file changes line by line (secrets masked)
+  -l, --limit PATTERN       only these hosts: names, groups, globs, !exclusions
+  -t, --tags LIST           only tasks with one of these tags (comma-separated)
+      --skip-tags LIST      no task with one of these tags
+  -e, --extra-vars K=V|@FILE  variables of the highest precedence (repeatable)
+  -f, --forks N             hosts worked on at once (default 10)
+      --json FILE           write a JSON report of the run
+  -v, -vv                   more detail: round trips per host; the commands of each change
+      --fail-on-change      with --check: exit 3 when anything would change
+      --accept-new-host-keys  record the key of a host not yet in known_hosts
+      --list-inventory      print the merged inventory as ansible-inventory --list does
+  -h, --help                this text
+      --version             rigger's version
+
+exit codes: 0 ok, 1 usage or configuration error, 2 a task failed, 3 drift (--check --fail-on-change),
+            4 a host unreachable`;
+
+const list = (value: string | undefined) => value?.split(",").map((t) => t.trim()).filter(Boolean);
+
+export function parseCli(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        inventory: { type: "string", short: "i" },
+        check: { type: "boolean", short: "C", default: false },
+        diff: { type: "boolean", short: "D", default: false },
+        limit: { type: "string", short: "l" },
+        tags: { type: "string", short: "t" },
+        "skip-tags": { type: "string" },
+        "extra-vars": { type: "string", short: "e", multiple: true, default: [] },
+        forks: { type: "string", short: "f", default: "10" },
+        json: { type: "string" },
+        verbose: { type: "boolean", short: "v", multiple: true, default: [] },
+        "fail-on-change": { type: "boolean", default: false },
+        "accept-new-host-keys": { type: "boolean", default: false },
+        "list-inventory": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    // node's message for an unknown option goes on about positionals; its first sentence is the point.
+    throw new UsageError((error as Error).message.split(". ")[0]!);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`one playbook at a time, got ${positionals.join(" ")}`);
+  const forks = Number(values.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks expects a positive integer, got "${values.forks}"`);
+  if (values["fail-on-change"] && !values.check) throw new UsageError("--fail-on-change goes with --check");
+  return {
+    playbook: positionals[0],
+    inventory: values.inventory,
+    check: values.check,
+    diff: values.diff,
+    limit: values.limit,
+    tags: list(values.tags),
+    skipTags: list(values["skip-tags"]),
+    extraVars: values["extra-vars"],
+    forks,
+    json: values.json,
+    verbosity: values.verbose.length,
+    failOnChange: values["fail-on-change"],
+    acceptNewHostKeys: values["accept-new-host-keys"],
+    listInventory: values["list-inventory"],
+    help: values.help,
+    version: values.version,
+  };
+}

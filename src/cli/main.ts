@@ -1,0 +1,129 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { SshConnection } from "../connection/ssh.js";
+import type { RunEvent } from "../engine/events.js";
+import { Masker } from "../engine/masker.js";
+import type { Playbook } from "../engine/playbook.js";
+import { preparePlaybook } from "../engine/prepare.js";
+import { runPlays } from "../engine/runner.js";
+import { connectionVars, type ConnectionVars } from "../inventory/connection-vars.js";
+import { ConfigError } from "../inventory/errors.js";
+import { loadInventory, type Inventory } from "../inventory/load.js";
+import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
+import { parseExtraVars } from "./extra-vars.js";
+import { listInventory } from "./list-inventory.js";
+import { LineRenderer } from "./output.js";
+
+export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
+
+/** Variable names whose values are secrets wherever they appear. */
+const SECRET_NAME = /(password|passwd|secret|token|private_key|api_key)/i;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const stdio: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`rigger: ${error.message}\n\n${USAGE}`);
+    return EXIT.config;
+  }
+  if (options.help) return (io.out(USAGE), EXIT.ok);
+  if (options.version) return (io.out(version()), EXIT.ok);
+
+  const masker = new Masker();
+  try {
+    if (!options.inventory) throw new UsageError("an inventory is required (-i PATH)");
+    const inventory = loadInventory(options.inventory);
+    registerSecrets(masker, inventory);
+    if (options.listInventory) return (io.out(masker.mask(JSON.stringify(listInventory(inventory), null, 2))), EXIT.ok);
+    if (!options.playbook) throw new UsageError("a playbook is required");
+    return await runPlaybook(options, inventory, masker, io);
+  } catch (error) {
+    if (error instanceof UsageError) return (io.err(`rigger: ${error.message}\n\n${USAGE}`), EXIT.config);
+    if (error instanceof ConfigError) return (io.err(masker.mask(`rigger: configuration error: ${error.message}`)), EXIT.config);
+    throw error;
+  }
+}
+
+async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Masker, io: Io): Promise<number> {
+  const playbookFile = options.playbook!;
+  const playbook = await loadPlaybook(playbookFile);
+  const extraVars = parseExtraVars(options.extraVars);
+  Object.entries(extraVars).forEach(([k, v]) => SECRET_NAME.test(k) && masker.add(v));
+  const { plays, warnings } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, limit: options.limit });
+  const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
+  if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
+  // Every host's connection settings are checked before the first connection.
+  const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
+
+  const renderer = new LineRenderer(io.out, masker, options.verbosity);
+  const events: RunEvent[] = [];
+  const emit = (event: RunEvent) => {
+    events.push(event);
+    renderer.event(event);
+  };
+  warnings.forEach((message) => emit({ type: "warning", message }));
+  const started = Date.now();
+  await runPlays(plays, {
+    check: options.check,
+    diff: options.diff,
+    forks: options.forks,
+    tags: options.tags,
+    skipTags: options.skipTags,
+    emit,
+    connect: (host) => connect(host, connections.get(host)!, options.acceptNewHostKeys),
+  });
+  const summary = renderer.recap(events);
+  const exitCode = summary.some((h) => h.unreachable)
+    ? EXIT.unreachable
+    : summary.some((h) => h.failed > 0) || events.some((e) => e.type === "host-end" && e.status === "failed")
+      ? EXIT.failed
+      : options.failOnChange && summary.some((h) => h.changed > 0)
+        ? EXIT.drift
+        : EXIT.ok;
+  if (options.json) {
+    const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
+    writeFileSync(options.json, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });
+  }
+  return exitCode;
+}
+
+async function loadPlaybook(file: string): Promise<Playbook> {
+  if (!existsSync(file)) throw new UsageError(`no playbook at ${file}`);
+  const module = (await import(pathToFileURL(resolve(file)).href)) as { default?: Playbook };
+  if (!module.default || !Array.isArray(module.default.plays)) throw new ConfigError(file, "default", "expected `export default definePlaybook([...])`");
+  return module.default;
+}
+
+async function connect(host: string, vars: ConnectionVars, acceptNewHostKeys: boolean) {
+  const connection = await SshConnection.open({
+    name: host,
+    host: vars.ansible_host ?? host,
+    port: vars.ansible_port,
+    user: vars.ansible_user,
+    privateKeyFile: vars.ansible_ssh_private_key_file,
+    knownHostsFile: vars.rigger_known_hosts_file,
+    acceptNewHostKeys,
+  });
+  const needsBecome = vars.ansible_become && vars.ansible_become_user !== vars.ansible_user;
+  return { connection, become: needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined };
+}
+
+function registerSecrets(masker: Masker, inventory: Inventory): void {
+  inventory.secretValues.forEach((v) => masker.add(v));
+  for (const host of inventory.hosts.values()) for (const [key, value] of Object.entries(host.vars)) if (SECRET_NAME.test(key)) masker.add(value);
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `rigger ${pkg.version}`;
+}

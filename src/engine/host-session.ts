@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { hostname, userInfo } from "node:os";
+import { posix } from "node:path";
+import type { ExecResult, SshConnection } from "../connection/ssh.js";
+import { batchScript, defineFact, parseBatch, type Fact } from "../facts/fact.js";
+import type { WriteStep } from "../ops/operation.js";
+import { quote, sh } from "./shell.js";
+
+export interface Become {
+  user: string;
+  password?: string;
+}
+
+export class HostLockedError extends Error {
+  constructor(host: string, holder: string) {
+    super(`${host} is being changed by another run (${holder}); try again when it has finished`);
+    this.name = "HostLockedError";
+  }
+}
+
+const LOCK_DIR = "/run/lock/rigger";
+const BACKUP_DIR = "/var/backups/rigger";
+const BACKUPS_KEPT = 5;
+
+/**
+ * Taken in the first round trip. The lock records the sshd process serving this connection, so it
+ * lives exactly as long as the connection: a run that crashed leaves a lock the next run takes over.
+ */
+function lockFact(holder: string): Fact<{ acquired: boolean; holder: string }> {
+  const script = sh`
+p=$$; while [ "$p" -gt 1 ]; do case $(cat /proc/$p/comm) in sshd*) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+if ! mkdir ${LOCK_DIR} 2>/dev/null; then
+  old=$(cat ${LOCK_DIR}/pid 2>/dev/null)
+  if [ -n "$old" ] && [ -d /proc/$old ] && [ "$old" != "$p" ]; then echo busy; cat ${LOCK_DIR}/holder; exit 0; fi
+fi
+echo "$p" > ${LOCK_DIR}/pid && echo ${holder} > ${LOCK_DIR}/holder && echo acquired`;
+  return defineFact("lock", script, (stdout) => {
+    const [state, ...rest] = stdout.trim().split("\n");
+    return { acquired: state === "acquired", holder: rest.join(" ") || "unknown holder" };
+  });
+}
+
+/** One host's side of a run: its connection, its fact cache, privilege escalation and the host lock. */
+export class HostSession {
+  roundTrips = 0;
+  private readonly facts = new Map<string, unknown>();
+  private locked = false;
+
+  constructor(
+    readonly name: string,
+    private readonly connection: SshConnection,
+    private readonly become: Become | undefined,
+    /** Changing runs take the host lock; check runs read only and do not. */
+    private readonly takeLock: boolean,
+  ) {}
+
+  /** Reads every fact not yet cached in one round trip (the host lock rides along on the first). */
+  async gather(wanted: Fact<unknown>[]): Promise<void> {
+    const missing = [...new Map(wanted.filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
+    const lock = this.takeLock && !this.locked ? lockFact(`rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`) : undefined;
+    const batch = lock ? [lock, ...missing] : missing;
+    if (batch.length === 0) return;
+    const nonce = `@@rigger-${randomBytes(8).toString("hex")}`;
+    const result = await this.run(batchScript(batch, nonce));
+    const values = parseBatch(batch, nonce, result.stdout);
+    if (lock) {
+      const state = values.get(lock.key) as { acquired: boolean; holder: string };
+      if (!state.acquired) throw new HostLockedError(this.name, state.holder);
+      this.locked = true;
+      values.delete(lock.key);
+    }
+    for (const [key, value] of values) this.facts.set(key, value);
+  }
+
+  value<T>(fact: Fact<T>): T {
+    if (!this.facts.has(fact.key)) throw new Error(`fact ${fact.key} was not gathered`);
+    return this.facts.get(fact.key) as T;
+  }
+
+  /** After a change, what was read may be stale: everything is read again when next needed. */
+  invalidate(): void {
+    this.facts.clear();
+  }
+
+  /** Runs a command, as the become user when there is one. */
+  async run(command: string): Promise<ExecResult> {
+    this.roundTrips++;
+    if (!this.become) return this.connection.exec(command);
+    const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";
+    const wrapped = `${sudo} -H -u ${quote(this.become.user)} -- sh -c ${quote(command)}`;
+    return this.connection.exec(wrapped, this.become.password === undefined ? undefined : `${this.become.password}\n`);
+  }
+
+  /**
+   * Writes a file atomically: SFTP to a temporary name beside it (mode 0600, so a secret is never
+   * readable on the way), then in one command: owner and mode, validation, a backup of the old
+   * content outside any config directory, and the rename. A failed validation leaves the old file live.
+   */
+  async write(step: WriteStep): Promise<void> {
+    const suffix = randomBytes(6).toString("hex");
+    const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${posix.basename(step.path)}`);
+    // Without privilege the login user cannot write into /etc: stage in /tmp and move it as the become user.
+    const staged = this.become ? `/tmp/.rigger-${suffix}` : temporary;
+    this.roundTrips++;
+    await this.connection.putFile(staged, step.content, 0o600);
+    const backupName = step.path.replace(/^\//, "").replace(/\//g, "__");
+    const validate = step.validate ? step.validate.split("%s").join(quote(temporary)) : "";
+    const script = [
+      "set -e",
+      this.become ? sh`mv -f ${staged} ${temporary}` : "",
+      sh`trap 'rm -f ${temporary}' EXIT`,
+      sh`chown ${`${step.owner}:${step.group}`} ${temporary}`,
+      sh`chmod ${step.mode.toString(8)} ${temporary}`,
+      validate ? `if ! out=$(${validate} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
+      sh`if [ -f ${step.path} ]; then install -d -m 700 ${BACKUP_DIR}; cp -p ${step.path} ${`${BACKUP_DIR}/${backupName}`}.$(date +%Y%m%dT%H%M%S%N);`,
+      sh`  ls -1t ${BACKUP_DIR}/${backupName}.* | tail -n +${BACKUPS_KEPT + 1} | xargs -r rm -f; fi`,
+      sh`mv -f ${temporary} ${step.path}`,
+    ].filter(Boolean).join("\n");
+    const result = await this.run(script);
+    if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
+  }
+}

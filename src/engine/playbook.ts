@@ -1,0 +1,55 @@
+import type { z } from "zod";
+import type { Operation } from "../ops/operation.js";
+
+/** What a role's tasks know of the host they are built for. */
+export interface HostContext {
+  name: string;
+  groups: string[];
+  /** Every variable of the host after precedence (inventory, play, extra vars). */
+  vars: Record<string, unknown>;
+}
+
+export type VarsSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface Role<S extends VarsSchema = VarsSchema> {
+  name: string;
+  /** The role's variables with their defaults: a misspelt or mistyped one is an error before any host is touched. */
+  vars: S;
+  tasks(vars: z.output<S>, host: HostContext): Operation[];
+  /** Named actions that tasks notify; each runs once per host at the end of the role, in this order. */
+  handlers?(vars: z.output<S>, host: HostContext): Record<string, Operation>;
+}
+
+export function defineRole<S extends VarsSchema>(role: Role<S>): Role<S> {
+  return role;
+}
+
+/** A role as a play uses it, with parameters the type checker holds to the role's schema. */
+export interface RoleUse {
+  role: Role;
+  params: Record<string, unknown>;
+}
+
+export function use<S extends VarsSchema>(role: Role<S>, params: Partial<z.input<S>> = {}): RoleUse {
+  return { role: role as unknown as Role, params };
+}
+
+export interface Play {
+  name: string;
+  /** A host pattern: names, groups, globs, `!exclusion`, joined by `:` or `,`. */
+  hosts: string;
+  vars?: Record<string, unknown>;
+  roles: Array<Role | RoleUse>;
+}
+
+export interface Playbook {
+  plays: Play[];
+}
+
+export function definePlaybook(plays: Play[]): Playbook {
+  return { plays };
+}
+
+export function roleUse(entry: Role | RoleUse): RoleUse {
+  return "role" in entry ? entry : { role: entry, params: {} };
+}

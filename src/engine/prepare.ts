@@ -1,0 +1,75 @@
+import { ConfigError } from "../inventory/errors.js";
+import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
+import type { Inventory, InventoryHost } from "../inventory/load.js";
+import { likelyMeant } from "../inventory/near-miss.js";
+import type { Operation } from "../ops/operation.js";
+import { selectHosts } from "./host-pattern.js";
+import { roleUse, type HostContext, type Playbook } from "./playbook.js";
+
+export interface PreparedRole {
+  name: string;
+  tasks: Operation[];
+  handlers: Record<string, Operation>;
+}
+
+export interface PreparedPlay {
+  name: string;
+  /** For each selected host, its roles with their tasks built. */
+  hosts: Map<string, { context: HostContext; roles: PreparedRole[] }>;
+}
+
+export interface PrepareOptions {
+  playbookFile: string;
+  extraVars: Record<string, unknown>;
+  limit?: string;
+}
+
+/**
+ * Everything that can be known before connecting: hosts per play, each host's variables by
+ * precedence (role defaults < inventory < play vars < role params < extra vars), validated against
+ * the roles' schemas, and every task built (templates rendered). Errors here touch no host.
+ */
+export function preparePlaybook(playbook: Playbook, inventory: Inventory, options: PrepareOptions): { plays: PreparedPlay[]; warnings: string[] } {
+  const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
+  const warnings = new Set<string>();
+  const plays = playbook.plays.map((play) => {
+    const hosts = new Map<string, { context: HostContext; roles: PreparedRole[] }>();
+    for (const name of selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h))) {
+      const host = inventory.hosts.get(name)!;
+      const playVars = play.vars ?? {};
+      const vars = { ...host.vars, ...playVars, ...options.extraVars };
+      const context: HostContext = { name, groups: host.groups, vars };
+      const declared = new Set<string>(CONNECTION_VAR_NAMES);
+      const roles = play.roles.map(roleUse).map(({ role, params }) => {
+        Object.keys(role.vars.shape).forEach((k) => declared.add(k));
+        const merged = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+        const origin = (key: string) =>
+          key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
+        const parsed = role.vars.safeParse(merged);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          const key = issue.path.map(String).join(".");
+          throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
+        }
+        return {
+          name: role.name,
+          tasks: role.tasks(parsed.data, { ...context, vars: { ...vars, ...params } }),
+          handlers: role.handlers?.(parsed.data, context) ?? {},
+        };
+      });
+      nearMisses(host, declared).forEach((w) => warnings.add(w));
+      hosts.set(name, { context, roles });
+    }
+    return { name: play.name, hosts };
+  });
+  return { plays, warnings: [...warnings] };
+}
+
+/** Variables no role declares that look like a declared name with a typo. */
+function nearMisses(host: InventoryHost, declared: Set<string>): string[] {
+  return Object.keys(host.vars).flatMap((key) => {
+    if (declared.has(key)) return [];
+    const meant = likelyMeant(key, declared);
+    return meant ? [`${host.origins[key]}: ${key}: not a variable of any role in this playbook; did you mean "${meant}"?`] : [];
+  });
+}

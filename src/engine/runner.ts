@@ -1,0 +1,135 @@
+import { ConnectionError } from "../connection/errors.js";
+import { Semaphore } from "../connection/semaphore.js";
+import type { SshConnection } from "../connection/ssh.js";
+import { fileFact } from "../facts/file.js";
+import type { Fact } from "../facts/fact.js";
+import { isChange, type Operation, type Step } from "../ops/operation.js";
+import { lineDiff } from "./diff.js";
+import type { HostStatus, RunEvent, TaskStatus } from "./events.js";
+import { HostSession, type Become } from "./host-session.js";
+import type { PreparedPlay, PreparedRole } from "./prepare.js";
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  tags?: string[];
+  skipTags?: string[];
+  connect(host: string): Promise<{ connection: SshConnection; become?: Become }>;
+  emit(event: RunEvent): void;
+}
+
+class TaskFailure extends Error {}
+
+/** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
+export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
+  const sessions = new Map<string, HostSession>();
+  const finished = new Map<string, HostStatus>();
+  const started = new Map<string, number>();
+  const forks = new Semaphore(options.forks);
+  const allHosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
+
+  for (const play of plays) {
+    await Promise.all(
+      [...play.hosts].map(([host, { roles }]) =>
+        forks.run(async () => {
+          if (finished.has(host)) return;
+          if (!started.has(host)) {
+            started.set(host, Date.now());
+            options.emit({ type: "host-start", host });
+          }
+          try {
+            let session = sessions.get(host);
+            if (!session) {
+              const { connection, become } = await options.connect(host);
+              session = new HostSession(host, connection, become, !options.check);
+              sessions.set(host, session);
+            }
+            for (const role of roles) await runRole(session, play.name, role, options);
+          } catch (error) {
+            const status: HostStatus = error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed";
+            finished.set(host, status);
+            const session = sessions.get(host);
+            options.emit({ type: "host-end", host, status, error: (error as Error).message, roundTrips: session?.roundTrips ?? 0, ms: Date.now() - started.get(host)! });
+          }
+        }),
+      ),
+    );
+  }
+  for (const host of allHosts) {
+    if (!finished.has(host)) options.emit({ type: "host-end", host, status: "ok", roundTrips: sessions.get(host)?.roundTrips ?? 0, ms: Date.now() - started.get(host)! });
+  }
+}
+
+const selected = (op: Operation, options: RunOptions) =>
+  (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
+
+async function runRole(session: HostSession, play: string, role: PreparedRole, options: RunOptions): Promise<void> {
+  const tasks = role.tasks.filter((op) => selected(op, options));
+  // Every fact the role's tasks declare, in one round trip.
+  await session.gather(tasks.flatMap((op) => Object.values(op.facts)));
+  const notified = new Set<string>();
+  for (const op of role.tasks) {
+    if (!tasks.includes(op)) {
+      options.emit(taskEvent(session, play, role, op, false, "skipped", options.check, [], [], 0));
+      continue;
+    }
+    const changed = await runTask(session, play, role, op, false, options);
+    if (changed) for (const handler of op.notify ?? []) notified.add(handler);
+  }
+  for (const [name, handler] of Object.entries(role.handlers)) {
+    if (notified.has(name)) await runTask(session, play, role, { ...handler, name: `handler: ${name}` }, true, options);
+  }
+  const unknown = [...notified].filter((n) => !(n in role.handlers));
+  if (unknown.length) throw new TaskFailure(`role ${role.name}: no handler named ${unknown.join(", ")}`);
+}
+
+/** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
+async function runTask(session: HostSession, play: string, role: PreparedRole, op: Operation, handler: boolean, options: RunOptions): Promise<boolean> {
+  const started = Date.now();
+  const facts: Fact<unknown>[] = Object.values(op.facts);
+  let changes: Step[] = [];
+  const emit = (status: TaskStatus, diffs: string[] = [], error?: string) =>
+    options.emit(taskEvent(session, play, role, op, handler, status, options.check, changes.map(describeStep), diffs, Date.now() - started, error));
+  try {
+    await session.gather(facts);
+    const values = Object.fromEntries(Object.entries(op.facts).map(([name, fact]) => [name, session.value(fact)]));
+    const steps = op.plan(values);
+    changes = steps.filter(isChange);
+    const diffs = options.diff ? await fileDiffs(session, changes) : [];
+    if (options.check) {
+      emit(changes.length ? "changed" : "ok", diffs);
+      return changes.length > 0;
+    }
+    for (const step of steps) await applyStep(session, step);
+    if (changes.length) session.invalidate();
+    emit(changes.length ? "changed" : "ok", diffs);
+    return changes.length > 0;
+  } catch (error) {
+    if (error instanceof ConnectionError) throw error;
+    emit("failed", [], (error as Error).message);
+    throw new TaskFailure((error as Error).message);
+  }
+}
+
+async function applyStep(session: HostSession, step: Step): Promise<void> {
+  if (step.kind === "write") return session.write(step);
+  const result = await session.run(step.command);
+  if (result.code === 0) return;
+  const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
+  throw new Error(step.kind === "probe" ? `${step.failure}: ${output}` : `exit ${result.code}: ${output}`);
+}
+
+const describeStep = (step: Step) =>
+  step.kind === "write" ? `write ${step.path} (mode ${step.mode.toString(8).padStart(4, "0")}, ${step.owner}:${step.group})` : `$ ${step.command}`;
+
+/** For --diff: each file a change writes, its content on the host against the wanted one. */
+async function fileDiffs(session: HostSession, changes: Step[]): Promise<string[]> {
+  const writes = changes.filter((s) => s.kind === "write");
+  await session.gather(writes.map((w) => fileFact(w.path, true)));
+  return writes.map((w) => lineDiff(session.value(fileFact(w.path, true)).content ?? "", w.content, w.path));
+}
+
+function taskEvent(session: HostSession, play: string, role: PreparedRole, op: Operation, handler: boolean, status: TaskStatus, check: boolean, changes: string[], diffs: string[], ms: number, error?: string): RunEvent {
+  return { type: "task", host: session.name, play, role: role.name, task: op.name, handler, status, check, changes, diffs, ms, ...(error ? { error } : {}) };
+}

@@ -1,0 +1,26 @@
+/**
+ * Shell commands as values: every interpolated argument is quoted for a POSIX sh (dash included,
+ * so no bash-only `$'...'`), and an array becomes several quoted words.
+ */
+export function quote(word: string | number): string {
+  const text = String(word);
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Inserted into a command as is, for operators, redirections and other trusted fragments. */
+export class Raw {
+  constructor(readonly text: string) {}
+}
+
+export const raw = (text: string) => new Raw(text);
+
+type Interpolated = string | number | Raw | ReadonlyArray<string | number>;
+
+export function sh(strings: TemplateStringsArray, ...values: Interpolated[]): string {
+  return strings.reduce((command, piece, i) => {
+    if (i === 0) return piece;
+    const value = values[i - 1]!;
+    const text = value instanceof Raw ? value.text : Array.isArray(value) ? value.map(quote).join(" ") : quote(value as string | number);
+    return command + text + piece;
+  }, "");
+}

@@ -1,0 +1,39 @@
+/** A fact: what a host is like, read by a shell snippet and turned into a typed value by a parser. */
+export interface Fact<T> {
+  /** Identifies the fact and its arguments: two facts with one key are one read. */
+  key: string;
+  /** A POSIX sh snippet; its stdout and exit code go to `parse`. */
+  command: string;
+  parse(stdout: string, exitCode: number): T;
+}
+
+export type FactValue<F> = F extends Fact<infer T> ? T : never;
+export type FactValues<F extends Record<string, Fact<unknown>>> = { [K in keyof F]: FactValue<F[K]> };
+
+export function defineFact<T>(key: string, command: string, parse: (stdout: string, exitCode: number) => T): Fact<T> {
+  return { key, command, parse };
+}
+
+/**
+ * One script that reads many facts in one round trip: each snippet runs in its own subshell, its
+ * output framed by a marker that carries the run's random nonce, so no output can forge a frame.
+ */
+export function batchScript(facts: Fact<unknown>[], nonce: string): string {
+  return facts
+    .map((fact, i) => `printf '\\n${nonce} ${i} begin\\n'; ( ${fact.command} ) 2>/dev/null </dev/null; printf '\\n${nonce} ${i} end %s\\n' "$?"`)
+    .join("\n");
+}
+
+export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  facts.forEach((fact, i) => {
+    const begin = output.indexOf(`\n${nonce} ${i} begin\n`);
+    const endMarker = `\n${nonce} ${i} end `;
+    const end = output.indexOf(endMarker, begin);
+    if (begin < 0 || end < 0) throw new Error(`fact ${fact.key}: its output is missing from the batch`);
+    const stdout = output.slice(begin + `\n${nonce} ${i} begin\n`.length, end);
+    const exitCode = Number.parseInt(output.slice(end + endMarker.length), 10);
+    values.set(fact.key, fact.parse(stdout, exitCode));
+  });
+  return values;
+}

@@ -1,0 +1,35 @@
+import { sh } from "../engine/shell.js";
+import { defineFact, type Fact } from "./fact.js";
+
+export interface FileState {
+  exists: boolean;
+  type?: "file" | "directory" | "link" | "other";
+  mode?: number;
+  owner?: string;
+  group?: string;
+  sha256?: string;
+  /** Only when asked for (diffs): the current content, base64-decoded. */
+  content?: string;
+}
+
+const TYPES: Record<string, FileState["type"]> = { "regular file": "file", "regular empty file": "file", directory: "directory", "symbolic link": "link" };
+
+/** What is at a path: type, mode, owner, group, a checksum for files, and the content if asked. */
+export function fileFact(path: string, withContent = false): Fact<FileState> {
+  const read = withContent ? sh` && echo && base64 -w0 ${path}` : "";
+  const command = sh`stat -c '%F|%a|%U|%G' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
+  return defineFact(`file${withContent ? "+content" : ""}:${path}`, `${command}${read}; fi`, (stdout, code) => {
+    if (code !== 0) return { exists: false };
+    const [meta = "", sha256, content] = stdout.trim().split("\n");
+    const [type = "", mode = "0", owner, group] = meta.split("|");
+    return {
+      exists: true,
+      type: TYPES[type] ?? "other",
+      mode: Number.parseInt(mode, 8),
+      owner,
+      group,
+      sha256: sha256 || undefined,
+      content: content !== undefined ? Buffer.from(content, "base64").toString("utf8") : undefined,
+    };
+  });
+}

@@ -1,0 +1,39 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import type { InventoryHost } from "./load.js";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.union([z.boolean(), z.enum(["true", "false", "yes", "no"]).transform((v) => v === "true" || v === "yes")]);
+
+/** The connection variables, under Ansible's names, and what each must hold. */
+export const connectionVarsSchema = z.object({
+  ansible_host: z.string().min(1).optional(),
+  ansible_port: port.default(22),
+  ansible_user: z.string().min(1).default("root"),
+  ansible_ssh_private_key_file: z.string().min(1).optional(),
+  ansible_become: bool.default(false),
+  ansible_become_user: z.string().min(1).default("root"),
+  ansible_become_password: z.string().optional(),
+  rigger_known_hosts_file: z.string().min(1).default(join(homedir(), ".ssh", "known_hosts")),
+});
+
+export type ConnectionVars = z.infer<typeof connectionVarsSchema>;
+export const CONNECTION_VAR_NAMES = Object.keys(connectionVarsSchema.shape);
+
+/** Validates a host's connection variables; an error names the file that set the bad value. */
+export function connectionVars(host: InventoryHost, vars: Record<string, unknown> = host.vars): ConnectionVars {
+  const picked = Object.fromEntries(CONNECTION_VAR_NAMES.filter((k) => k in vars).map((k) => [k, vars[k]]));
+  const parsed = connectionVarsSchema.safeParse(picked);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const key = String(issue.path[0]);
+  throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, describeIssue(key, issue.message));
+}
+
+function describeIssue(key: string, message: string): string {
+  if (key === "ansible_port") return "expected an integer port from 1 to 65535";
+  if (key === "ansible_become") return "expected true or false";
+  return `expected a non-empty string (${message})`;
+}

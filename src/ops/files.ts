@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileFact, type FileState } from "../facts/file.js";
+import { sh } from "../engine/shell.js";
+import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
+
+export interface Ownership {
+  mode?: number;
+  owner?: string;
+  group?: string;
+}
+
+export interface FileArgs extends Ownership, TaskOptions {
+  path: string;
+  /** The content; or `source`, a file on the controller; templates render to `content`. */
+  content?: string;
+  source?: string | URL;
+  /** Run on the new content before it goes live; %s is its (temporary) path. */
+  validate?: string;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, "0");
+
+/** The steps that bring mode, owner and group of an existing path to what is wanted. */
+function ownershipSteps(path: string, state: FileState, wanted: Required<Ownership>): Step[] {
+  const steps: Step[] = [];
+  if (state.mode !== wanted.mode) steps.push({ kind: "run", command: sh`chmod ${octal(wanted.mode)} ${path}` });
+  if (state.owner !== wanted.owner || state.group !== wanted.group)
+    steps.push({ kind: "run", command: sh`chown ${`${wanted.owner}:${wanted.group}`} ${path}` });
+  return steps;
+}
+
+/** A regular file with this content, mode and owner. */
+export function file(args: FileArgs): Operation {
+  const content = args.content ?? (args.source !== undefined ? readFileSync(args.source, "utf8") : undefined);
+  if (content === undefined) throw new Error(`file ${args.path}: give content, source or a template`);
+  const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  return operation({
+    name: args.name ?? `file ${args.path}`,
+    facts: { current: fileFact(args.path) },
+    plan: ({ current }) => {
+      if (current.exists && current.type !== "file") throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
+      if (!current.exists || current.sha256 !== sha256)
+        return [{ kind: "write", path: args.path, content, ...wanted, ...(args.validate ? { validate: args.validate } : {}) }];
+      return ownershipSteps(args.path, current, wanted);
+    },
+    ...taskOptions(args),
+  });
+}
+
+export interface DirectoryArgs extends Ownership, TaskOptions {
+  path: string;
+}
+
+export function directory(args: DirectoryArgs): Operation {
+  const wanted = { mode: args.mode ?? 0o755, owner: args.owner ?? "root", group: args.group ?? "root" };
+  return operation({
+    name: args.name ?? `directory ${args.path}`,
+    facts: { current: fileFact(args.path) },
+    plan: ({ current }) => {
+      if (current.exists && current.type !== "directory") throw new Error(`${args.path} exists and is not a directory (${current.type})`);
+      if (!current.exists)
+        return [{ kind: "run", command: sh`install -d -m ${octal(wanted.mode)} -o ${wanted.owner} -g ${wanted.group} ${args.path}` }];
+      return ownershipSteps(args.path, current, wanted);
+    },
+    ...taskOptions(args),
+  });
+}
+
+export function absent(args: { path: string } & TaskOptions): Operation {
+  return operation({
+    name: args.name ?? `absent ${args.path}`,
+    facts: { current: fileFact(args.path) },
+    plan: ({ current }) => (current.exists ? [{ kind: "run", command: sh`rm -rf -- ${args.path}` }] : []),
+    ...taskOptions(args),
+  });
+}

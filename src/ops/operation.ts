@@ -1,0 +1,62 @@
+import type { Fact, FactValues } from "../facts/fact.js";
+
+/** Run a command on the host; a non-zero exit fails the task. */
+export interface RunStep {
+  kind: "run";
+  command: string;
+}
+
+/**
+ * Put content at a path atomically: a temporary file in the same directory gets mode and owner,
+ * passes `validate` (a command with %s for the temporary path), then is renamed over the old one.
+ */
+export interface WriteStep {
+  kind: "write";
+  path: string;
+  content: string;
+  mode: number;
+  owner: string;
+  group: string;
+  validate?: string;
+}
+
+/** A read-only check (a wait for a port or URL): not a change, and not run in check mode. */
+export interface ProbeStep {
+  kind: "probe";
+  command: string;
+  /** Said when the probe fails. */
+  failure: string;
+}
+
+export type Step = RunStep | WriteStep | ProbeStep;
+
+export interface Operation<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
+  /** What the task does, shown in the output. */
+  name: string;
+  /** The facts the plan needs, declared from the operation's arguments alone. */
+  facts: F;
+  /** Pure: from the facts to the steps that make the host match. No steps: nothing to do. */
+  plan(facts: FactValues<F>): Step[];
+  /** Handlers to run (once, at the end of the role) when this operation changed something. */
+  notify?: string[];
+  tags?: string[];
+}
+
+/** Lets an operation's `plan` see its own facts' types while it is stored among others. */
+export function operation<F extends Record<string, Fact<unknown>>>(op: Operation<F>): Operation {
+  return op as unknown as Operation;
+}
+
+/** Options every operation accepts. */
+export interface TaskOptions {
+  name?: string;
+  notify?: string | string[];
+  tags?: string[];
+}
+
+export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "tags"> {
+  const notify = options.notify === undefined ? undefined : ([] as string[]).concat(options.notify);
+  return { ...(notify ? { notify } : {}), ...(options.tags ? { tags: options.tags } : {}) };
+}
+
+export const isChange = (step: Step) => step.kind !== "probe";

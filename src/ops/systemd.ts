@@ -1,0 +1,59 @@
+import { unitFact } from "../facts/systemd.js";
+import { sh } from "../engine/shell.js";
+import { file } from "./files.js";
+import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
+
+export interface ServiceArgs extends TaskOptions {
+  unit: string;
+  enabled?: boolean;
+  state?: "started" | "stopped";
+}
+
+/** A unit enabled or not, started or stopped. */
+export function service(args: ServiceArgs): Operation {
+  return operation({
+    name: args.name ?? `service ${args.unit}`,
+    facts: { unit: unitFact(args.unit) },
+    plan: ({ unit }) => {
+      if (!unit.loaded) throw new Error(`the unit ${args.unit} does not exist on this host`);
+      const steps: Step[] = [];
+      const isEnabled = unit.enabled === "enabled";
+      if (args.enabled === true && !isEnabled) steps.push({ kind: "run", command: sh`systemctl enable ${args.unit}` });
+      if (args.enabled === false && isEnabled) steps.push({ kind: "run", command: sh`systemctl disable ${args.unit}` });
+      const running = unit.active === "active" || unit.active === "activating" || unit.active === "reloading";
+      if (args.state === "started" && !running) steps.push({ kind: "run", command: sh`systemctl start ${args.unit}` });
+      if (args.state === "stopped" && running) steps.push({ kind: "run", command: sh`systemctl stop ${args.unit}` });
+      return steps;
+    },
+    ...taskOptions(args),
+  });
+}
+
+export interface UnitFileArgs extends TaskOptions {
+  unit: string;
+  content: string;
+}
+
+/** A unit file under /etc/systemd/system; systemd reloads its units only when the file changed. */
+export function unitFile(args: UnitFileArgs): Operation {
+  const path = `/etc/systemd/system/${args.unit}`;
+  const inner = file({ path, content: args.content, mode: 0o644 });
+  return {
+    ...inner,
+    name: args.name ?? `unit file ${args.unit}`,
+    plan: (facts) => {
+      const steps = inner.plan(facts);
+      return steps.length ? [...steps, { kind: "run", command: "systemctl daemon-reload" }] : steps;
+    },
+    ...taskOptions(args),
+  };
+}
+
+/** A handler's action: restart or reload a unit (always a change: it was asked for). */
+export function serviceAction(unit: string, action: "restart" | "reload" | "reload-or-restart"): Operation {
+  return operation({
+    name: `${action} ${unit}`,
+    facts: {},
+    plan: () => [{ kind: "run", command: sh`systemctl ${action} ${unit}` }],
+  });
+}
