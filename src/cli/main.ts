@@ -18,7 +18,7 @@ import { LineRenderer } from "./output.js";
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
 
 /** Variable names whose values are secrets wherever they appear. */
-const SECRET_NAME = /(password|passwd|secret|token|private_key|api_key)/i;
+const SECRET_NAME = /(password|passwd|secret|token|private_key|api_key)(?!.*_file$)/i;
 
 export interface Io {
   out(line: string): void;
@@ -65,7 +65,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   // Every host's connection settings are checked before the first connection.
   const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
-  const renderer = new LineRenderer(io.out, masker, options.verbosity);
+  const renderer = new LineRenderer(io.out, masker, options.verbosity, options.verbosity > 1 || options.diff);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
     events.push(event);

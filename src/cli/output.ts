@@ -7,6 +7,8 @@ export class LineRenderer {
     private readonly write: (line: string) => void,
     private readonly masker: Masker,
     private readonly verbosity: number,
+    /** Print each change's commands (at -vv, and with --diff). */
+    private readonly showChanges: boolean,
   ) {}
 
   print(line: string): void {
@@ -26,7 +28,7 @@ export class LineRenderer {
         const status = event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
         const detail = event.error ? `: ${event.error}` : "";
         this.print(`[${event.host}] ${event.role} | ${event.task}: ${status}${detail}${this.verbosity > 1 ? ` (${event.ms} ms)` : ""}`);
-        if (this.verbosity > 1) event.changes.forEach((c) => this.print(`    ${c}`));
+        if (this.showChanges) event.changes.filter((c) => c.startsWith("$")).forEach((c) => this.print(`    ${c}`));
         event.diffs.forEach((d) => d.split("\n").forEach((l) => this.print(`    ${l}`)));
       }
     }

@@ -82,6 +82,10 @@ export class HostSession {
     this.facts.clear();
   }
 
+  close(): void {
+    this.connection.close();
+  }
+
   /** Runs a command, as the become user when there is one. */
   async run(command: string): Promise<ExecResult> {
     this.roundTrips++;

@@ -59,6 +59,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   for (const host of allHosts) {
     if (!finished.has(host)) options.emit({ type: "host-end", host, status: "ok", roundTrips: sessions.get(host)?.roundTrips ?? 0, ms: Date.now() - started.get(host)! });
   }
+  sessions.forEach((session) => session.close());
 }
 
 const selected = (op: Operation, options: RunOptions) =>

@@ -16,7 +16,7 @@ const TYPES: Record<string, FileState["type"]> = { "regular file": "file", "regu
 
 /** What is at a path: type, mode, owner, group, a checksum for files, and the content if asked. */
 export function fileFact(path: string, withContent = false): Fact<FileState> {
-  const read = withContent ? sh` && echo && base64 -w0 ${path}` : "";
+  const read = withContent ? sh` && base64 -w0 ${path}` : "";
   const command = sh`stat -c '%F|%a|%U|%G' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
   return defineFact(`file${withContent ? "+content" : ""}:${path}`, `${command}${read}; fi`, (stdout, code) => {
     if (code !== 0) return { exists: false };
