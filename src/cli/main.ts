@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
+import { HostSession } from "../engine/host-session.js";
 import { Masker } from "../engine/masker.js";
 import type { Playbook } from "../engine/playbook.js";
 import { preparePlaybook } from "../engine/prepare.js";
@@ -65,7 +66,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   // Every host's connection settings are checked before the first connection.
   const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
-  const renderer = new LineRenderer(io.out, masker, options.verbosity, options.verbosity > 1 || options.diff);
+  const renderer = new LineRenderer(io.out, masker, options.verbosity, options.diff);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
     events.push(event);
@@ -80,7 +81,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     emit,
-    connect: (host) => connect(host, connections.get(host)!, options.acceptNewHostKeys),
+    connect: (host) => connect(host, connections.get(host)!, options),
   });
   const summary = renderer.recap(events);
   const exitCode = summary.some((h) => h.unreachable)
@@ -104,7 +105,7 @@ async function loadPlaybook(file: string): Promise<Playbook> {
   return module.default;
 }
 
-async function connect(host: string, vars: ConnectionVars, acceptNewHostKeys: boolean) {
+async function connect(host: string, vars: ConnectionVars, options: CliOptions): Promise<HostSession> {
   const connection = await SshConnection.open({
     name: host,
     host: vars.ansible_host ?? host,
@@ -112,10 +113,11 @@ async function connect(host: string, vars: ConnectionVars, acceptNewHostKeys: bo
     user: vars.ansible_user,
     privateKeyFile: vars.ansible_ssh_private_key_file,
     knownHostsFile: vars.rigger_known_hosts_file,
-    acceptNewHostKeys,
+    acceptNewHostKeys: options.acceptNewHostKeys,
   });
   const needsBecome = vars.ansible_become && vars.ansible_become_user !== vars.ansible_user;
-  return { connection, become: needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined };
+  const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
+  return new HostSession(host, connection, become, !options.check);
 }
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {

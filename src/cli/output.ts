@@ -7,8 +7,8 @@ export class LineRenderer {
     private readonly write: (line: string) => void,
     private readonly masker: Masker,
     private readonly verbosity: number,
-    /** Print each change's commands (at -vv, and with --diff). */
-    private readonly showChanges: boolean,
+    /** --diff: files line by line, and the commands of other changes. */
+    private readonly diff: boolean,
   ) {}
 
   print(line: string): void {
@@ -28,7 +28,8 @@ export class LineRenderer {
         const status = event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
         const detail = event.error ? `: ${event.error}` : "";
         this.print(`[${event.host}] ${event.role} | ${event.task}: ${status}${detail}${this.verbosity > 1 ? ` (${event.ms} ms)` : ""}`);
-        if (this.showChanges) event.changes.filter((c) => c.startsWith("$")).forEach((c) => this.print(`    ${c}`));
+        const changes = this.verbosity > 1 ? event.changes : this.diff ? event.changes.filter((c) => c.startsWith("$")) : [];
+        changes.forEach((c) => this.print(`    ${c}`));
         event.diffs.forEach((d) => d.split("\n").forEach((l) => this.print(`    ${l}`)));
       }
     }

@@ -12,8 +12,8 @@ export function lineDiff(before: string, after: string, path: string): string {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       i++;
       j++;
-    } else if (j < b.length && (i >= a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) lines.push(`+${b[j++]}`);
-    else lines.push(`-${a[i++]}`);
+    } else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) lines.push(`-${a[i++]}`);
+    else lines.push(`+${b[j++]}`);
   }
   return lines.join("\n");
 }

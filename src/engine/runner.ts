@@ -1,12 +1,11 @@
 import { ConnectionError } from "../connection/errors.js";
 import { Semaphore } from "../connection/semaphore.js";
-import type { SshConnection } from "../connection/ssh.js";
+import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { isChange, type Operation, type Step } from "../ops/operation.js";
+import { isChange, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import type { HostStatus, RunEvent, TaskStatus } from "./events.js";
-import { HostSession, type Become } from "./host-session.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
 
 export interface RunOptions {
@@ -15,15 +14,28 @@ export interface RunOptions {
   forks: number;
   tags?: string[];
   skipTags?: string[];
-  connect(host: string): Promise<{ connection: SshConnection; become?: Become }>;
+  /** Opens the host's session (one connection for the whole run). */
+  connect(host: string): Promise<Session>;
   emit(event: RunEvent): void;
+}
+
+/** What the runner needs of a host: HostSession over SSH, or a stub in unit tests. */
+export interface Session {
+  readonly name: string;
+  readonly roundTrips: number;
+  gather(facts: Fact<unknown>[]): Promise<void>;
+  value<T>(fact: Fact<T>): T;
+  invalidate(): void;
+  run(command: string): Promise<ExecResult>;
+  write(step: WriteStep): Promise<void>;
+  close(): void;
 }
 
 class TaskFailure extends Error {}
 
 /** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
 export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
-  const sessions = new Map<string, HostSession>();
+  const sessions = new Map<string, Session>();
   const finished = new Map<string, HostStatus>();
   const started = new Map<string, number>();
   const forks = new Semaphore(options.forks);
@@ -41,8 +53,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
           try {
             let session = sessions.get(host);
             if (!session) {
-              const { connection, become } = await options.connect(host);
-              session = new HostSession(host, connection, become, !options.check);
+              session = await options.connect(host);
               sessions.set(host, session);
             }
             for (const role of roles) await runRole(session, play.name, role, options);
@@ -65,7 +76,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
 const selected = (op: Operation, options: RunOptions) =>
   (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
 
-async function runRole(session: HostSession, play: string, role: PreparedRole, options: RunOptions): Promise<void> {
+async function runRole(session: Session, play: string, role: PreparedRole, options: RunOptions): Promise<void> {
   const tasks = role.tasks.filter((op) => selected(op, options));
   // Every fact the role's tasks declare, in one round trip.
   await session.gather(tasks.flatMap((op) => Object.values(op.facts)));
@@ -86,7 +97,7 @@ async function runRole(session: HostSession, play: string, role: PreparedRole, o
 }
 
 /** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
-async function runTask(session: HostSession, play: string, role: PreparedRole, op: Operation, handler: boolean, options: RunOptions): Promise<boolean> {
+async function runTask(session: Session, play: string, role: PreparedRole, op: Operation, handler: boolean, options: RunOptions): Promise<boolean> {
   const started = Date.now();
   const facts: Fact<unknown>[] = Object.values(op.facts);
   let changes: Step[] = [];
@@ -113,7 +124,7 @@ async function runTask(session: HostSession, play: string, role: PreparedRole, o
   }
 }
 
-async function applyStep(session: HostSession, step: Step): Promise<void> {
+async function applyStep(session: Session, step: Step): Promise<void> {
   if (step.kind === "write") return session.write(step);
   const result = await session.run(step.command);
   if (result.code === 0) return;
@@ -125,12 +136,12 @@ const describeStep = (step: Step) =>
   step.kind === "write" ? `write ${step.path} (mode ${step.mode.toString(8).padStart(4, "0")}, ${step.owner}:${step.group})` : `$ ${step.command}`;
 
 /** For --diff: each file a change writes, its content on the host against the wanted one. */
-async function fileDiffs(session: HostSession, changes: Step[]): Promise<string[]> {
+async function fileDiffs(session: Session, changes: Step[]): Promise<string[]> {
   const writes = changes.filter((s) => s.kind === "write");
   await session.gather(writes.map((w) => fileFact(w.path, true)));
   return writes.map((w) => lineDiff(session.value(fileFact(w.path, true)).content ?? "", w.content, w.path));
 }
 
-function taskEvent(session: HostSession, play: string, role: PreparedRole, op: Operation, handler: boolean, status: TaskStatus, check: boolean, changes: string[], diffs: string[], ms: number, error?: string): RunEvent {
+function taskEvent(session: Session, play: string, role: PreparedRole, op: Operation, handler: boolean, status: TaskStatus, check: boolean, changes: string[], diffs: string[], ms: number, error?: string): RunEvent {
   return { type: "task", host: session.name, play, role: role.name, task: op.name, handler, status, check, changes, diffs, ms, ...(error ? { error } : {}) };
 }

@@ -34,7 +34,7 @@ export interface UnitFileArgs extends TaskOptions {
   content: string;
 }
 
-/** A unit file under /etc/systemd/system; systemd reloads its units only when the file changed. */
+/** A unit file under /etc/systemd/system; systemd reloads its units only when the content changed. */
 export function unitFile(args: UnitFileArgs): Operation {
   const path = `/etc/systemd/system/${args.unit}`;
   const inner = file({ path, content: args.content, mode: 0o644 });
@@ -43,7 +43,7 @@ export function unitFile(args: UnitFileArgs): Operation {
     name: args.name ?? `unit file ${args.unit}`,
     plan: (facts) => {
       const steps = inner.plan(facts);
-      return steps.length ? [...steps, { kind: "run", command: "systemctl daemon-reload" }] : steps;
+      return steps.some((s) => s.kind === "write") ? [...steps, { kind: "run", command: "systemctl daemon-reload" }] : steps;
     },
     ...taskOptions(args),
   };

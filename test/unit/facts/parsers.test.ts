@@ -1,0 +1,44 @@
+import { expect, it } from "vitest";
+import { batchScript, defineFact, parseBatch } from "../../../src/facts/fact.js";
+import { fileFact } from "../../../src/facts/file.js";
+import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
+import { unitFact } from "../../../src/facts/systemd.js";
+import { sysctlFact } from "../../../src/facts/sysctl.js";
+
+it("frames each fact's output with a nonce so facts cannot bleed into each other", () => {
+  const facts = [defineFact("a", "echo one", (out) => out), defineFact("b", "exit 3", (out, code) => ({ out, code }))];
+  const script = batchScript(facts, "@@n0nce");
+  expect(script.split("\n")).toHaveLength(2);
+  // what sh would print for that script, including output that imitates a marker of another nonce
+  const output = "\n@@n0nce 0 begin\none\n@@other 1 end 0\n\n@@n0nce 0 end 0\n\n@@n0nce 1 begin\n\n@@n0nce 1 end 3\n";
+  const values = parseBatch(facts, "@@n0nce", output);
+  expect(values.get("a")).toBe("one\n@@other 1 end 0\n");
+  expect(values.get("b")).toEqual({ out: "", code: 3 });
+  expect(() => parseBatch(facts, "@@n0nce", "\n@@n0nce 0 begin\nx")).toThrow("fact a");
+});
+
+it("parses stat output into a file state, with content when asked", () => {
+  expect(fileFact("/x").parse("regular file|640|root|adm\nabc123\n", 0)).toEqual({ exists: true, type: "file", mode: 0o640, owner: "root", group: "adm", sha256: "abc123", content: undefined });
+  expect(fileFact("/x", true).parse(`regular file|600|root|root\nabc\n${Buffer.from("PORT=1\n").toString("base64")}`, 0).content).toBe("PORT=1\n");
+  expect(fileFact("/d").parse("directory|755|root|root\n", 0)).toMatchObject({ exists: true, type: "directory", mode: 0o755, sha256: undefined });
+  expect(fileFact("/nope").parse("", 1)).toEqual({ exists: false });
+  expect(fileFact("/x").key).not.toBe(fileFact("/x", true).key);
+});
+
+it("parses dpkg-query and apt-cache policy output", () => {
+  const out = "curl|ii |7.88.1-10\njq|rc |1.6\n---\ncurl:\n  Installed: 7.88.1-10\n  Candidate: 7.88.1-10+deb12u8\njq:\n  Installed: (none)\n  Candidate: 1.6-2.1\n";
+  expect(debPackagesFact(["jq", "curl"], true).parse(out, 0)).toEqual({
+    curl: { installed: true, version: "7.88.1-10", candidate: "7.88.1-10+deb12u8" },
+    jq: { installed: false, candidate: "1.6-2.1" },
+  });
+  expect(debPackagesFact(["nope"]).parse("", 1)).toEqual({ nope: { installed: false } });
+  expect(aptListsAgeFact.parse("", 1)).toBe(Number.POSITIVE_INFINITY);
+  expect(aptListsAgeFact.parse("42\n", 0)).toBe(42);
+});
+
+it("parses systemctl show and sysctl output", () => {
+  expect(unitFact("a.service").parse("LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n", 0)).toEqual({ loaded: true, active: "active", enabled: "enabled" });
+  expect(unitFact("b.service").parse("LoadState=not-found\nActiveState=inactive\nUnitFileState=\n", 0)).toMatchObject({ loaded: false });
+  expect(sysctlFact("net.ipv4.tcp_rmem").parse("4096\t131072\t6291456\n", 0)).toBe("4096 131072 6291456");
+  expect(sysctlFact("no.such").parse("", 255)).toBeUndefined();
+});
