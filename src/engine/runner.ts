@@ -86,6 +86,8 @@ async function runRole(session: Session, play: string, role: PreparedRole, optio
       options.emit(taskEvent(session, play, role, op, false, "skipped", options.check, [], [], 0));
       continue;
     }
+    // After a change the cache is empty: one round trip reads again what the rest of the role needs.
+    await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
     const changed = await runTask(session, play, role, op, false, options);
     if (changed) for (const handler of op.notify ?? []) notified.add(handler);
   }

@@ -1,0 +1,91 @@
+import { expect, it } from "vitest";
+import type { ExecResult } from "../../../src/connection/ssh.js";
+import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
+import { runPlays, type Session } from "../../../src/engine/runner.js";
+import type { PreparedPlay } from "../../../src/engine/prepare.js";
+import { defineFact, type Fact } from "../../../src/facts/fact.js";
+import { operation, type WriteStep } from "../../../src/ops/operation.js";
+
+/** A host whose facts are given and whose commands are recorded: the runner's logic without SSH. */
+class StubSession implements Session {
+  roundTrips = 0;
+  readonly ran: string[] = [];
+  readonly wrote: string[] = [];
+  private cache = new Map<string, unknown>();
+  constructor(readonly name: string, private readonly facts: Record<string, unknown>) {}
+  async gather(facts: Fact<unknown>[]) {
+    const missing = facts.filter((f) => !this.cache.has(f.key));
+    if (missing.length) this.roundTrips++;
+    missing.forEach((f) => this.cache.set(f.key, this.facts[f.key]));
+  }
+  value<T>(fact: Fact<T>) {
+    return this.cache.get(fact.key) as T;
+  }
+  invalidate() {
+    this.cache.clear();
+  }
+  async run(command: string): Promise<ExecResult> {
+    this.ran.push(command);
+    return command === "false" ? { code: 1, stdout: "", stderr: "it failed" } : { code: 0, stdout: "", stderr: "" };
+  }
+  async write(step: WriteStep) {
+    this.wrote.push(step.path);
+  }
+  close() {}
+}
+
+const flag = (name: string) => defineFact(name, `test -e ${name}`, (_o, code) => code === 0);
+/** Runs `command` unless the fact `name` holds. */
+const ensure = (name: string, command: string, extra: { notify?: string[]; tags?: string[] } = {}) =>
+  operation({ name, facts: { done: flag(name) }, plan: ({ done }) => (done ? [] : [{ kind: "run", command }]), ...extra });
+
+const play = (tasks: ReturnType<typeof ensure>[], handlers = {}): PreparedPlay[] => [
+  { name: "p", hosts: new Map([["h1", { context: { name: "h1", groups: ["all"], vars: {} }, roles: [{ name: "r", tasks, handlers }] }]]) },
+];
+
+async function run(plays: PreparedPlay[], session: StubSession, options: { check?: boolean; tags?: string[] } = {}) {
+  const events: RunEvent[] = [];
+  await runPlays(plays, { check: options.check ?? false, diff: false, forks: 2, tags: options.tags, connect: async () => session, emit: (e) => events.push(e) });
+  return { events, tasks: events.filter((e): e is TaskEvent => e.type === "task") };
+}
+
+const tasks = () => [
+  ensure("a", "make a", { notify: ["reload"] }),
+  ensure("b", "make b", { notify: ["reload"] }),
+  ensure("c", "make c", { tags: ["extra"] }),
+];
+const handlers = { reload: operation({ name: "reload", facts: {}, plan: () => [{ kind: "run", command: "reload it" }] }) };
+
+it("changes only what differs and runs a notified handler once, at the end of the role", async () => {
+  const session = new StubSession("h1", { b: true });
+  const { tasks: events } = await run(play(tasks(), handlers), session);
+  expect(events.map((e) => [e.task, e.status])).toEqual([["a", "changed"], ["b", "ok"], ["c", "changed"], ["handler: reload", "changed"]]);
+  expect(session.ran).toEqual(["make a", "make c", "reload it"]);
+  // the role's facts in one round trip, then one more for the rest of the role after a change
+  expect(session.roundTrips).toBe(2);
+});
+
+it("in check mode runs nothing, says what would change and which handlers would run", async () => {
+  const session = new StubSession("h1", {});
+  const { tasks: events } = await run(play(tasks(), handlers), session, { check: true });
+  expect(session.ran).toEqual([]);
+  expect(events.every((e) => e.check)).toBe(true);
+  expect(events.map((e) => [e.task, e.status])).toEqual([["a", "changed"], ["b", "changed"], ["c", "changed"], ["handler: reload", "changed"]]);
+  expect(session.roundTrips).toBe(1);
+});
+
+it("runs only tagged tasks when tags are given, and reports the others skipped", async () => {
+  const session = new StubSession("h1", {});
+  const { tasks: events } = await run(play(tasks(), handlers), session, { tags: ["extra"] });
+  expect(events.map((e) => [e.task, e.status])).toEqual([["a", "skipped"], ["b", "skipped"], ["c", "changed"]]);
+  expect(session.ran).toEqual(["make c"]);
+});
+
+it("stops a host at its first failed task, with the command's error", async () => {
+  const session = new StubSession("h1", {});
+  const failing = [ensure("a", "false"), ensure("b", "make b")];
+  const { events, tasks: taskEvents } = await run(play(failing), session);
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["a", "failed"]]);
+  expect(taskEvents[0]!.error).toContain("it failed");
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
+});
