@@ -62,30 +62,39 @@ export function loadInventory(path: string): Inventory {
         throw new ConfigError(hostsFile, `${keyPath}.${key}`, `unknown key; a group has ${GROUP_KEYS.join(", ")}${hint ? ` (did you mean "${hint}"?)` : ""}`);
       }
     }
-    const { hosts, vars, children } = entry;
-    if (vars !== undefined && vars !== null) {
-      if (!isMapping(vars)) throw new ConfigError(hostsFile, `${keyPath}.vars`, "expected a mapping of variables");
-      Object.assign(g.vars, resolve(vars, hostsFile, `${keyPath}.vars`));
+    // In the file's order, so hosts keep the order the operator wrote them in.
+    for (const [key, value] of Object.entries(entry)) {
+      if (value === undefined || value === null) continue;
+      if (key === "vars") readVars(g, value, `${keyPath}.vars`);
+      if (key === "hosts") readHosts(g, value, `${keyPath}.hosts`);
+      if (key === "children") readChildren(name, value, `${keyPath}.children`);
     }
-    if (hosts !== undefined && hosts !== null) {
-      if (!isMapping(hosts)) throw new ConfigError(hostsFile, `${keyPath}.hosts`, "expected a mapping of host names (each with its variables or nothing)");
-      for (const [pattern, own] of Object.entries(hosts)) {
-        const hostPath = `${keyPath}.hosts.${pattern}`;
-        if (own !== null && !isMapping(own)) throw new ConfigError(hostsFile, hostPath, "expected the host's variables as a mapping, or nothing");
-        for (const host of expandHostRange(pattern, hostsFile, hostPath)) {
-          g.hosts.add(host);
-          if (!hostVars.has(host)) hostVars.set(host, []);
-          if (own) hostVars.get(host)!.push({ vars: resolve(own, hostsFile, hostPath) as Vars, file: hostsFile });
-        }
+  };
+
+  const readVars = (g: Group, vars: unknown, keyPath: string) => {
+    if (!isMapping(vars)) throw new ConfigError(hostsFile, keyPath, "expected a mapping of variables");
+    Object.assign(g.vars, resolve(vars, hostsFile, keyPath));
+  };
+
+  const readHosts = (g: Group, hosts: unknown, keyPath: string) => {
+    if (!isMapping(hosts)) throw new ConfigError(hostsFile, keyPath, "expected a mapping of host names (each with its variables or nothing)");
+    for (const [pattern, own] of Object.entries(hosts)) {
+      const hostPath = `${keyPath}.${pattern}`;
+      if (own !== null && !isMapping(own)) throw new ConfigError(hostsFile, hostPath, "expected the host's variables as a mapping, or nothing");
+      for (const host of expandHostRange(pattern, hostsFile, hostPath)) {
+        g.hosts.add(host);
+        if (!hostVars.has(host)) hostVars.set(host, []);
+        if (own) hostVars.get(host)!.push({ vars: resolve(own, hostsFile, hostPath) as Vars, file: hostsFile });
       }
     }
-    if (children !== undefined && children !== null) {
-      if (!isMapping(children)) throw new ConfigError(hostsFile, `${keyPath}.children`, "expected a mapping of child groups");
-      for (const [child, childEntry] of Object.entries(children)) {
-        g.children.add(child);
-        group(child).parents.add(name);
-        readGroup(child, childEntry, `${keyPath}.children.${child}`);
-      }
+  };
+
+  const readChildren = (parent: string, children: unknown, keyPath: string) => {
+    if (!isMapping(children)) throw new ConfigError(hostsFile, keyPath, "expected a mapping of child groups");
+    for (const [child, childEntry] of Object.entries(children)) {
+      group(parent).children.add(child);
+      group(child).parents.add(parent);
+      readGroup(child, childEntry, `${keyPath}.${child}`);
     }
   };
 
