@@ -2,6 +2,7 @@ import { defineRole } from "../../src/engine/playbook.js";
 import { apt } from "../../src/ops/apt.js";
 import { command } from "../../src/ops/command.js";
 import { directory, file } from "../../src/ops/files.js";
+import { flushHandlers } from "../../src/ops/operation.js";
 import { sysctl } from "../../src/ops/sysctl.js";
 import { render, template } from "../../src/ops/template.js";
 import { service, serviceAction, unitFile } from "../../src/ops/systemd.js";
@@ -25,6 +26,7 @@ export default defineRole({
     service({ unit: "demo-web.service", enabled: true, state: "started" }),
     sysctl({ key: "net.ipv4.tcp_keepalive_time", value: vars.demo_keepalive_seconds }),
     command({ run: "date -u > /var/lib/demo-initialized", creates: "/var/lib/demo-initialized" }),
+    flushHandlers(),
     waitFor({ url: `http://127.0.0.1:${vars.demo_port}/`, body: vars.demo_greeting, timeoutSeconds: 20 }),
   ],
   handlers: () => ({

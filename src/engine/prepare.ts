@@ -51,11 +51,14 @@ export function preparePlaybook(playbook: Playbook, inventory: Inventory, option
           const key = issue.path.map(String).join(".");
           throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
         }
-        return {
+        const prepared = {
           name: role.name,
           tasks: role.tasks(parsed.data, { ...context, vars: { ...vars, ...params } }),
           handlers: role.handlers?.(parsed.data, context) ?? {},
         };
+        const unknown = prepared.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in prepared.handlers)).map((n) => `${op.name} notifies "${n}"`));
+        if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler: ${unknown.join("; ")}`);
+        return prepared;
       });
       nearMisses(host, declared).forEach((w) => warnings.add(w));
       hosts.set(name, { context, roles });

@@ -3,7 +3,7 @@ import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { isChange, type Operation, type Step, type WriteStep } from "../ops/operation.js";
+import { FLUSH_HANDLERS, isChange, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import type { HostStatus, RunEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
@@ -81,7 +81,17 @@ async function runRole(session: Session, play: string, role: PreparedRole, optio
   // Every fact the role's tasks declare, in one round trip.
   await session.gather(tasks.flatMap((op) => Object.values(op.facts)));
   const notified = new Set<string>();
+  const flush = async () => {
+    for (const [name, handler] of Object.entries(role.handlers)) {
+      if (notified.has(name)) await runTask(session, play, role, { ...handler, name: `handler: ${name}` }, true, options);
+    }
+    notified.clear();
+  };
   for (const op of role.tasks) {
+    if (op.name === FLUSH_HANDLERS) {
+      await flush();
+      continue;
+    }
     if (!tasks.includes(op)) {
       options.emit(taskEvent(session, play, role, op, false, "skipped", options.check, [], [], 0));
       continue;
@@ -91,11 +101,7 @@ async function runRole(session: Session, play: string, role: PreparedRole, optio
     const changed = await runTask(session, play, role, op, false, options);
     if (changed) for (const handler of op.notify ?? []) notified.add(handler);
   }
-  for (const [name, handler] of Object.entries(role.handlers)) {
-    if (notified.has(name)) await runTask(session, play, role, { ...handler, name: `handler: ${name}` }, true, options);
-  }
-  const unknown = [...notified].filter((n) => !(n in role.handlers));
-  if (unknown.length) throw new TaskFailure(`role ${role.name}: no handler named ${unknown.join(", ")}`);
+  await flush();
 }
 
 /** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
