@@ -1,0 +1,86 @@
+import { createServer } from "node:net";
+import { afterAll, expect, it } from "vitest";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { HostSession } from "../../src/engine/host-session.js";
+import { notOk, rigger, testInventory } from "../helpers/rigger.js";
+import { describeHosts, fault } from "../testbed/testbed.js";
+
+const PLAYBOOK = "test/e2e/fixtures/faults.ts";
+
+describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the host lock", (testbed) => {
+  const connections: SshConnection[] = [];
+  const open = async (host: string) => {
+    const c = await SshConnection.open(testbed().target(host));
+    connections.push(c);
+    return c;
+  };
+  afterAll(() => connections.forEach((c) => c.close()));
+
+  it("reports a host cut off mid-run unreachable, lets the others finish, and exits 4", async () => {
+    const inventory = testInventory({ "host_vars/th3.yaml": "fault_run: sleep 20\n" });
+    const watcher = await open("th3");
+    const run = rigger(PLAYBOOK, "-i", inventory);
+    // Cut th3 once its command is running.
+    for (let i = 0; i < 100 && (await watcher.exec("pgrep -f 'sleep 20'")).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await fault.cut("th3");
+    try {
+      const started = Date.now();
+      const result = await run;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result.code).toBe(4);
+      expect(result.out).toMatch(/\[th3\] UNREACHABLE: th3 is unreachable/);
+      expect(notOk(result.out).sort()).toEqual(["[th1] fault | fault command: changed", "[th2] fault | fault command: changed"]);
+      expect(result.out).toMatch(/th3\s+0\s+0\s+0\s+0\s+1\s/);
+    } finally {
+      await fault.restore("th3");
+    }
+  });
+
+  it("stops a host at a failed task with the command's error, and exits 2", async () => {
+    const inventory = testInventory({ "host_vars/th2.yaml": "fault_run: echo the disk is full >&2; exit 7\n" });
+    const result = await rigger(PLAYBOOK, "-i", inventory);
+    expect(result.code).toBe(2);
+    expect(result.out).toContain("[th2] fault | fault command: failed: exit 7: the disk is full");
+    expect(result.out).toMatch(/th1\s+0\s+1\s+0\s/);
+    expect(result.out).toMatch(/th2\s+0\s+0\s+1\s/);
+  });
+
+  it("refuses a bad inventory with exit 1 before connecting to any host", async () => {
+    let connects = 0;
+    const listener = createServer((socket) => {
+      connects++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      const inventory = testInventory({
+        "group_vars/all.yaml": `ansible_host: 127.0.0.1\nansible_port: ${port}\n`,
+        "host_vars/th3.yaml": "ansible_port: 70000\n",
+      });
+      const result = await rigger(PLAYBOOK, "-i", inventory);
+      expect(result.code).toBe(1);
+      expect(result.err).toBe(`rigger: configuration error: ${inventory}/host_vars/th3.yaml: th3.ansible_port: expected an integer port from 1 to 65535`);
+      expect(result.out).toBe("");
+      expect(connects).toBe(0);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it("refuses to change a host another run holds, naming the holder, until that run's connection is gone", async () => {
+    const holder = new HostSession("th1", await open("th1"), undefined, true);
+    await holder.gather([]);
+    const inventory = testInventory();
+    const blocked = await rigger(PLAYBOOK, "-i", inventory, "--limit", "th1");
+    expect(blocked.code).toBe(2);
+    expect(blocked.out).toMatch(new RegExp(`\\[th1\\] FAILED: th1 is being changed by another run \\(rigger pid ${process.pid} on .+, since `));
+    // A check run reads only: it does not wait for the lock.
+    expect((await rigger(PLAYBOOK, "-i", inventory, "--limit", "th1", "--check")).code).toBe(0);
+
+    holder.close(); // as if that run had crashed: its sshd session ends, and with it the lock
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await rigger(PLAYBOOK, "-i", inventory, "--limit", "th1");
+    expect(after.code).toBe(0);
+  });
+});
