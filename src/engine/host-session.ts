@@ -25,11 +25,13 @@ const BACKUPS_KEPT = 5;
 /**
  * Taken in the first round trip. The lock records the sshd process serving this connection, so it
  * lives exactly as long as the connection: a run that crashed leaves a lock the next run takes over.
+ * It is cooperative and open to every login user (runs as different users exclude each other too).
  */
 function lockFact(holder: string): Fact<{ acquired: boolean; holder: string }> {
   const script = sh`
 p=$$; while [ "$p" -gt 1 ]; do case $(cat /proc/$p/comm) in sshd*) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
-if ! mkdir ${LOCK_DIR} 2>/dev/null; then
+umask 000
+if ! mkdir -m 777 ${LOCK_DIR} 2>/dev/null; then
   old=$(cat ${LOCK_DIR}/pid 2>/dev/null)
   if [ -n "$old" ] && [ -d /proc/$old ] && [ "$old" != "$p" ]; then echo busy; cat ${LOCK_DIR}/holder; exit 0; fi
 fi
@@ -62,6 +64,7 @@ export class HostSession {
     if (batch.length === 0) return;
     const nonce = `@@rigger-${randomBytes(8).toString("hex")}`;
     const result = await this.run(batchScript(batch, nonce));
+    if (!result.stdout.includes(nonce)) throw new Error(`could not read facts (exit ${result.code}): ${result.stderr.trim().split("\n").join("; ")}`);
     const values = parseBatch(batch, nonce, result.stdout);
     if (lock) {
       const state = values.get(lock.key) as { acquired: boolean; holder: string };

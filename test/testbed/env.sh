@@ -13,6 +13,8 @@ GATEWAY=172.30.0.1
 REGISTRY="$GATEWAY:5000"
 LABEL=rigger.testbed
 KEY="$CACHE/id_ed25519"
+# The sudo password of the test user `opsuser` (a throwaway host in a private network).
+OPSUSER_PASSWORD=opsuser-sudo-pass-4821
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 

@@ -18,6 +18,7 @@ write_inventory() { # names...
     echo "    ansible_user: root"
     echo "    ansible_ssh_private_key_file: $KEY"
     echo "    rigger_known_hosts_file: $STATE/known_hosts"
+    echo "    testbed_opsuser_password: $OPSUSER_PASSWORD"
     echo "  children:"
     echo "    testbed:"
     echo "      hosts:"

@@ -80,6 +80,15 @@ customize_rootfs() {
   : >"$r/etc/machine-id"
   rm -f "$r/var/lib/dbus/machine-id"; ln -s /etc/machine-id "$r/var/lib/dbus/machine-id"
   for u in "${MASKED_UNITS[@]}"; do ln -sf /dev/null "$r/etc/systemd/system/$u"; done
+  # Login users for privilege escalation tests: deploy may sudo without a password, opsuser with one.
+  for user in deploy opsuser; do
+    chroot "$r" id -u "$user" >/dev/null 2>&1 || chroot "$r" useradd --create-home --shell /bin/bash "$user"
+    install -d -m700 -o "$(chroot "$r" id -u "$user")" -g "$(chroot "$r" id -g "$user")" "$r/home/$user/.ssh"
+    install -m600 -o "$(chroot "$r" id -u "$user")" -g "$(chroot "$r" id -g "$user")" "$KEY.pub" "$r/home/$user/.ssh/authorized_keys"
+  done
+  echo "opsuser:$OPSUSER_PASSWORD" | chroot "$r" chpasswd
+  printf 'deploy ALL=(ALL) NOPASSWD:ALL\nopsuser ALL=(ALL) ALL\n' >"$r/etc/sudoers.d/testbed"
+  chmod 440 "$r/etc/sudoers.d/testbed"
   # Every host gets host keys of its own on first boot, not the ones baked into the image.
   rm -f "$r"/etc/ssh/ssh_host_*
   cat >"$r/etc/systemd/system/testbed-hostkeys.service" <<'UNIT'

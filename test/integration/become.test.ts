@@ -1,0 +1,47 @@
+import { afterAll, expect, it } from "vitest";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { HostSession } from "../../src/engine/host-session.js";
+import { rigger, testInventory } from "../helpers/rigger.js";
+import { describeHosts } from "../testbed/testbed.js";
+
+const PLAYBOOK = "test/e2e/fixtures/faults.ts";
+const AS_ROOT = 'fault_run: test "$(id -u)" = 0\n';
+const PASSWORD = "opsuser-sudo-pass-4821";
+
+describeHosts("become: sudo with and without a password", (testbed) => {
+  const connections: SshConnection[] = [];
+  afterAll(() => connections.forEach((c) => c.close()));
+
+  it("runs tasks as root through passwordless sudo, and only when asked to", async () => {
+    const become = testInventory({ "group_vars/all.yaml": `ansible_user: deploy\nansible_become: true\n${AS_ROOT}` });
+    expect((await rigger(PLAYBOOK, "-i", become, "--limit", "th1")).code).toBe(0);
+    const plain = testInventory({ "group_vars/all.yaml": `ansible_user: deploy\n${AS_ROOT}` });
+    const refused = await rigger(PLAYBOOK, "-i", plain, "--limit", "th1");
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain("[th1] fault | fault command: failed");
+  });
+
+  it("feeds a sudo password from the environment without printing it, and fails clearly on a wrong one", async () => {
+    process.env.RIGGER_TEST_SUDO = PASSWORD;
+    const vars = `ansible_user: opsuser\nansible_become: true\nansible_become_password: !env RIGGER_TEST_SUDO\n${AS_ROOT}`;
+    const good = await rigger(PLAYBOOK, "-i", testInventory({ "group_vars/all.yaml": vars }), "--limit", "th2", "-vv");
+    expect(good.code).toBe(0);
+    expect(good.out + good.err).not.toContain(PASSWORD);
+
+    process.env.RIGGER_TEST_SUDO = "not-the-password-at-all";
+    const bad = await rigger(PLAYBOOK, "-i", testInventory({ "group_vars/all.yaml": vars }), "--limit", "th2", "-vv");
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/\[th2\] FAILED: could not read facts \(exit 1\): .*incorrect password/);
+    expect(bad.out + bad.err).not.toContain("not-the-password-at-all");
+  });
+
+  it("writes a root-owned file atomically as an unprivileged login user", async () => {
+    const connection = await SshConnection.open({ ...testbed().target("th3"), user: "deploy" });
+    connections.push(connection);
+    const session = new HostSession("th3", connection, { user: "root" }, true);
+    await session.write({ kind: "write", path: "/etc/rigger-become.conf", content: "secret=1\n", mode: 0o640, owner: "root", group: "adm" });
+    const check = await connection.exec("sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c rigger- || true");
+    expect(check.stdout).toBe("640 root adm\nsecret=1\n1\n");
+    await connection.exec("sudo rm -f /etc/rigger-become.conf");
+  });
+});

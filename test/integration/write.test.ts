@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { HostSession } from "../../src/engine/host-session.js";
+import type { WriteStep } from "../../src/ops/operation.js";
+import { describeHosts } from "../testbed/testbed.js";
+
+describeHosts("atomic writes: validation, backups, no half-written file", (testbed) => {
+  let connection: SshConnection;
+  let session: HostSession;
+  const path = "/etc/rigger-write-test/app.conf";
+  const step = (content: string, validate?: string): WriteStep => ({ kind: "write", path, content, mode: 0o600, owner: "root", group: "root", ...(validate ? { validate } : {}) });
+
+  beforeAll(async () => {
+    connection = await SshConnection.open(testbed().target("th1"));
+    session = new HostSession("th1", connection, undefined, false);
+    await connection.exec("rm -rf /etc/rigger-write-test /var/backups/rigger/etc__rigger-write-test__*; mkdir /etc/rigger-write-test");
+  });
+  afterAll(async () => {
+    await connection.exec("rm -rf /etc/rigger-write-test /var/backups/rigger/etc__rigger-write-test__*");
+    connection.close();
+  });
+
+  it("keeps the old file live when validation fails, with the validator's message, and leaves no temporary file", async () => {
+    await session.write(step("good=1\n", "grep -q good %s"));
+    await expect(session.write(step("bad=1\n", "grep good %s || { echo 'line 1: no good here'; false; }"))).rejects.toThrow(
+      `writing ${path}: validation failed: line 1: no good here`,
+    );
+    const state = await connection.exec(`cat ${path}; ls -A /etc/rigger-write-test`);
+    expect(state.stdout).toBe("good=1\napp.conf\n");
+  });
+
+  it("keeps a bounded number of backups, private, outside the config directory", async () => {
+    for (let i = 0; i < 7; i++) await session.write(step(`version=${i}\n`));
+    const backups = await connection.exec("stat -c '%a' /var/backups/rigger; ls /var/backups/rigger | grep -c etc__rigger-write-test__app.conf; cat $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1); stat -c %a $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1)");
+    expect(backups.stdout).toBe("700\n5\nversion=5\n600\n");
+  });
+});
