@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 export interface CliOptions {
@@ -14,6 +16,7 @@ export interface CliOptions {
   verbosity: number;
   failOnChange: boolean;
   acceptNewHostKeys: boolean;
+  sshConfig: string;
   listInventory: boolean;
   help: boolean;
   version: boolean;
@@ -36,6 +39,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change
       --accept-new-host-keys  record the key of a host not yet in known_hosts
+      --ssh-config FILE     OpenSSH client config for host aliases (default ~/.ssh/config)
       --list-inventory      print the merged inventory as ansible-inventory --list does
   -h, --help                this text
       --version             rigger's version
@@ -65,6 +69,7 @@ export function parseCli(argv: string[]): CliOptions {
         verbose: { type: "boolean", short: "v", multiple: true, default: [] },
         "fail-on-change": { type: "boolean", default: false },
         "accept-new-host-keys": { type: "boolean", default: false },
+        "ssh-config": { type: "string", default: join(homedir(), ".ssh", "config") },
         "list-inventory": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
@@ -93,6 +98,7 @@ export function parseCli(argv: string[]): CliOptions {
     verbosity: values.verbose.length,
     failOnChange: values["fail-on-change"],
     acceptNewHostKeys: values["accept-new-host-keys"],
+    sshConfig: values["ssh-config"],
     listInventory: values["list-inventory"],
     help: values.help,
     version: values.version,

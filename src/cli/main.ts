@@ -13,6 +13,7 @@ import { ConfigError } from "../inventory/errors.js";
 import { loadInventory, type Inventory } from "../inventory/load.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
+import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
 import { LineRenderer } from "./output.js";
 
@@ -66,6 +67,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   // Every host's connection settings are checked before the first connection.
   const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
+  const sshConfig = readSshConfig(options.sshConfig);
   const renderer = new LineRenderer(io.out, masker, options.verbosity, options.diff);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
@@ -81,7 +83,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     emit,
-    connect: (host) => connect(host, connections.get(host)!, options),
+    connect: (host) => connect(host, connections.get(host)!, options, sshConfig),
   });
   const summary = renderer.recap(events);
   const exitCode = summary.some((h) => h.unreachable)
@@ -105,17 +107,10 @@ async function loadPlaybook(file: string): Promise<Playbook> {
   return module.default;
 }
 
-async function connect(host: string, vars: ConnectionVars, options: CliOptions): Promise<HostSession> {
-  const connection = await SshConnection.open({
-    name: host,
-    host: vars.ansible_host ?? host,
-    port: vars.ansible_port,
-    user: vars.ansible_user,
-    privateKeyFile: vars.ansible_ssh_private_key_file,
-    knownHostsFile: vars.rigger_known_hosts_file,
-    acceptNewHostKeys: options.acceptNewHostKeys,
-  });
-  const needsBecome = vars.ansible_become && vars.ansible_become_user !== vars.ansible_user;
+async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig): Promise<HostSession> {
+  const target = sshTarget(host, vars, sshConfig, { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys });
+  const connection = await SshConnection.open(target);
+  const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
   return new HostSession(host, connection, become, !options.check);
 }

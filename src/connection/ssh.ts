@@ -21,6 +21,8 @@ export interface SshTarget {
   keepaliveCountMax?: number;
   /** Concurrent channels on the one connection (OpenSSH's MaxSessions is 10, freed with a lag). */
   maxChannels?: number;
+  /** Reach this host through another (ProxyJump): a TCP channel opened from there. */
+  jump?: SshTarget;
 }
 
 export interface ExecResult {
@@ -54,6 +56,28 @@ export class SshConnection {
 
   static async open(target: SshTarget): Promise<SshConnection> {
     const settings = { ...DEFAULTS, ...target };
+    const jump = target.jump ? await SshConnection.open(target.jump) : undefined;
+    try {
+      const sock = jump ? await jump.forward(target.host, target.port) : undefined;
+      const connection = await SshConnection.connect(target, settings, sock);
+      if (jump) connection.client.on("close", () => jump.close());
+      return connection;
+    } catch (error) {
+      jump?.close();
+      throw error;
+    }
+  }
+
+  /** A TCP stream to host:port opened from this host, for the next hop of a ProxyJump. */
+  private forward(host: string, port: number): Promise<ClientChannel> {
+    return this.guard((resolve, reject) =>
+      this.client.forwardOut("127.0.0.1", 0, host, port, (error, stream) =>
+        error ? reject(new UnreachableError(this.target.name, `cannot reach ${host}:${port} from here: ${error.message}`)) : resolve(stream),
+      ),
+    );
+  }
+
+  private static async connect(target: SshTarget, settings: typeof DEFAULTS, sock: ClientChannel | undefined): Promise<SshConnection> {
     const knownHosts = await readKnownHosts(target.knownHostsFile);
     const privateKey = target.privateKeyFile ? await readFile(target.privateKeyFile) : undefined;
     let hostKeyFailure: HostKeyError | undefined;
@@ -61,6 +85,7 @@ export class SshConnection {
     const config: ConnectConfig = {
       host: target.host,
       port: target.port,
+      sock,
       username: target.user,
       privateKey,
       agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,

@@ -7,15 +7,17 @@ import type { InventoryHost } from "./load.js";
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.union([z.boolean(), z.enum(["true", "false", "yes", "no"]).transform((v) => v === "true" || v === "yes")]);
 
-/** The connection variables, under Ansible's names, and what each must hold. */
+/** The connection variables, under Ansible's names, and what each must hold. Unset ones fall back to ~/.ssh/config. */
 export const connectionVarsSchema = z.object({
   ansible_host: z.string().min(1).optional(),
-  ansible_port: port.default(22),
-  ansible_user: z.string().min(1).default("root"),
+  ansible_port: port.optional(),
+  ansible_user: z.string().min(1).optional(),
   ansible_ssh_private_key_file: z.string().min(1).optional(),
   ansible_become: bool.default(false),
   ansible_become_user: z.string().min(1).default("root"),
   ansible_become_password: z.string().optional(),
+  /** Ansible's extra ssh arguments: rigger reads a ProxyJump from them (`-J hop` or `-o ProxyJump=hop`). */
+  ansible_ssh_common_args: z.string().optional(),
   rigger_known_hosts_file: z.string().min(1).default(join(homedir(), ".ssh", "known_hosts")),
 });
 
