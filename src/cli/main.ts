@@ -15,7 +15,8 @@ import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
 import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
-import { LineRenderer } from "./output.js";
+import { LineRenderer, type Renderer } from "./output.js";
+import { TreeRenderer } from "./tree.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
 
@@ -68,7 +69,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
   const sshConfig = readSshConfig(options.sshConfig);
-  const renderer = new LineRenderer(io.out, masker, options.verbosity, options.diff);
+  const renderer: Renderer =
+    io === stdio && process.stdout.isTTY && !process.env.CI && !options.diff
+      ? new TreeRenderer(hosts, masker, options.verbosity)
+      : new LineRenderer(io.out, masker, options.verbosity, options.diff);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
     events.push(event);
@@ -85,7 +89,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     emit,
     connect: (host) => connect(host, connections.get(host)!, options, sshConfig),
   });
-  const summary = renderer.recap(events);
+  const summary = await renderer.finish(events);
   const exitCode = summary.some((h) => h.unreachable)
     ? EXIT.unreachable
     : summary.some((h) => h.failed > 0) || events.some((e) => e.type === "host-end" && e.status === "failed")

@@ -1,8 +1,32 @@
 import type { Masker } from "../engine/masker.js";
 import { summarize, type HostSummary, type RunEvent } from "../engine/events.js";
 
+/** Shows a run as it happens, then its recap. */
+export interface Renderer {
+  event(event: RunEvent): void;
+  finish(events: RunEvent[]): Promise<HostSummary[]>;
+}
+
+/** The recap: a row per host with its counts and time (and round trips at -v). */
+export function recapTable(rows: HostSummary[], verbosity: number): string[] {
+  const header = ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", ...(verbosity > 0 ? ["ROUND TRIPS"] : []), "TIME"];
+  const cells = rows.map((r) =>
+    [r.host, r.ok, r.changed, r.failed, r.skipped, r.unreachable ? 1 : 0, ...(verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+  return ["", "RECAP", ...[header, ...cells].map(line)];
+}
+
+/** A task event as one line: `[host] role | task: status`. */
+export function taskLine(event: Extract<RunEvent, { type: "task" }>, verbosity: number): string {
+  const status = event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
+  const detail = event.error ? `: ${event.error}` : "";
+  return `[${event.host}] ${event.role} | ${event.task}: ${status}${detail}${verbosity > 1 ? ` (${event.ms} ms)` : ""}`;
+}
+
 /** One line per event, for logs and any output that is not a terminal. Every line is masked. */
-export class LineRenderer {
+export class LineRenderer implements Renderer {
   constructor(
     private readonly write: (line: string) => void,
     private readonly masker: Masker,
@@ -25,9 +49,7 @@ export class LineRenderer {
         if (event.status !== "ok") this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
         return;
       case "task": {
-        const status = event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
-        const detail = event.error ? `: ${event.error}` : "";
-        this.print(`[${event.host}] ${event.role} | ${event.task}: ${status}${detail}${this.verbosity > 1 ? ` (${event.ms} ms)` : ""}`);
+        this.print(taskLine(event, this.verbosity));
         const changes = this.verbosity > 1 ? event.changes : this.diff ? event.changes.filter((c) => c.startsWith("$")) : [];
         changes.forEach((c) => this.print(`    ${c}`));
         event.diffs.forEach((d) => d.split("\n").forEach((l) => this.print(`    ${l}`)));
@@ -35,15 +57,9 @@ export class LineRenderer {
     }
   }
 
-  recap(events: RunEvent[]): HostSummary[] {
+  async finish(events: RunEvent[]): Promise<HostSummary[]> {
     const rows = summarize(events);
-    const header = ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", ...(this.verbosity > 0 ? ["ROUND TRIPS"] : []), "TIME"];
-    const cells = rows.map((r) => [r.host, r.ok, r.changed, r.failed, r.skipped, r.unreachable ? 1 : 0, ...(this.verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String));
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-    const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
-    this.print("");
-    this.print("RECAP");
-    [header, ...cells].forEach((c) => this.print(line(c)));
+    recapTable(rows, this.verbosity).forEach((line) => this.print(line));
     return rows;
   }
 }

@@ -46,6 +46,7 @@ export function summarize(events: RunEvent[]): HostSummary[] {
     return s;
   };
   for (const event of events) {
+    if (event.type === "host-start") get(event.host);
     if (event.type === "task") get(event.host)[event.status]++;
     if (event.type === "host-end") Object.assign(get(event.host), { unreachable: event.status === "unreachable", roundTrips: event.roundTrips, ms: event.ms });
   }
