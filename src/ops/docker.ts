@@ -1,0 +1,135 @@
+import { createHash } from "node:crypto";
+import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL } from "../facts/docker.js";
+import { raw, sh } from "../engine/shell.js";
+import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
+
+/** Docker's own `name` (of the network, of the container) takes the place of a task name here. */
+type DockerTaskOptions = Omit<TaskOptions, "name">;
+
+export interface NetworkArgs extends DockerTaskOptions {
+  name: string;
+  subnet?: string;
+}
+
+/** A user-defined bridge network; one with another subnet is recreated if no container uses it. */
+export function dockerNetwork(args: NetworkArgs): Operation {
+  const create = sh`docker network create ${args.subnet ? ["--subnet", args.subnet] : []} ${args.name}`;
+  return operation({
+    name: `docker network ${args.name}`,
+    facts: { network: networkFact(args.name) },
+    plan: ({ network }) => {
+      if (!network.exists) return [{ kind: "run", command: create }];
+      if (!args.subnet || network.subnets?.includes(args.subnet)) return [];
+      if (network.containers?.length)
+        throw new Error(`network ${args.name} has subnet ${network.subnets?.join(", ")}, not ${args.subnet}, and containers use it: ${network.containers.join(", ")}`);
+      return [{ kind: "run", command: `${sh`docker network rm ${args.name}`} && ${create}` }];
+    },
+    ...taskOptions(args),
+  });
+}
+
+export interface ImageArgs extends TaskOptions {
+  /** A pinned reference: `registry/name:tag` or `name@sha256:...`. */
+  ref: string;
+}
+
+/** An image present on the host, pulled only when it is missing (a pinned tag or digest does not move). */
+export function dockerImage(args: ImageArgs): Operation {
+  if (/:latest$/.test(args.ref) || !/[:@]/.test(args.ref.split("/").pop()!)) throw new Error(`image ${args.ref}: pin a tag or digest (never latest)`);
+  return operation({
+    name: args.name ?? `docker image ${args.ref}`,
+    facts: { image: imageFact(args.ref) },
+    plan: ({ image }) => (image.exists ? [] : [{ kind: "run", command: sh`docker pull --quiet ${args.ref}` }]),
+    ...taskOptions(args),
+  });
+}
+
+export interface PortMapping {
+  /** The host address to bind; internal services bind 127.0.0.1 (published ports bypass the host firewall). */
+  hostIp?: string;
+  hostPort: number | string;
+  containerPort: number | string;
+  protocol?: "tcp" | "udp";
+}
+
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  env?: Record<string, string>;
+  envFile?: string;
+  mounts?: Mount[];
+  ports?: PortMapping[];
+  network?: string;
+  restart?: "no" | "always" | "unless-stopped" | "on-failure";
+  labels?: Record<string, string>;
+  /** A command run in the container (`CMD-SHELL` form), or "none" to disable the image's own check. */
+  healthcheck?: { command: string; intervalSeconds?: number; timeoutSeconds?: number; retries?: number } | "none";
+  user?: string;
+  capAdd?: string[];
+  capDrop?: string[];
+}
+
+/** `docker run` options for a spec, in a fixed order so that the same spec always hashes the same. */
+export function runOptions(spec: ContainerSpec, specHash: string): string[] {
+  const sorted = <T>(record: Record<string, T> = {}) => Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  const health = spec.healthcheck;
+  return [
+    "--name", spec.name,
+    "--restart", spec.restart ?? "unless-stopped",
+    ...(spec.network ? ["--network", spec.network] : []),
+    ...(spec.user ? ["--user", spec.user] : []),
+    ...(spec.envFile ? ["--env-file", spec.envFile] : []),
+    ...sorted(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    ...(spec.mounts ?? []).flatMap((m) => ["--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`]),
+    ...(spec.ports ?? []).flatMap((p) => ["--publish", `${p.hostIp ? `${p.hostIp}:` : ""}${p.hostPort}:${p.containerPort}/${p.protocol ?? "tcp"}`]),
+    ...(spec.capAdd ?? []).flatMap((c) => ["--cap-add", c]),
+    ...(spec.capDrop ?? []).flatMap((c) => ["--cap-drop", c]),
+    ...(health === "none" ? ["--no-healthcheck"] : []),
+    ...(health && health !== "none"
+      ? ["--health-cmd", health.command, "--health-interval", `${health.intervalSeconds ?? 30}s`, "--health-timeout", `${health.timeoutSeconds ?? 5}s`, "--health-retries", String(health.retries ?? 3)]
+      : []),
+    ...sorted(spec.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    "--label", `${SPEC_HASH_LABEL}=${specHash}`,
+  ];
+}
+
+export function specHash(spec: ContainerSpec): string {
+  return createHash("sha256").update(JSON.stringify(runOptions(spec, ""))).update(JSON.stringify([spec.image, spec.command ?? []])).digest("hex").slice(0, 16);
+}
+
+const STARTED_CHECK = (name: string) =>
+  sh`sleep 1; [ "$(docker container inspect --format '{{.State.Status}}' ${name})" = running ] || ` +
+  sh`{ echo "container ${raw(name)} did not stay up; the last lines of its log:" >&2; docker logs --tail 20 ${name} 2>&1 | sed 's/^/  /' >&2; exit 1; }`;
+
+/**
+ * A container matching its spec: created when missing, recreated only when the spec (or the image
+ * behind its tag) changed, started when stopped. Its spec hash travels in a label.
+ */
+export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operation {
+  const hash = specHash(spec);
+  const run = sh`docker run --detach ${runOptions(spec, hash)} ${spec.image} ${spec.command ?? []}`;
+  const recreate = `${sh`docker rm --force ${spec.name}`} >/dev/null 2>&1; ${run} >/dev/null && ${STARTED_CHECK(spec.name)}`;
+  return operation({
+    name: `container ${spec.name}`,
+    facts: { container: containerFact(spec.name), image: imageFact(spec.image) },
+    plan: ({ container, image }) => {
+      const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
+      if (stale) return [{ kind: "run", command: recreate }];
+      if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${STARTED_CHECK(spec.name)}` }];
+      return [];
+    },
+    ...taskOptions(spec),
+  });
+}
+
+/** A handler's action: restart a container (a bind-mounted config changed). */
+export function containerRestart(name: string): Operation {
+  return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });
+}
