@@ -116,7 +116,8 @@ async function connect(host: string, vars: ConnectionVars, options: CliOptions, 
   const connection = await SshConnection.open(target);
   const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
-  return new HostSession(host, connection, become, !options.check);
+  const openAnother = () => SshConnection.open({ ...target, connectTimeoutMs: 10_000 });
+  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother });
 }
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {

@@ -48,13 +48,27 @@ export class HostSession {
   private readonly facts = new Map<string, unknown>();
   private locked = false;
 
-  constructor(
-    readonly name: string,
-    private readonly connection: SshConnection,
-    private readonly become: Become | undefined,
+  readonly name: string;
+  private readonly connection: SshConnection;
+  private readonly become: Become | undefined;
+  private readonly takeLock: boolean;
+  private readonly openAnother: () => Promise<SshConnection>;
+
+  constructor(options: {
+    name: string;
+    connection: SshConnection;
+    become?: Become;
     /** Changing runs take the host lock; check runs read only and do not. */
-    private readonly takeLock: boolean,
-  ) {}
+    takeLock: boolean;
+    /** Opens a new connection to the same host (the proof after a firewall change). */
+    openAnother: () => Promise<SshConnection>;
+  }) {
+    ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother } = options);
+  }
+
+  async confirmNewConnection(): Promise<void> {
+    (await this.openAnother()).close();
+  }
 
   /** Reads every fact not yet cached in one round trip (the host lock rides along on the first). */
   async gather(wanted: Fact<unknown>[]): Promise<void> {

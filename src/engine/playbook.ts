@@ -1,12 +1,22 @@
 import type { z } from "zod";
 import type { Operation } from "../ops/operation.js";
 
+/** A port (or an inclusive range) that a role needs open to the outside. */
+export interface PortRule {
+  protocol: "tcp" | "udp";
+  port: number | [number, number];
+  /** Who needs it, shown in the ruleset. */
+  comment?: string;
+}
+
 /** What a role's tasks know of the host they are built for. */
 export interface HostContext {
   name: string;
   groups: string[];
   /** Every variable of the host after precedence (inventory, play, extra vars). */
   vars: Record<string, unknown>;
+  /** Every port the play's roles declare for this host (what a firewall role opens). */
+  ports: PortRule[];
 }
 
 export type VarsSchema = z.ZodObject<z.ZodRawShape>;
@@ -18,6 +28,10 @@ export interface Role<S extends VarsSchema = VarsSchema> {
   tasks(vars: z.output<S>, host: HostContext): Operation[];
   /** Named actions that tasks notify; each runs once per host at the end of the role, in this order. */
   handlers?(vars: z.output<S>, host: HostContext): Record<string, Operation>;
+  /** The ports this role's services need open to the outside. */
+  ports?(vars: z.output<S>): PortRule[];
+  /** Health probes that prove the role's result; they run after its handlers (not in check mode). */
+  verify?(vars: z.output<S>, host: HostContext): Operation[];
 }
 
 export function defineRole<S extends VarsSchema>(role: Role<S>): Role<S> {

@@ -10,6 +10,7 @@ export interface PreparedRole {
   name: string;
   tasks: Operation[];
   handlers: Record<string, Operation>;
+  verify: Operation[];
 }
 
 export interface PreparedPlay {
@@ -38,23 +39,29 @@ export function preparePlaybook(playbook: Playbook, inventory: Inventory, option
       const host = inventory.hosts.get(name)!;
       const playVars = play.vars ?? {};
       const vars = { ...host.vars, ...playVars, ...options.extraVars };
-      const context: HostContext = { name, groups: host.groups, vars };
       const declared = new Set<string>(CONNECTION_VAR_NAMES);
-      const roles = play.roles.map(roleUse).map(({ role, params }) => {
+      // First every role's variables, so that each role's tasks can see the ports of all of them.
+      const parsed = play.roles.map(roleUse).map(({ role, params }) => {
         Object.keys(role.vars.shape).forEach((k) => declared.add(k));
         const merged = { ...host.vars, ...playVars, ...params, ...options.extraVars };
         const origin = (key: string) =>
           key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
-        const parsed = role.vars.safeParse(merged);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
+        const result = role.vars.safeParse(merged);
+        if (!result.success) {
+          const issue = result.error.issues[0]!;
           const key = issue.path.map(String).join(".");
           throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
         }
+        return { role, params, vars: result.data };
+      });
+      const context: HostContext = { name, groups: host.groups, vars, ports: parsed.flatMap(({ role, vars: v }) => role.ports?.(v) ?? []) };
+      const roles = parsed.map(({ role, params, vars: roleVars }) => {
+        const roleContext = { ...context, vars: { ...vars, ...params } };
         const prepared = {
           name: role.name,
-          tasks: role.tasks(parsed.data, { ...context, vars: { ...vars, ...params } }),
-          handlers: role.handlers?.(parsed.data, context) ?? {},
+          tasks: role.tasks(roleVars, roleContext),
+          handlers: role.handlers?.(roleVars, roleContext) ?? {},
+          verify: role.verify?.(roleVars, roleContext) ?? [],
         };
         const unknown = prepared.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in prepared.handlers)).map((n) => `${op.name} notifies "${n}"`));
         if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler: ${unknown.join("; ")}`);

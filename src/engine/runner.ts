@@ -3,7 +3,7 @@ import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { FLUSH_HANDLERS, isChange, type Operation, type Step, type WriteStep } from "../ops/operation.js";
+import { FLUSH_HANDLERS, isChange, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import type { HostStatus, RunEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
@@ -28,6 +28,8 @@ export interface Session {
   invalidate(): void;
   run(command: string): Promise<ExecResult>;
   write(step: WriteStep): Promise<void>;
+  /** Opens, and closes again, a new SSH connection: proof that new connections still get through. */
+  confirmNewConnection(): Promise<void>;
   close(): void;
 }
 
@@ -102,6 +104,7 @@ async function runRole(session: Session, play: string, role: PreparedRole, optio
     if (changed) for (const handler of op.notify ?? []) notified.add(handler);
   }
   await flush();
+  for (const probe of role.verify) await runTask(session, play, role, { ...probe, name: `verify: ${probe.name}` }, false, options);
 }
 
 /** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
@@ -116,9 +119,11 @@ async function runTask(session: Session, play: string, role: PreparedRole, op: O
     const values = Object.fromEntries(Object.entries(op.facts).map(([name, fact]) => [name, session.value(fact)]));
     const steps = op.plan(values);
     changes = steps.filter(isChange);
+    for (const warning of op.warnings?.(values) ?? []) options.emit({ type: "warning", message: `[${session.name}] ${warning}` });
     const diffs = options.diff ? await fileDiffs(session, changes) : [];
     if (options.check) {
-      emit(changes.length ? "changed" : "ok", diffs);
+      // A probe proves a live state: in check mode nothing was changed for it to prove.
+      emit(changes.length ? "changed" : steps.length ? "skipped" : "ok", diffs);
       return changes.length > 0;
     }
     for (const step of steps) await applyStep(session, step);
@@ -134,14 +139,38 @@ async function runTask(session: Session, play: string, role: PreparedRole, op: O
 
 async function applyStep(session: Session, step: Step): Promise<void> {
   if (step.kind === "write") return session.write(step);
-  const result = await session.run(step.command);
-  if (result.code === 0) return;
-  const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
-  throw new Error(step.kind === "probe" ? `${step.failure}: ${output}` : `exit ${result.code}: ${output}`);
+  if (step.kind === "guarded") return applyGuarded(session, step);
+  return runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined);
 }
 
 const describeStep = (step: Step) =>
-  step.kind === "write" ? `write ${step.path} (mode ${step.mode.toString(8).padStart(4, "0")}, ${step.owner}:${step.group})` : `$ ${step.command}`;
+  step.kind === "write"
+    ? `write ${step.path} (mode ${step.mode.toString(8).padStart(4, "0")}, ${step.owner}:${step.group})`
+    : step.kind === "guarded"
+      ? `$ ${step.apply} (guarded: undone by the host after ${step.rollbackSeconds} s unless a new SSH connection succeeds)`
+      : `$ ${step.command}`;
+
+/** Runs a command; a non-zero exit fails the task with its last lines of output. */
+async function runChecked(session: Session, command: string, failure?: string): Promise<void> {
+  const result = await session.run(command);
+  if (result.code === 0) return;
+  const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
+  throw new Error(`${failure ?? `exit ${result.code}`}: ${output}`);
+}
+
+async function applyGuarded(session: Session, step: GuardedStep): Promise<void> {
+  await runChecked(session, step.arm);
+  await runChecked(session, step.apply);
+  try {
+    await session.confirmNewConnection();
+  } catch (error) {
+    // The host undoes the change by itself; wait for that, then say which it was.
+    await new Promise((r) => setTimeout(r, (step.rollbackSeconds + 2) * 1000));
+    const restored = await session.confirmNewConnection().then(() => "the host restored the previous state by itself", () => "and the host is still unreachable");
+    throw new Error(`${step.what} blocked new SSH connections (${(error as Error).message}); ${restored}`);
+  }
+  await runChecked(session, step.cancel);
+}
 
 /** For --diff: each file a change writes, its content on the host against the wanted one. */
 async function fileDiffs(session: Session, changes: Step[]): Promise<string[]> {

@@ -28,7 +28,22 @@ export interface ProbeStep {
   failure: string;
 }
 
-export type Step = RunStep | WriteStep | ProbeStep;
+/**
+ * A change that can cut the controller off (a firewall): `arm` sets the host to undo it by itself
+ * after `rollbackSeconds`, `apply` makes it, and only when a fresh SSH connection succeeds does
+ * `cancel` disarm the undo. If none can be made, the host restores the old state on its own.
+ */
+export interface GuardedStep {
+  kind: "guarded";
+  arm: string;
+  apply: string;
+  cancel: string;
+  rollbackSeconds: number;
+  /** What is being applied, for messages. */
+  what: string;
+}
+
+export type Step = RunStep | WriteStep | ProbeStep | GuardedStep;
 
 export interface Operation<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
   /** What the task does, shown in the output. */
@@ -37,6 +52,8 @@ export interface Operation<F extends Record<string, Fact<unknown>> = Record<stri
   facts: F;
   /** Pure: from the facts to the steps that make the host match. No steps: nothing to do. */
   plan(facts: FactValues<F>): Step[];
+  /** Things the operator should know that are not failures (a port published past the firewall). */
+  warnings?(facts: FactValues<F>): string[];
   /** Handlers to run (once, at the end of the role) when this operation changed something. */
   notify?: string[];
   tags?: string[];

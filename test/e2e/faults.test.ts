@@ -69,7 +69,7 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
   });
 
   it("refuses to change a host another run holds, naming the holder, until that run's connection is gone", async () => {
-    const holder = new HostSession("th1", await open("th1"), undefined, true);
+    const holder = new HostSession({ name: "th1", connection: await open("th1"), takeLock: true, openAnother: () => open("th1") });
     await holder.gather([]);
     const inventory = testInventory();
     const blocked = await rigger(PLAYBOOK, "-i", inventory, "--limit", "th1");

@@ -38,7 +38,7 @@ describeHosts("become: sudo with and without a password", (testbed) => {
   it("writes a root-owned file atomically as an unprivileged login user", async () => {
     const connection = await SshConnection.open({ ...testbed().target("th3"), user: "deploy" });
     connections.push(connection);
-    const session = new HostSession("th3", connection, { user: "root" }, true);
+    const session = new HostSession({ name: "th3", connection, become: { user: "root" }, takeLock: true, openAnother: () => SshConnection.open(testbed().target("th3")) });
     await session.write({ kind: "write", path: "/etc/rigger-become.conf", content: "secret=1\n", mode: 0o640, owner: "root", group: "adm" });
     const check = await connection.exec("sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c rigger- || true");
     expect(check.stdout).toBe("640 root adm\nsecret=1\n1\n");

@@ -12,7 +12,7 @@ describeHosts("atomic writes: validation, backups, no half-written file", (testb
 
   beforeAll(async () => {
     connection = await SshConnection.open(testbed().target("th1"));
-    session = new HostSession("th1", connection, undefined, false);
+    session = new HostSession({ name: "th1", connection, takeLock: false, openAnother: () => SshConnection.open(testbed().target("th1")) });
     await connection.exec("rm -rf /etc/rigger-write-test /var/backups/rigger/etc__rigger-write-test__*; mkdir /etc/rigger-write-test");
   });
   afterAll(async () => {

@@ -31,6 +31,7 @@ class StubSession implements Session {
   async write(step: WriteStep) {
     this.wrote.push(step.path);
   }
+  async confirmNewConnection() {}
   close() {}
 }
 
@@ -40,7 +41,7 @@ const ensure = (name: string, command: string, extra: { notify?: string[]; tags?
   operation({ name, facts: { done: flag(name) }, plan: ({ done }) => (done ? [] : [{ kind: "run", command }]), ...extra });
 
 const play = (tasks: ReturnType<typeof ensure>[], handlers = {}): PreparedPlay[] => [
-  { name: "p", hosts: new Map([["h1", { context: { name: "h1", groups: ["all"], vars: {} }, roles: [{ name: "r", tasks, handlers }] }]]) },
+  { name: "p", hosts: new Map([["h1", { context: { name: "h1", groups: ["all"], vars: {}, ports: [] }, roles: [{ name: "r", tasks, handlers, verify: [] }] }]]) },
 ];
 
 async function run(plays: PreparedPlay[], session: StubSession, options: { check?: boolean; tags?: string[] } = {}) {
