@@ -58,6 +58,8 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
               session = await options.connect(host);
               sessions.set(host, session);
             }
+            // Every fact the play's tasks declare, in one round trip.
+            await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
             for (const role of roles) await runRole(session, play.name, role, options);
           } catch (error) {
             const status: HostStatus = error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed";
@@ -77,11 +79,10 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
 
 const selected = (op: Operation, options: RunOptions) =>
   (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
+const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selected(op, options));
 
 async function runRole(session: Session, play: string, role: PreparedRole, options: RunOptions): Promise<void> {
-  const tasks = role.tasks.filter((op) => selected(op, options));
-  // Every fact the role's tasks declare, in one round trip.
-  await session.gather(tasks.flatMap((op) => Object.values(op.facts)));
+  const tasks = selectedTasks(role, options);
   const notified = new Set<string>();
   const flush = async () => {
     for (const [name, handler] of Object.entries(role.handlers)) {

@@ -1,3 +1,5 @@
+import type { FactValues } from "../facts/fact.js";
+import { containerFact } from "../facts/probe.js";
 import { sysctlFact } from "../facts/sysctl.js";
 import { sh } from "../engine/shell.js";
 import { file } from "./files.js";
@@ -6,8 +8,11 @@ import { operation, taskOptions, type Operation, type TaskOptions } from "./oper
 export interface SysctlArgs extends TaskOptions {
   key: string;
   value: string | number;
-  /** Set the live value too (off where the kernel refuses it, e.g. some keys in a container). */
-  apply?: boolean;
+  /**
+   * Set the live value too. "unless-container": not in a container, whose network namespace
+   * refuses keys such as net.core.rmem_max (they belong to the host's initial namespace).
+   */
+  apply?: boolean | "unless-container";
 }
 
 /** A kernel parameter persisted in /etc/sysctl.d and, unless told otherwise, applied now. */
@@ -17,10 +22,11 @@ export function sysctl(args: SysctlArgs): Operation {
   const apply = args.apply ?? true;
   return operation({
     name: args.name ?? `sysctl ${args.key} = ${value}`,
-    facts: { ...persisted.facts, live: sysctlFact(args.key) },
-    plan: (facts) => {
+    facts: { ...persisted.facts, live: sysctlFact(args.key), ...(apply === "unless-container" ? { container: containerFact } : {}) },
+    plan: (facts: FactValues<typeof persisted.facts> & { live: string | undefined; container?: boolean }) => {
       const steps = persisted.plan(facts);
-      if (apply && facts.live !== value) steps.push({ kind: "run", command: sh`sysctl -q -w ${`${args.key}=${value}`}` });
+      const applies = apply === true || (apply === "unless-container" && !facts.container);
+      if (applies && facts.live !== value) steps.push({ kind: "run", command: sh`sysctl -q -w ${`${args.key}=${value}`}` });
       return steps;
     },
     ...taskOptions(args),

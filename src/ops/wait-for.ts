@@ -50,12 +50,22 @@ export function waitFor(args: WaitForPort | WaitForUrl): Operation {
   const [kind, target, status, body] =
     "url" in args ? ["http", args.url, args.status ?? 200, args.body ?? ""] : ["tcp", `${args.host ?? "127.0.0.1"}:${args.port}`, 0, ""];
   const expected = kind === "http" ? `${target} to answer ${status}${body ? ` with "${body}"` : ""}` : `${target} to accept connections`;
-  return operation({
+  return check({
     name: args.name ?? `wait for ${target}`,
-    facts: {},
-    plan: () => [
-      { kind: "probe", command: sh`python3 -c ${PROBE} ${kind} ${target} ${status} ${body} ${timeout}`, failure: `waited ${timeout} s for ${expected}` },
-    ],
+    command: sh`python3 -c ${PROBE} ${kind} ${target} ${status} ${body} ${timeout}`,
+    failure: `waited ${timeout} s for ${expected}`,
     ...taskOptions(args),
   });
+}
+
+export interface CheckArgs extends TaskOptions {
+  name: string;
+  /** Succeeds when the state is as it should be. */
+  command: string;
+  failure: string;
+}
+
+/** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
+export function check(args: CheckArgs): Operation {
+  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command: args.command, failure: args.failure }], ...taskOptions(args) });
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs packages and starts dockerd)"
 
-PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client)
+PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client busybox-static)
 ROOTFS_INCLUDE=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo
 # Units that grab the dpkg lock or have no business in a container.
 MASKED_UNITS=(apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer

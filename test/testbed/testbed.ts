@@ -92,6 +92,11 @@ export const fault = {
   clear: (host: string) => $`bash ${faultScript} clear ${host}`,
 };
 
+/** Builds a small busybox image here and pushes it to the local registry; returns what hosts pull. */
+export async function pushTestImage(nameAndTag: string): Promise<string> {
+  return (await $`bash ${join(here, "image.sh")} ${nameAndTag}`).stdout.trim();
+}
+
 export interface LatencyRelay {
   port: number;
   close(): Promise<void>;

@@ -1,0 +1,12 @@
+import { z } from "zod";
+
+export const kernelVars = z.object({
+  /** LiveKit wants at least 5,000,000; MDAD sets 7,500,000. */
+  kernel_rmem_max: z.number().int().min(212992).default(7500000),
+  kernel_wmem_max: z.number().int().min(212992).default(7500000),
+  /**
+   * "unless-container": persist always, apply unless the host is a container (whose network
+   * namespace refuses these keys); true: always apply; false: persist only (applied at boot).
+   */
+  kernel_apply: z.union([z.boolean(), z.literal("unless-container")]).default("unless-container"),
+});

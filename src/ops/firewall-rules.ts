@@ -1,0 +1,24 @@
+import type { PortRule } from "../engine/playbook.js";
+
+/** A port rule's port as nftables writes it (`80`, `50000-50100`). */
+export const portText = (rule: PortRule, rangeSeparator = "-") =>
+  Array.isArray(rule.port) ? `${rule.port[0]}${rangeSeparator}${rule.port[1]}` : String(rule.port);
+
+const covers = (rule: PortRule, protocol: string, port: number) =>
+  rule.protocol === protocol && (Array.isArray(rule.port) ? port >= rule.port[0] && port <= rule.port[1] : rule.port === port);
+
+/** The rules to open: SSH first, always, then the rest without duplicates, in a stable order. */
+export function firewallRules(sshPort: number, rules: PortRule[]): PortRule[] {
+  const ssh: PortRule = { protocol: "tcp", port: sshPort, comment: "ssh" };
+  const seen = new Set([`tcp/${sshPort}`]);
+  return [
+    ssh,
+    ...rules.filter((rule) => {
+      const key = `${rule.protocol}/${portText(rule)}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    }),
+  ];
+}
+
+/** Whether some rule opens this port. */
+export const isOpen = (rules: PortRule[], protocol: string, port: number) => rules.some((rule) => covers(rule, protocol, port));

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import { defineFact } from "../facts/fact.js";
+import { fileFact } from "../facts/file.js";
+import { publishedPortsFact, type PublishedPort } from "../facts/docker.js";
+import type { PortRule } from "../engine/playbook.js";
+import { sh } from "../engine/shell.js";
+import { firewallRules, isOpen, portText } from "./firewall-rules.js";
+import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
+
+export interface NftablesArgs extends TaskOptions {
+  /** Our own table: other tables are never touched. */
+  table?: string;
+  sshPort: number;
+  rules: PortRule[];
+  /** Seconds after which the host restores the previous rules unless a new SSH connection succeeded. */
+  rollbackSeconds: number;
+}
+
+const DIR = "/etc/rigger";
+const STATE = "/var/lib/rigger";
+
+/** The ruleset file: replaces our table in one transaction (create, delete, define). */
+export function nftablesRuleset(table: string, rules: PortRule[]): string {
+  const lines = rules.map((r) => `    ${r.protocol} dport ${portText(r)} accept${r.comment ? ` comment ${JSON.stringify(r.comment)}` : ""}`);
+  return [
+    "#!/usr/sbin/nft -f",
+    "# Managed by rigger. Only this table is rigger's; other tables are left alone.",
+    `table inet ${table}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
+    "  chain input {",
+    "    type filter hook input priority filter; policy drop;",
+    '    iif "lo" accept',
+    "    ct state established,related accept",
+    "    ct state invalid drop",
+    "    meta l4proto { icmp, ipv6-icmp } accept",
+    ...lines,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** The live table's checksum and the one recorded when rigger last applied it. */
+function liveTableFact(table: string) {
+  return defineFact(
+    `nft-table:${table}`,
+    sh`nft list table inet ${table} 2>/dev/null | sha256sum | cut -c1-64; cat ${`${STATE}/firewall-${table}.applied`} 2>/dev/null`,
+    (stdout) => {
+      const [live, applied] = stdout.trim().split("\n");
+      return { live, applied };
+    },
+  );
+}
+
+function unprotected(published: PublishedPort[], rules: PortRule[]): string[] {
+  const everywhere = published.filter((p) => ["0.0.0.0", "::", ""].includes(p.hostIp) && !isOpen(rules, p.protocol, p.hostPort));
+  const byContainer = new Map<string, string[]>();
+  for (const p of everywhere) byContainer.set(p.container, [...(byContainer.get(p.container) ?? []), `${p.hostPort}/${p.protocol}`]);
+  return [...byContainer].map(
+    ([container, ports]) =>
+      `container ${container} publishes ${[...new Set(ports)].join(", ")} on all addresses, which the firewall does not open; ` +
+      "Docker-published ports bypass the host firewall: bind them to 127.0.0.1 or open them on purpose",
+  );
+}
+
+/**
+ * The host firewall as one nftables table of our own, loaded atomically, guarded against lock-out:
+ * the new rules go live with an undo armed on the host, and stay only once a new SSH connection
+ * has succeeded through them.
+ */
+export function nftablesFirewall(args: NftablesArgs): Operation {
+  const table = args.table ?? "rigger";
+  const rules = firewallRules(args.sshPort, args.rules);
+  const ruleset = nftablesRuleset(table, rules);
+  const sha256 = createHash("sha256").update(ruleset).digest("hex");
+  const persisted = `${DIR}/firewall-${table}.nft`;
+  const candidate = `${DIR}/firewall-${table}.candidate.nft`;
+  const rollback = `${STATE}/firewall-${table}.rollback.nft`;
+  const unit = `rigger-firewall-rollback-${table}`;
+  return operation({
+    name: args.name ?? `nftables table ${table}: ${rules.map((r) => `${portText(r)}/${r.protocol}`).join(" ")}`,
+    facts: { file: fileFact(persisted), table: liveTableFact(table), published: publishedPortsFact },
+    warnings: ({ published }) => unprotected(published, rules),
+    plan: ({ file, table: live }) => {
+      if (file.sha256 === sha256 && file.mode === 0o600 && live.live === live.applied) return [];
+      return [
+        { kind: "write", path: candidate, content: ruleset, mode: 0o600, owner: "root", group: "root", validate: "nft -c -f %s" },
+        {
+          kind: "guarded",
+          what: `the firewall rules of table inet ${table}`,
+          rollbackSeconds: args.rollbackSeconds,
+          arm: [
+            sh`install -d -m 700 ${STATE}`,
+            sh`systemctl stop ${`${unit}.timer`} 2>/dev/null; systemctl reset-failed ${`${unit}.service`} 2>/dev/null`,
+            sh`{ printf 'table inet %s\\ndelete table inet %s\\n' ${table} ${table}; nft list table inet ${table} 2>/dev/null; } > ${rollback}`,
+            sh`systemd-run --quiet --unit=${unit} --on-active=${args.rollbackSeconds} /usr/sbin/nft -f ${rollback}`,
+          ].join("; "),
+          apply: sh`nft -f ${candidate}`,
+          cancel: [
+            sh`systemctl stop ${`${unit}.timer`}`,
+            sh`mv -f ${candidate} ${persisted}`,
+            sh`nft list table inet ${table} | sha256sum | cut -c1-64 > ${`${STATE}/firewall-${table}.applied`}`,
+          ].join(" && "),
+        },
+      ];
+    },
+    ...taskOptions(args),
+  });
+}
