@@ -160,17 +160,21 @@ async function runChecked(session: Session, command: string, failure?: string): 
 }
 
 async function applyGuarded(session: Session, step: GuardedStep): Promise<void> {
+  const armed = Date.now();
   await runChecked(session, step.arm);
   await runChecked(session, step.apply);
-  try {
-    await session.confirmNewConnection();
-  } catch (error) {
-    // The host undoes the change by itself; wait for that, then say which it was.
-    await new Promise((r) => setTimeout(r, (step.rollbackSeconds + 2) * 1000));
-    const restored = await session.confirmNewConnection().then(() => "the host restored the previous state by itself", () => "and the host is still unreachable");
-    throw new Error(`${step.what} blocked new SSH connections (${(error as Error).message}); ${restored}`);
+  const reachable = () => session.confirmNewConnection().then(() => undefined, (error: Error) => error);
+  const blocked = await reachable();
+  if (!blocked) return runChecked(session, step.cancel);
+  // The host undoes the change by itself: wait for that, then say which it was.
+  const deadline = armed + (step.rollbackSeconds + 15) * 1000;
+  let restored = false;
+  while (!restored && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2000));
+    restored = !(await reachable());
   }
-  await runChecked(session, step.cancel);
+  const outcome = restored ? "the host restored the previous state by itself" : "and the host is still unreachable";
+  throw new Error(`${step.what} blocked new SSH connections (${blocked.message}); ${outcome}`);
 }
 
 /** For --diff: each file a change writes, its content on the host against the wanted one. */

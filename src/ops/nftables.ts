@@ -94,7 +94,8 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
             sh`install -d -m 700 ${STATE}`,
             sh`systemctl stop ${`${unit}.timer`} 2>/dev/null; systemctl reset-failed ${`${unit}.service`} 2>/dev/null`,
             sh`{ printf 'table inet %s\\ndelete table inet %s\\n' ${table} ${table}; nft list table inet ${table} 2>/dev/null; } > ${rollback}`,
-            sh`systemd-run --quiet --unit=${unit} --on-active=${args.rollbackSeconds} /usr/sbin/nft -f ${rollback}`,
+            // A timer's default accuracy is a minute: the undo must come when it was promised.
+            sh`systemd-run --quiet --unit=${unit} --on-active=${args.rollbackSeconds} --timer-property=AccuracySec=1s /usr/sbin/nft -f ${rollback}`,
           ].join("; "),
           apply: sh`nft -f ${candidate}`,
           cancel: [
