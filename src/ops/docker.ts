@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL } from "../facts/docker.js";
-import { raw, sh } from "../engine/shell.js";
+import { sh } from "../engine/shell.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
 
 /** Docker's own `name` (of the network, of the container) takes the place of a task name here. */
@@ -104,9 +104,10 @@ export function specHash(spec: ContainerSpec): string {
   return createHash("sha256").update(JSON.stringify(runOptions(spec, ""))).update(JSON.stringify([spec.image, spec.command ?? []])).digest("hex").slice(0, 16);
 }
 
-const STARTED_CHECK = (name: string) =>
-  sh`sleep 1; [ "$(docker container inspect --format '{{.State.Status}}' ${name})" = running ] || ` +
-  sh`{ echo "container ${raw(name)} did not stay up; the last lines of its log:" >&2; docker logs --tail 20 ${name} 2>&1 | sed 's/^/  /' >&2; exit 1; }`;
+/** Fails, with the last lines of its log, a container that is not running a second after it started. */
+const startedCheck = (name: string) =>
+  `{ sleep 1; [ "$(${sh`docker container inspect --format '{{.State.Status}}' ${name}`})" = running ] || ` +
+  `{ echo ${sh`${`container ${name} did not stay up; the last lines of its log:`}`} >&2; ${sh`docker logs --tail 20 ${name}`} 2>&1 | sed 's/^/  /' >&2; exit 1; }; }`;
 
 /**
  * A container matching its spec: created when missing, recreated only when the spec (or the image
@@ -114,15 +115,15 @@ const STARTED_CHECK = (name: string) =>
  */
 export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operation {
   const hash = specHash(spec);
-  const run = sh`docker run --detach ${runOptions(spec, hash)} ${spec.image} ${spec.command ?? []}`;
-  const recreate = `${sh`docker rm --force ${spec.name}`} >/dev/null 2>&1; ${run} >/dev/null && ${STARTED_CHECK(spec.name)}`;
+  const run = sh`docker run --detach ${[...runOptions(spec, hash), spec.image, ...(spec.command ?? [])]}`;
+  const recreate = `${sh`docker rm --force ${spec.name}`} >/dev/null 2>&1; ${run} >/dev/null && ${startedCheck(spec.name)}`;
   return operation({
     name: `container ${spec.name}`,
     facts: { container: containerFact(spec.name), image: imageFact(spec.image) },
     plan: ({ container, image }) => {
       const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
       if (stale) return [{ kind: "run", command: recreate }];
-      if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${STARTED_CHECK(spec.name)}` }];
+      if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];
       return [];
     },
     ...taskOptions(spec),

@@ -8,9 +8,12 @@ import { describe, expect, it } from "vitest";
 import { readYaml } from "../../../src/inventory/yaml-file.js";
 import { apt } from "../../../src/ops/apt.js";
 import { command } from "../../../src/ops/command.js";
+import { dockerContainer, dockerImage, dockerNetwork } from "../../../src/ops/docker.js";
 import { absent, directory, file } from "../../../src/ops/files.js";
 import type { Operation } from "../../../src/ops/operation.js";
+import { nftablesFirewall } from "../../../src/ops/nftables.js";
 import { sysctl } from "../../../src/ops/sysctl.js";
+import { ufwFirewall } from "../../../src/ops/ufw.js";
 import { service, unitFile } from "../../../src/ops/systemd.js";
 
 interface Case {
@@ -19,10 +22,14 @@ interface Case {
   facts: Record<string, unknown>;
   fact_keys?: string[];
   steps?: unknown[];
+  warnings?: string[];
   error?: string;
 }
 
-const factories = { file, directory, absent, apt, service, unitFile, sysctl, command } as unknown as Record<string, (args: unknown) => Operation>;
+const factories = {
+  file, directory, absent, apt, service, unitFile, sysctl, command,
+  dockerNetwork, dockerImage, dockerContainer, nftablesFirewall, ufwFirewall,
+} as unknown as Record<string, (args: unknown) => Operation>;
 
 const dir = join(import.meta.dirname, "cases");
 
@@ -30,11 +37,13 @@ describe("operation plans", () => {
   for (const name of readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
     it(name.replace(/\.yaml$/, ""), () => {
       const fixture = readYaml(join(dir, name)) as Case;
-      const op = factories[fixture.op]!(fixture.args);
+      const build = () => factories[fixture.op]!(fixture.args);
+      if (fixture.error) return void expect(() => build().plan(fixture.facts)).toThrow(fixture.error);
+      const op = build();
       if (fixture.fact_keys) expect(Object.values(op.facts).map((f) => f.key)).toEqual(fixture.fact_keys);
       expect(Object.keys(op.facts).sort()).toEqual(Object.keys(fixture.facts).sort());
-      if (fixture.error) expect(() => op.plan(fixture.facts)).toThrow(fixture.error);
-      else expect(op.plan(fixture.facts)).toEqual(fixture.steps);
+      expect(op.plan(fixture.facts)).toEqual(fixture.steps);
+      expect(op.warnings?.(fixture.facts) ?? []).toEqual(fixture.warnings ?? []);
     });
   }
 });
