@@ -37,7 +37,8 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   });
 
   it("has no Docker on the plain image", async () => {
-    const result = await on("th1").exec("command -v docker dockerd || echo none");
+    // th2: the host no suite installs Docker on
+    const result = await on("th2").exec("command -v docker dockerd || echo none");
     expect(result.stdout.trim()).toBe("none");
   });
 
