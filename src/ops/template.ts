@@ -7,13 +7,23 @@ import type { Operation } from "./operation.js";
 /** Renders a handlebars template strictly: a missing variable is an error naming template and variable. */
 export function render(templateFile: string | URL, vars: Record<string, unknown>): string {
   const path = templateFile instanceof URL ? fileURLToPath(templateFile) : templateFile;
-  const compiled = Handlebars.compile(readFileSync(path, "utf8"), { strict: true, noEscape: true });
+  const source = readFileSync(path, "utf8");
   try {
-    return compiled(vars);
+    return Handlebars.compile(source, { strict: true, noEscape: true })(vars);
   } catch (error) {
-    const missing = /"([^"]+)" not defined/.exec((error as Error).message)?.[1];
-    throw new Error(`template ${path}: ${missing ? `the variable "${missing}" is not defined` : (error as Error).message}`);
+    throw new Error(`template ${path}: ${describeMissing(source, (error as Error).message)}`);
   }
+}
+
+/** Handlebars names only the last segment ("key"); the mustache at its position has the whole path. */
+function describeMissing(source: string, message: string): string {
+  const found = /^"([^"]+)" not defined.* - (\d+):(\d+)$/.exec(message);
+  if (!found) return message;
+  const [, name, line, column] = found;
+  const text = source.split("\n")[Number(line) - 1] ?? "";
+  const open = text.lastIndexOf("{{", Number(column));
+  const expression = open >= 0 ? /^\{\{[#/^]?\s*([^}\s]*)/.exec(text.slice(open))?.[1] : undefined;
+  return `the variable "${expression?.endsWith(name!) ? expression : name}" is not defined (line ${line})`;
 }
 
 export interface TemplateArgs extends Omit<FileArgs, "content" | "source"> {
