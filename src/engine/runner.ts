@@ -5,7 +5,7 @@ import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
 import { FLUSH_HANDLERS, isChange, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
-import type { HostStatus, RunEvent, TaskStatus } from "./events.js";
+import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
 
 export interface RunOptions {
@@ -33,7 +33,13 @@ export interface Session {
   close(): void;
 }
 
-class TaskFailure extends Error {}
+/** Where a task runs: the host, its play and role, and whether it runs as a handler. */
+interface TaskPlace {
+  session: Session;
+  play: string;
+  role: PreparedRole;
+  handler: boolean;
+}
 
 /** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
 export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
@@ -60,7 +66,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
             }
             // Every fact the play's tasks declare, in one round trip.
             await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
-            for (const role of roles) await runRole(session, play.name, role, options);
+            for (const role of roles) await runRole({ session, play: play.name, role, handler: false }, options);
           } catch (error) {
             const status: HostStatus = error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed";
             finished.set(host, status);
@@ -81,12 +87,13 @@ const selected = (op: Operation, options: RunOptions) =>
   (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
 const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selected(op, options));
 
-async function runRole(session: Session, play: string, role: PreparedRole, options: RunOptions): Promise<void> {
+async function runRole(place: TaskPlace, options: RunOptions): Promise<void> {
+  const { session, role } = place;
   const tasks = selectedTasks(role, options);
   const notified = new Set<string>();
   const flush = async () => {
     for (const [name, handler] of Object.entries(role.handlers)) {
-      if (notified.has(name)) await runTask(session, play, role, { ...handler, name: `handler: ${name}` }, true, options);
+      if (notified.has(name)) await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options);
     }
     notified.clear();
   };
@@ -96,27 +103,27 @@ async function runRole(session: Session, play: string, role: PreparedRole, optio
       continue;
     }
     if (!tasks.includes(op)) {
-      options.emit(taskEvent(session, play, role, op, false, "skipped", options.check, [], [], 0));
+      options.emit(taskEvent(place, op, { status: "skipped", check: options.check, changes: [], diffs: [], ms: 0 }));
       continue;
     }
     // After a change the cache is empty: one round trip reads again what the rest of the role needs.
     await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
-    const changed = await runTask(session, play, role, op, false, options);
+    const changed = await runTask(place, op, options);
     if (changed) for (const handler of op.notify ?? []) notified.add(handler);
   }
   await flush();
-  for (const probe of role.verify) await runTask(session, play, role, { ...probe, name: `verify: ${probe.name}` }, false, options);
+  for (const probe of role.verify) await runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
 }
 
 /** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
-async function runTask(session: Session, play: string, role: PreparedRole, op: Operation, handler: boolean, options: RunOptions): Promise<boolean> {
+async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Promise<boolean> {
+  const { session } = place;
   const started = Date.now();
-  const facts: Fact<unknown>[] = Object.values(op.facts);
   let changes: Step[] = [];
   const emit = (status: TaskStatus, diffs: string[] = [], error?: string) =>
-    options.emit(taskEvent(session, play, role, op, handler, status, options.check, changes.map(describeStep), diffs, Date.now() - started, error));
+    options.emit(taskEvent(place, op, { status, check: options.check, changes: changes.map(describeStep), diffs, ms: Date.now() - started, ...(error ? { error } : {}) }));
   try {
-    await session.gather(facts);
+    await session.gather(Object.values(op.facts));
     const values = Object.fromEntries(Object.entries(op.facts).map(([name, fact]) => [name, session.value(fact)]));
     const steps = op.plan(values);
     changes = steps.filter(isChange);
@@ -132,9 +139,9 @@ async function runTask(session: Session, play: string, role: PreparedRole, op: O
     emit(changes.length ? "changed" : "ok", diffs);
     return changes.length > 0;
   } catch (error) {
-    if (error instanceof ConnectionError) throw error;
-    emit("failed", [], (error as Error).message);
-    throw new TaskFailure((error as Error).message);
+    // A lost connection is the host's failure, not this task's: it is reported once, as unreachable.
+    if (!(error instanceof ConnectionError)) emit("failed", [], (error as Error).message);
+    throw error;
   }
 }
 
@@ -184,6 +191,6 @@ async function fileDiffs(session: Session, changes: Step[]): Promise<string[]> {
   return writes.map((w) => lineDiff(session.value(fileFact(w.path, true)).content ?? "", w.content, w.path));
 }
 
-function taskEvent(session: Session, play: string, role: PreparedRole, op: Operation, handler: boolean, status: TaskStatus, check: boolean, changes: string[], diffs: string[], ms: number, error?: string): RunEvent {
-  return { type: "task", host: session.name, play, role: role.name, task: op.name, handler, status, check, changes, diffs, ms, ...(error ? { error } : {}) };
+function taskEvent(place: TaskPlace, op: Operation, outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">): TaskEvent {
+  return { type: "task", host: place.session.name, play: place.play, role: place.role.name, task: op.name, handler: place.handler, ...outcome };
 }

@@ -52,11 +52,11 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
   it("lets in exactly the declared ports, single and ranges at both ends and the middle, from another host", async () => {
     const result = await probePorts(on("th1"), ip("th1"), on("th2"), [
       "tcp/7881", "udp/7882", "udp/50000", "udp/50050", "udp/50100",
-      "tcp/7880", "tcp/8080", "udp/7883", "udp/49999", "udp/50101", "tcp/50000",
+      "tcp/7880", "tcp/8443", "udp/7883", "udp/49999", "udp/50101", "tcp/50000",
     ]);
     expect(result).toEqual({
       "tcp/7881": "open", "udp/7882": "open", "udp/50000": "open", "udp/50050": "open", "udp/50100": "open",
-      "tcp/7880": "closed", "tcp/8080": "closed", "udp/7883": "closed", "udp/49999": "closed", "udp/50101": "closed", "tcp/50000": "closed",
+      "tcp/7880": "closed", "tcp/8443": "closed", "udp/7883": "closed", "udp/49999": "closed", "udp/50101": "closed", "tcp/50000": "closed",
     });
     // and SSH, always: a new connection from outside
     const fresh = await SshConnection.open(testbed().target("th1"));
@@ -115,7 +115,7 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
     expect(first.out).toContain("[th3] firewall | ufw: 22/tcp 7881/tcp 7882/udp 50000:50100/udp: changed");
     const second = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th3", "-e", `@${ufw}`);
     expect(notOk(second.out)).toEqual([]);
-    const result = await probePorts(on("th3"), ip("th3"), on("th2"), ["tcp/7881", "udp/50050", "tcp/8080", "udp/50101"]);
-    expect(result).toEqual({ "tcp/7881": "open", "udp/50050": "open", "tcp/8080": "closed", "udp/50101": "closed" });
+    const result = await probePorts(on("th3"), ip("th3"), on("th2"), ["tcp/7881", "udp/50050", "tcp/8443", "udp/50101"]);
+    expect(result).toEqual({ "tcp/7881": "open", "udp/50050": "open", "tcp/8443": "closed", "udp/50101": "closed" });
   });
 });
