@@ -16,7 +16,6 @@ import { parseExtraVars } from "./extra-vars.js";
 import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
 import { LineRenderer, type Renderer } from "./output.js";
-import { TreeRenderer } from "./tree.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
 
@@ -69,9 +68,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
   const sshConfig = readSshConfig(options.sshConfig);
+  // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
   const renderer: Renderer =
     io === stdio && process.stdout.isTTY && !process.env.CI && !options.diff
-      ? new TreeRenderer(hosts, masker, options.verbosity)
+      ? new (await import("./tree.js")).TreeRenderer(hosts, masker, options.verbosity)
       : new LineRenderer(io.out, masker, options.verbosity, options.diff);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
