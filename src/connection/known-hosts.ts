@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import { globToRegExp } from "../util/glob.js";
 
 /** One usable line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -33,8 +34,7 @@ function matchesPattern(pattern: string, name: string): boolean {
     if (!salt || !hash) return false;
     return createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
   }
-  const glob = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${glob}$`, "i").test(name);
+  return globToRegExp(pattern, "i").test(name);
 }
 
 /** The keys recorded for a host; a `!pattern` match excludes the entry. */

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { globToRegExp } from "../util/glob.js";
 
 /** What an OpenSSH client config says about one host alias (only the options rigger uses). */
 export interface SshConfigEntry {
@@ -37,7 +38,7 @@ export function parseSshConfig(text: string): Block[] {
 }
 
 function matches(patterns: string[], alias: string): boolean {
-  const test = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(alias);
+  const test = (p: string) => globToRegExp(p).test(alias);
   if (patterns.some((p) => p.startsWith("!") && test(p.slice(1)))) return false;
   return patterns.some((p) => !p.startsWith("!") && test(p));
 }

@@ -1,4 +1,5 @@
 import type { Inventory } from "../inventory/load.js";
+import { globToRegExp } from "../util/glob.js";
 
 /**
  * Selects hosts as Ansible patterns do: `all`, host or group names, globs (`sfu*`), joined by `:` or
@@ -6,7 +7,7 @@ import type { Inventory } from "../inventory/load.js";
  */
 export function selectHosts(inventory: Inventory, pattern: string): string[] {
   const members = (term: string): Set<string> => {
-    const glob = new RegExp(`^${term.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    const glob = globToRegExp(term);
     const found = new Set<string>();
     for (const host of inventory.hosts.values()) {
       if (glob.test(host.name) || host.groups.some((g) => glob.test(g))) found.add(host.name);
