@@ -39,6 +39,8 @@ interface TaskPlace {
   play: string;
   role: PreparedRole;
   handler: boolean;
+  /** In check mode: whether an earlier task on this host would change something. */
+  drift: { due: boolean };
 }
 
 /** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
@@ -46,6 +48,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   const sessions = new Map<string, Session>();
   const finished = new Map<string, HostStatus>();
   const started = new Map<string, number>();
+  const drift = new Map<string, { due: boolean }>();
   const forks = new Semaphore(options.forks);
   const allHosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
 
@@ -66,7 +69,8 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
             }
             // Every fact the play's tasks declare, in one round trip.
             await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
-            for (const role of roles) await runRole({ session, play: play.name, role, handler: false }, options);
+            if (!drift.has(host)) drift.set(host, { due: false });
+            for (const role of roles) await runRole({ session, play: play.name, role, handler: false, drift: drift.get(host)! }, options);
           } catch (error) {
             const status: HostStatus = error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed";
             finished.set(host, status);
@@ -132,6 +136,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     if (options.check) {
       // A probe proves a live state: in check mode nothing was changed for it to prove.
       emit(changes.length ? "changed" : steps.length ? "skipped" : "ok", diffs);
+      if (changes.length) place.drift.due = true;
       return changes.length > 0;
     }
     for (const step of steps) await applyStep(session, step);
@@ -140,7 +145,15 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     return changes.length > 0;
   } catch (error) {
     // A lost connection is the host's failure, not this task's: it is reported once, as unreachable.
-    if (!(error instanceof ConnectionError)) emit("failed", [], (error as Error).message);
+    if (error instanceof ConnectionError) throw error;
+    if (options.check && place.drift.due) {
+      // On a host that is not there yet (no package, so no unit), a task may be unplannable
+      // until earlier changes are made: that is drift to report, not a failure.
+      changes = [];
+      options.emit(taskEvent(place, op, { status: "changed", check: true, changes: [`(cannot be planned before the changes above: ${(error as Error).message})`], diffs: [], ms: Date.now() - started }));
+      return true;
+    }
+    emit("failed", [], (error as Error).message);
     throw error;
   }
 }

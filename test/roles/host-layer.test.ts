@@ -32,6 +32,12 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
 
   it("converges a host without Docker; the second run changes nothing; check mode finds nothing", async () => {
     expect((await on("th1").exec("command -v docker")).code).not.toBe(0);
+    // Check mode on the bare host: drift, including the service of a package not installed yet.
+    const bare = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th1", "--check", "--fail-on-change");
+    expect(bare.code).toBe(3);
+    expect(bare.out).toContain("[th1] docker | service docker.service: would change");
+    expect(bare.out).not.toMatch(/: failed/);
+    expect((await on("th1").exec("command -v docker")).code).not.toBe(0);
     const first = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th1");
     expect(first.code).toBe(0);
     expect(first.out).toContain("[th1] docker | apt present docker.io: changed");

@@ -4,7 +4,7 @@ import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
 import { runPlays, type Session } from "../../../src/engine/runner.js";
 import type { PreparedPlay } from "../../../src/engine/prepare.js";
 import { defineFact, type Fact } from "../../../src/facts/fact.js";
-import { operation, type WriteStep } from "../../../src/ops/operation.js";
+import { operation, type Operation, type WriteStep } from "../../../src/ops/operation.js";
 
 /** A host whose facts are given and whose commands are recorded: the runner's logic without SSH. */
 class StubSession implements Session {
@@ -40,7 +40,7 @@ const flag = (name: string) => defineFact(name, `test -e ${name}`, (_o, code) =>
 const ensure = (name: string, command: string, extra: { notify?: string[]; tags?: string[] } = {}) =>
   operation({ name, facts: { done: flag(name) }, plan: ({ done }) => (done ? [] : [{ kind: "run", command }]), ...extra });
 
-const play = (tasks: ReturnType<typeof ensure>[], handlers = {}): PreparedPlay[] => [
+const play = (tasks: Operation[], handlers = {}): PreparedPlay[] => [
   { name: "p", hosts: new Map([["h1", { context: { name: "h1", groups: ["all"], vars: {}, ports: [] }, roles: [{ name: "r", tasks, handlers, verify: [] }] }]]) },
 ];
 
@@ -80,6 +80,18 @@ it("runs only tagged tasks when tags are given, and reports the others skipped",
   const { tasks: events } = await run(play(tasks(), handlers), session, { tags: ["extra"] });
   expect(events.map((e) => [e.task, e.status])).toEqual([["a", "skipped"], ["b", "skipped"], ["c", "changed"]]);
   expect(session.ran).toEqual(["make c"]);
+});
+
+it("in check mode reports a task that cannot be planned before earlier changes as drift, not failure", async () => {
+  const unplannable = operation({ name: "service x", facts: {}, plan: () => { throw new Error("the unit x.service does not exist on this host"); } });
+  const session = new StubSession("h1", {});
+  const { events, tasks: taskEvents } = await run(play([ensure("a", "install x"), unplannable]), session, { check: true });
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["a", "changed"], ["service x", "changed"]]);
+  expect(taskEvents[1]!.changes).toEqual(["(cannot be planned before the changes above: the unit x.service does not exist on this host)"]);
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "ok" });
+  // Without an earlier change it is a failure, in check mode too.
+  const alone = await run(play([unplannable]), new StubSession("h1", {}), { check: true });
+  expect(alone.tasks.map((e) => e.status)).toEqual(["failed"]);
 });
 
 it("stops a host at its first failed task, with the command's error", async () => {
