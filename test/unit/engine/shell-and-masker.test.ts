@@ -19,6 +19,14 @@ it("masks every occurrence of every secret, longest first, deep in reports", () 
   expect(masker.maskDeep({ list: ['x "s3cret-value"'], n: 1 })).toEqual({ list: [`x "${MASK}"`], n: 1 });
 });
 
-it("diffs line by line, naming only what differs", () => {
-  expect(lineDiff("a\nb\nc\n", "a\nB\nc\nd\n", "/f")).toBe("--- /f (on the host)\n+++ /f (wanted)\n-b\n+B\n+d");
+it("diffs line by line in hunks with two lines of context", () => {
+  const before = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", ""].join("\n");
+  const after = ["1", "2", "three", "4", "5", "6", "7", "8", "9", "10", "11", ""].join("\n");
+  expect(lineDiff(before, after, "/f").split("\n")).toEqual([
+    "--- /f (on the host)",
+    "+++ /f (wanted)",
+    "@@ -1,5 +1,5 @@", " 1", " 2", "-3", "+three", " 4", " 5",
+    "@@ -9,3 +9,4 @@", " 9", " 10", "+11", " ",
+  ]);
+  expect(lineDiff("same\n", "same\n", "/f")).toBe("--- /f (on the host)\n+++ /f (wanted)");
 });
