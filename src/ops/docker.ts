@@ -62,7 +62,9 @@ export interface ContainerSpec {
   name: string;
   image: string;
   command?: string[];
+  /** Plain settings only: values here are on `docker run`'s command line, which local users can read. */
   env?: Record<string, string>;
+  /** Secrets go here: a file on the host (written 0600 by a file task), read by Docker, not in argv. */
   envFile?: string;
   mounts?: Mount[];
   ports?: PortMapping[];
