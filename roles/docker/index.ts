@@ -3,7 +3,7 @@ import { apt } from "../../src/ops/apt.js";
 import { command } from "../../src/ops/command.js";
 import { directory, file } from "../../src/ops/files.js";
 import { service, serviceAction } from "../../src/ops/systemd.js";
-import { check } from "../../src/ops/wait-for.js";
+import { check } from "../../src/ops/check.js";
 import { dockerVars } from "./vars.js";
 
 const DOCKER_KEY = "/etc/apt/keyrings/docker.asc";

@@ -1,10 +1,10 @@
-import { defineRole } from "../../src/engine/playbook.js";
+import { defineRole, type HostContext } from "../../src/engine/playbook.js";
 import { apt } from "../../src/ops/apt.js";
 import { directory } from "../../src/ops/files.js";
-import { nftablesFirewall } from "../../src/ops/nftables.js";
+import { nftablesFirewall, nftablesRulesetPath } from "../../src/ops/nftables.js";
 import { service, unitFile } from "../../src/ops/systemd.js";
 import { ufwFirewall } from "../../src/ops/ufw.js";
-import { check } from "../../src/ops/wait-for.js";
+import { check } from "../../src/ops/check.js";
 import { firewallVars } from "./vars.js";
 
 const BOOT_UNIT = `[Unit]
@@ -15,36 +15,38 @@ Before=network-pre.target
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/usr/sbin/nft -f /etc/rigger/firewall-rigger.nft
+ExecStart=/usr/sbin/nft -f ${nftablesRulesetPath()}
 
 [Install]
 WantedBy=multi-user.target
 `;
+
+/** The SSH port: the role's variable, else the host's ansible_port, else 22. */
+const sshPort = (vars: { firewall_ssh_port?: number }, host: HostContext) => vars.firewall_ssh_port ?? Number(host.vars.ansible_port ?? 22);
 
 /** The host firewall: every port the play's roles declare, plus extra rules, SSH first and always. */
 export default defineRole({
   name: "firewall",
   vars: firewallVars,
   tasks: (vars, host) => {
-    const sshPort = vars.firewall_ssh_port ?? Number(host.vars.ansible_port ?? 22);
     const rules = [...host.ports, ...vars.firewall_extra_rules];
-    if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort, rules })];
+    if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: sshPort(vars, host), rules })];
     return [
       apt({ packages: ["nftables"] }),
       directory({ path: "/etc/rigger", mode: 0o700 }),
-      nftablesFirewall({ sshPort, rules, rollbackSeconds: vars.firewall_rollback_seconds }),
+      nftablesFirewall({ sshPort: sshPort(vars, host), rules, rollbackSeconds: vars.firewall_rollback_seconds }),
       unitFile({ unit: "rigger-firewall.service", content: BOOT_UNIT }),
       service({ unit: "rigger-firewall.service", enabled: true }),
     ];
   },
   verify: (vars, host) => {
-    const sshPort = vars.firewall_ssh_port ?? Number(host.vars.ansible_port ?? 22);
+    const port = sshPort(vars, host);
     return [
       vars.firewall_backend === "ufw"
-        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq '^${sshPort}/tcp +ALLOW'`, failure: "ufw is not active, or SSH is not open" })
+        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq '^${port}/tcp +ALLOW'`, failure: "ufw is not active, or SSH is not open" })
         : check({
             name: "the rigger table drops by default and lets SSH in",
-            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q 'tcp dport ${sshPort} accept'`,
+            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q 'tcp dport ${port} accept'`,
             failure: "the table inet rigger is missing, not dropping by default, or without the SSH rule",
           }),
     ];

@@ -65,7 +65,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   // Every host's connection settings are checked before the first connection.
-  const connections = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
+  const connectionSettings = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
   const sshConfig = readSshConfig(options.sshConfig);
   // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
@@ -87,12 +87,12 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     emit,
-    connect: (host) => connect(host, connections.get(host)!, options, sshConfig),
+    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig),
   });
   const summary = await renderer.finish(events);
-  const exitCode = summary.some((h) => h.unreachable)
+  const exitCode = summary.some((h) => h.status === "unreachable")
     ? EXIT.unreachable
-    : summary.some((h) => h.failed > 0) || events.some((e) => e.type === "host-end" && e.status === "failed")
+    : summary.some((h) => h.status === "failed")
       ? EXIT.failed
       : options.failOnChange && summary.some((h) => h.changed > 0)
         ? EXIT.drift

@@ -11,7 +11,7 @@ export interface Renderer {
 export function recapTable(rows: HostSummary[], verbosity: number): string[] {
   const header = ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", ...(verbosity > 0 ? ["ROUND TRIPS"] : []), "TIME"];
   const cells = rows.map((r) =>
-    [r.host, r.ok, r.changed, r.failed, r.skipped, r.unreachable ? 1 : 0, ...(verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String),
+    [r.host, r.ok, r.changed, r.failed, r.skipped, r.status === "unreachable" ? 1 : 0, ...(verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();

@@ -13,7 +13,7 @@ export interface PortRule {
 export interface HostContext {
   name: string;
   groups: string[];
-  /** Every variable of the host after precedence (inventory, play, extra vars). */
+  /** Every variable of the host after precedence (inventory, play vars, role params, extra vars). */
   vars: Record<string, unknown>;
   /** Every port the play's roles declare for this host (what a firewall role opens). */
   ports: PortRule[];

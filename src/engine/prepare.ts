@@ -16,7 +16,7 @@ export interface PreparedRole {
 export interface PreparedPlay {
   name: string;
   /** For each selected host, its roles with their tasks built. */
-  hosts: Map<string, { context: HostContext; roles: PreparedRole[] }>;
+  hosts: Map<string, PreparedRole[]>;
 }
 
 export interface PrepareOptions {
@@ -34,41 +34,40 @@ export function preparePlaybook(playbook: Playbook, inventory: Inventory, option
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
   const plays = playbook.plays.map((play) => {
-    const hosts = new Map<string, { context: HostContext; roles: PreparedRole[] }>();
+    const hosts = new Map<string, PreparedRole[]>();
     for (const name of selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h))) {
       const host = inventory.hosts.get(name)!;
       const playVars = play.vars ?? {};
-      const vars = { ...host.vars, ...playVars, ...options.extraVars };
       const declared = new Set<string>(CONNECTION_VAR_NAMES);
       // First every role's variables, so that each role's tasks can see the ports of all of them.
       const parsed = play.roles.map(roleUse).map(({ role, params }) => {
         Object.keys(role.vars.shape).forEach((k) => declared.add(k));
-        const merged = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+        const vars = { ...host.vars, ...playVars, ...params, ...options.extraVars };
         const origin = (key: string) =>
           key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
-        const result = role.vars.safeParse(merged);
+        const result = role.vars.safeParse(vars);
         if (!result.success) {
           const issue = result.error.issues[0]!;
           const key = issue.path.map(String).join(".");
           throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
         }
-        return { role, params, vars: result.data };
+        return { role, vars, roleVars: result.data };
       });
-      const context: HostContext = { name, groups: host.groups, vars, ports: parsed.flatMap(({ role, vars: v }) => role.ports?.(v) ?? []) };
-      const roles = parsed.map(({ role, params, vars: roleVars }) => {
-        const roleContext = { ...context, vars: { ...vars, ...params } };
+      const ports = parsed.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? []);
+      const roles = parsed.map(({ role, vars, roleVars }): PreparedRole => {
+        const context: HostContext = { name, groups: host.groups, vars, ports };
         const prepared = {
           name: role.name,
-          tasks: role.tasks(roleVars, roleContext),
-          handlers: role.handlers?.(roleVars, roleContext) ?? {},
-          verify: role.verify?.(roleVars, roleContext) ?? [],
+          tasks: role.tasks(roleVars, context),
+          handlers: role.handlers?.(roleVars, context) ?? {},
+          verify: role.verify?.(roleVars, context) ?? [],
         };
         const unknown = prepared.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in prepared.handlers)).map((n) => `${op.name} notifies "${n}"`));
         if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler: ${unknown.join("; ")}`);
         return prepared;
       });
       nearMisses(host, declared).forEach((w) => warnings.add(w));
-      hosts.set(name, { context, roles });
+      hosts.set(name, roles);
     }
     return { name: play.name, hosts };
   });

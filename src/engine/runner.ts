@@ -43,48 +43,47 @@ interface TaskPlace {
   drift: { due: boolean };
 }
 
+/** A host's side of the run, across plays. */
+interface HostRun {
+  started: number;
+  session?: Session;
+  drift: { due: boolean };
+  /** Set once the host failed or became unreachable: later plays skip it. */
+  stopped: boolean;
+}
+
 /** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
 export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
-  const sessions = new Map<string, Session>();
-  const finished = new Map<string, HostStatus>();
-  const started = new Map<string, number>();
-  const drift = new Map<string, { due: boolean }>();
+  const runs = new Map<string, HostRun>();
   const forks = new Semaphore(options.forks);
-  const allHosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
+  const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
+    options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: run.session?.roundTrips ?? 0, ms: Date.now() - run.started });
 
   for (const play of plays) {
     await Promise.all(
-      [...play.hosts].map(([host, { roles }]) =>
+      [...play.hosts].map(([host, roles]) =>
         forks.run(async () => {
-          if (finished.has(host)) return;
-          if (!started.has(host)) {
-            started.set(host, Date.now());
+          let run = runs.get(host);
+          if (run?.stopped) return;
+          if (!run) {
+            runs.set(host, (run = { started: Date.now(), drift: { due: false }, stopped: false }));
             options.emit({ type: "host-start", host });
           }
           try {
-            let session = sessions.get(host);
-            if (!session) {
-              session = await options.connect(host);
-              sessions.set(host, session);
-            }
+            const session = (run.session ??= await options.connect(host));
             // Every fact the play's tasks declare, in one round trip.
             await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
-            if (!drift.has(host)) drift.set(host, { due: false });
-            for (const role of roles) await runRole({ session, play: play.name, role, handler: false, drift: drift.get(host)! }, options);
+            for (const role of roles) await runRole({ session, play: play.name, role, handler: false, drift: run.drift }, options);
           } catch (error) {
-            const status: HostStatus = error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed";
-            finished.set(host, status);
-            const session = sessions.get(host);
-            options.emit({ type: "host-end", host, status, error: (error as Error).message, roundTrips: session?.roundTrips ?? 0, ms: Date.now() - started.get(host)! });
+            run.stopped = true;
+            end(host, run, error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed", (error as Error).message);
           }
         }),
       ),
     );
   }
-  for (const host of allHosts) {
-    if (!finished.has(host)) options.emit({ type: "host-end", host, status: "ok", roundTrips: sessions.get(host)?.roundTrips ?? 0, ms: Date.now() - started.get(host)! });
-  }
-  sessions.forEach((session) => session.close());
+  for (const [host, run] of runs) if (!run.stopped) end(host, run, "ok");
+  runs.forEach((run) => run.session?.close());
 }
 
 const selected = (op: Operation, options: RunOptions) =>
@@ -102,7 +101,7 @@ async function runRole(place: TaskPlace, options: RunOptions): Promise<void> {
     notified.clear();
   };
   for (const op of role.tasks) {
-    if (op.name === FLUSH_HANDLERS) {
+    if (op === FLUSH_HANDLERS) {
       await flush();
       continue;
     }

@@ -116,7 +116,7 @@ export function loadInventory(path: string): Inventory {
     u.parents.add("all");
     all.children.add("ungrouped");
   }
-  for (const h of all.hosts) all.hosts.delete(h);
+  all.hosts.clear();
   detectCycles(groups, hostsFile);
 
   for (const [name, files] of readVarsDir(join(dir, "group_vars"), resolve)) groupVarFiles.set(name, files);

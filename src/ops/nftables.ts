@@ -19,6 +19,9 @@ export interface NftablesArgs extends TaskOptions {
 const DIR = "/etc/rigger";
 const STATE = "/var/lib/rigger";
 
+/** Where a table's confirmed ruleset is kept (what a boot unit loads). */
+export const nftablesRulesetPath = (table = "rigger") => `${DIR}/firewall-${table}.nft`;
+
 /** The ruleset file: replaces our table in one transaction (create, delete, define). */
 export function nftablesRuleset(table: string, rules: PortRule[]): string {
   const lines = rules.map((r) => `    ${r.protocol} dport ${portText(r)} accept${r.comment ? ` comment ${JSON.stringify(r.comment)}` : ""}`);
@@ -74,7 +77,7 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
   const rules = firewallRules(args.sshPort, args.rules);
   const ruleset = nftablesRuleset(table, rules);
   const sha256 = createHash("sha256").update(ruleset).digest("hex");
-  const persisted = `${DIR}/firewall-${table}.nft`;
+  const persisted = nftablesRulesetPath(table);
   const candidate = `${DIR}/firewall-${table}.candidate.nft`;
   const rollback = `${STATE}/firewall-${table}.rollback.nft`;
   const unit = `rigger-firewall-rollback-${table}`;

@@ -78,9 +78,9 @@ export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "t
 
 export const isChange = (step: Step) => step.kind !== "probe";
 
-/** Marks the point where the handlers notified so far run, instead of at the end of the role. */
-export const FLUSH_HANDLERS = "flush handlers";
+/** The marker task where the handlers notified so far run, instead of at the end of the role. */
+export const FLUSH_HANDLERS: Operation = { name: "flush handlers", facts: {}, plan: () => [] };
 
 export function flushHandlers(): Operation {
-  return { name: FLUSH_HANDLERS, facts: {}, plan: () => [] };
+  return FLUSH_HANDLERS;
 }

@@ -1,5 +1,6 @@
 import { sh } from "../engine/shell.js";
-import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
+import { check } from "./check.js";
+import { taskOptions, type Operation, type TaskOptions } from "./operation.js";
 
 interface WaitCommon extends TaskOptions {
   timeoutSeconds?: number;
@@ -56,16 +57,4 @@ export function waitFor(args: WaitForPort | WaitForUrl): Operation {
     failure: `waited ${timeout} s for ${expected}`,
     ...taskOptions(args),
   });
-}
-
-export interface CheckArgs extends TaskOptions {
-  name: string;
-  /** Succeeds when the state is as it should be. */
-  command: string;
-  failure: string;
-}
-
-/** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
-export function check(args: CheckArgs): Operation {
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command: args.command, failure: args.failure }], ...taskOptions(args) });
 }

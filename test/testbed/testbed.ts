@@ -2,14 +2,16 @@
  * The real-host suites' view of the test hosts started by hosts.sh: where they are, how to reach
  * them, and faults on demand.
  */
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
 import { $ } from "zx";
 import { beforeAll, describe } from "vitest";
+import { sshTarget } from "../../src/cli/targets.js";
 import type { SshTarget } from "../../src/connection/ssh.js";
+import { connectionVars } from "../../src/inventory/connection-vars.js";
+import { loadInventory } from "../../src/inventory/load.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const stateDir = process.env.TESTBED_STATE ?? join(here, ".state");
@@ -28,38 +30,24 @@ export interface Testbed {
   target(name: string): SshTarget;
 }
 
-interface WrittenInventory {
-  all: {
-    vars: { ansible_user: string; ansible_ssh_private_key_file: string; rigger_known_hosts_file: string };
-    children: { testbed: { hosts: Record<string, { ansible_host: string }> } };
-  };
-}
-
+/** Reads the inventory hosts.sh wrote, with the project's own inventory loader and target resolution. */
 export function loadTestbed(): Testbed {
-  let text: string;
-  try {
-    text = readFileSync(inventoryFile, "utf8");
-  } catch {
+  if (!existsSync(inventoryFile)) {
     throw new Error(
       `the testbed is not running: ${inventoryFile} does not exist. Start it with ` +
         "`npm run testbed:up` (root on Debian/Ubuntu), or set RIGGER_SKIP_HOSTS=1 to skip the real-host suites.",
     );
   }
-  const { vars, children } = (parse(text) as WrittenInventory).all;
-  const hosts = Object.entries(children.testbed.hosts).map(([name, v]) => ({ name, ip: v.ansible_host }));
+  const inventory = loadInventory(inventoryFile);
+  const settings = new Map([...inventory.hosts.values()].map((host) => [host.name, connectionVars(host)]));
+  const hosts = [...settings].map(([name, vars]) => ({ name, ip: vars.ansible_host! }));
   const target = (name: string): SshTarget => {
-    const host = hosts.find((h) => h.name === name);
-    if (!host) throw new Error(`no test host named ${name}; the testbed has ${hosts.map((h) => h.name).join(", ")}`);
-    return {
-      name,
-      host: host.ip,
-      port: 22,
-      user: vars.ansible_user,
-      privateKeyFile: vars.ansible_ssh_private_key_file,
-      knownHostsFile: vars.rigger_known_hosts_file,
-    };
+    const vars = settings.get(name);
+    if (!vars) throw new Error(`no test host named ${name}; the testbed has ${hosts.map((h) => h.name).join(", ")}`);
+    return sshTarget(name, vars, [], { knownHostsFile: vars.rigger_known_hosts_file });
   };
-  return { hosts, keyFile: vars.ansible_ssh_private_key_file, knownHostsFile: vars.rigger_known_hosts_file, target };
+  const any = settings.values().next().value!;
+  return { hosts, keyFile: any.ansible_ssh_private_key_file!, knownHostsFile: any.rigger_known_hosts_file, target };
 }
 
 /**

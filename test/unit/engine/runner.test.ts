@@ -41,7 +41,7 @@ const ensure = (name: string, command: string, extra: { notify?: string[]; tags?
   operation({ name, facts: { done: flag(name) }, plan: ({ done }) => (done ? [] : [{ kind: "run", command }]), ...extra });
 
 const play = (tasks: Operation[], handlers = {}): PreparedPlay[] => [
-  { name: "p", hosts: new Map([["h1", { context: { name: "h1", groups: ["all"], vars: {}, ports: [] }, roles: [{ name: "r", tasks, handlers, verify: [] }] }]]) },
+  { name: "p", hosts: new Map([["h1", [{ name: "r", tasks, handlers, verify: [] }]]]) },
 ];
 
 async function run(plays: PreparedPlay[], session: StubSession, options: { check?: boolean; tags?: string[] } = {}) {
