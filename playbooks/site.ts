@@ -1,4 +1,4 @@
-import { definePlaybook } from "../src/engine/playbook.js";
+import { definePlaybook } from "../src/rigger.js";
 import docker from "../roles/docker/index.js";
 import firewall from "../roles/firewall/index.js";
 import kernel from "../roles/kernel/index.js";

@@ -1,12 +1,4 @@
-import { defineRole } from "../../src/engine/playbook.js";
-import { apt } from "../../src/ops/apt.js";
-import { command } from "../../src/ops/command.js";
-import { directory, file } from "../../src/ops/files.js";
-import { flushHandlers } from "../../src/ops/operation.js";
-import { sysctl } from "../../src/ops/sysctl.js";
-import { render, template } from "../../src/ops/template.js";
-import { service, serviceAction, unitFile } from "../../src/ops/systemd.js";
-import { waitFor } from "../../src/ops/wait-for.js";
+import { apt, command, defineRole, directory, file, flushHandlers, render, service, serviceAction, sysctl, template, unitFile, waitFor } from "../../src/rigger.js";
 import { demoVars } from "./vars.js";
 
 const asset = (path: string) => new URL(path, import.meta.url);

@@ -1,9 +1,4 @@
-import { defineRole } from "../../src/engine/playbook.js";
-import { apt } from "../../src/ops/apt.js";
-import { command } from "../../src/ops/command.js";
-import { directory, file } from "../../src/ops/files.js";
-import { service, serviceAction } from "../../src/ops/systemd.js";
-import { check } from "../../src/ops/check.js";
+import { apt, check, command, defineRole, directory, file, service, serviceAction } from "../../src/rigger.js";
 import { dockerVars } from "./vars.js";
 
 const DOCKER_KEY = "/etc/apt/keyrings/docker.asc";

@@ -1,10 +1,4 @@
-import { defineRole, type HostContext } from "../../src/engine/playbook.js";
-import { apt } from "../../src/ops/apt.js";
-import { directory } from "../../src/ops/files.js";
-import { nftablesFirewall, nftablesRulesetPath } from "../../src/ops/nftables.js";
-import { service, unitFile } from "../../src/ops/systemd.js";
-import { ufwFirewall } from "../../src/ops/ufw.js";
-import { check } from "../../src/ops/check.js";
+import { apt, check, defineRole, directory, type HostContext, nftablesFirewall, nftablesRulesetPath, service, ufwFirewall, unitFile } from "../../src/rigger.js";
 import { firewallVars } from "./vars.js";
 
 const BOOT_UNIT = `[Unit]

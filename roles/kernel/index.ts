@@ -1,6 +1,4 @@
-import { defineRole } from "../../src/engine/playbook.js";
-import { sysctl } from "../../src/ops/sysctl.js";
-import { check } from "../../src/ops/check.js";
+import { check, defineRole, sysctl } from "../../src/rigger.js";
 import { kernelVars } from "./vars.js";
 
 const KEYS = { rmem: "net.core.rmem_max", wmem: "net.core.wmem_max" } as const;

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { globToRegExp } from "../util/glob.js";
+import { globToRegExp } from "../common/glob.js";
 
 /** One usable line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {

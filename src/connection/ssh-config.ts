@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { globToRegExp } from "../util/glob.js";
+import { globToRegExp } from "../common/glob.js";
 
 /** What an OpenSSH client config says about one host alias (only the options rigger uses). */
 export interface SshConfigEntry {

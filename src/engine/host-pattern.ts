@@ -1,5 +1,5 @@
 import type { Inventory } from "../inventory/load.js";
-import { globToRegExp } from "../util/glob.js";
+import { globToRegExp } from "../common/glob.js";
 
 /**
  * Selects hosts as Ansible patterns do: `all`, host or group names, globs (`sfu*`), joined by `:` or

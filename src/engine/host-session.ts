@@ -4,7 +4,7 @@ import { posix } from "node:path";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import { batchScript, defineFact, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
-import { quote, sh } from "./shell.js";
+import { quote, sh } from "../common/shell.js";
 
 export interface Become {
   user: string;

@@ -1,13 +1,9 @@
 import type { z } from "zod";
+import type { PortRule } from "../common/ports.js";
 import type { Operation } from "../ops/operation.js";
 
-/** A port (or an inclusive range) that a role needs open to the outside. */
-export interface PortRule {
-  protocol: "tcp" | "udp";
-  port: number | [number, number];
-  /** Who needs it, shown in the ruleset. */
-  comment?: string;
-}
+export type { PortRule };
+
 
 /** What a role's tasks know of the host they are built for. */
 export interface HostContext {

@@ -1,4 +1,4 @@
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { defineFact, type Fact } from "./fact.js";
 
 export interface FileState {

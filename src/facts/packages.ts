@@ -1,4 +1,4 @@
-import { raw, sh } from "../engine/shell.js";
+import { raw, sh } from "../common/shell.js";
 import { defineFact, type Fact } from "./fact.js";
 
 export interface PackageState {

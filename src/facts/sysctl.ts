@@ -1,4 +1,4 @@
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { defineFact, type Fact } from "./fact.js";
 
 /** A kernel parameter's live value, whitespace normalised (`4096 87380` for multi-value keys). */

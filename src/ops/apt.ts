@@ -1,5 +1,5 @@
 import { aptListsAgeFact, debPackagesFact } from "../facts/packages.js";
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
 export interface AptArgs extends TaskOptions {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL } from "../facts/docker.js";
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
 
 /** Docker's own `name` (of the network, of the container) takes the place of a task name here. */

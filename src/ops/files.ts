@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileFact, type FileState } from "../facts/file.js";
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
 export interface Ownership {

@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { defineFact } from "../facts/fact.js";
 import { fileFact } from "../facts/file.js";
 import { publishedPortsFact, type PublishedPort } from "../facts/docker.js";
-import type { PortRule } from "../engine/playbook.js";
-import { sh } from "../engine/shell.js";
-import { firewallRules, isOpen, portText } from "./firewall-rules.js";
+import { sh } from "../common/shell.js";
+import { firewallRules, isOpen, portText, type PortRule } from "../common/ports.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
 
 export interface NftablesArgs extends TaskOptions {

@@ -1,7 +1,7 @@
 import type { FactValues } from "../facts/fact.js";
 import { containerFact } from "../facts/probe.js";
 import { sysctlFact } from "../facts/sysctl.js";
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { file } from "./files.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
 

@@ -1,5 +1,5 @@
 import { unitFact } from "../facts/systemd.js";
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { file } from "./files.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 

@@ -1,7 +1,6 @@
 import { defineFact } from "../facts/fact.js";
-import type { PortRule } from "../engine/playbook.js";
-import { sh } from "../engine/shell.js";
-import { firewallRules, portText } from "./firewall-rules.js";
+import { sh } from "../common/shell.js";
+import { firewallRules, portText, type PortRule } from "../common/ports.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
 export interface UfwState {

@@ -1,4 +1,4 @@
-import { sh } from "../engine/shell.js";
+import { sh } from "../common/shell.js";
 import { check } from "./check.js";
 import { taskOptions, type Operation, type TaskOptions } from "./operation.js";
 

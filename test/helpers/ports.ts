@@ -4,7 +4,7 @@
  * prober on another host tries each, TCP and UDP, in parallel.
  */
 import type { SshConnection } from "../../src/connection/ssh.js";
-import { quote } from "../../src/engine/shell.js";
+import { quote } from "../../src/common/shell.js";
 
 const LISTENER = `
 import socket, selectors, sys

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { Masker, MASK } from "../../../src/engine/masker.js";
-import { quote, raw, sh } from "../../../src/engine/shell.js";
+import { quote, raw, sh } from "../../../src/common/shell.js";
 import { lineDiff } from "../../../src/engine/diff.js";
 
 it("quotes every interpolated word for a POSIX shell", () => {

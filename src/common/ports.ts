@@ -1,4 +1,10 @@
-import type { PortRule } from "../engine/playbook.js";
+/** A port (or an inclusive range) that a role needs open to the outside. */
+export interface PortRule {
+  protocol: "tcp" | "udp";
+  port: number | [number, number];
+  /** Who needs it, shown in the ruleset. */
+  comment?: string;
+}
 
 /** A port rule's port as nftables writes it (`80`, `50000-50100`). */
 export const portText = (rule: PortRule, rangeSeparator = "-") =>

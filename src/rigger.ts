@@ -1,0 +1,19 @@
+/**
+ * Everything a role or a playbook needs, in one import: `import { defineRole, file, ... } from "../../src/rigger.js"`.
+ * Roles and playbooks use this module only, never the engine's files one by one.
+ */
+export { definePlaybook, defineRole, use, type HostContext, type Play, type Playbook, type Role } from "./engine/playbook.js";
+export type { PortRule } from "./common/ports.js";
+export { quote, raw, sh } from "./common/shell.js";
+export { flushHandlers, operation, type Operation, type Step, type TaskOptions } from "./ops/operation.js";
+export { apt } from "./ops/apt.js";
+export { check } from "./ops/check.js";
+export { command } from "./ops/command.js";
+export { containerRestart, dockerContainer, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
+export { absent, directory, file } from "./ops/files.js";
+export { nftablesFirewall, nftablesRulesetPath } from "./ops/nftables.js";
+export { sysctl } from "./ops/sysctl.js";
+export { service, serviceAction, unitFile } from "./ops/systemd.js";
+export { render, template } from "./ops/template.js";
+export { ufwFirewall } from "./ops/ufw.js";
+export { waitFor } from "./ops/wait-for.js";
