@@ -87,7 +87,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     emit,
-    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig),
+    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker),
   });
   const summary = await renderer.finish(events);
   const exitCode = summary.some((h) => h.status === "unreachable")
@@ -111,13 +111,13 @@ async function loadPlaybook(file: string): Promise<Playbook> {
   return module.default;
 }
 
-async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig): Promise<HostSession> {
+async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker): Promise<HostSession> {
   const target = sshTarget(host, vars, sshConfig, { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys });
   const connection = await SshConnection.open(target);
   const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
   const openAnother = () => SshConnection.open({ ...target, connectTimeoutMs: 10_000 });
-  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother });
+  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother, masker });
 }
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {

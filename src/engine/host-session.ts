@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { posix } from "node:path";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
+import type { Masker } from "./masker.js";
 import { batchScript, defineFact, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
 import { quote, sh } from "../common/shell.js";
@@ -53,6 +54,7 @@ export class HostSession {
   private readonly become: Become | undefined;
   private readonly takeLock: boolean;
   private readonly openAnother: () => Promise<SshConnection>;
+  private readonly masker: Masker | undefined;
 
   constructor(options: {
     name: string;
@@ -62,8 +64,10 @@ export class HostSession {
     takeLock: boolean;
     /** Opens a new connection to the same host (the proof after a firewall change). */
     openAnother: () => Promise<SshConnection>;
+    /** Knows the run's secrets: a command holding one is refused (it would show in the host's process list). */
+    masker?: Masker;
   }) {
-    ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother } = options);
+    ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother, masker: this.masker } = options);
   }
 
   async confirmNewConnection(): Promise<void> {
@@ -105,6 +109,8 @@ export class HostSession {
 
   /** Runs a command, as the become user when there is one. */
   async run(command: string): Promise<ExecResult> {
+    if (this.masker?.holdsSecret(command))
+      throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
     this.roundTrips++;
     if (!this.become) return this.connection.exec(command);
     const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";

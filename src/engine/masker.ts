@@ -9,7 +9,16 @@ export class Masker {
 
   add(value: unknown): void {
     // Very short values would mask ordinary words; the inventory refuses such secrets anyway.
-    if (typeof value === "string" && value.length >= 4) this.secrets.add(value);
+    if (typeof value !== "string" || value.length < 4) return;
+    this.secrets.add(value);
+    // The form it takes inside a shell-quoted word, so that a quoted command is masked (and refused) too.
+    this.secrets.add(value.replace(/'/g, `'\\''`));
+  }
+
+  /** Whether the text holds a secret (a command that does must not be run: argv is visible on the host). */
+  holdsSecret(text: string): boolean {
+    for (const secret of this.secrets) if (text.includes(secret)) return true;
+    return false;
   }
 
   mask(text: string): string {

@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
-import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL } from "../facts/docker.js";
+import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL, type ContainerState, type ImageState } from "../facts/docker.js";
+import { fileFact, type FileState } from "../facts/file.js";
 import { sh } from "../common/shell.js";
-import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
+import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
+
+const sha256 = (content: string) => createHash("sha256").update(content).digest("hex");
 
 /** Docker's own `name` (of the network, of the container) takes the place of a task name here. */
 type DockerTaskOptions = Omit<TaskOptions, "name">;
@@ -64,8 +67,16 @@ export interface ContainerSpec {
   command?: string[];
   /** Plain settings only: values here are on `docker run`'s command line, which local users can read. */
   env?: Record<string, string>;
-  /** Secrets go here: a file on the host (written 0600 by a file task), read by Docker, not in argv. */
-  envFile?: string;
+  /**
+   * Settings that must stay off the command line: the operation writes this file (0600, over SFTP)
+   * and its content is part of the spec, so a changed value recreates the container (a restart
+   * would not re-read it). `docker inspect` still shows these values to whoever may run it.
+   */
+  envFile?: { path: string; content: string };
+  /** Content the container reads only when it starts (a key, a config): part of the spec, never in argv. */
+  inputs?: string[];
+  /** Extra /etc/hosts entries: name -> address. */
+  extraHosts?: Record<string, string>;
   mounts?: Mount[];
   ports?: PortMapping[];
   network?: string;
@@ -87,10 +98,11 @@ export function runOptions(spec: ContainerSpec, specHash: string): string[] {
     "--restart", spec.restart ?? "unless-stopped",
     ...(spec.network ? ["--network", spec.network] : []),
     ...(spec.user ? ["--user", spec.user] : []),
-    ...(spec.envFile ? ["--env-file", spec.envFile] : []),
+    ...(spec.envFile ? ["--env-file", spec.envFile.path] : []),
     ...sorted(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
     ...(spec.mounts ?? []).flatMap((m) => ["--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`]),
     ...(spec.ports ?? []).flatMap((p) => ["--publish", `${p.hostIp ? `${p.hostIp}:` : ""}${p.hostPort}:${p.containerPort}/${p.protocol ?? "tcp"}`]),
+    ...sorted(spec.extraHosts).flatMap(([name, address]) => ["--add-host", `${name}:${address}`]),
     ...(spec.capAdd ?? []).flatMap((c) => ["--cap-add", c]),
     ...(spec.capDrop ?? []).flatMap((c) => ["--cap-drop", c]),
     ...(health === "none" ? ["--no-healthcheck"] : []),
@@ -102,8 +114,12 @@ export function runOptions(spec: ContainerSpec, specHash: string): string[] {
   ];
 }
 
+/** The spec's fingerprint: its options, image and command, and the content of what it reads at start. */
 export function specHash(spec: ContainerSpec): string {
-  return createHash("sha256").update(JSON.stringify(runOptions(spec, ""))).update(JSON.stringify([spec.image, spec.command ?? []])).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify([runOptions(spec, ""), spec.image, spec.command ?? [], spec.envFile?.content ?? null, spec.inputs ?? []]))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Fails, with the last lines of its log, a container that is not running a second after it started. */
@@ -119,12 +135,18 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
   const hash = specHash(spec);
   const run = sh`docker run --detach ${[...runOptions(spec, hash), spec.image, ...(spec.command ?? [])]}`;
   const recreate = `${sh`docker rm --force ${spec.name}`} >/dev/null 2>&1; ${run} >/dev/null && ${startedCheck(spec.name)}`;
+  const envFile = spec.envFile;
   return operation({
     name: `container ${spec.name}`,
-    facts: { container: containerFact(spec.name), image: imageFact(spec.image) },
-    plan: ({ container, image }) => {
+    facts: { container: containerFact(spec.name), image: imageFact(spec.image), ...(envFile ? { envFile: fileFact(envFile.path) } : {}) },
+    plan: ({ container, image, envFile: envFileState }: { container: ContainerState; image: ImageState; envFile?: FileState }) => {
+      const writeEnv: Step[] =
+        envFile && (envFileState?.sha256 !== sha256(envFile.content) || envFileState.mode !== 0o600 || envFileState.owner !== "root")
+          ? [{ kind: "write", path: envFile.path, content: envFile.content, mode: 0o600, owner: "root", group: "root" }]
+          : [];
       const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
-      if (stale) return [{ kind: "run", command: recreate }];
+      if (stale) return [...writeEnv, { kind: "run", command: recreate }];
+      if (writeEnv.length) return writeEnv;
       if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];
       return [];
     },

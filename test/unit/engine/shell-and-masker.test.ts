@@ -2,6 +2,8 @@ import { expect, it } from "vitest";
 import { Masker, MASK } from "../../../src/engine/masker.js";
 import { quote, raw, sh } from "../../../src/common/shell.js";
 import { lineDiff } from "../../../src/engine/diff.js";
+import { HostSession } from "../../../src/engine/host-session.js";
+import type { SshConnection } from "../../../src/connection/ssh.js";
 
 it("quotes every interpolated word for a POSIX shell", () => {
   expect(quote("plain-word_1.2/x")).toBe("plain-word_1.2/x");
@@ -29,4 +31,18 @@ it("diffs line by line in hunks with two lines of context", () => {
     "@@ -9,3 +9,4 @@", " 9", " 10", "+11", " ",
   ]);
   expect(lineDiff("same\n", "same\n", "/f")).toBe("--- /f (on the host)\n+++ /f (wanted)");
+});
+
+it("refuses, before anything reaches the host, a command that holds a secret", async () => {
+  const masker = new Masker();
+  masker.add("turn-secret-'quoted' $value");
+  expect(masker.holdsSecret(sh`echo ${"turn-secret-'quoted' $value"}`)).toBe(true); // also in its quoted form
+  expect(masker.mask(sh`echo ${"turn-secret-'quoted' $value"}`)).toBe(`echo '${MASK}'`);
+  expect(masker.holdsSecret("docker run -e SECRET=turn-secret-'quoted' $value x")).toBe(true);
+  const sent: string[] = [];
+  const connection = { exec: async (command: string) => (sent.push(command), { code: 0, stdout: "", stderr: "" }) } as unknown as SshConnection;
+  const session = new HostSession({ name: "h", connection, takeLock: false, openAnother: async () => connection, masker });
+  await expect(session.run("docker run -e SECRET=turn-secret-'quoted' $value x")).rejects.toThrow(/refused to run a command that holds a secret/);
+  await session.run("true");
+  expect(sent).toEqual(["true"]);
 });
