@@ -5,6 +5,7 @@
 export { definePlaybook, defineRole, use, type HostContext, type Play, type Playbook, type Role } from "./engine/playbook.js";
 export type { PortRule } from "./common/ports.js";
 export { quote, raw, sh } from "./common/shell.js";
+export { generate } from "./common/generate.js";
 export { flushHandlers, operation, type Operation, type Step, type TaskOptions } from "./ops/operation.js";
 export { apt } from "./ops/apt.js";
 export { check } from "./ops/check.js";

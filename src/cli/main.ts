@@ -11,6 +11,7 @@ import { runPlays } from "../engine/runner.js";
 import { connectionVars, type ConnectionVars } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
 import { loadInventory, type Inventory } from "../inventory/load.js";
+import { secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
 import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
@@ -18,9 +19,6 @@ import { listInventory } from "./list-inventory.js";
 import { LineRenderer, type Renderer } from "./output.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
-
-/** Variable names whose values are secrets wherever they appear. */
-const SECRET_NAME = /(password|passwd|secret|token|private_key|api_key)(?!.*_file$)/i;
 
 export interface Io {
   out(line: string): void;
@@ -60,13 +58,15 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const playbookFile = options.playbook!;
   const playbook = await loadPlaybook(playbookFile);
   const extraVars = parseExtraVars(options.extraVars);
-  Object.entries(extraVars).forEach(([k, v]) => SECRET_NAME.test(k) && masker.add(v));
-  const { plays, warnings } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, limit: options.limit });
+  secretStrings(extraVars).forEach((v) => masker.add(v));
+  const { plays, warnings, generatedSecrets } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, limit: options.limit, masker });
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   // Every host's connection settings are checked before the first connection.
   const connectionSettings = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
+  // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
+  if (!options.check) inventory.secrets.add(generatedSecrets);
   const sshConfig = readSshConfig(options.sshConfig);
   // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
   const renderer: Renderer =
@@ -122,7 +122,7 @@ async function connect(host: string, vars: ConnectionVars, options: CliOptions, 
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {
   inventory.secretValues.forEach((v) => masker.add(v));
-  for (const host of inventory.hosts.values()) for (const [key, value] of Object.entries(host.vars)) if (SECRET_NAME.test(key)) masker.add(value);
+  for (const host of inventory.hosts.values()) secretStrings(host.vars).forEach((value) => masker.add(value));
 }
 
 function version(): string {

@@ -24,6 +24,11 @@ export interface Role<S extends VarsSchema = VarsSchema> {
   tasks(vars: z.output<S>, host: HostContext): Operation[];
   /** Named actions that tasks notify; each runs once per host at the end of the role, in this order. */
   handlers?(vars: z.output<S>, host: HostContext): Record<string, Operation>;
+  /**
+   * Secrets the role needs, each with its generator: when nothing sets the variable, its value is
+   * generated once on the controller and kept in the inventory's secrets store for every later run.
+   */
+  secrets?: Record<string, () => string>;
   /** The ports this role's services need open to the outside. */
   ports?(vars: z.output<S>): PortRule[];
   /** Health probes that prove the role's result; they run after its handlers (not in check mode). */

@@ -2,7 +2,9 @@ import { ConfigError } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory, InventoryHost } from "../inventory/load.js";
 import { likelyMeant } from "../inventory/near-miss.js";
+import { secretStrings } from "../inventory/secret-vars.js";
 import type { Operation } from "../ops/operation.js";
+import type { Masker } from "./masker.js";
 import { selectHosts } from "./host-pattern.js";
 import { roleUse, type HostContext, type Playbook } from "./playbook.js";
 
@@ -23,6 +25,8 @@ export interface PrepareOptions {
   playbookFile: string;
   extraVars: Record<string, unknown>;
   limit?: string;
+  /** Learns every secret value (from the store, generated, or held under a secret name) before anything could print it. */
+  masker: Masker;
 }
 
 /**
@@ -30,9 +34,21 @@ export interface PrepareOptions {
  * precedence (role defaults < inventory < play vars < role params < extra vars), validated against
  * the roles' schemas, and every task built (templates rendered). Errors here touch no host.
  */
-export function preparePlaybook(playbook: Playbook, inventory: Inventory, options: PrepareOptions): { plays: PreparedPlay[]; warnings: string[] } {
+export function preparePlaybook(
+  playbook: Playbook,
+  inventory: Inventory,
+  options: PrepareOptions,
+): { plays: PreparedPlay[]; warnings: string[]; generatedSecrets: Record<string, string> } {
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
+  const generatedSecrets: Record<string, string> = {};
+  // A declared secret nothing sets comes from the store, or is generated once for the whole run.
+  const storedOrGenerated = (name: string, generator: () => string): unknown => {
+    if (inventory.secrets.has(name)) return inventory.secrets.get(name);
+    generatedSecrets[name] ??= generator();
+    options.masker.add(generatedSecrets[name]);
+    return generatedSecrets[name];
+  };
   const plays = playbook.plays.map((play) => {
     const hosts = new Map<string, PreparedRole[]>();
     for (const name of selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h))) {
@@ -42,7 +58,9 @@ export function preparePlaybook(playbook: Playbook, inventory: Inventory, option
       // First every role's variables, so that each role's tasks can see the ports of all of them.
       const parsed = play.roles.map(roleUse).map(({ role, params }) => {
         Object.keys(role.vars.shape).forEach((k) => declared.add(k));
-        const vars = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+        const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+        for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
+        secretStrings(vars).forEach((value) => options.masker.add(value));
         const origin = (key: string) =>
           key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
         const result = role.vars.safeParse(vars);
@@ -71,7 +89,7 @@ export function preparePlaybook(playbook: Playbook, inventory: Inventory, option
     }
     return { name: play.name, hosts };
   });
-  return { plays, warnings: [...warnings] };
+  return { plays, warnings: [...warnings], generatedSecrets };
 }
 
 /** Variables no role declares that look like a declared name with a typo. */

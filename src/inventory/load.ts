@@ -3,7 +3,8 @@ import { basename, dirname, join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { expandHostRange } from "./host-patterns.js";
 import { likelyMeant } from "./near-miss.js";
-import { EnvReference, SecretReference, isMapping, isWorldReadable, readYaml } from "./yaml-file.js";
+import { SecretsStore } from "./secrets-store.js";
+import { EnvReference, SecretReference, isMapping, readYaml } from "./yaml-file.js";
 
 export type Vars = Record<string, unknown>;
 
@@ -31,6 +32,8 @@ export interface Inventory {
   hosts: Map<string, InventoryHost>;
   /** Values from the secrets store and other secret variables: never printed. */
   secretValues: string[];
+  /** The secrets store beside hosts.yaml, where generated secrets are kept. */
+  secrets: SecretsStore;
 }
 
 const GROUP_KEYS = ["hosts", "vars", "children"];
@@ -40,8 +43,9 @@ const YAML_EXTENSIONS = [".yaml", ".yml"];
 export function loadInventory(path: string): Inventory {
   const hostsFile = findHostsFile(path);
   const dir = dirname(hostsFile);
-  const secrets = loadSecrets(dir);
-  const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets);
+  const secrets = new SecretsStore(dir);
+  const envValues: string[] = [];
+  const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets, envValues);
 
   const groups = new Map<string, Group>();
   const hostVars = new Map<string, Array<{ vars: Vars; file: string }>>();
@@ -143,7 +147,7 @@ export function loadInventory(path: string): Inventory {
     for (const { vars: v, file } of hostVarFiles.get(name) ?? []) apply(v, file);
     hosts.set(name, { name, groups: memberOf, vars, origins });
   }
-  return { source: hostsFile, groups, hosts, secretValues: [...secrets.values()].filter((v): v is string => typeof v === "string") };
+  return { source: hostsFile, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets };
 }
 
 function findHostsFile(path: string): string {
@@ -200,29 +204,19 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
   return result;
 }
 
-/** The inventory's secrets store: `secrets.yaml` beside hosts.yaml, never world-readable. */
-function loadSecrets(dir: string): Map<string, unknown> {
-  const file = join(dir, "secrets.yaml");
-  if (!existsSync(file)) return new Map();
-  if (isWorldReadable(file)) throw new ConfigError(file, "", "is readable by every user; chmod 600 it");
-  const data = readYaml(file) ?? {};
-  if (!isMapping(data)) throw new ConfigError(file, "", "expected a mapping of secret names to values");
-  return new Map(Object.entries(data));
-}
-
-function resolveReferences(value: unknown, file: string, keyPath: string, secrets: Map<string, unknown>): unknown {
+function resolveReferences(value: unknown, file: string, keyPath: string, secrets: SecretsStore, envValues: string[]): unknown {
   const at = (key: string) => (keyPath ? `${keyPath}.${key}` : key);
   if (value instanceof EnvReference) {
     const found = process.env[value.variable];
     if (found === undefined) throw new ConfigError(file, keyPath, `!env ${value.variable}: the environment variable is not set`);
-    secrets.set(`env:${value.variable}`, found);
+    envValues.push(found);
     return found;
   }
   if (value instanceof SecretReference) {
     if (!secrets.has(value.name)) throw new ConfigError(file, keyPath, `!secret ${value.name}: not in the secrets store (secrets.yaml)`);
     return secrets.get(value.name);
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolveReferences(item, file, `${keyPath}[${i}]`, secrets));
-  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, file, at(k), secrets)]));
+  if (Array.isArray(value)) return value.map((item, i) => resolveReferences(item, file, `${keyPath}[${i}]`, secrets, envValues));
+  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, file, at(k), secrets, envValues)]));
   return value;
 }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { listInventory } from "../../../src/cli/list-inventory.js";
+import { Masker } from "../../../src/engine/masker.js";
 import { selectHosts } from "../../../src/engine/host-pattern.js";
 import { defineRole, definePlaybook, use } from "../../../src/engine/playbook.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
@@ -145,7 +146,7 @@ describe("variable precedence, lowest first: role defaults, group all, parent gr
     let seen: string | undefined;
     const spy = defineRole({ ...role, tasks: (vars) => ((seen = vars.level), []) });
     const playbook = definePlaybook([{ name: "p", hosts: "all", vars: play.vars, roles: [use(spy, play.params ?? {})] }]);
-    preparePlaybook(playbook, inv, { playbookFile: "site.ts", extraVars: play.extra ?? {} });
+    preparePlaybook(playbook, inv, { playbookFile: "site.ts", extraVars: play.extra ?? {}, masker: new Masker() });
     return seen;
   };
   const base = (hostVars = "") => `all:\n  children:\n    parent:\n      children:\n        child:\n          hosts:\n            h1: {${hostVars}}\n`;
@@ -165,9 +166,9 @@ describe("variable precedence, lowest first: role defaults, group all, parent gr
   it("a mistyped role variable is an error naming its file and key; a misspelt one a warning with the likely name", () => {
     const dir = inventory({ "hosts.yaml": base(), "group_vars/child.yaml": "port: eighty\nlevle: x\n" });
     const playbook = definePlaybook([{ name: "p", hosts: "all", roles: [role] }]);
-    expect(() => preparePlaybook(playbook, loadInventory(dir), { playbookFile: "site.ts", extraVars: {} })).toThrow(`${dir}/group_vars/child.yaml: h1: port: `);
+    expect(() => preparePlaybook(playbook, loadInventory(dir), { playbookFile: "site.ts", extraVars: {}, masker: new Masker() })).toThrow(`${dir}/group_vars/child.yaml: h1: port: `);
     const ok = inventory({ "hosts.yaml": base(), "group_vars/child.yaml": "levle: x\n" });
-    const { warnings } = preparePlaybook(playbook, loadInventory(ok), { playbookFile: "site.ts", extraVars: {} });
+    const { warnings } = preparePlaybook(playbook, loadInventory(ok), { playbookFile: "site.ts", extraVars: {}, masker: new Masker() });
     expect(warnings).toEqual([`${ok}/group_vars/child.yaml: levle: not a variable of any role in this playbook; did you mean "level"?`]);
   });
 });
