@@ -1,0 +1,100 @@
+#!/bin/bash
+# Builds the images the service roles deploy in tests and pushes them to the local registry:
+#   livekit-server   the real LiveKit, built from its Go module (static binary, nothing else inside)
+#   redis, coturn    the real servers from Debian's packages
+#   synapse, lk-jwt, element-call   our stand-ins (test/standins/, bundled with esbuild), since those
+#                    three are AGPL and are not built or fetched here
+# Every image is tagged by a hash of its recipe and reused while that is unchanged. Writes the
+# references to $CACHE/service-images.yaml as role variables (what a test inventory sets).
+# Needs setup.sh first (dockerd, registry, the debootstrap rootfs) and node_modules (esbuild).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+ROOT=$(cd "$TESTBED_DIR/../.." && pwd)
+LIVEKIT_VERSION=v1.13.5
+SERVICE_PACKAGES="redis-server coturn"
+OUT="$CACHE/service-images.yaml"
+
+livekit_binary() {
+  local bin="$CACHE/livekit-server-$LIVEKIT_VERSION"
+  if [ ! -x "$bin" ]; then
+    log "building livekit-server $LIVEKIT_VERSION from its Go module (about 2.5 minutes, cached afterwards)"
+    local gobin; gobin=$(mktemp -d)
+    CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-trimpath go install -ldflags='-s -w' \
+      "github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION" >"$CACHE/livekit-build.log" 2>&1 ||
+      die "building LiveKit failed; see $CACHE/livekit-build.log"
+    mv "$gobin/server" "$bin"; rm -rf "$gobin"
+  fi
+  echo "$bin"
+}
+
+# Pushes an image unless the registry has that tag already.
+push() {
+  local name=${1%:*} tag=${1##*:}
+  curl -sf -o /dev/null "http://$REGISTRY/v2/$name/manifests/$tag" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' && docker image inspect "$REGISTRY/$1" >/dev/null 2>&1 && return
+  docker image inspect "$REGISTRY/$1" >/dev/null 2>&1 || die "image $REGISTRY/$1 was not built"
+  docker push "$REGISTRY/$1" >/dev/null
+}
+
+build_livekit() {
+  local ref="livekit-server:$LIVEKIT_VERSION"
+  if ! docker image inspect "$REGISTRY/$ref" >/dev/null 2>&1; then
+    local bin root; bin=$(livekit_binary); root=$(mktemp -d)
+    install -m755 "$bin" "$root/livekit-server"; mkdir -m1777 "$root/tmp"
+    tar -C "$root" -c . | docker import --change 'ENTRYPOINT ["/livekit-server"]' - "$REGISTRY/$ref" >/dev/null
+    rm -rf "$root"
+  fi
+  push "$ref"
+  echo "livekit_image: $REGISTRY/$ref"
+}
+
+# One rootfs (bookworm + redis-server + coturn + node + the stand-ins), imported once per service
+# with that service's entry point: the layer is the same, so it is stored and pulled once.
+build_services() {
+  local tag
+  tag=$({ cat "$0" "$ROOT"/test/standins/*.ts; echo "$SERVICE_PACKAGES"; node --version; } | sha256sum | cut -c1-12)
+  local tarball="$CACHE/services-$tag.tar"
+  if [ ! -f "$tarball" ]; then
+    log "building the services rootfs ($SERVICE_PACKAGES, node, stand-ins)"
+    local base="$CACHE/rootfs-$(echo "openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo" | sha256sum | cut -c1-8)"
+    [ -x "$base/usr/sbin/sshd" ] || die "no debootstrap rootfs at $base: run setup.sh first"
+    local r="$CACHE/services-work"
+    rm -rf "$r"; cp -a "$base" "$r"
+    printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
+    cp /etc/resolv.conf "$r/etc/resolv.conf"
+    mount --bind /proc "$r/proc"; mount --bind /dev "$r/dev"
+    local ok=0
+    chroot "$r" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $SERVICE_PACKAGES && apt-get clean" \
+      >"$CACHE/services-chroot.log" 2>&1 || ok=$?
+    umount "$r/proc" "$r/dev"
+    [ $ok = 0 ] || die "installing $SERVICE_PACKAGES into the services image failed; see $CACHE/services-chroot.log"
+    rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
+    install -m755 "$(command -v node)" "$r/usr/local/bin/node"
+    chroot "$r" /usr/local/bin/node --version >/dev/null || die "node does not run inside the services image"
+    mkdir -p "$r/opt/standins"
+    for s in synapse lk-jwt element-call; do
+      "$ROOT/node_modules/.bin/esbuild" "$ROOT/test/standins/$s.ts" --bundle --platform=node --format=esm \
+        --target=node20 --outfile="$r/opt/standins/$s.mjs" --log-level=warning
+    done
+    tar -C "$r" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
+    rm -rf "$r"
+    find "$CACHE" -maxdepth 1 -name 'services-*.tar' ! -name "services-$tag.tar" -delete
+  fi
+  local entry
+  for entry in \
+    "redis:$tag|CMD [\"redis-server\"]|redis_image" \
+    "coturn:$tag|ENTRYPOINT [\"turnserver\"]|coturn_image" \
+    "synapse-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/synapse.mjs\"]|synapse_image" \
+    "lk-jwt-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/lk-jwt.mjs\"]|lk_jwt_image" \
+    "element-call-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/element-call.mjs\"]|element_call_image"; do
+    IFS='|' read -r ref change var <<<"$entry"
+    docker image inspect "$REGISTRY/$ref" >/dev/null 2>&1 || docker import --change "$change" "$tarball" "$REGISTRY/$ref" >/dev/null
+    push "$ref"
+    echo "$var: $REGISTRY/$ref"
+  done
+}
+
+curl -sf "http://$REGISTRY/v2/" >/dev/null || die "the registry at $REGISTRY is not running: run setup.sh first"
+{ echo "# Written by test/testbed/images.sh: the test images, as the roles' image variables."; build_livekit; build_services; } >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+log "service images pushed; variables in $OUT"
