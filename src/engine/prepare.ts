@@ -6,7 +6,8 @@ import { secretStrings } from "../inventory/secret-vars.js";
 import type { Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
 import { selectHosts } from "./host-pattern.js";
-import { roleUse, type HostContext, type Playbook } from "./playbook.js";
+import type { PortRule } from "../common/ports.js";
+import { roleUse, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
 
 export interface PreparedRole {
   name: string;
@@ -49,46 +50,55 @@ export function preparePlaybook(
     options.masker.add(generatedSecrets[name]);
     return generatedSecrets[name];
   };
-  const plays = playbook.plays.map((play) => {
-    const hosts = new Map<string, PreparedRole[]>();
-    for (const name of selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h))) {
+  const declared = new Set<string>(CONNECTION_VAR_NAMES);
+  // First every role's variables on every host, so that a role's tasks see the ports that all the
+  // playbook's roles declare for that host (the firewall opens them before the services exist).
+  const parsedPlays = playbook.plays.map((play) => {
+    const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
+    return { play, hosts: new Map(hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))])) };
+  });
+  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>) {
+    Object.keys(role.vars.shape).forEach((k) => declared.add(k));
+    const host = inventory.hosts.get(name)!;
+    const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+    for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
+    secretStrings(vars).forEach((value) => options.masker.add(value));
+    const origin = (key: string) =>
+      key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
+    const result = role.vars.safeParse(vars);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const key = issue.path.map(String).join(".");
+      throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
+    }
+    return { role, vars, roleVars: result.data };
+  }
+  const ports = new Map<string, PortRule[]>();
+  for (const { hosts } of parsedPlays)
+    for (const [name, parsed] of hosts) ports.set(name, [...(ports.get(name) ?? []), ...parsed.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? [])]);
+
+  const plays = parsedPlays.map(({ play, hosts }) => {
+    const prepared = new Map<string, PreparedRole[]>();
+    for (const [name, parsed] of hosts) {
       const host = inventory.hosts.get(name)!;
-      const playVars = play.vars ?? {};
-      const declared = new Set<string>(CONNECTION_VAR_NAMES);
-      // First every role's variables, so that each role's tasks can see the ports of all of them.
-      const parsed = play.roles.map(roleUse).map(({ role, params }) => {
-        Object.keys(role.vars.shape).forEach((k) => declared.add(k));
-        const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
-        for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
-        secretStrings(vars).forEach((value) => options.masker.add(value));
-        const origin = (key: string) =>
-          key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
-        const result = role.vars.safeParse(vars);
-        if (!result.success) {
-          const issue = result.error.issues[0]!;
-          const key = issue.path.map(String).join(".");
-          throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
-        }
-        return { role, vars, roleVars: result.data };
-      });
-      const ports = parsed.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? []);
       const roles = parsed.map(({ role, vars, roleVars }): PreparedRole => {
-        const context: HostContext = { name, groups: host.groups, vars, ports };
-        const prepared = {
+        const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
+        const built = {
           name: role.name,
           tasks: role.tasks(roleVars, context),
           handlers: role.handlers?.(roleVars, context) ?? {},
           verify: role.verify?.(roleVars, context) ?? [],
         };
-        const unknown = prepared.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in prepared.handlers)).map((n) => `${op.name} notifies "${n}"`));
+        const unknown = built.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in built.handlers)).map((n) => `${op.name} notifies "${n}"`));
         if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler: ${unknown.join("; ")}`);
-        return prepared;
+        return built;
       });
-      nearMisses(host, declared).forEach((w) => warnings.add(w));
-      hosts.set(name, roles);
+      prepared.set(name, roles);
     }
-    return { name: play.name, hosts };
+    return { name: play.name, hosts: prepared };
   });
+  for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
+    nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));
   return { plays, warnings: [...warnings], generatedSecrets };
 }
 

@@ -5,6 +5,7 @@ export interface FileState {
   exists: boolean;
   type?: "file" | "directory" | "link" | "other";
   mode?: number;
+  /** The owner's name, or its numeric id when the host has no name for it (a container's user). */
   owner?: string;
   group?: string;
   sha256?: string;
@@ -17,11 +18,12 @@ const TYPES: Record<string, FileState["type"]> = { "regular file": "file", "regu
 /** What is at a path: type, mode, owner, group, a checksum for files, and the content if asked. */
 export function fileFact(path: string, withContent = false): Fact<FileState> {
   const read = withContent ? sh` && base64 -w0 ${path}` : "";
-  const command = sh`stat -c '%F|%a|%U|%G' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
+  const command = sh`stat -c '%F|%a|%U|%G|%u|%g' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
   return defineFact(`file${withContent ? "+content" : ""}:${path}`, `${command}${read}; fi`, (stdout, code) => {
     if (code !== 0) return { exists: false };
     const [meta = "", sha256, content] = stdout.trim().split("\n");
-    const [type = "", mode = "0", owner, group] = meta.split("|");
+    const [type = "", mode = "0", ownerName, groupName, uid, gid] = meta.split("|");
+    const [owner, group] = [ownerName === "UNKNOWN" ? uid : ownerName, groupName === "UNKNOWN" ? gid : groupName];
     return {
       exists: true,
       type: TYPES[type] ?? "other",

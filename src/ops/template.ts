@@ -4,6 +4,9 @@ import Handlebars from "handlebars";
 import { file, type FileArgs } from "./files.js";
 import type { Operation } from "./operation.js";
 
+// `{{json value}}`: a value as a JSON literal, which is also valid YAML: quoting done right once.
+Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
 /** Renders a handlebars template strictly: a missing variable is an error naming template and variable. */
 export function render(templateFile: string | URL, vars: Record<string, unknown>): string {
   const path = templateFile instanceof URL ? fileURLToPath(templateFile) : templateFile;
