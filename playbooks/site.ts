@@ -1,10 +1,27 @@
 import { definePlaybook } from "../src/rigger.js";
+import caddy from "../roles/caddy/index.js";
+import coturn from "../roles/coturn/index.js";
 import docker from "../roles/docker/index.js";
+import elementCall from "../roles/element_call/index.js";
 import firewall from "../roles/firewall/index.js";
 import kernel from "../roles/kernel/index.js";
+import livekit from "../roles/livekit/index.js";
+import lkJwt from "../roles/lk_jwt/index.js";
+import redis from "../roles/redis/index.js";
+import synapse from "../roles/synapse/index.js";
 
 /**
- * The MatrixRTC backend, in rollout order. Today: the host layer (Docker, socket buffers, the
- * firewall, which opens what the roles before it declare); the services follow as their roles land.
+ * The MatrixRTC backend in its rollout order (MATRIXRTC.md section 5). One host runs everything
+ * when it is in the group `matrixrtc`; a split deployment puts hosts in `proxy`, `redis`, `sfu`,
+ * `homeserver` and `turn` instead. Each role waits for its service's health before the next starts.
+ * The firewall, first, opens what every later role on that host declares.
  */
-export default definePlaybook([{ name: "MatrixRTC host layer", hosts: "all", roles: [docker, kernel, firewall] }]);
+export default definePlaybook([
+  { name: "host layer", hosts: "matrixrtc:proxy:redis:sfu:homeserver:turn", roles: [docker, kernel, firewall] },
+  { name: "proxy", hosts: "matrixrtc:proxy", roles: [caddy] },
+  { name: "redis", hosts: "redis", roles: [redis] },
+  { name: "sfu", hosts: "matrixrtc:sfu", roles: [livekit] },
+  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
+  { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
+  { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },
+]);

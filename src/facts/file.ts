@@ -5,9 +5,11 @@ export interface FileState {
   exists: boolean;
   type?: "file" | "directory" | "link" | "other";
   mode?: number;
-  /** The owner's name, or its numeric id when the host has no name for it (a container's user). */
+  /** The owner's and group's names (numeric when the host has no name for them: a container's user) and ids. */
   owner?: string;
   group?: string;
+  uid?: string;
+  gid?: string;
   sha256?: string;
   /** Only when asked for (diffs): the current content, base64-decoded. */
   content?: string;
@@ -30,6 +32,8 @@ export function fileFact(path: string, withContent = false): Fact<FileState> {
       mode: Number.parseInt(mode, 8),
       owner,
       group,
+      uid,
+      gid,
       sha256: sha256 || undefined,
       content: content !== undefined ? Buffer.from(content, "base64").toString("utf8") : undefined,
     };

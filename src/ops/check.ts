@@ -5,9 +5,17 @@ export interface CheckArgs extends TaskOptions {
   /** Succeeds when the state is as it should be. */
   command: string;
   failure: string;
+  /** Try again, once a second, for up to this long (a service still starting); by default once. */
+  timeoutSeconds?: number;
 }
+
+/** Runs a command until it succeeds or the time is up; the last attempt's output is what fails the task. */
+const retried = (command: string, seconds: number) =>
+  `deadline=$(($(date +%s) + ${seconds})); until last=$( ( ${command} ) 2>&1 ); do ` +
+  `if [ "$(date +%s)" -ge "$deadline" ]; then printf '%s\\n' "$last" >&2; exit 1; fi; sleep 1; done`;
 
 /** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
 export function check(args: CheckArgs): Operation {
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command: args.command, failure: args.failure }], ...taskOptions(args) });
+  const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
+  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure }], ...taskOptions(args) });
 }

@@ -25,7 +25,9 @@ const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 function ownershipSteps(path: string, state: FileState, wanted: Required<Ownership>): Step[] {
   const steps: Step[] = [];
   if (state.mode !== wanted.mode) steps.push({ kind: "run", command: sh`chmod ${octal(wanted.mode)} ${path}` });
-  if (state.owner !== wanted.owner || state.group !== wanted.group)
+  // A numeric owner (a container's user) is compared with the id, a name with the name.
+  const same = (wanted: string, name?: string, id?: string) => wanted === (/^\d+$/.test(wanted) ? id : name);
+  if (!same(wanted.owner, state.owner, state.uid) || !same(wanted.group, state.group, state.gid))
     steps.push({ kind: "run", command: sh`chown ${`${wanted.owner}:${wanted.group}`} ${path}` });
   return steps;
 }

@@ -73,8 +73,8 @@ build_services() {
     chroot "$r" /usr/local/bin/node --version >/dev/null || die "node does not run inside the services image"
     mkdir -p "$r/opt/standins"
     for s in synapse lk-jwt element-call; do
-      "$ROOT/node_modules/.bin/esbuild" "$ROOT/test/standins/$s.ts" --bundle --platform=node --format=esm \
-        --target=node20 --outfile="$r/opt/standins/$s.mjs" --log-level=warning
+      "$ROOT/node_modules/.bin/esbuild" "$ROOT/test/standins/$s.ts" --bundle --platform=node --format=cjs \
+        --target=node20 --outfile="$r/opt/standins/$s.cjs" --log-level=warning
     done
     tar -C "$r" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
     rm -rf "$r"
@@ -84,9 +84,9 @@ build_services() {
   for entry in \
     "redis:$tag|CMD [\"redis-server\"]|redis_image" \
     "coturn:$tag|ENTRYPOINT [\"turnserver\"]|coturn_image" \
-    "synapse-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/synapse.mjs\"]|synapse_image" \
-    "lk-jwt-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/lk-jwt.mjs\"]|lk_jwt_image" \
-    "element-call-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/element-call.mjs\"]|element_call_image"; do
+    "synapse-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/synapse.cjs\"]|synapse_image" \
+    "lk-jwt-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/lk-jwt.cjs\"]|lk_jwt_image" \
+    "element-call-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/element-call.cjs\"]|element_call_image"; do
     IFS='|' read -r ref change var <<<"$entry"
     docker image inspect "$REGISTRY/$ref" >/dev/null 2>&1 || docker import --change "$change" "$tarball" "$REGISTRY/$ref" >/dev/null
     push "$ref"

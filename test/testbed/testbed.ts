@@ -2,7 +2,7 @@
  * The real-host suites' view of the test hosts started by hosts.sh: where they are, how to reach
  * them, and faults on demand.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,4 +121,13 @@ export async function latencyRelay(host: string, port: number, delayMs: number):
         server.close(() => resolve());
       }),
   };
+}
+
+const cacheDir = process.env.TESTBED_CACHE ?? "/var/cache/rigger-testbed";
+
+/** The service roles' image variables for the images images.sh built and pushed (a YAML snippet). */
+export function serviceImages(): string {
+  const file = join(cacheDir, "service-images.yaml");
+  if (!existsSync(file)) throw new Error(`no ${file}: build the service images with \`bash test/testbed/images.sh\` (npm test does)`);
+  return readFileSync(file, "utf8");
 }

@@ -18,7 +18,7 @@ it("frames each fact's output with a nonce so facts cannot bleed into each other
 });
 
 it("parses stat output into a file state, with content when asked", () => {
-  expect(fileFact("/x").parse("regular file|640|root|adm|0|4\nabc123\n", 0)).toEqual({ exists: true, type: "file", mode: 0o640, owner: "root", group: "adm", sha256: "abc123", content: undefined });
+  expect(fileFact("/x").parse("regular file|640|root|adm|0|4\nabc123\n", 0)).toEqual({ exists: true, type: "file", mode: 0o640, owner: "root", group: "adm", uid: "0", gid: "4", sha256: "abc123", content: undefined });
   expect(fileFact("/x", true).parse(`regular file|600|root|root|0|0\nabc\n${Buffer.from("PORT=1\n").toString("base64")}`, 0).content).toBe("PORT=1\n");
   expect(fileFact("/d").parse("directory|755|root|root|0|0\n", 0)).toMatchObject({ exists: true, type: "directory", mode: 0o755, sha256: undefined });
   expect(fileFact("/nope").parse("", 1)).toEqual({ exists: false });

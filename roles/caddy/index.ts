@@ -1,0 +1,64 @@
+import { apt, check, defineRole, directory, service, serviceAction, template } from "../../src/rigger.js";
+import { httpsRequest, jwtServiceUrl, outputHolds } from "../matrixrtc.js";
+import { caddyVars, type CaddyVars } from "./vars.js";
+
+const CADDYFILE = "/etc/caddy/Caddyfile";
+
+/** What /.well-known/matrix/client says: the homeserver, and the SFU (MSC4143's rtc_foci) at the jwt service. */
+export const wellKnownClient = (vars: CaddyVars) =>
+  JSON.stringify({
+    "m.homeserver": { base_url: `https://${vars.matrix_host}` },
+    "org.matrix.msc4143.rtc_foci": [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
+  });
+
+const tlsDirective = (vars: CaddyVars) =>
+  vars.caddy_tls === "internal" ? "tls internal" : vars.caddy_tls === "files" ? `tls ${vars.caddy_tls_certificate} ${vars.caddy_tls_key_path}` : "";
+
+/** Caddy from Debian's package: TLS and routing for every hostname, and the Matrix well-known. */
+export default defineRole({
+  name: "caddy",
+  vars: caddyVars,
+  tasks: (vars) => [
+    // curl: the verify probes ask Caddy over TLS as a client would.
+    apt({ packages: ["caddy", "curl"] }),
+    directory({ path: "/etc/caddy" }),
+    template({
+      path: CADDYFILE,
+      template: new URL("templates/Caddyfile.hbs", import.meta.url),
+      vars: {
+        ...vars,
+        tls: tlsDirective(vars),
+        serverNameSite: vars.matrix_server_name !== vars.matrix_host,
+        wellKnownClient: wellKnownClient(vars),
+        wellKnownServer: vars.caddy_federation_delegated ? JSON.stringify({ "m.server": `${vars.matrix_host}:443` }) : "",
+      },
+      validate: "caddy validate --adapter caddyfile --config %s",
+      notify: "reload caddy",
+    }),
+    service({ unit: "caddy.service", enabled: true, state: "started" }),
+  ],
+  handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload") }),
+  ports: () => [
+    { protocol: "tcp", port: 80, comment: "caddy: ACME and redirects" },
+    { protocol: "tcp", port: 443, comment: "caddy: https" },
+  ],
+  verify: (vars) => [
+    check({
+      name: "the well-known advertises the SFU, as JSON with CORS",
+      command: `out=$(${httpsRequest(vars.caddy_tls, vars.matrix_server_name, "/.well-known/matrix/client")}) && ${outputHolds(
+        "HTTP/2 200",
+        "content-type: application/json",
+        "access-control-allow-origin: *",
+        `"livekit_service_url":"${jwtServiceUrl(vars)}"`,
+      )}`,
+      timeoutSeconds: 30,
+      failure: `https://${vars.matrix_server_name}/.well-known/matrix/client does not answer 200 application/json with CORS and rtc_foci ${jwtServiceUrl(vars)}`,
+    }),
+    check({
+      name: "every hostname has a certificate clients trust",
+      command: [vars.matrix_host, vars.livekit_host, vars.element_call_host].map((h) => `${httpsRequest(vars.caddy_tls, h, "/")} >/dev/null`).join(" && "),
+      timeoutSeconds: 30,
+      failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
+    }),
+  ],
+});

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { names } from "../matrixrtc.js";
+
+const address = z.string().regex(/^[\w.-]+:\d+$/, "expected host:port");
+
+export const caddyVars = z
+  .object({
+    ...names,
+    /** "acme": certificates from Let's Encrypt (the default); "internal": Caddy's own CA (tests, trying it out); "files": your own. */
+    caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),
+    /** With caddy_tls "files": the certificate chain and key on the host (one certificate for every hostname). */
+    caddy_tls_certificate: z.string().startsWith("/").optional(),
+    caddy_tls_key_path: z.string().startsWith("/").optional(),
+    /** The ACME account's contact address (recommended with "acme"). */
+    caddy_acme_email: z.string().email().optional(),
+    /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
+    caddy_federation_delegated: z.boolean().default(true),
+    /** Where each service listens, as Caddy reaches it (other hosts' addresses in a split deployment). */
+    caddy_synapse_upstream: address.default("127.0.0.1:8008"),
+    caddy_jwt_upstream: address.default("127.0.0.1:8380"),
+    caddy_livekit_upstream: address.default("127.0.0.1:7880"),
+    caddy_element_call_upstream: address.default("127.0.0.1:8280"),
+  })
+  .superRefine((vars, ctx) => {
+    if (vars.caddy_tls === "files" && !(vars.caddy_tls_certificate && vars.caddy_tls_key_path))
+      ctx.addIssue({ code: "custom", path: ["caddy_tls"], message: 'with caddy_tls "files", set caddy_tls_certificate and caddy_tls_key_path' });
+  });
+
+export type CaddyVars = z.output<typeof caddyVars>;

@@ -1,0 +1,49 @@
+import { containerRestart, defineRole, directory, dockerContainer, dockerImage, template, waitFor, type Mount } from "../../src/rigger.js";
+import { containers, generatedSecrets } from "../matrixrtc.js";
+import { DENIED_PEER_RANGES } from "./denied-peers.js";
+import { coturnVars } from "./vars.js";
+
+/** coturn on the host network: time-limited credentials from the shared secret, no relaying into private networks. */
+export default defineRole({
+  name: "coturn",
+  vars: coturnVars,
+  secrets: generatedSecrets.turn,
+  tasks: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/coturn`;
+    const tls = Boolean(vars.coturn_tls_certificate && vars.coturn_tls_key_path);
+    const certificates: Mount[] = tls
+      ? [
+          { source: vars.coturn_tls_certificate!, target: "/etc/coturn/tls/certificate.pem", readOnly: true },
+          { source: vars.coturn_tls_key_path!, target: "/etc/coturn/tls/key.pem", readOnly: true },
+        ]
+      : [];
+    return [
+      directory({ path: dir, mode: 0o750, group: String(vars.coturn_gid) }),
+      template({
+        path: `${dir}/turnserver.conf`,
+        template: new URL("templates/turnserver.conf.hbs", import.meta.url),
+        vars: { ...vars, tls, denied: DENIED_PEER_RANGES },
+        mode: 0o640,
+        group: String(vars.coturn_gid),
+        notify: "restart coturn",
+      }),
+      dockerImage({ ref: vars.coturn_image }),
+      dockerContainer({
+        name: containers.coturn,
+        image: vars.coturn_image,
+        command: ["-c", "/etc/coturn/turnserver.conf"],
+        mounts: [{ source: dir, target: "/etc/coturn", readOnly: true }, ...certificates],
+        // Thousands of relay ports are slow to publish through Docker's proxy: the host's network instead.
+        network: "host",
+      }),
+    ];
+  },
+  handlers: () => ({ "restart coturn": containerRestart(containers.coturn) }),
+  ports: (vars) => [
+    { protocol: "udp", port: 3478, comment: "coturn: STUN/TURN" },
+    { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },
+    ...(vars.coturn_tls_certificate ? [{ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" }] : []),
+    { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
+  ],
+  verify: () => [waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 })],
+});

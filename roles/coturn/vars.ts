@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { hostname, image, ipAddress, livekitPorts, placement, portRules, turnPorts, turnSecret } from "../matrixrtc.js";
+
+export const coturnVars = z
+  .object({
+    ...placement,
+    ...turnPorts,
+    ...turnSecret,
+    // LiveKit's UDP ports are read only to refuse a relay range that overlaps them.
+    ...livekitPorts,
+    /** The TURN server's public name: the realm, and what LiveKit and Synapse hand to clients. */
+    turn_host: hostname,
+    public_ip: ipAddress,
+    coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
+    /** TURN over TLS on 5349 when both are given (paths on the host; restart coturn after renewing). */
+    coturn_tls_certificate: z.string().startsWith("/").optional(),
+    coturn_tls_key_path: z.string().startsWith("/").optional(),
+    /** The group the image runs turnserver as (the official image: nobody/nogroup), which must read the config. */
+    coturn_gid: z.number().int().min(0).default(65534),
+  })
+  .superRefine(portRules)
+  .superRefine((vars, ctx) => {
+    if (!vars.coturn_tls_certificate !== !vars.coturn_tls_key_path)
+      ctx.addIssue({ code: "custom", path: ["coturn_tls_certificate"], message: "TURN over TLS needs both coturn_tls_certificate and coturn_tls_key_path" });
+  });

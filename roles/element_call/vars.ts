@@ -1,0 +1,11 @@
+import { z } from "zod";
+import { image, names, placement } from "../matrixrtc.js";
+
+export const elementCallVars = z.object({
+  matrix_server_name: names.matrix_server_name,
+  matrix_host: names.matrix_host,
+  ...placement,
+  element_call_image: image.default("ghcr.io/element-hq/element-call:v0.24.0"),
+  /** "compatibility" (the legacy and the Matrix 2.0 call protocols both), or "matrix_2_0". */
+  element_call_rtc_mode: z.enum(["compatibility", "matrix_2_0", "legacy"]).default("compatibility"),
+});

@@ -1,0 +1,63 @@
+import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUdp } from "../matrixrtc.js";
+import { livekitVars, type LivekitVars } from "./vars.js";
+
+const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
+
+/** The published ports: the API on loopback only (Caddy fronts it), ICE/TCP and the UDP port or range to the world. */
+function published(vars: LivekitVars): PortMapping[] {
+  const udp = span(livekitUdp(vars));
+  return [
+    { hostIp: "127.0.0.1", hostPort: 7880, containerPort: 7880 },
+    { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
+    { hostPort: udp, containerPort: udp, protocol: "udp" },
+  ];
+}
+
+/** The LiveKit SFU: livekit.yaml and its key file (0600) in a mounted directory, restarted when either changes. */
+export default defineRole({
+  name: "livekit",
+  vars: livekitVars,
+  secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn },
+  tasks: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/livekit`;
+    const udp = livekitUdp(vars);
+    return [
+      directory({ path: dir, mode: 0o700 }),
+      template({
+        path: `${dir}/livekit.yaml`,
+        template: new URL("templates/livekit.yaml.hbs", import.meta.url),
+        vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp },
+        mode: 0o600,
+        notify: "restart livekit",
+      }),
+      file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
+      dockerNetwork({ name: vars.matrixrtc_network }),
+      dockerImage({ ref: vars.livekit_image }),
+      dockerContainer({
+        name: containers.livekit,
+        image: vars.livekit_image,
+        command: ["--config", "/etc/livekit/livekit.yaml"],
+        mounts: [{ source: dir, target: "/etc/livekit", readOnly: true }],
+        network: vars.matrixrtc_network,
+        ports: published(vars),
+      }),
+    ];
+  },
+  handlers: () => ({ "restart livekit": containerRestart(containers.livekit) }),
+  ports: (vars) => {
+    const udp = livekitUdp(vars);
+    return [
+      { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
+      { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
+    ];
+  },
+  verify: (vars) => [
+    waitFor({ name: "livekit answers OK", url: "http://127.0.0.1:7880/", body: "OK", timeoutSeconds: 30 }),
+    check({
+      name: "livekit creates no room by itself (room.auto_create: false)",
+      command: `grep -qx '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
+      failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
+    }),
+  ],
+});

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { image, ipAddress, livekitKeys, livekitPorts, placement, portRules, secret, turnPorts, turnSecret } from "../matrixrtc.js";
+
+export const livekitVars = z
+  .object({
+    ...placement,
+    ...livekitPorts,
+    ...livekitKeys,
+    ...turnPorts,
+    ...turnSecret,
+    livekit_image: image.default("docker.io/livekit/livekit-server:v1.13.5"),
+    /** The address clients send media to: the host's public IP (`rtc.node_ip`). */
+    public_ip: ipAddress,
+    /** STUN discovery of the public address; off by default (it often fails on a Docker bridge). */
+    livekit_use_external_ip: z.boolean().default(false),
+    /** Must stay false: with true, any valid token creates rooms (LiveKit's own default). */
+    livekit_auto_create: z.literal(false, { error: "must be false: with true any valid LiveKit token creates rooms; the jwt service creates them for full-access homeservers" }).default(false),
+    /** Redis for distributed mode (several SFU nodes): host:port; unset for one node. */
+    livekit_redis_address: z.string().regex(/^[\w.-]+:\d+$/, "expected host:port").optional(),
+    redis_password: secret.optional(),
+    livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .superRefine(portRules)
+  .superRefine((vars, ctx) => {
+    if (vars.livekit_redis_address && !vars.redis_password)
+      ctx.addIssue({ code: "custom", path: ["redis_password"], message: "livekit_redis_address is set: LiveKit needs redis_password too" });
+  });
+
+export type LivekitVars = z.output<typeof livekitVars>;

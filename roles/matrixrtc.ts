@@ -1,0 +1,118 @@
+/**
+ * What the MatrixRTC roles share: the operator's variables that mean the same thing in several
+ * roles (one name, one schema), the rules that tie them together, and the names derived from them.
+ * Each role picks the variables it needs from here and adds its own in its vars.ts.
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+import { generate, sh } from "../src/rigger.js";
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export const hostname = z.string().regex(HOSTNAME, "expected a DNS name such as matrix.example.org (no scheme, port or path)");
+export const port = z.number().int().min(1).max(65535);
+export const portRange = z
+  .tuple([port, port])
+  .refine(([low, high]) => low <= high, "expected [low, high] with low <= high");
+export const ipAddress = z.string().refine((v) => isIP(v) !== 0, "expected an IP address");
+/** A secret an operator sets by hand must be as strong as a generated one. */
+export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
+export const image = z
+  .string()
+  .refine((ref) => !/:latest$/.test(ref) && /[:@]/.test(ref.split("/").pop()!), "expected a pinned image tag or digest (never latest)");
+
+/** The names of the deployment, shared by every role that mentions them. */
+export const names = {
+  /** The Matrix server name (the part after the colon in @user:example.org). */
+  matrix_server_name: hostname,
+  /** Where Synapse and the jwt service are reached (https://matrix_host/_livekit). */
+  matrix_host: hostname,
+  livekit_host: hostname,
+  element_call_host: hostname,
+};
+
+/** Where the services' config lives on a host, the Docker network they share, and test-only /etc/hosts entries. */
+export const placement = {
+  matrixrtc_config_dir: z.string().startsWith("/").default("/etc/matrixrtc"),
+  matrixrtc_network: z.string().regex(/^[\w.-]+$/).default("matrixrtc"),
+  /** Extra /etc/hosts entries in the containers (name -> address): for hosts without public DNS. */
+  matrixrtc_extra_hosts: z.record(hostname, ipAddress).default({}),
+};
+
+/** LiveKit's media ports: exactly one UDP mode. */
+export const livekitPorts = {
+  /** The single UDP port (ICE/UDP mux); the default mode, on 7882. */
+  livekit_udp_port: port.optional(),
+  /** A UDP port range instead of the single port, e.g. [50000, 50100]. */
+  livekit_udp_range: portRange.optional(),
+  livekit_tcp_port: port.default(7881),
+};
+
+/** coturn's relay range and LiveKit's UDP ports must not overlap. */
+export const turnPorts = {
+  turn_host: hostname.optional(),
+  coturn_relay_range: portRange.default([49152, 49172]),
+};
+
+export const turnSecret = { turn_shared_secret: secret };
+export const livekitKeys = {
+  livekit_api_key: z.string().regex(/^\w{3,}$/, "expected letters and digits"),
+  livekit_api_secret: secret,
+};
+
+type LivekitPortVars = { livekit_udp_port?: number; livekit_udp_range?: [number, number] };
+
+/** The UDP ports LiveKit uses: the range when one is set, else the single port (7882 by default). */
+export const livekitUdp = (vars: LivekitPortVars): [number, number] | number => vars.livekit_udp_range ?? vars.livekit_udp_port ?? 7882;
+
+/** Refuses both UDP modes at once, and a coturn relay range that overlaps LiveKit's UDP ports. */
+export function portRules(vars: LivekitPortVars & { coturn_relay_range?: [number, number] }, ctx: z.RefinementCtx): void {
+  if (vars.livekit_udp_port !== undefined && vars.livekit_udp_range !== undefined)
+    ctx.addIssue({ code: "custom", path: ["livekit_udp_range"], message: "LiveKit uses one UDP mode: set livekit_udp_port or livekit_udp_range, not both (with a range, the single port is ignored)" });
+  const relay = vars.coturn_relay_range;
+  if (!relay) return;
+  const udp = livekitUdp(vars);
+  const [low, high] = Array.isArray(udp) ? udp : [udp, udp];
+  if (low <= relay[1] && relay[0] <= high)
+    ctx.addIssue({ code: "custom", path: ["coturn_relay_range"], message: `overlaps LiveKit's UDP ${low}-${high}: move coturn_relay_range (default 49152-49172) or LiveKit's ports apart` });
+}
+
+/** The jwt service's public URL: what the well-known, Synapse's transports and Element Call all advertise. */
+export const jwtServiceUrl = (vars: { matrix_host: string }) => `https://${vars.matrix_host}/_livekit`;
+export const livekitUrl = (vars: { livekit_host: string }) => `wss://${vars.livekit_host}`;
+
+/** The container names, for roles that refer to each other's containers. */
+export const containers = {
+  redis: "matrixrtc-redis",
+  livekit: "matrixrtc-livekit",
+  jwt: "matrixrtc-lk-jwt",
+  synapse: "matrixrtc-synapse",
+  coturn: "matrixrtc-coturn",
+  elementCall: "matrixrtc-element-call",
+};
+
+/** Caddy's own CA (caddy_tls "internal"), as Debian's package keeps it. */
+export const CADDY_INTERNAL_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
+
+/**
+ * A curl command, run on the Caddy host, that asks Caddy for https://HOST/PATH as a client would
+ * (SNI and Host of that name, the certificate verified: against Caddy's CA with "internal" TLS)
+ * and prints the response headers and body.
+ */
+export function httpsRequest(tls: string, host: string, path: string, options: { method?: string; body?: string } = {}): string {
+  return sh`curl -sS --max-time 10 -D - --resolve ${`${host}:443:127.0.0.1`} ${tls === "internal" ? ["--cacert", CADDY_INTERNAL_ROOT] : []} ${
+    options.method ? ["-X", options.method] : []
+  } ${options.body !== undefined ? ["--data", options.body, "-H", "content-type: application/json"] : []} ${`https://${host}${path}`}`;
+}
+
+/** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
+export const outputHolds = (...needles: string[]) => needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
+
+/** The LiveKit key file: `key: secret`, the format both LiveKit (key_file) and lk-jwt-service (LIVEKIT_KEY_FILE) read. */
+export const livekitKeyFile = (vars: { livekit_api_key: string; livekit_api_secret: string }) => `${vars.livekit_api_key}: ${vars.livekit_api_secret}\n`;
+
+/** Secrets several roles need: whichever role comes first generates them, every other reuses them. */
+export const generatedSecrets = {
+  livekitKeys: { livekit_api_key: generate.prefixed("API", 12), livekit_api_secret: generate.token(48) },
+  turn: { turn_shared_secret: generate.token(48) },
+};

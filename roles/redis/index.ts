@@ -1,0 +1,41 @@
+import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, generate, sh, template } from "../../src/rigger.js";
+import { containers } from "../matrixrtc.js";
+import { redisVars } from "./vars.js";
+
+/** Redis for LiveKit's distributed mode: on the services' Docker network, never published, password required. */
+export default defineRole({
+  name: "redis",
+  vars: redisVars,
+  secrets: { redis_password: generate.token(48) },
+  tasks: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/redis`;
+    const uid = String(vars.redis_uid);
+    return [
+      directory({ path: dir, mode: 0o750, group: uid }),
+      template({ path: `${dir}/redis.conf`, template: new URL("templates/redis.conf.hbs", import.meta.url), vars, mode: 0o600, owner: uid, group: uid, notify: "restart redis" }),
+      dockerNetwork({ name: vars.matrixrtc_network }),
+      dockerImage({ ref: vars.redis_image }),
+      dockerContainer({
+        name: containers.redis,
+        image: vars.redis_image,
+        command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
+        mounts: [{ source: dir, target: "/usr/local/etc/redis", readOnly: true }],
+        network: vars.matrixrtc_network,
+      }),
+    ];
+  },
+  handlers: () => ({ "restart redis": containerRestart(containers.redis) }),
+  verify: () => [
+    check({
+      name: "redis answers, and only with the password",
+      command: `${sh`docker exec ${containers.redis} redis-cli ping`} 2>&1 | grep -q NOAUTH`,
+      timeoutSeconds: 15,
+      failure: "redis does not answer, or answers without the password",
+    }),
+    check({
+      name: "redis publishes no port",
+      command: `[ -z "$(${sh`docker port ${containers.redis}`})" ]`,
+      failure: `${containers.redis} publishes a port: Redis must stay on the Docker network`,
+    }),
+  ],
+});

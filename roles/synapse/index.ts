@@ -1,0 +1,68 @@
+import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, file, generate, sh, template, waitFor } from "../../src/rigger.js";
+import { containers, generatedSecrets, jwtServiceUrl } from "../matrixrtc.js";
+import { synapseVars, type SynapseVars } from "./vars.js";
+
+const VERSIONS = "http://127.0.0.1:8008/_matrix/client/versions";
+
+/** What /_matrix/client/versions must advertise with this configuration. */
+export const expectedFeatures = (vars: SynapseVars) => ["org.matrix.msc4140", "org.matrix.msc4354", ...(vars.synapse_msc4143_enabled ? ["org.matrix.msc4143"] : [])];
+
+/** Synapse with the MSCs Element Call needs, its secrets in files only its user reads; restarted when any of them changes. */
+export default defineRole({
+  name: "synapse",
+  vars: synapseVars,
+  secrets: {
+    synapse_registration_shared_secret: generate.token(48),
+    synapse_macaroon_secret_key: generate.token(48),
+    synapse_form_secret: generate.token(48),
+    synapse_signing_key: generate.ed25519SigningKey(),
+    ...generatedSecrets.turn,
+  },
+  tasks: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/synapse`;
+    const uid = String(vars.synapse_uid);
+    const owned = { owner: uid, group: uid, mode: 0o600, notify: "restart synapse" };
+    return [
+      directory({ path: dir, mode: 0o750, group: uid }),
+      directory({ path: vars.synapse_data_dir, mode: 0o750, owner: uid, group: uid }),
+      template({
+        path: `${dir}/homeserver.yaml`,
+        template: new URL("templates/homeserver.yaml.hbs", import.meta.url),
+        vars: {
+          ...vars,
+          publicBaseurl: `https://${vars.matrix_host}/`,
+          // Without federation the jwt service still validates users through the openid resource.
+          resources: vars.synapse_federation ? ["client", "federation"] : ["client", "openid"],
+          transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
+          turnUris: vars.turn_host ? [`turn:${vars.turn_host}:3478?transport=udp`, `turn:${vars.turn_host}:3478?transport=tcp`] : [],
+        },
+        ...owned,
+      }),
+      file({ path: `${dir}/signing.key`, content: `${vars.synapse_signing_key}\n`, ...owned }),
+      ...(vars.turn_host ? [file({ path: `${dir}/turn_shared_secret`, content: vars.turn_shared_secret, ...owned })] : []),
+      dockerNetwork({ name: vars.matrixrtc_network }),
+      dockerImage({ ref: vars.synapse_image }),
+      dockerContainer({
+        name: containers.synapse,
+        image: vars.synapse_image,
+        env: { SYNAPSE_CONFIG_PATH: "/config/homeserver.yaml", UID: uid, GID: uid },
+        mounts: [
+          { source: dir, target: "/config", readOnly: true },
+          { source: vars.synapse_data_dir, target: "/data" },
+        ],
+        network: vars.matrixrtc_network,
+        ports: [{ hostIp: "127.0.0.1", hostPort: 8008, containerPort: 8008 }],
+        extraHosts: vars.matrixrtc_extra_hosts,
+      }),
+    ];
+  },
+  handlers: () => ({ "restart synapse": containerRestart(containers.synapse) }),
+  verify: (vars) => {
+    const features = expectedFeatures(vars);
+    const script = `import json, sys, urllib.request\nf = json.load(urllib.request.urlopen(${JSON.stringify(VERSIONS)}, timeout=5))["unstable_features"]\nsys.exit(0 if all(f.get(k) for k in ${JSON.stringify(features)}) else 1)`;
+    return [
+      waitFor({ name: "synapse answers", url: VERSIONS, timeoutSeconds: 60 }),
+      check({ name: `synapse advertises ${features.join(", ")}`, command: sh`python3 -c ${script}`, failure: `/_matrix/client/versions lacks one of ${features.join(", ")}` }),
+    ];
+  },
+});

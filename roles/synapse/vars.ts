@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { image, names, placement, secret, turnPorts, turnSecret } from "../matrixrtc.js";
+
+const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
+
+export const synapseVars = z
+  .object({
+    matrix_server_name: names.matrix_server_name,
+    matrix_host: names.matrix_host,
+    ...placement,
+    turn_host: turnPorts.turn_host,
+    ...turnSecret,
+    synapse_image: image.default("docker.io/matrixdotorg/synapse:v1.159.0"),
+    /** Where Synapse keeps its database (SQLite) and media. */
+    synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
+    /** The user the image runs Synapse as (its UID/GID default), who must read the config and own the data. */
+    synapse_uid: z.number().int().min(0).default(991),
+    /** Federation with other servers. Off: the listener still serves `openid`, which the jwt service needs. */
+    synapse_federation: z.boolean().default(true),
+    /** MSC4143: Synapse advertises the MatrixRTC transports itself (only with a non-empty list). */
+    synapse_msc4143_enabled: z.boolean().default(true),
+    /** The transports it advertises; by default the jwt service at https://matrix_host/_livekit. */
+    synapse_rtc_transports: z.array(transport).optional(),
+    /** Delayed events (MSC4140): how long a client may delay one (its call-leave event). */
+    synapse_max_event_delay_duration: z.string().regex(/^\d+[smhd]$/, "expected a duration such as 24h").default("24h"),
+    synapse_registration_shared_secret: secret,
+    synapse_macaroon_secret_key: secret,
+    synapse_form_secret: secret,
+    /** `ed25519 a_XXXX <base64>`: generated once; a new one makes other servers distrust old events' signatures. */
+    synapse_signing_key: z.string().regex(/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/, "expected `ed25519 <key id> <unpadded base64 seed>`"),
+  })
+  .superRefine((vars, ctx) => {
+    if (vars.synapse_msc4143_enabled && vars.synapse_rtc_transports?.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["synapse_rtc_transports"],
+        message: "is empty while synapse_msc4143_enabled is true: Synapse would answer {} and clients never fall back; list a transport or leave it unset",
+      });
+  });
+
+export type SynapseVars = z.output<typeof synapseVars>;
