@@ -73,8 +73,11 @@ export function portRules(vars: LivekitPortVars & { coturn_relay_range?: [number
   if (!relay) return;
   const udp = livekitUdp(vars);
   const [low, high] = Array.isArray(udp) ? udp : [udp, udp];
-  if (low <= relay[1] && relay[0] <= high)
-    ctx.addIssue({ code: "custom", path: ["coturn_relay_range"], message: `overlaps LiveKit's UDP ${low}-${high}: move coturn_relay_range (default 49152-49172) or LiveKit's ports apart` });
+  if (low <= relay[1] && relay[0] <= high) {
+    // Named after the LiveKit setting when the operator gave one (the relay range may be its default).
+    const key = vars.livekit_udp_range ? "livekit_udp_range" : vars.livekit_udp_port ? "livekit_udp_port" : "coturn_relay_range";
+    ctx.addIssue({ code: "custom", path: [key], message: `LiveKit's UDP ${low}-${high} overlaps coturn's relay range ${relay[0]}-${relay[1]}: move one of them (coturn_relay_range defaults to 49152-49172)` });
+  }
 }
 
 /** The jwt service's public URL: what the well-known, Synapse's transports and Element Call all advertise. */

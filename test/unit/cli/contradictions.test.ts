@@ -1,0 +1,53 @@
+/**
+ * Values that contradict the MatrixRTC stack are refused before any host is touched: exit 1, an
+ * error naming the file, the variable and the fix, and not one connection attempt.
+ */
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { main } from "../../../src/cli/main.js";
+
+let connects = 0;
+const listener = createServer((socket) => {
+  connects++;
+  socket.destroy();
+});
+beforeAll(() => new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve)));
+afterAll(() => listener.close());
+
+/** inventory/dev2 with its host pointed at the counting listener, plus one file of contradicting vars. */
+async function run(contradiction: string) {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-contradiction-"));
+  cpSync("inventory/dev2", dir, { recursive: true });
+  const port = (listener.address() as { port: number }).port;
+  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n${contradiction}\n`);
+  const err: string[] = [];
+  const code = await main(["playbooks/site.ts", "-i", dir], { out: () => {}, err: (l) => err.push(l) });
+  return { code, err: err.join("\n"), file: join(dir, "group_vars", "matrixrtc.yaml"), dir };
+}
+
+const cases: Array<[string, string, string, RegExp]> = [
+  ["both UDP modes", "livekit_udp_port: 7882\nlivekit_udp_range: [50000, 50100]", "livekit_udp_range", /set livekit_udp_port or livekit_udp_range, not both/],
+  ["a full-access homeserver of *", 'jwt_full_access_homeservers: ["*"]', "jwt_full_access_homeservers.0", /never \*/],
+  ["msc4143 without transports", "synapse_rtc_transports: []", "synapse_rtc_transports", /Synapse would answer \{\} and clients never fall back/],
+  ["overlapping UDP ranges", "livekit_udp_range: [49000, 49200]", "livekit_udp_range", /LiveKit's UDP 49000-49200 overlaps coturn's relay range 49152-49172/],
+  ["a hand-given secret under 32 characters", "turn_shared_secret: \"short'n $weet\"", "turn_shared_secret", /at least 32 characters/],
+  ["a hostname that is not a hostname", "livekit_host: https://livekit.example.org/", "livekit_host", /expected a DNS name/],
+  ["room.auto_create true", "livekit_auto_create: true", "livekit_auto_create", /must be false/],
+];
+
+for (const [what, vars, key, message] of cases) {
+  it(`refuses ${what} before connecting`, async () => {
+    const before = connects;
+    const result = await run(vars);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(`rigger: configuration error: ${result.file}: dev2: ${key}: `);
+    expect(result.err).toMatch(message);
+    expect(result.err).not.toContain("short'n $weet");
+    expect(connects).toBe(before);
+    // Nothing was generated or kept for a run that never started.
+    expect(existsSync(join(result.dir, "secrets.yaml"))).toBe(false);
+  });
+}
