@@ -22,7 +22,7 @@ export default defineRole({
       template({
         path: `${dir}/turnserver.conf`,
         template: new URL("templates/turnserver.conf.hbs", import.meta.url),
-        vars: { ...vars, tls, denied: DENIED_PEER_RANGES },
+        vars: { ...vars, tls, denied: DENIED_PEER_RANGES, relayIp: vars.coturn_relay_ip ?? vars.public_ip },
         mode: 0o640,
         group: String(vars.coturn_gid),
         notify: "restart coturn",

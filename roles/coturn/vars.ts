@@ -11,6 +11,12 @@ export const coturnVars = z
     /** The TURN server's public name: the realm, and what LiveKit and Synapse hand to clients. */
     turn_host: hostname,
     public_ip: ipAddress,
+    /**
+     * The local address relays are bound to: by default public_ip. On a host behind 1:1 NAT set its
+     * private address (external-ip still announces public_ip). Without it coturn relays on every
+     * address, Docker's bridges included, where clients cannot reach and peers are refused.
+     */
+    coturn_relay_ip: ipAddress.optional(),
     coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
     /** TURN over TLS on 5349 when both are given (paths on the host; restart coturn after renewing). */
     coturn_tls_certificate: z.string().startsWith("/").optional(),

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, parseDocument, type Document } from "yaml";
+import { Document, isMap, parseDocument } from "yaml";
 import { ConfigError } from "./errors.js";
 import { isMapping, isWorldReadable, readYaml } from "./yaml-file.js";
 
@@ -39,7 +39,7 @@ export class SecretsStore {
   /** Adds new entries to the file (comments and order of the old ones kept), atomically and 0600. */
   add(entries: Record<string, string>): void {
     if (Object.keys(entries).length === 0) return;
-    const document: Document = existsSync(this.file) ? parseDocument(readFileSync(this.file, "utf8")) : parseDocument("{}");
+    const document: Document = existsSync(this.file) ? parseDocument(readFileSync(this.file, "utf8")) : new Document({});
     if (!isMap(document.contents)) document.contents = document.createNode({});
     for (const [name, value] of Object.entries(entries)) {
       document.set(name, value);

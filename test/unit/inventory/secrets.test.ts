@@ -45,7 +45,7 @@ it("generates a declared secret once for all hosts, keeps it in the store (0600,
   expect(statSync(join(dir, "secrets.yaml")).mode & 0o777).toBe(0o600);
   const text = readFileSync(join(dir, "secrets.yaml"), "utf8");
   expect(text).toContain("# operator's note\nother: keep-me-as-i-am-0123456789abcdef\n");
-  expect(text).toContain(`svc_secret: ${secret}`);
+  expect(text).toContain(`\nsvc_secret: ${secret}\n`);
 
   const again = preparePlaybook(playbook, loadInventory(dir), { playbookFile: "p.ts", extraVars: {}, masker: new Masker() });
   expect(again.generatedSecrets).toEqual({});
@@ -64,4 +64,10 @@ it("takes a secret the operator set over the store, and holds it to the role's s
     /extra vars \(-e\): a: svc_secret: Too small: expected string to have >=32 characters/,
   );
   expect(masker.holdsSecret(short)).toBe(true);
+});
+
+it("starts a new store as a plain block mapping, one secret a line", () => {
+  const dir = inventoryDir();
+  loadInventory(dir).secrets.add({ a_secret: "x".repeat(32), b_secret: "y".repeat(32) });
+  expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).toBe(`a_secret: ${"x".repeat(32)}\nb_secret: ${"y".repeat(32)}\n`);
 });
