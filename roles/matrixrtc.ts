@@ -118,4 +118,5 @@ export const livekitKeyFile = (vars: { livekit_api_key: string; livekit_api_secr
 export const generatedSecrets = {
   livekitKeys: { livekit_api_key: generate.prefixed("API", 12), livekit_api_secret: generate.token(48) },
   turn: { turn_shared_secret: generate.token(48) },
+  redis: { redis_password: generate.token(48) },
 };

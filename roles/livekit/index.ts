@@ -18,7 +18,7 @@ function published(vars: LivekitVars): PortMapping[] {
 export default defineRole({
   name: "livekit",
   vars: livekitVars,
-  secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn },
+  secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn, ...generatedSecrets.redis },
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/livekit`;
     const udp = livekitUdp(vars);

@@ -17,13 +17,9 @@ export const livekitVars = z
     livekit_auto_create: z.literal(false, { error: "must be false: with true any valid LiveKit token creates rooms; the jwt service creates them for full-access homeservers" }).default(false),
     /** Redis for distributed mode (several SFU nodes): host:port; unset for one node. */
     livekit_redis_address: z.string().regex(/^[\w.-]+:\d+$/, "expected host:port").optional(),
-    redis_password: secret.optional(),
+    redis_password: secret,
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
-  .superRefine(portRules)
-  .superRefine((vars, ctx) => {
-    if (vars.livekit_redis_address && !vars.redis_password)
-      ctx.addIssue({ code: "custom", path: ["redis_password"], message: "livekit_redis_address is set: LiveKit needs redis_password too" });
-  });
+  .superRefine(portRules);
 
 export type LivekitVars = z.output<typeof livekitVars>;

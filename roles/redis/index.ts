@@ -1,12 +1,12 @@
-import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, generate, sh, template } from "../../src/rigger.js";
-import { containers } from "../matrixrtc.js";
+import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, sh, template } from "../../src/rigger.js";
+import { containers, generatedSecrets } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
 /** Redis for LiveKit's distributed mode: on the services' Docker network, never published, password required. */
 export default defineRole({
   name: "redis",
   vars: redisVars,
-  secrets: { redis_password: generate.token(48) },
+  secrets: generatedSecrets.redis,
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/redis`;
     const uid = String(vars.redis_uid);

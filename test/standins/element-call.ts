@@ -4,7 +4,7 @@
  * is on disk at each request.
  */
 import { readFileSync } from "node:fs";
-import { fatal, json, serve } from "./http.js";
+import { fatal, serve } from "./http.js";
 
 const CONFIG = process.env.ELEMENT_CALL_CONFIG ?? "/app/config.json";
 
@@ -16,7 +16,8 @@ try {
 }
 
 serve("element-call", "0.0.0.0", 8080, (_request, url) => {
-  if (url.pathname === "/config.json") return json(200, read());
+  // As nginx does: the file's bytes (parsed first, so a broken config is a 500, as the app would fail).
+  if (url.pathname === "/config.json") return (read(), { status: 200, body: readFileSync(CONFIG, "utf8"), type: "application/json" });
   if (url.pathname === "/" || url.pathname === "/index.html") return { status: 200, body: "<!doctype html><title>Element Call (stand-in)</title>", type: "text/html" };
   return { status: 404, body: "not found" };
 });

@@ -1,0 +1,204 @@
+/**
+ * The MatrixRTC service roles on a bare test host, through playbooks/site.ts: Caddy (Debian),
+ * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
+ * lk-jwt-service and Element Call are our stand-ins (test/standins/).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { $ } from "zx";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { parse } from "yaml";
+import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
+import { NAMES, stackInventory } from "../helpers/stack.js";
+import { describeHosts, serviceImages } from "../testbed/testbed.js";
+
+const SITE = "playbooks/site.ts";
+const HOST = "th2";
+const CONTAINERS = ["matrixrtc-livekit", "matrixrtc-lk-jwt", "matrixrtc-synapse", "matrixrtc-coturn", "matrixrtc-element-call"];
+
+/** Config, data and rules as they are: every path's mode, owner and checksum, the firewall, each container's id and start. */
+const SNAPSHOT = [
+  "find /etc/matrixrtc /etc/caddy /etc/rigger /var/lib/matrixrtc -xdev -printf '%p %m %u %g %s %T@\\n' | sort",
+  "find /etc/matrixrtc /etc/caddy /etc/rigger -type f -exec sha256sum {} + | sort",
+  "nft list ruleset | sha256sum",
+  "docker inspect -f '{{.Name}} {{.Id}} {{.State.StartedAt}}' $(docker ps -aq) | sort",
+  "systemctl show -p ActiveEnterTimestamp caddy",
+].join("; ");
+
+describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
+  let inventory: string;
+  let host: SshConnection;
+  const outputs: string[] = [];
+  /** Secrets rotated away during the suite: never printed either. */
+  const retired: string[] = [];
+  const run = async (...args: string[]): Promise<CliRun> => {
+    const result = await rigger(...args);
+    outputs.push(result.out, result.err);
+    return result;
+  };
+  const sh = async (command: string) => (await host.exec(command)).stdout;
+  const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
+  /** Each container's id and start time: what a restart or a recreation changes. */
+  const starts = async () =>
+    Object.fromEntries(
+      (await sh(`docker inspect -f '{{.Name}} {{.Id}}/{{.State.StartedAt}}' ${CONTAINERS.join(" ")}`))
+        .trim()
+        .split("\n")
+        .map((line) => line.replace(/^\//, "").split(" ")),
+    );
+  const changedContainers = (before: Record<string, string>, after: Record<string, string>) => CONTAINERS.filter((c) => before[c] !== after[c]);
+
+  beforeAll(async () => {
+    inventory = stackInventory(testbed(), [HOST]);
+    host = await SshConnection.open(testbed().target(HOST));
+  });
+  afterAll(async () => {
+    // Leave the host open and quiet for the suites after this one.
+    await host?.exec("nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; docker rm -f $(docker ps -aq) >/dev/null 2>&1; true");
+    host?.close();
+  });
+
+  it("converges a bare host, proves every service healthy, then changes nothing and check mode touches nothing", async () => {
+    expect((await host.exec("command -v docker || command -v caddy")).code).not.toBe(0);
+    const first = await run(SITE, "-i", inventory);
+    expect(first.code, first.out).toBe(0);
+    const verified = first.out.split("\n").filter((l) => l.includes("| verify: "));
+    expect(verified.filter((l) => !/: ok \(\d+ ms\)$|: ok$/.test(l))).toEqual([]);
+    for (const role of ["caddy", "livekit", "lk_jwt", "synapse", "coturn", "element_call"]) expect(verified.some((l) => l.includes(`] ${role} | verify: `)), role).toBe(true);
+    expect(first.out).toContain(`[${HOST}] firewall | nftables table rigger: 22/tcp 80/tcp 443/tcp 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-49172/udp: changed`);
+
+    const second = await run(SITE, "-i", inventory, "-v");
+    expect(second.code).toBe(0);
+    expect(notOk(second.out)).toEqual([]);
+
+    const before = await sh(SNAPSHOT);
+    const check = await run(SITE, "-i", inventory, "--check", "--fail-on-change");
+    expect(check.code).toBe(0);
+    expect(notOk(check.out)).toEqual([]);
+    expect(await sh(SNAPSHOT)).toBe(before);
+  }, 300_000);
+
+  it("keeps secrets in files only their service reads, out of every container's command line and environment", async () => {
+    const modes = await sh(
+      "cd /etc/matrixrtc && stat -c '%n %a %u:%g' livekit/livekit.yaml livekit/keys.yaml lk-jwt/keys.yaml synapse/homeserver.yaml synapse/signing.key synapse/turn_shared_secret coturn/turnserver.conf",
+    );
+    expect(modes).toBe(
+      [
+        "livekit/livekit.yaml 600 0:0", "livekit/keys.yaml 600 0:0", "lk-jwt/keys.yaml 600 0:0",
+        "synapse/homeserver.yaml 600 991:991", "synapse/signing.key 600 991:991", "synapse/turn_shared_secret 600 991:991",
+        "coturn/turnserver.conf 640 0:65534", "",
+      ].join("\n"),
+    );
+    const inspected = await sh(`docker inspect ${CONTAINERS.join(" ")}`);
+    for (const [name, value] of Object.entries(secrets())) expect(inspected.includes(value), name).toBe(false);
+    expect(inspected).toContain("LIVEKIT_KEY_FILE=/etc/lk-jwt/keys.yaml");
+  });
+
+  it("answers through Caddy with TLS from another machine: LiveKit's OK, the jwt service, the homeserver's features", async () => {
+    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const ca = join(inventory, "caddy-root.crt");
+    writeFileSync(ca, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+    const get = (name: string, path: string, ...extra: string[]) =>
+      $({ nothrow: true })`curl -sS --max-time 10 --resolve ${`${name}:443:${ip}`} --cacert ${ca} ${extra} ${`https://${name}${path}`}`;
+    expect((await get(NAMES.livekit_host, "/")).stdout).toBe("OK");
+    expect((await get(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
+    expect((await get(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
+    const versions = JSON.parse((await get(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
+    expect(versions.unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4143": true, "org.matrix.msc4354": true });
+    const wellKnown = JSON.parse((await get(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
+    expect(wellKnown["org.matrix.msc4143.rtc_foci"]).toEqual([{ type: "livekit", livekit_service_url: `https://${NAMES.matrix_host}/_livekit` }]);
+    expect(JSON.parse((await get(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
+    // Internal ports are closed from outside.
+    for (const port of [7880, 8380, 8008, 8280]) expect((await $({ nothrow: true })`curl -sS --max-time 3 ${`http://${ip}:${port}/`}`).exitCode, String(port)).not.toBe(0);
+  });
+
+  it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
+    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const image = /coturn_image: (\S+)/.exec(serviceImages())![1]!;
+    const uclient = (...args: string[]) =>
+      $({ nothrow: true })`docker run --rm --network rigger-testbed --entrypoint turnutils_uclient ${image} -W ${secrets().turn_shared_secret!} -u probe ${args} -p 3478 ${ip}`;
+    const relayed = await uclient("-y", "-n", "3");
+    expect(relayed.stdout).toMatch(/Total lost packets 0 \(0\.0+%\)/);
+    const refused = await uclient("-n", "1", "-e", "10.1.2.3");
+    expect(refused.stdout).toContain("403 (Forbidden IP)");
+  });
+
+  it("finds the reference incident (auto_create removed by hand) with --check, and the run restores it restarting LiveKit only", async () => {
+    const config = "/etc/matrixrtc/livekit/livekit.yaml";
+    await sh(`sed -i '/auto_create: false/d' ${config}`);
+    const before = await starts();
+    const check = await run(SITE, "-i", inventory, "--check", "--fail-on-change");
+    expect(check.code).toBe(3);
+    expect(notOk(check.out)).toEqual([`[${HOST}] livekit | template ${config}: would change`, `[${HOST}] livekit | handler: restart livekit: would run`]);
+    const fix = await run(SITE, "-i", inventory);
+    expect(fix.code).toBe(0);
+    expect(notOk(fix.out)).toEqual([`[${HOST}] livekit | template ${config}: changed`, `[${HOST}] livekit | handler: restart livekit: changed`]);
+    expect(await sh(`grep -c 'auto_create: false' ${config}`)).toBe("1\n");
+    expect(changedContainers(before, await starts())).toEqual(["matrixrtc-livekit"]);
+  });
+
+  it("rolls a rotated TURN secret out to coturn, Synapse and LiveKit, and restarts nothing else", async () => {
+    const old = secrets().turn_shared_secret!;
+    retired.push(old);
+    const store = readFileSync(join(inventory, "secrets.yaml"), "utf8");
+    writeFileSync(join(inventory, "secrets.yaml"), store.replace(/^turn_shared_secret: .*\n/m, ""), { mode: 0o600 });
+    const before = await starts();
+    const rotated = await run(SITE, "-i", inventory);
+    expect(rotated.code).toBe(0);
+    const fresh = secrets().turn_shared_secret!;
+    expect(fresh).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(fresh).not.toBe(old);
+    expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-coturn", "matrixrtc-livekit", "matrixrtc-synapse"]);
+    expect(await sh(`grep -c ${fresh} /etc/matrixrtc/coturn/turnserver.conf /etc/matrixrtc/livekit/livekit.yaml /etc/matrixrtc/synapse/turn_shared_secret`)).toBe(
+      "/etc/matrixrtc/coturn/turnserver.conf:1\n/etc/matrixrtc/livekit/livekit.yaml:2\n/etc/matrixrtc/synapse/turn_shared_secret:1\n",
+    );
+  }, 120_000);
+
+  it("finds drift in every service's config and state, and fixes each restarting only what it affects", async () => {
+    await sh(
+      [
+        "echo '# edited' >> /etc/caddy/Caddyfile",
+        "sed -i 's/compatibility/legacy/' /etc/matrixrtc/element-call/config.json",
+        "sed -i 's/burst_count: 30/burst_count: 300/' /etc/matrixrtc/synapse/homeserver.yaml",
+        "chmod 644 /etc/matrixrtc/synapse/signing.key",
+        "docker stop matrixrtc-lk-jwt >/dev/null",
+      ].join("; "),
+    );
+    const before = await starts();
+    const check = await run(SITE, "-i", inventory, "--check", "--fail-on-change");
+    expect(check.code).toBe(3);
+    const drift = [
+      "caddy | template /etc/caddy/Caddyfile",
+      "lk_jwt | container matrixrtc-lk-jwt",
+      "synapse | template /etc/matrixrtc/synapse/homeserver.yaml",
+      "synapse | file /etc/matrixrtc/synapse/signing.key",
+      "element_call | template /etc/matrixrtc/element-call/config.json",
+    ];
+    const handlers = ["caddy | handler: reload caddy", "synapse | handler: restart synapse", "element_call | handler: restart element call"];
+    const sorted = (lines: string[]) => lines.sort();
+    expect(sorted(notOk(check.out))).toEqual(sorted([...drift.map((d) => `[${HOST}] ${d}: would change`), ...handlers.map((h) => `[${HOST}] ${h}: would run`)]));
+    const fix = await run(SITE, "-i", inventory);
+    expect(fix.code).toBe(0);
+    expect(sorted(notOk(fix.out))).toEqual(sorted([...drift, ...handlers].map((d) => `[${HOST}] ${d}: changed`)));
+    expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-element-call", "matrixrtc-lk-jwt", "matrixrtc-synapse"]);
+    expect(notOk((await run(SITE, "-i", inventory)).out)).toEqual([]);
+  }, 120_000);
+
+  it("runs LiveKit against Redis (distributed mode): Redis unpublished and password-protected, LiveKit healthy", async () => {
+    const withRedis = await run("test/roles/fixtures/with-redis.ts", "-i", inventory);
+    expect(withRedis.code, withRedis.out).toBe(0);
+    expect(withRedis.out).toContain(`[${HOST}] redis | verify: redis answers, and only with the password: ok`);
+    expect(withRedis.out).toContain(`[${HOST}] livekit | verify: livekit answers OK: ok`);
+    expect(await sh("grep -A2 '^redis:' /etc/matrixrtc/livekit/livekit.yaml | head -2")).toBe('redis:\n  address: "matrixrtc-redis:6379"\n');
+    // Back to one node: the site playbook takes the redis section out again.
+    expect((await run(SITE, "-i", inventory)).code).toBe(0);
+    expect(await sh("grep -c '^redis:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("0\n");
+  }, 120_000);
+
+  it("printed no secret, in any run, in any form", () => {
+    const all = outputs.join("\n");
+    for (const [name, value] of Object.entries(secrets())) expect(all.includes(value), name).toBe(false);
+    for (const value of retired) expect(all.includes(value)).toBe(false);
+  });
+});
