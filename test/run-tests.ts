@@ -59,8 +59,10 @@ if (process.env.RIGGER_SKIP_HOSTS === "1") {
   summary.push("hosts: skipped (RIGGER_SKIP_HOSTS=1)");
 } else {
   const up = await run`bash ${hostsScript} up 3`;
+  // The images the service roles deploy: LiveKit built from its Go module, the rest from Debian's packages and our stand-ins.
+  const images = up.exitCode === 0 ? await run`bash test/testbed/images.sh` : up;
   // Without a testbed the host suites still run: they fail, each with the reason.
-  if (up.exitCode !== 0) console.error("\nthe testbed did not come up; the real-host suites will fail\n");
+  if (images.exitCode !== 0) console.error("\nthe testbed did not come up; the real-host suites will fail\n");
   hosts = await vitestProject("hosts");
   summary.push(line("hosts", hosts));
   if (process.env.TESTBED_KEEP !== "1") {

@@ -94,6 +94,7 @@ build_services() {
   done
 }
 
+command -v go >/dev/null || die "Go (1.23 or newer) is needed to build LiveKit from its module"
 curl -sf "http://$REGISTRY/v2/" >/dev/null || die "the registry at $REGISTRY is not running: run setup.sh first"
 { echo "# Written by test/testbed/images.sh: the test images, as the roles' image variables."; build_livekit; build_services; } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
