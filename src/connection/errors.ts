@@ -37,3 +37,11 @@ export class HostKeyError extends ConnectionError {
     this.name = "HostKeyError";
   }
 }
+
+/** A command that ran past its time limit: killed, and its task failed (the connection is fine). */
+export class CommandTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`still running after ${timeoutMs / 1000} s: killed`);
+    this.name = "CommandTimeoutError";
+  }
+}

@@ -1,8 +1,9 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
-import { AuthenticationError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
-import { fingerprint, keysForHost, knownHostsLine, parseKnownHosts } from "./known-hosts.js";
+import { AuthenticationError, CommandTimeoutError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
+import { authMethods, hostKeyAlgorithms } from "./auth.js";
+import { fingerprint, keysForHost, keyTypeOf, knownHostsLine, parseKnownHosts } from "./known-hosts.js";
 import { Semaphore } from "./semaphore.js";
 
 export interface SshTarget {
@@ -79,7 +80,7 @@ export class SshConnection {
 
   private static async connect(target: SshTarget, settings: typeof DEFAULTS, sock: ClientChannel | undefined): Promise<SshConnection> {
     const knownHosts = await readKnownHosts(target.knownHostsFile);
-    const privateKey = target.privateKeyFile ? await readFile(target.privateKeyFile) : undefined;
+    const knownTypes = keysForHost(parseKnownHosts(knownHosts), target.host, target.port).map((entry) => keyTypeOf(entry.key));
     let hostKeyFailure: HostKeyError | undefined;
     const client = new Client();
     const config: ConnectConfig = {
@@ -87,8 +88,8 @@ export class SshConnection {
       port: target.port,
       sock,
       username: target.user,
-      privateKey,
-      agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+      authHandler: await authMethods(target.user, target.privateKeyFile),
+      algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] },
       readyTimeout: settings.connectTimeoutMs,
       keepaliveInterval: settings.keepaliveIntervalMs,
       keepaliveCountMax: settings.keepaliveCountMax,
@@ -120,24 +121,28 @@ export class SshConnection {
     return new SshConnection(target, client, new Semaphore(settings.maxChannels));
   }
 
-  /** Runs a shell command; a non-zero exit is a result, not an error. */
-  exec(command: string, input?: string | Buffer): Promise<ExecResult> {
-    return this.channels.run(() => this.execOnChannel(command, input, CHANNEL_OPEN_ATTEMPTS));
+  /**
+   * Runs a shell command; a non-zero exit is a result, not an error. A command still running after
+   * `timeoutMs` is killed (SIGKILL, then its channel closed) and rejected with a CommandTimeoutError.
+   */
+  exec(command: string, input?: string | Buffer, timeoutMs?: number): Promise<ExecResult> {
+    return this.channels.run(() => this.execOnChannel(command, input, timeoutMs, CHANNEL_OPEN_ATTEMPTS));
   }
 
   /**
    * sshd frees a session slot a moment after the client sees the channel close, so a refused
    * channel open is retried briefly before it counts as an error.
    */
-  private async execOnChannel(command: string, input: string | Buffer | undefined, attempts: number): Promise<ExecResult> {
+  private async execOnChannel(command: string, input: string | Buffer | undefined, timeoutMs: number | undefined, attempts: number): Promise<ExecResult> {
     // The output is collected inside the callback: an exit status is an event, lost if heard late.
     const outcome = await this.guard<ExecResult | Error>((resolve) =>
-      this.client.exec(command, (error, channel) => (error ? resolve(error) : collect(channel, input).then(resolve))),
+      this.client.exec(command, (error, channel) => (error ? resolve(error) : collect(channel, input, timeoutMs).then(resolve))),
     );
+    if (outcome instanceof CommandTimeoutError) throw outcome;
     if (!(outcome instanceof Error)) return outcome;
     if (attempts <= 1) throw new Error(`${this.target.name}: could not open an SSH channel: ${outcome.message}`);
     await new Promise((wait) => setTimeout(wait, 20 * (CHANNEL_OPEN_ATTEMPTS - attempts + 1)));
-    return this.execOnChannel(command, input, attempts - 1);
+    return this.execOnChannel(command, input, timeoutMs, attempts - 1);
   }
 
   /** Writes a file by SFTP, created with `mode`; callers that need atomicity write a temporary name and rename. */
@@ -176,17 +181,26 @@ export class SshConnection {
   }
 }
 
-function collect(channel: ClientChannel, input: string | Buffer | undefined): Promise<ExecResult> {
+function collect(channel: ClientChannel, input: string | Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult | CommandTimeoutError> {
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let code = -1;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            channel.signal("KILL");
+            channel.close();
+            resolve(new CommandTimeoutError(timeoutMs));
+          }, timeoutMs);
     channel.on("data", (chunk: Buffer) => stdout.push(chunk));
     channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
-    channel.on("close", () =>
-      resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }),
-    );
+    channel.on("close", () => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() });
+    });
     channel.end(input);
   });
 }
@@ -228,6 +242,7 @@ async function verifyHostKey(target: SshTarget, knownHosts: string, key: Buffer)
 
 /** Refused, timed out, reset, no route, no name: all of them mean the host cannot be reached. */
 function classifyConnectError(target: SshTarget, error: Error & { level?: string }): ConnectionError {
-  if (error.level === "client-authentication") return new AuthenticationError(target.name, target.user, error.message);
+  if (error.level === "client-authentication")
+    return new AuthenticationError(target.name, target.user, target.privateKeyFile ? `${target.privateKeyFile} was refused (${error.message})` : `neither the ssh-agent nor ~/.ssh/id_{ed25519,ecdsa,rsa} was accepted (${error.message})`);
   return new UnreachableError(target.name, error.message);
 }

@@ -22,6 +22,8 @@ export class HostLockedError extends Error {
 const LOCK_DIR = "/run/lock/rigger";
 const BACKUP_DIR = "/var/backups/rigger";
 const BACKUPS_KEPT = 5;
+/** A command's time limit unless its operation sets another: long enough for a slow apt install. */
+const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
 /**
  * Taken in the first round trip. The lock records the sshd process serving this connection, so it
@@ -108,14 +110,15 @@ export class HostSession {
   }
 
   /** Runs a command, as the become user when there is one. */
-  async run(command: string): Promise<ExecResult> {
+  async run(command: string, timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS): Promise<ExecResult> {
     if (this.masker?.holdsSecret(command))
       throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
     this.roundTrips++;
-    if (!this.become) return this.connection.exec(command);
+    const timeoutMs = timeoutSeconds * 1000;
+    if (!this.become) return this.connection.exec(command, undefined, timeoutMs);
     const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";
     const wrapped = `${sudo} -H -u ${quote(this.become.user)} -- sh -c ${quote(command)}`;
-    return this.connection.exec(wrapped, this.become.password === undefined ? undefined : `${this.become.password}\n`);
+    return this.connection.exec(wrapped, this.become.password === undefined ? undefined : `${this.become.password}\n`, timeoutMs);
   }
 
   /**

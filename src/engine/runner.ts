@@ -26,7 +26,8 @@ export interface Session {
   gather(facts: Fact<unknown>[]): Promise<void>;
   value<T>(fact: Fact<T>): T;
   invalidate(): void;
-  run(command: string): Promise<ExecResult>;
+  /** Runs a command; one still running after `timeoutSeconds` (default 600) is killed and fails. */
+  run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
   write(step: WriteStep): Promise<void>;
   /** Opens, and closes again, a new SSH connection: proof that new connections still get through. */
   confirmNewConnection(): Promise<void>;
@@ -76,7 +77,8 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
             for (const role of roles) await runRole({ session, play: play.name, role, handler: false, drift: run.drift }, options);
           } catch (error) {
             run.stopped = true;
-            end(host, run, error instanceof ConnectionError && error.failure === "unreachable" ? "unreachable" : "failed", (error as Error).message);
+            // As in Ansible, a host that cannot be logged into (authentication, host key) is unreachable too.
+            end(host, run, error instanceof ConnectionError ? "unreachable" : "failed", (error as Error).message);
           }
         }),
       ),
@@ -138,7 +140,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
       if (changes.length) place.drift.due = true;
       return changes.length > 0;
     }
-    for (const step of steps) await applyStep(session, step);
+    for (const step of steps) await applyStep(session, step, op.timeoutSeconds);
     if (changes.length) session.invalidate();
     emit(changes.length ? "changed" : "ok", diffs);
     return changes.length > 0;
@@ -157,10 +159,10 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
   }
 }
 
-async function applyStep(session: Session, step: Step): Promise<void> {
+async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<void> {
   if (step.kind === "write") return session.write(step);
   if (step.kind === "guarded") return applyGuarded(session, step);
-  return runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined);
+  return runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
 }
 
 const describeStep = (step: Step) =>
@@ -171,8 +173,8 @@ const describeStep = (step: Step) =>
       : `$ ${step.command}`;
 
 /** Runs a command; a non-zero exit fails the task with its last lines of output. */
-async function runChecked(session: Session, command: string, failure?: string): Promise<void> {
-  const result = await session.run(command);
+async function runChecked(session: Session, command: string, failure?: string, timeoutSeconds?: number): Promise<void> {
+  const result = await session.run(command, timeoutSeconds);
   if (result.code === 0) return;
   const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
   throw new Error(`${failure ?? `exit ${result.code}`}: ${output}`);

@@ -9,7 +9,8 @@ export interface AptArgs extends TaskOptions {
   cacheValidSeconds?: number;
 }
 
-const APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+// DPkg::Lock::Timeout: wait for unattended-upgrades on a fresh server instead of failing at once.
+const APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
 export function apt(args: AptArgs): Operation {
   const state = args.state ?? "present";

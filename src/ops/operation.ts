@@ -57,6 +57,8 @@ export interface Operation<F extends Record<string, Fact<unknown>> = Record<stri
   /** Handlers to run (once, at the end of the role) when this operation changed something. */
   notify?: string[];
   tags?: string[];
+  /** How long each of its commands may run before it is killed and the task fails (default 600 s). */
+  timeoutSeconds?: number;
 }
 
 /** Lets an operation's `plan` see its own facts' types while it is stored among others. */
@@ -69,11 +71,17 @@ export interface TaskOptions {
   name?: string;
   notify?: string | string[];
   tags?: string[];
+  /** The time limit of each of the task's commands, in seconds. */
+  commandTimeoutSeconds?: number;
 }
 
-export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "tags"> {
+export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "tags" | "timeoutSeconds"> {
   const notify = options.notify === undefined ? undefined : ([] as string[]).concat(options.notify);
-  return { ...(notify ? { notify } : {}), ...(options.tags ? { tags: options.tags } : {}) };
+  return {
+    ...(notify ? { notify } : {}),
+    ...(options.tags ? { tags: options.tags } : {}),
+    ...(options.commandTimeoutSeconds ? { timeoutSeconds: options.commandTimeoutSeconds } : {}),
+  };
 }
 
 export const isChange = (step: Step) => step.kind !== "probe";

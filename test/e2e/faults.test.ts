@@ -68,6 +68,17 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     }
   });
 
+  it("kills a hung command at its time limit and fails its task with the elapsed time, not a run that never ends", async () => {
+    const inventory = testInventory({ "host_vars/th1.yaml": "fault_run: sleep 600\nfault_timeout_seconds: 2\n" });
+    const started = Date.now();
+    const result = await rigger(PLAYBOOK, "-i", inventory, "--limit", "th1");
+    expect(result.code).toBe(2);
+    expect(result.out).toContain("[th1] fault | fault command: failed: still running after 2 s: killed");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const host = await open("th1");
+    expect((await host.exec("pgrep -f 'sleep 600'")).code).not.toBe(0);
+  });
+
   it("refuses to change a host another run holds, naming the holder, until that run's connection is gone", async () => {
     const holder = new HostSession({ name: "th1", connection: await open("th1"), takeLock: true, openAnother: () => open("th1") });
     await holder.gather([]);

@@ -6,6 +6,7 @@ import { $ } from "zx";
 import { AuthenticationError, HostKeyError } from "../../src/connection/errors.js";
 import { fingerprint } from "../../src/connection/known-hosts.js";
 import { SshConnection } from "../../src/connection/ssh.js";
+import { rigger, testInventory } from "../helpers/rigger.js";
 import { describeHosts } from "../testbed/testbed.js";
 
 describeHosts("connection: host keys and authentication", (testbed) => {
@@ -57,6 +58,45 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     const error = await SshConnection.open({ ...testbed().target("th3"), privateKeyFile: keyFile }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as Error).message).toContain("th3");
+  });
+
+  it("connects to a host known only by its ECDSA key, asking for that key type first", async () => {
+    const th1 = testbed().hosts[0]!;
+    const reader = await SshConnection.open(testbed().target("th1"));
+    const ecdsa = (await reader.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ecdsa_key.pub")).stdout.trim();
+    reader.close();
+    const file = knownHosts("ecdsa-only");
+    await writeFile(file, `${th1.ip} ${ecdsa}\n`);
+    const connection = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: file });
+    expect((await connection.exec("hostname")).stdout).toBe("th1\n");
+    connection.close();
+  });
+
+  it("logs in with a key that only the ssh-agent holds, when the inventory names no key file", async () => {
+    const socket = join(dir, "agent.sock");
+    const agent = $({ nothrow: true })`ssh-agent -D -a ${socket}`;
+    const saved = { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK, HOME: process.env.HOME };
+    try {
+      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await $({ env: { ...process.env, SSH_AUTH_SOCK: socket } })`ssh-add -q ${testbed().keyFile}`;
+      // No default identity files either: only the agent can log in.
+      Object.assign(process.env, { SSH_AUTH_SOCK: socket, HOME: dir });
+      const connection = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: undefined });
+      expect((await connection.exec("hostname")).stdout).toBe("th2\n");
+      connection.close();
+    } finally {
+      Object.assign(process.env, saved);
+      agent.kill();
+    }
+  });
+
+  it("exits 4 (unreachable, as Ansible) when the host refuses the key, saying so", async () => {
+    const keyFile = join(dir, "refused");
+    await $`ssh-keygen -q -t ed25519 -N '' -f ${keyFile}`;
+    const inventory = testInventory({ "host_vars/th3.yaml": `ansible_ssh_private_key_file: ${keyFile}\n` });
+    const result = await rigger("test/e2e/fixtures/faults.ts", "-i", inventory, "--limit", "th3");
+    expect(result.code).toBe(4);
+    expect(result.out).toContain(`th3: authentication failed for user root: ${keyFile} was refused`);
   });
 
   it("runs commands concurrently over one connection and returns exit codes and both streams", async () => {
