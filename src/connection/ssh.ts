@@ -145,6 +145,24 @@ export class SshConnection {
     return this.execOnChannel(command, input, timeoutMs, attempts - 1);
   }
 
+  /**
+   * Starts a command that lives as long as this connection (it holds something, such as a lock)
+   * and resolves with its first line of output. It has a channel of its own, outside the limit.
+   */
+  hold(command: string): Promise<string> {
+    return this.guard<string>((resolve, reject) =>
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        let output = "";
+        channel.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes("\n")) resolve(output);
+        });
+        channel.on("close", () => resolve(output));
+      }),
+    );
+  }
+
   /** Writes a file by SFTP, created with `mode`; callers that need atomicity write a temporary name and rename. */
   async putFile(path: string, content: string | Buffer, mode: number): Promise<void> {
     const sftp = await this.sftp();

@@ -3,7 +3,7 @@ import { hostname, userInfo } from "node:os";
 import { posix } from "node:path";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
-import { batchScript, defineFact, parseBatch, type Fact } from "../facts/fact.js";
+import { batchScript, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
 import { quote, sh } from "../common/shell.js";
 
@@ -19,31 +19,25 @@ export class HostLockedError extends Error {
   }
 }
 
-const LOCK_DIR = "/run/lock/rigger";
+const LOCK_FILE = "/run/lock/rigger.lock";
 const BACKUP_DIR = "/var/backups/rigger";
 const BACKUPS_KEPT = 5;
 /** A command's time limit unless its operation sets another: long enough for a slow apt install. */
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
 /**
- * Taken in the first round trip. The lock records the sshd process serving this connection, so it
- * lives exactly as long as the connection: a run that crashed leaves a lock the next run takes over.
- * It is cooperative and open to every login user (runs as different users exclude each other too).
+ * The host lock: flock on a file in /run/lock (atomic: of two runs started together exactly one
+ * gets it), held by a command that lives as long as this run's SSH connection, so a run that died
+ * frees it at once. Open to every login user (0666 in the sticky /run/lock): runs as different
+ * users exclude each other too. Prints "acquired", or "busy" and who holds it.
  */
-function lockFact(holder: string): Fact<{ acquired: boolean; holder: string }> {
-  const script = sh`
-p=$$; while [ "$p" -gt 1 ]; do case $(cat /proc/$p/comm) in sshd*) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
-umask 000
-if ! mkdir -m 777 ${LOCK_DIR} 2>/dev/null; then
-  old=$(cat ${LOCK_DIR}/pid 2>/dev/null)
-  if [ -n "$old" ] && [ -d /proc/$old ] && [ "$old" != "$p" ]; then echo busy; cat ${LOCK_DIR}/holder; exit 0; fi
-fi
-echo "$p" > ${LOCK_DIR}/pid && echo ${holder} > ${LOCK_DIR}/holder && echo acquired`;
-  return defineFact("lock", script, (stdout) => {
-    const [state, ...rest] = stdout.trim().split("\n");
-    return { acquired: state === "acquired", holder: rest.join(" ") || "unknown holder" };
-  });
-}
+const lockScript = (holder: string) => sh`
+umask 000; [ -e ${LOCK_FILE} ] || : >> ${LOCK_FILE}
+exec 9< ${LOCK_FILE}
+if ! flock -n 9; then echo busy; cat ${`${LOCK_FILE}.holder`} 2>/dev/null; exit 0; fi
+echo ${holder} > ${`${LOCK_FILE}.holder`}
+echo acquired
+exec cat >/dev/null`;
 
 /** One host's side of a run: its connection, its fact cache, privilege escalation and the host lock. */
 export class HostSession {
@@ -76,23 +70,30 @@ export class HostSession {
     (await this.openAnother()).close();
   }
 
-  /** Reads every fact not yet cached in one round trip (the host lock rides along on the first). */
+  /** Reads every fact not yet cached in one round trip (the host lock is taken alongside the first). */
   async gather(wanted: Fact<unknown>[]): Promise<void> {
     const missing = [...new Map(wanted.filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
-    const lock = this.takeLock && !this.locked ? lockFact(`rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`) : undefined;
-    const batch = lock ? [lock, ...missing] : missing;
-    if (batch.length === 0) return;
+    const lock = this.takeLock && !this.locked ? this.lock() : undefined;
+    const read = missing.length ? this.readFacts(missing) : undefined;
+    // Both settle before either may fail the host: no read is left running behind a refused lock.
+    const [locked, values] = await Promise.allSettled([lock, read]);
+    if (locked.status === "rejected") throw locked.reason;
+    if (values.status === "rejected") throw values.reason;
+    for (const [key, value] of values.value ?? []) this.facts.set(key, value);
+  }
+
+  private async lock(): Promise<void> {
+    const holder = `rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`;
+    const [state = "", ...rest] = (await this.connection.hold(lockScript(holder))).trim().split("\n");
+    if (state !== "acquired") throw new HostLockedError(this.name, rest.join(" ") || "unknown holder");
+    this.locked = true;
+  }
+
+  private async readFacts(facts: Fact<unknown>[]): Promise<Map<string, unknown>> {
     const nonce = `@@rigger-${randomBytes(8).toString("hex")}`;
-    const result = await this.run(batchScript(batch, nonce));
+    const result = await this.run(batchScript(facts, nonce));
     if (!result.stdout.includes(nonce)) throw new Error(`could not read facts (exit ${result.code}): ${result.stderr.trim().split("\n").join("; ")}`);
-    const values = parseBatch(batch, nonce, result.stdout);
-    if (lock) {
-      const state = values.get(lock.key) as { acquired: boolean; holder: string };
-      if (!state.acquired) throw new HostLockedError(this.name, state.holder);
-      this.locked = true;
-      values.delete(lock.key);
-    }
-    for (const [key, value] of values) this.facts.set(key, value);
+    return parseBatch(facts, nonce, result.stdout);
   }
 
   value<T>(fact: Fact<T>): T {

@@ -79,6 +79,13 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     expect((await host.exec("pgrep -f 'sleep 600'")).code).not.toBe(0);
   });
 
+  it("lets exactly one of two runs started at the same instant change a host", async () => {
+    const inventory = testInventory({ "host_vars/th2.yaml": "fault_run: sleep 2\n" });
+    const results = await Promise.all([1, 2].map(() => rigger(PLAYBOOK, "-i", inventory, "--limit", "th2")));
+    expect(results.map((r) => r.code).sort()).toEqual([0, 2]);
+    expect(results.find((r) => r.code === 2)!.out).toMatch(/\[th2\] FAILED: th2 is being changed by another run \(rigger pid \d+ on /);
+  });
+
   it("refuses to change a host another run holds, naming the holder, until that run's connection is gone", async () => {
     const holder = new HostSession({ name: "th1", connection: await open("th1"), takeLock: true, openAnother: () => open("th1") });
     await holder.gather([]);
