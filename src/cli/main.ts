@@ -50,7 +50,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) return (io.err(`rigger: ${error.message}\n\n${USAGE}`), EXIT.config);
     if (error instanceof ConfigError) return (io.err(masker.mask(`rigger: configuration error: ${error.message}`)), EXIT.config);
-    throw error;
+    // Anything else (a role's own code, a template) never reaches a host unprinted-but-unmasked:
+    // its message, and with -vv its stack, go through the masker like every other line.
+    const detail = options.verbosity >= 2 && error instanceof Error ? error.stack ?? error.message : String((error as Error)?.message ?? error);
+    io.err(masker.mask(`rigger: error: ${detail}`));
+    return EXIT.config;
   }
 }
 

@@ -51,3 +51,20 @@ it("renders templates strictly: a missing variable names the template and the va
   expect(render(template, { port: 1, livekit: { key: "k" } })).toBe("port=1 key=k\n");
   expect(() => render(template, { port: 1 })).toThrow(`template ${template}: the variable "livekit.key" is not defined (line 1)`);
 });
+
+it("masks a secret in an unexpected error, its stack included, and exits 1 without a crash", async () => {
+  const playbook = join(dir, "throws.ts");
+  writeFileSync(
+    playbook,
+    `import { z } from "zod";\nimport { definePlaybook, defineRole } from "${process.cwd()}/src/rigger.js";\n` +
+      `const role = defineRole({ name: "r", vars: z.object({ db_password: z.string() }), tasks: (v) => { throw new Error("cannot use " + v.db_password); } });\n` +
+      `export default definePlaybook([{ name: "p", hosts: "all", roles: [role] }]);\n`,
+  );
+  for (const verbosity of [[], ["-vv"]]) {
+    const result = await cli(playbook, "-i", dir, ...verbosity);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain("rigger: error: ");
+    expect(result.err).toContain("cannot use ********");
+    expect(result.err + result.out).not.toContain("hunter2-hunter2");
+  }
+});
