@@ -14,14 +14,18 @@ export function defineFact<T>(key: string, command: string, parse: (stdout: stri
   return { key, command, parse };
 }
 
+/** Exit code of a snippet that found nothing there: "absent", which is not "could not be read". */
+export const ABSENT = 100;
+
 /**
- * One script that reads many facts in one round trip: each snippet runs in its own subshell, its
- * output framed by a marker that carries the run's random nonce, so no output can forge a frame.
+ * One script that reads many facts in one round trip, in the C locale: each snippet runs in its own
+ * subshell on lines of its own (a `#`, a quote or a here-doc in one cannot swallow the framing of
+ * the next), its output framed by a marker that carries the run's random nonce, so no output can
+ * forge a frame.
  */
 export function batchScript(facts: Fact<unknown>[], nonce: string): string {
-  return facts
-    .map((fact, i) => `printf '\\n${nonce} ${i} begin\\n'; ( ${fact.command} ) 2>/dev/null </dev/null; printf '\\n${nonce} ${i} end %s\\n' "$?"`)
-    .join("\n");
+  const framed = facts.map((fact, i) => [`printf '\\n${nonce} ${i} begin\\n'`, "(", fact.command, ") 2>/dev/null </dev/null", `printf '\\n${nonce} ${i} end %s\\n' "$?"`]);
+  return ["export LC_ALL=C", ...framed.flat()].join("\n");
 }
 
 export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string): Map<string, unknown> {
@@ -33,7 +37,11 @@ export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string
     if (begin < 0 || end < 0) throw new Error(`fact ${fact.key}: its output is missing from the batch`);
     const stdout = output.slice(begin + `\n${nonce} ${i} begin\n`.length, end);
     const exitCode = Number.parseInt(output.slice(end + endMarker.length), 10);
-    values.set(fact.key, fact.parse(stdout, exitCode));
+    try {
+      values.set(fact.key, fact.parse(stdout, exitCode));
+    } catch (error) {
+      throw new Error(`fact ${fact.key} could not be read: ${(error as Error).message}`);
+    }
   });
   return values;
 }

@@ -1,5 +1,6 @@
 import { sh } from "../common/shell.js";
-import { defineFact, type Fact } from "./fact.js";
+import { posix } from "node:path";
+import { ABSENT, defineFact, type Fact } from "./fact.js";
 
 export interface FileState {
   exists: boolean;
@@ -20,9 +21,13 @@ const TYPES: Record<string, FileState["type"]> = { "regular file": "file", "regu
 /** What is at a path: type, mode, owner, group, a checksum for files, and the content if asked. */
 export function fileFact(path: string, withContent = false): Fact<FileState> {
   const read = withContent ? sh` && base64 -w0 ${path}` : "";
-  const command = sh`stat -c '%F|%a|%U|%G|%u|%g' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
+  // Absent only when the directory above it can be searched: a path behind a closed door is unreadable, not absent.
+  const command =
+    sh`if ! [ -e ${path} ] && ! [ -L ${path} ]; then [ -d ${posix.dirname(path)} ] && ! [ -x ${posix.dirname(path)} ] && exit 1; exit ${ABSENT}; fi\n` +
+    sh`stat -c '%F|%a|%U|%G|%u|%g' ${path} && if [ -f ${path} ] && [ ! -L ${path} ]; then sha256sum ${path} | cut -d' ' -f1`;
   return defineFact(`file${withContent ? "+content" : ""}:${path}`, `${command}${read}; fi`, (stdout, code) => {
-    if (code !== 0) return { exists: false };
+    if (code === ABSENT) return { exists: false };
+    if (code !== 0) throw new Error(`stat ${path} failed (exit ${code}): no permission, or an I/O error`);
     const [meta = "", sha256, content] = stdout.trim().split("\n");
     const [type = "", mode = "0", ownerName, groupName, uid, gid] = meta.split("|");
     const [owner, group] = [ownerName === "UNKNOWN" ? uid : ownerName, groupName === "UNKNOWN" ? gid : groupName];

@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { $ } from "zx";
 import { batchScript, defineFact, parseBatch } from "../../../src/facts/fact.js";
 import { fileFact } from "../../../src/facts/file.js";
 import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
@@ -8,7 +9,8 @@ import { sysctlFact } from "../../../src/facts/sysctl.js";
 it("frames each fact's output with a nonce so facts cannot bleed into each other", () => {
   const facts = [defineFact("a", "echo one", (out) => out), defineFact("b", "exit 3", (out, code) => ({ out, code }))];
   const script = batchScript(facts, "@@n0nce");
-  expect(script.split("\n")).toHaveLength(2);
+  expect(script.split("\n")).toHaveLength(11);
+  expect(script.startsWith("export LC_ALL=C\n")).toBe(true);
   // what sh would print for that script, including output that imitates a marker of another nonce
   const output = "\n@@n0nce 0 begin\none\n@@other 1 end 0\n\n@@n0nce 0 end 0\n\n@@n0nce 1 begin\n\n@@n0nce 1 end 3\n";
   const values = parseBatch(facts, "@@n0nce", output);
@@ -17,11 +19,28 @@ it("frames each fact's output with a nonce so facts cannot bleed into each other
   expect(() => parseBatch(facts, "@@n0nce", "\n@@n0nce 0 begin\nx")).toThrow("fact a");
 });
 
+it("keeps the framing whatever a snippet holds: a comment, quotes, a here-doc; and names a fact that cannot be read", async () => {
+  const facts = [
+    defineFact("comment", "echo one # a comment", (out) => out),
+    defineFact("heredoc", "cat <<'EOF'\nit's \"quoted\"\nEOF", (out) => out),
+    defineFact("locale", "echo $LC_ALL", (out) => out),
+    defineFact("unreadable", "exit 1", () => {
+      throw new Error("no permission");
+    }),
+  ];
+  const output = (await $`sh -c ${batchScript(facts, "@@n")}`).stdout;
+  expect(() => parseBatch(facts, "@@n", output)).toThrow("fact unreadable could not be read: no permission");
+  const values = parseBatch(facts.slice(0, 3), "@@n", output);
+  expect([...values.values()]).toEqual(["one\n", "it's \"quoted\"\n", "C\n"]);
+});
+
 it("parses stat output into a file state, with content when asked", () => {
   expect(fileFact("/x").parse("regular file|640|root|adm|0|4\nabc123\n", 0)).toEqual({ exists: true, type: "file", mode: 0o640, owner: "root", group: "adm", uid: "0", gid: "4", sha256: "abc123", content: undefined });
   expect(fileFact("/x", true).parse(`regular file|600|root|root|0|0\nabc\n${Buffer.from("PORT=1\n").toString("base64")}`, 0).content).toBe("PORT=1\n");
   expect(fileFact("/d").parse("directory|755|root|root|0|0\n", 0)).toMatchObject({ exists: true, type: "directory", mode: 0o755, sha256: undefined });
-  expect(fileFact("/nope").parse("", 1)).toEqual({ exists: false });
+  expect(fileFact("/nope").parse("", 100)).toEqual({ exists: false });
+  // Could not be read (no permission): an error naming the path, never "absent".
+  expect(() => fileFact("/root/x").parse("", 1)).toThrow("stat /root/x failed (exit 1)");
   expect(fileFact("/x").key).not.toBe(fileFact("/x", true).key);
   // A container's user has no name on the host: its numeric id stands in.
   expect(fileFact("/k").parse("regular file|600|UNKNOWN|UNKNOWN|991|991\nabc\n", 0)).toMatchObject({ owner: "991", group: "991" });
