@@ -3,7 +3,7 @@ import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { FLUSH_HANDLERS, isChange, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
+import { FLUSH_HANDLERS, isChange, NotYetPlannable, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
@@ -147,7 +147,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
   } catch (error) {
     // A lost connection is the host's failure, not this task's: it is reported once, as unreachable.
     if (error instanceof ConnectionError) throw error;
-    if (options.check && place.drift.due) {
+    if (options.check && place.drift.due && error instanceof NotYetPlannable) {
       // On a host that is not there yet (no package, so no unit), a task may be unplannable
       // until earlier changes are made: that is drift to report, not a failure.
       changes = [];

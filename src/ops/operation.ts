@@ -86,6 +86,18 @@ export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "t
 
 export const isChange = (step: Step) => step.kind !== "probe";
 
+/**
+ * Thrown by a plan whose precondition an earlier change of the same run brings about (the unit of
+ * a package not installed yet). In check mode, after an earlier would-change, it is drift to report;
+ * every other error fails the host, in check mode too.
+ */
+export class NotYetPlannable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotYetPlannable";
+  }
+}
+
 /** The marker task where the handlers notified so far run, instead of at the end of the role. */
 export const FLUSH_HANDLERS: Operation = { name: "flush handlers", facts: {}, plan: () => [] };
 

@@ -1,7 +1,7 @@
 import { unitFact } from "../facts/systemd.js";
 import { sh } from "../common/shell.js";
 import { file } from "./files.js";
-import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
+import { NotYetPlannable, operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
 export interface ServiceArgs extends TaskOptions {
   unit: string;
@@ -15,7 +15,7 @@ export function service(args: ServiceArgs): Operation {
     name: args.name ?? `service ${args.unit}`,
     facts: { unit: unitFact(args.unit) },
     plan: ({ unit }) => {
-      if (!unit.loaded) throw new Error(`the unit ${args.unit} does not exist on this host`);
+      if (!unit.loaded) throw new NotYetPlannable(`the unit ${args.unit} does not exist on this host`);
       const steps: Step[] = [];
       const isEnabled = unit.enabled === "enabled";
       if (args.enabled === true && !isEnabled) steps.push({ kind: "run", command: sh`systemctl enable ${args.unit}` });

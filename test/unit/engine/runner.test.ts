@@ -4,7 +4,7 @@ import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
 import { runPlays, type Session } from "../../../src/engine/runner.js";
 import type { PreparedPlay } from "../../../src/engine/prepare.js";
 import { defineFact, type Fact } from "../../../src/facts/fact.js";
-import { operation, type Operation, type WriteStep } from "../../../src/ops/operation.js";
+import { NotYetPlannable, operation, type Operation, type WriteStep } from "../../../src/ops/operation.js";
 
 /** A host whose facts are given and whose commands are recorded: the runner's logic without SSH. */
 class StubSession implements Session {
@@ -83,7 +83,7 @@ it("runs only tagged tasks when tags are given, and reports the others skipped",
 });
 
 it("in check mode reports a task that cannot be planned before earlier changes as drift, not failure", async () => {
-  const unplannable = operation({ name: "service x", facts: {}, plan: () => { throw new Error("the unit x.service does not exist on this host"); } });
+  const unplannable = operation({ name: "service x", facts: {}, plan: () => { throw new NotYetPlannable("the unit x.service does not exist on this host"); } });
   const session = new StubSession("h1", {});
   const { events, tasks: taskEvents } = await run(play([ensure("a", "install x"), unplannable]), session, { check: true });
   expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["a", "changed"], ["service x", "changed"]]);
@@ -92,6 +92,13 @@ it("in check mode reports a task that cannot be planned before earlier changes a
   // Without an earlier change it is a failure, in check mode too.
   const alone = await run(play([unplannable]), new StubSession("h1", {}), { check: true });
   expect(alone.tasks.map((e) => e.status)).toEqual(["failed"]);
+});
+
+it("in check mode fails the host on any other error, also after an earlier would-change", async () => {
+  const broken = operation({ name: "file /etc/x", facts: {}, plan: () => { throw new Error("fact file:/etc/x could not be read: no permission"); } });
+  const { events, tasks: taskEvents } = await run(play([ensure("a", "install x"), broken, ensure("b", "make b")]), new StubSession("h1", {}), { check: true });
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["a", "changed"], ["file /etc/x", "failed"]]);
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
 });
 
 it("stops a host at its first failed task, with the command's error", async () => {
