@@ -1,4 +1,4 @@
-import { definePlaybook } from "../src/rigger.js";
+import { definePlaybook, use } from "../src/rigger.js";
 import caddy from "../roles/caddy/index.js";
 import coturn from "../roles/coturn/index.js";
 import docker from "../roles/docker/index.js";
@@ -17,10 +17,11 @@ import synapse from "../roles/synapse/index.js";
  * The firewall, first, opens what every later role on that host declares.
  */
 export default definePlaybook([
-  { name: "host layer", hosts: "matrixrtc:proxy:redis:sfu:homeserver:turn", roles: [docker, kernel, firewall] },
+  { name: "host layer", hosts: "matrixrtc:proxy:redis:sfu:homeserver:turn", roles: [docker, firewall] },
   { name: "proxy", hosts: "matrixrtc:proxy", roles: [caddy] },
   { name: "redis", hosts: "redis", roles: [redis] },
-  { name: "sfu", hosts: "matrixrtc:sfu", roles: [livekit] },
+  // Socket buffers for media; LiveKit reads them when it starts, so a change restarts it.
+  { name: "sfu", hosts: "matrixrtc:sfu", roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
   { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
   { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },

@@ -8,8 +8,8 @@ export default defineRole({
   name: "kernel",
   vars: kernelVars,
   tasks: (vars) => [
-    sysctl({ key: KEYS.rmem, value: vars.kernel_rmem_max, apply: vars.kernel_apply }),
-    sysctl({ key: KEYS.wmem, value: vars.kernel_wmem_max, apply: vars.kernel_apply }),
+    sysctl({ key: KEYS.rmem, value: vars.kernel_rmem_max, apply: vars.kernel_apply, notify: vars.kernel_notify }),
+    sysctl({ key: KEYS.wmem, value: vars.kernel_wmem_max, apply: vars.kernel_apply, notify: vars.kernel_notify }),
   ],
   verify: (vars) => [
     check({

@@ -9,4 +9,6 @@ export const kernelVars = z.object({
    * namespace refuses these keys); true: always apply; false: persist only (applied at boot).
    */
   kernel_apply: z.union([z.boolean(), z.literal("unless-container")]).default("unless-container"),
+  /** Handlers (of another role of the play) to notify when a buffer size changes: the SFU reads them at start. */
+  kernel_notify: z.array(z.string()).default([]),
 });

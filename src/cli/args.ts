@@ -15,6 +15,7 @@ export interface CliOptions {
   json?: string;
   verbosity: number;
   failOnChange: boolean;
+  forceHandlers: boolean;
   acceptNewHostKeys: boolean;
   sshConfig: string;
   listInventory: boolean;
@@ -38,6 +39,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --json FILE           write a JSON report of the run
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change
+      --force-handlers      run notified handlers even when a later task of the host fails
       --accept-new-host-keys  record the key of a host not yet in known_hosts
       --ssh-config FILE     OpenSSH client config for host aliases (default ~/.ssh/config)
       --list-inventory      print the merged inventory as ansible-inventory --list does
@@ -68,6 +70,7 @@ export function parseCli(argv: string[]): CliOptions {
         json: { type: "string" },
         verbose: { type: "boolean", short: "v", multiple: true, default: [] },
         "fail-on-change": { type: "boolean", default: false },
+        "force-handlers": { type: "boolean", default: false },
         "accept-new-host-keys": { type: "boolean", default: false },
         "ssh-config": { type: "string", default: join(homedir(), ".ssh", "config") },
         "list-inventory": { type: "boolean", default: false },
@@ -97,6 +100,7 @@ export function parseCli(argv: string[]): CliOptions {
     json: values.json,
     verbosity: values.verbose.length,
     failOnChange: values["fail-on-change"],
+    forceHandlers: values["force-handlers"],
     acceptNewHostKeys: values["accept-new-host-keys"],
     sshConfig: values["ssh-config"],
     listInventory: values["list-inventory"],

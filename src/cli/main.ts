@@ -90,6 +90,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     forks: options.forks,
     tags: options.tags,
     skipTags: options.skipTags,
+    forceHandlers: options.forceHandlers,
     emit,
     connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker),
   });

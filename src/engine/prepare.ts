@@ -89,10 +89,14 @@ export function preparePlaybook(
           handlers: role.handlers?.(roleVars, context) ?? {},
           verify: role.verify?.(roleVars, context) ?? [],
         };
-        const unknown = built.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !(n in built.handlers)).map((n) => `${op.name} notifies "${n}"`));
-        if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler: ${unknown.join("; ")}`);
         return built;
       });
+      // A task may notify a handler of any role of its play (a shared name, like Ansible's listen).
+      const known = new Set(roles.flatMap((r) => Object.keys(r.handlers)));
+      for (const role of roles) {
+        const unknown = role.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !known.has(n)).map((n) => `${op.name} notifies "${n}"`));
+        if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler in this play: ${unknown.join("; ")}`);
+      }
       prepared.set(name, roles);
     }
     return { name: play.name, hosts: prepared };

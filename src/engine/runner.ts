@@ -14,6 +14,8 @@ export interface RunOptions {
   forks: number;
   tags?: string[];
   skipTags?: string[];
+  /** Run the handlers notified so far even when a later task of the host fails (Ansible's --force-handlers). */
+  forceHandlers?: boolean;
   /** Opens the host's session (one connection for the whole run). */
   connect(host: string): Promise<Session>;
   emit(event: RunEvent): void;
@@ -42,6 +44,8 @@ interface TaskPlace {
   handler: boolean;
   /** In check mode: whether an earlier task on this host would change something. */
   drift: { due: boolean };
+  /** The handler names notified on this host in this play and not run yet, from any of its roles. */
+  notified: Set<string>;
 }
 
 /** A host's side of the run, across plays. */
@@ -72,9 +76,18 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
           }
           try {
             const session = (run.session ??= await options.connect(host));
-            // Every fact the play's tasks declare, in one round trip.
-            await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
-            for (const role of roles) await runRole({ session, play: play.name, role, handler: false, drift: run.drift }, options);
+            const notified = new Set<string>();
+            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified });
+            try {
+              // Every fact the play's tasks declare, in one round trip.
+              await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
+              for (const role of roles) await runRole(place(role), roles, options);
+            } catch (error) {
+              if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
+              throw error;
+            }
+            // Handlers of an earlier role notified by a later one run at the end of the play.
+            await flushHandlers(roles.map(place), options);
           } catch (error) {
             run.stopped = true;
             // As in Ansible, a host that cannot be logged into (authentication, host key) is unreachable too.
@@ -92,19 +105,24 @@ const selected = (op: Operation, options: RunOptions) =>
   (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
 const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selected(op, options));
 
-async function runRole(place: TaskPlace, options: RunOptions): Promise<void> {
+/** Runs, once each and in declaration order, the notified handlers these roles define. */
+async function flushHandlers(places: TaskPlace[], options: RunOptions): Promise<void> {
+  for (const place of places) {
+    for (const [name, handler] of Object.entries(place.role.handlers)) {
+      if (!place.notified.has(name)) continue;
+      place.notified.delete(name);
+      await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options);
+    }
+  }
+}
+
+async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: RunOptions): Promise<void> {
   const { session, role } = place;
   const tasks = selectedTasks(role, options);
-  const notified = new Set<string>();
-  const flush = async () => {
-    for (const [name, handler] of Object.entries(role.handlers)) {
-      if (notified.has(name)) await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options);
-    }
-    notified.clear();
-  };
   for (const op of role.tasks) {
     if (op === FLUSH_HANDLERS) {
-      await flush();
+      // Every handler notified so far, whichever role of the play defines it.
+      await flushHandlers(playRoles.map((r) => ({ ...place, role: r })), options);
       continue;
     }
     if (!tasks.includes(op)) {
@@ -114,9 +132,9 @@ async function runRole(place: TaskPlace, options: RunOptions): Promise<void> {
     // After a change the cache is empty: one round trip reads again what the rest of the role needs.
     await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
     const changed = await runTask(place, op, options);
-    if (changed) for (const handler of op.notify ?? []) notified.add(handler);
+    if (changed) for (const handler of op.notify ?? []) place.notified.add(handler);
   }
-  await flush();
+  await flushHandlers([place], options);
   for (const probe of role.verify) await runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
 }
 

@@ -109,3 +109,32 @@ it("stops a host at its first failed task, with the command's error", async () =
   expect(taskEvents[0]!.error).toContain("it failed");
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
 });
+
+const twoRoles = (first: Operation[], second: Operation[]): PreparedPlay[] => [
+  {
+    name: "p",
+    hosts: new Map([["h1", [{ name: "kernel", tasks: first, handlers: {}, verify: [] }, { name: "livekit", tasks: second, handlers, verify: [] }]]]),
+  },
+];
+
+it("runs a handler notified from another role of the play once per host, after its own role", async () => {
+  const session = new StubSession("h1", {});
+  const { tasks: events } = await run(twoRoles([ensure("sysctl", "set it", { notify: ["reload"] })], [ensure("config", "write it", { notify: ["reload"] })]), session);
+  expect(events.map((e) => `${e.role}: ${e.task}`)).toEqual(["kernel: sysctl", "livekit: config", "livekit: handler: reload"]);
+  expect(session.ran).toEqual(["set it", "write it", "reload it"]);
+  // Notified only by the earlier role: it still runs, at the end of the play.
+  const alone = await run(twoRoles([ensure("sysctl", "set it", { notify: ["reload"] })], [ensure("config", "write it")]), new StubSession("h1", { config: true }));
+  expect(alone.tasks.map((e) => [e.task, e.status])).toEqual([["sysctl", "changed"], ["config", "ok"], ["handler: reload", "changed"]]);
+});
+
+it("with --force-handlers runs the handlers notified before a failure, and fails the host all the same", async () => {
+  const failing = () => play([ensure("a", "make a", { notify: ["reload"] }), ensure("b", "false")], handlers);
+  const plain = new StubSession("h1", {});
+  await run(failing(), plain);
+  expect(plain.ran).toEqual(["make a", "false"]);
+  const forced = new StubSession("h1", {});
+  const events: RunEvent[] = [];
+  await runPlays(failing(), { check: false, diff: false, forks: 1, forceHandlers: true, connect: async () => forced, emit: (e) => events.push(e) });
+  expect(forced.ran).toEqual(["make a", "false", "reload it"]);
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
+});
