@@ -5,7 +5,7 @@ import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
 import { batchScript, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
-import { quote, sh } from "../common/shell.js";
+import { quote, raw, sh } from "../common/shell.js";
 
 export interface Become {
   user: string;
@@ -129,22 +129,28 @@ export class HostSession {
    */
   async write(step: WriteStep): Promise<void> {
     const suffix = randomBytes(6).toString("hex");
-    const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${posix.basename(step.path)}`);
+    const [dir, base] = [posix.dirname(step.path), posix.basename(step.path)];
+    const temporary = posix.join(dir, `.rigger-${suffix}-${base}`);
     // Without privilege the login user cannot write into /etc: stage in /tmp and move it as the become user.
-    const staged = this.become ? `/tmp/.rigger-${suffix}` : temporary;
+    const staged = this.become ? `/tmp/.rigger-${suffix}-${base}` : temporary;
     this.roundTrips++;
     await this.connection.putFile(staged, step.content, 0o600);
     const backupName = step.path.replace(/^\//, "").replace(/\//g, "__");
     const validate = step.validate ? step.validate.split("%s").join(quote(temporary)) : "";
+    // Runs hold the host lock, so another temporary file of this target is a dead run's leftover.
+    const leftovers = (d: string) => sh`for f in ${raw(`${quote(d)}/.rigger-*-${quote(base)}`)}; do [ "$f" = ${temporary} ] || [ "$f" = ${staged} ] || rm -f "$f"; done`;
     const script = [
       "set -e",
+      leftovers(dir),
+      this.become ? leftovers("/tmp") : "",
       this.become ? sh`mv -f ${staged} ${temporary}` : "",
       sh`trap 'rm -f ${temporary}' EXIT`,
       sh`chown ${`${step.owner}:${step.group}`} ${temporary}`,
       sh`chmod ${step.mode.toString(8)} ${temporary}`,
       validate ? `if ! out=$(${validate} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
       sh`if [ -f ${step.path} ]; then install -d -m 700 ${BACKUP_DIR}; cp -p ${step.path} ${`${BACKUP_DIR}/${backupName}`}.$(date +%Y%m%dT%H%M%S%N);`,
-      sh`  ls -1t ${BACKUP_DIR}/${backupName}.* | tail -n +${BACKUPS_KEPT + 1} | xargs -r rm -f; fi`,
+      // Only this file's backups: its name, a dot, then the timestamp (another file's name may start with this one's).
+      sh`  ls -1t ${BACKUP_DIR}/${backupName}${raw(".[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")} | tail -n +${BACKUPS_KEPT + 1} | xargs -r rm -f; fi`,
       sh`mv -f ${temporary} ${step.path}`,
     ].filter(Boolean).join("\n");
     const result = await this.run(script);

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { ConnectionError } from "../connection/errors.js";
 import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
@@ -220,7 +221,11 @@ async function applyGuarded(session: Session, step: GuardedStep): Promise<void> 
 async function fileDiffs(session: Session, changes: Step[]): Promise<string[]> {
   const writes = changes.filter((s) => s.kind === "write");
   await session.gather(writes.map((w) => fileFact(w.path, true)));
-  return writes.map((w) => lineDiff(session.value(fileFact(w.path, true)).content ?? "", w.content, w.path));
+  return writes.map((w) => {
+    const current = session.value(fileFact(w.path, true)).content ?? "";
+    if (typeof w.content === "string") return lineDiff(current, w.content, w.path);
+    return isUtf8(w.content) && !w.content.includes(0) ? lineDiff(current, w.content.toString("utf8"), w.path) : `${w.path}: binary content, ${w.content.length} bytes wanted`;
+  });
 }
 
 function taskEvent(place: TaskPlace, op: Operation, outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">): TaskEvent {

@@ -34,7 +34,7 @@ function ownershipSteps(path: string, state: FileState, wanted: Required<Ownersh
 
 /** A regular file with this content, mode and owner. */
 export function file(args: FileArgs): Operation {
-  const content = args.content ?? (args.source !== undefined ? readFileSync(args.source, "utf8") : undefined);
+  const content = args.content ?? (args.source !== undefined ? readFileSync(args.source) : undefined);
   if (content === undefined) throw new Error(`file ${args.path}: give content, source or a template`);
   const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
   const sha256 = createHash("sha256").update(content).digest("hex");

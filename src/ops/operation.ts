@@ -13,7 +13,8 @@ export interface RunStep {
 export interface WriteStep {
   kind: "write";
   path: string;
-  content: string;
+  /** Text, or bytes exactly as they are (a `source` file: a binary is copied byte for byte). */
+  content: string | Buffer;
   mode: number;
   owner: string;
   group: string;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { HostSession } from "../../src/engine/host-session.js";
@@ -33,5 +34,27 @@ describeHosts("atomic writes: validation, backups, no half-written file", (testb
     for (let i = 0; i < 7; i++) await session.write(step(`version=${i}\n`));
     const backups = await connection.exec("stat -c '%a' /var/backups/rigger; ls /var/backups/rigger | grep -c etc__rigger-write-test__app.conf; cat $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1); stat -c %a $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1)");
     expect(backups.stdout).toBe("700\n5\nversion=5\n600\n");
+  });
+
+  it("prunes only this file's backups, not those of a file whose name starts with its name", async () => {
+    const longer = `${path}.bak`;
+    for (let i = 0; i < 2; i++) await session.write({ ...step(`other=${i}\n`), path: longer });
+    await session.write({ ...step("other=2\n"), path: longer });
+    for (let i = 0; i < 6; i++) await session.write(step(`again=${i}\n`));
+    const counts = await connection.exec("ls /var/backups/rigger | grep -c '^etc__rigger-write-test__app.conf.bak.'; ls /var/backups/rigger | grep -c '^etc__rigger-write-test__app.conf.[0-9]'");
+    expect(counts.stdout).toBe("2\n5\n");
+  });
+
+  it("removes the temporary file a killed run left beside the target", async () => {
+    await connection.exec("cd /etc/rigger-write-test && echo half > .rigger-0123456789ab-app.conf && echo other > .rigger-0123456789ab-other.conf");
+    await session.write(step("after=1\n"));
+    expect((await connection.exec("ls -A /etc/rigger-write-test")).stdout).toBe(".rigger-0123456789ab-other.conf\napp.conf\napp.conf.bak\n");
+  });
+
+  it("copies bytes exactly: a binary file arrives unchanged", async () => {
+    const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) % 256));
+    await session.write({ ...step(""), content: bytes, path: "/etc/rigger-write-test/blob.bin" });
+    const sum = await connection.exec("sha256sum /etc/rigger-write-test/blob.bin | cut -d' ' -f1");
+    expect(sum.stdout.trim()).toBe(createHash("sha256").update(bytes).digest("hex"));
   });
 });

@@ -46,3 +46,15 @@ it("refuses, before anything reaches the host, a command that holds a secret", a
   await session.run("true");
   expect(sent).toEqual(["true"]);
 });
+
+it("diffs a 50,000-line file in well under a second, or says it is too large", () => {
+  const big = Array.from({ length: 50_000 }, (_, i) => `line ${i}`).join("\n");
+  let started = Date.now();
+  const edited = lineDiff(big, big.replace("line 25000\n", "line twenty-five thousand\n"), "/big");
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(edited.split("\n").slice(2)).toEqual(["@@ -24999,5 +24999,5 @@", " line 24998", " line 24999", "-line 25000", "+line twenty-five thousand", " line 25001", " line 25002"]);
+  started = Date.now();
+  const rewritten = lineDiff(big, big.replace(/line/g, "row"), "/big");
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(rewritten).toContain("(too large to diff line by line: lines 1-50000 on the host against 1-50000 wanted)");
+});
