@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { $ } from "zx";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { UnreachableError } from "../../src/connection/errors.js";
 import { describeHosts, fault, latencyRelay } from "../testbed/testbed.js";
@@ -37,8 +38,9 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   });
 
   it("has no Docker on the plain image", async () => {
-    // th2: the host no suite installs Docker on
-    const result = await on("th2").exec("command -v docker dockerd || echo none");
+    // The image itself: suites install Docker on hosts, in any order.
+    const image = (await $`docker images --format '{{.Repository}}:{{.Tag}}' testhost`).stdout.trim().split("\n")[0]!;
+    const result = await $({ nothrow: true })`docker run --rm --entrypoint sh ${image} -c ${"command -v docker dockerd || echo none"}`;
     expect(result.stdout.trim()).toBe("none");
   });
 

@@ -15,8 +15,9 @@ function onTerminal(args: string): string {
 describeHosts("on a terminal: the listr2 tree", () => {
   it("shows one node per host with its outcome, then the recap, secrets masked", () => {
     const inventory = testInventory({
-      "group_vars/all.yaml": "fault_run: echo tty-secret-value-0123456789 >/dev/null\napi_token: tty-secret-value-0123456789\n",
-      "host_vars/th2.yaml": "fault_run: echo tty-secret-value-0123456789 >&2; exit 3\n",
+      // The commands print the secret without holding it (a command holding one is refused: argv is public).
+      "group_vars/all.yaml": "fault_run: printf 'tty-secret-%s' value-0123456789 >/dev/null\napi_token: tty-secret-value-0123456789\n",
+      "host_vars/th2.yaml": "fault_run: printf 'tty-secret-%s' value-0123456789 >&2; exit 3\n",
     });
     const screen = onTerminal(`test/e2e/fixtures/faults.ts -i ${inventory} -vv`);
     expect(screen).toMatch(/✔ th1: 1 changed/);
