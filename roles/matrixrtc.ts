@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { generate, sh } from "../src/rigger.js";
+import { dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Operation } from "../src/rigger.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -120,3 +120,12 @@ export const generatedSecrets = {
   turn: { turn_shared_secret: generate.token(48) },
   redis: { redis_password: generate.token(48) },
 };
+
+/**
+ * A service's container on the services' Docker network (one network: two bridges break ICE
+ * replies), its pinned image pulled first; or on the host's network when `network` says "host".
+ */
+export function serviceContainer(vars: { matrixrtc_network: string }, spec: Omit<ContainerSpec, "network"> & { network?: "host" }): Operation[] {
+  const network = spec.network ?? vars.matrixrtc_network;
+  return [...(network === "host" ? [] : [dockerNetwork({ name: network })]), dockerImage({ ref: spec.image }), dockerContainer({ ...spec, network })];
+}

@@ -1,5 +1,5 @@
-import { containerRestart, defineRole, directory, dockerContainer, dockerImage, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, generatedSecrets } from "../matrixrtc.js";
+import { containerRestart, defineRole, directory, template, waitFor, type Mount } from "../../src/rigger.js";
+import { containers, generatedSecrets, serviceContainer } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -27,8 +27,7 @@ export default defineRole({
         group: String(vars.coturn_gid),
         notify: "restart coturn",
       }),
-      dockerImage({ ref: vars.coturn_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.coturn,
         image: vars.coturn_image,
         command: ["-c", "/etc/coturn/turnserver.conf"],

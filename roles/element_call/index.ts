@@ -1,5 +1,5 @@
-import { containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, template, waitFor } from "../../src/rigger.js";
-import { containers, jwtServiceUrl } from "../matrixrtc.js";
+import { containerRestart, defineRole, directory, template, waitFor } from "../../src/rigger.js";
+import { containers, jwtServiceUrl, serviceContainer } from "../matrixrtc.js";
 import { elementCallVars } from "./vars.js";
 
 /** Element Call, its config.json pointing at the homeserver and the jwt service, on 127.0.0.1:8280. */
@@ -16,15 +16,12 @@ export default defineRole({
         vars: { ...vars, baseUrl: `https://${vars.matrix_host}`, jwtUrl: jwtServiceUrl(vars) },
         notify: "restart element call",
       }),
-      dockerNetwork({ name: vars.matrixrtc_network }),
-      dockerImage({ ref: vars.element_call_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.elementCall,
         image: vars.element_call_image,
         // The image serves /app/config.json from inside /app, which a directory mount would hide:
         // this one file is mounted, and the container restarted whenever it changes (a restart binds the new file).
         mounts: [{ source: `${dir}/config.json`, target: "/app/config.json", readOnly: true }],
-        network: vars.matrixrtc_network,
         ports: [{ hostIp: "127.0.0.1", hostPort: 8280, containerPort: 8080 }],
       }),
     ];

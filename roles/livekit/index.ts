@@ -1,5 +1,5 @@
-import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUdp } from "../matrixrtc.js";
+import { check, containerRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUdp, serviceContainer } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
@@ -32,14 +32,11 @@ export default defineRole({
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
-      dockerNetwork({ name: vars.matrixrtc_network }),
-      dockerImage({ ref: vars.livekit_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.livekit,
         image: vars.livekit_image,
         command: ["--config", "/etc/livekit/livekit.yaml"],
         mounts: [{ source: dir, target: "/etc/livekit", readOnly: true }],
-        network: vars.matrixrtc_network,
         ports: published(vars),
       }),
     ];

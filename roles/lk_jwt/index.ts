@@ -1,5 +1,5 @@
-import { check, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, file, sh, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUrl } from "../matrixrtc.js";
+import { check, defineRole, directory, file, sh, waitFor } from "../../src/rigger.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUrl, serviceContainer } from "../matrixrtc.js";
 import { lkJwtVars } from "./vars.js";
 
 /**
@@ -18,9 +18,7 @@ export default defineRole({
     return [
       directory({ path: dir, mode: 0o700 }),
       file({ path: `${dir}/keys.yaml`, content: keyFile, mode: 0o600 }),
-      dockerNetwork({ name: vars.matrixrtc_network }),
-      dockerImage({ ref: vars.lk_jwt_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.jwt,
         image: vars.lk_jwt_image,
         env: {
@@ -31,7 +29,6 @@ export default defineRole({
         },
         inputs: [keyFile],
         mounts: [{ source: dir, target: "/etc/lk-jwt", readOnly: true }],
-        network: vars.matrixrtc_network,
         ports: [{ hostIp: "127.0.0.1", hostPort: 8380, containerPort: 8080 }],
         extraHosts: vars.matrixrtc_extra_hosts,
       }),

@@ -1,5 +1,5 @@
-import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, sh, template } from "../../src/rigger.js";
-import { containers, generatedSecrets } from "../matrixrtc.js";
+import { check, containerRestart, defineRole, directory, sh, template } from "../../src/rigger.js";
+import { containers, generatedSecrets, serviceContainer } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
 /** Redis for LiveKit's distributed mode: on the services' Docker network, never published, password required. */
@@ -13,14 +13,11 @@ export default defineRole({
     return [
       directory({ path: dir, mode: 0o750, group: uid }),
       template({ path: `${dir}/redis.conf`, template: new URL("templates/redis.conf.hbs", import.meta.url), vars, mode: 0o600, owner: uid, group: uid, notify: "restart redis" }),
-      dockerNetwork({ name: vars.matrixrtc_network }),
-      dockerImage({ ref: vars.redis_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.redis,
         image: vars.redis_image,
         command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
         mounts: [{ source: dir, target: "/usr/local/etc/redis", readOnly: true }],
-        network: vars.matrixrtc_network,
       }),
     ];
   },

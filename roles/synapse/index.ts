@@ -1,5 +1,5 @@
-import { check, containerRestart, defineRole, directory, dockerContainer, dockerImage, dockerNetwork, file, generate, sh, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtServiceUrl } from "../matrixrtc.js";
+import { check, containerRestart, defineRole, directory, file, generate, sh, template, waitFor } from "../../src/rigger.js";
+import { containers, generatedSecrets, jwtServiceUrl, serviceContainer } from "../matrixrtc.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
 const VERSIONS = "http://127.0.0.1:8008/_matrix/client/versions";
@@ -40,9 +40,7 @@ export default defineRole({
       }),
       file({ path: `${dir}/signing.key`, content: `${vars.synapse_signing_key}\n`, ...owned }),
       ...(vars.turn_host ? [file({ path: `${dir}/turn_shared_secret`, content: vars.turn_shared_secret, ...owned })] : []),
-      dockerNetwork({ name: vars.matrixrtc_network }),
-      dockerImage({ ref: vars.synapse_image }),
-      dockerContainer({
+      ...serviceContainer(vars, {
         name: containers.synapse,
         image: vars.synapse_image,
         env: { SYNAPSE_CONFIG_PATH: "/config/homeserver.yaml", UID: uid, GID: uid },
@@ -50,7 +48,6 @@ export default defineRole({
           { source: dir, target: "/config", readOnly: true },
           { source: vars.synapse_data_dir, target: "/data" },
         ],
-        network: vars.matrixrtc_network,
         ports: [{ hostIp: "127.0.0.1", hostPort: 8008, containerPort: 8008 }],
         extraHosts: vars.matrixrtc_extra_hosts,
       }),

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { utils, type AgentAuthMethod, type PublicKeyAuthMethod } from "ssh2";
+import ssh2, { type AgentAuthMethod, type PublicKeyAuthMethod } from "ssh2";
 
 type AuthMethod = AgentAuthMethod | PublicKeyAuthMethod;
 
@@ -18,7 +18,7 @@ export async function authMethods(user: string, privateKeyFile: string | undefin
   const methods: AuthMethod[] = agent ? [{ type: "agent", username: user, agent }] : [];
   for (const name of DEFAULT_IDENTITIES) {
     const key = await readFile(join(homedir(), ".ssh", name)).catch(() => undefined);
-    if (key && !(utils.parseKey(key) instanceof Error)) methods.push({ type: "publickey", username: user, key });
+    if (key && !(ssh2.utils.parseKey(key) instanceof Error)) methods.push({ type: "publickey", username: user, key });
   }
   return methods;
 }

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { globToRegExp } from "../common/glob.js";
+import { globToRegExp, patternListMatches } from "../common/glob.js";
 
 /** One usable line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -40,11 +40,7 @@ function matchesPattern(pattern: string, name: string): boolean {
 /** The keys recorded for a host; a `!pattern` match excludes the entry. */
 export function keysForHost(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
   const name = knownHostsName(host, port);
-  return entries.filter((entry) => {
-    const negated = entry.hosts.filter((p) => p.startsWith("!"));
-    if (negated.some((p) => matchesPattern(p.slice(1), name))) return false;
-    return entry.hosts.some((p) => !p.startsWith("!") && matchesPattern(p, name));
-  });
+  return entries.filter((entry) => patternListMatches(entry.hosts, (p) => matchesPattern(p, name)));
 }
 
 /** OpenSSH's fingerprint notation: `SHA256:` and unpadded base64. */

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { globToRegExp } from "../common/glob.js";
+import { globToRegExp, patternListMatches } from "../common/glob.js";
 
 /** What an OpenSSH client config says about one host alias (only the options rigger uses). */
 export interface SshConfigEntry {
@@ -37,11 +37,7 @@ export function parseSshConfig(text: string): Block[] {
   return blocks;
 }
 
-function matches(patterns: string[], alias: string): boolean {
-  const test = (p: string) => globToRegExp(p).test(alias);
-  if (patterns.some((p) => p.startsWith("!") && test(p.slice(1)))) return false;
-  return patterns.some((p) => !p.startsWith("!") && test(p));
-}
+const matches = (patterns: string[], alias: string) => patternListMatches(patterns, (p) => globToRegExp(p).test(alias));
 
 const expandHome = (path: string) => (path.startsWith("~/") ? join(homedir(), path.slice(2)) : path);
 

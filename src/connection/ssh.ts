@@ -147,16 +147,17 @@ export class SshConnection {
 
   /**
    * Starts a command that lives as long as this connection (it holds something, such as a lock)
-   * and resolves with its first line of output. It has a channel of its own, outside the limit.
+   * and resolves with its output once that matches `ready`, or when it exits. It has a channel of
+   * its own, outside the limit.
    */
-  hold(command: string): Promise<string> {
+  hold(command: string, ready: RegExp): Promise<string> {
     return this.guard<string>((resolve, reject) =>
       this.client.exec(command, (error, channel) => {
         if (error) return reject(error);
         let output = "";
         channel.on("data", (chunk: Buffer) => {
           output += chunk.toString();
-          if (output.includes("\n")) resolve(output);
+          if (ready.test(output)) resolve(output);
         });
         channel.on("close", () => resolve(output));
       }),

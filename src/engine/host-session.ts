@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { posix } from "node:path";
+import { CommandTimeoutError } from "../connection/errors.js";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
 import { batchScript, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
+import { octalMode } from "../common/mode.js";
 import { quote, raw, sh } from "../common/shell.js";
 
 export interface Become {
@@ -84,7 +86,7 @@ export class HostSession {
 
   private async lock(): Promise<void> {
     const holder = `rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`;
-    const [state = "", ...rest] = (await this.connection.hold(lockScript(holder))).trim().split("\n");
+    const [state = "", ...rest] = (await this.connection.hold(lockScript(holder), /^acquired\n/m)).trim().split("\n");
     if (state !== "acquired") throw new HostLockedError(this.name, rest.join(" ") || "unknown holder");
     this.locked = true;
   }
@@ -110,16 +112,23 @@ export class HostSession {
     this.connection.close();
   }
 
-  /** Runs a command, as the become user when there is one. */
+  /**
+   * Runs a command, as the become user when there is one, under a time limit kept on the host
+   * (coreutils `timeout`, then SIGKILL 5 s later): sshd does not pass signals on, so a hung command
+   * is ended where it runs. The controller stops waiting a little later in any case.
+   */
   async run(command: string, timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS): Promise<ExecResult> {
     if (this.masker?.holdsSecret(command))
       throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
     this.roundTrips++;
-    const timeoutMs = timeoutSeconds * 1000;
-    if (!this.become) return this.connection.exec(command, undefined, timeoutMs);
-    const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";
-    const wrapped = `${sudo} -H -u ${quote(this.become.user)} -- sh -c ${quote(command)}`;
-    return this.connection.exec(wrapped, this.become.password === undefined ? undefined : `${this.become.password}\n`, timeoutMs);
+    const limited = sh`timeout -k 5 ${timeoutSeconds} sh -c ${command}`;
+    const backstopMs = (timeoutSeconds + 15) * 1000;
+    const input = this.become?.password === undefined ? undefined : `${this.become.password}\n`;
+    const sudo = this.become && (this.become.password === undefined ? "sudo -n" : "sudo -S -p ''");
+    const wrapped = this.become ? `${sudo} -H -u ${quote(this.become.user)} -- ${limited}` : limited;
+    const result = await this.connection.exec(wrapped, input, backstopMs);
+    if (result.code === 124 || result.code === 137) throw new CommandTimeoutError(timeoutSeconds * 1000);
+    return result;
   }
 
   /**
@@ -146,7 +155,7 @@ export class HostSession {
       this.become ? sh`mv -f ${staged} ${temporary}` : "",
       sh`trap 'rm -f ${temporary}' EXIT`,
       sh`chown ${`${step.owner}:${step.group}`} ${temporary}`,
-      sh`chmod ${step.mode.toString(8)} ${temporary}`,
+      sh`chmod ${octalMode(step.mode)} ${temporary}`,
       validate ? `if ! out=$(${validate} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
       sh`if [ -f ${step.path} ]; then install -d -m 700 ${BACKUP_DIR}; cp -p ${step.path} ${`${BACKUP_DIR}/${backupName}`}.$(date +%Y%m%dT%H%M%S%N);`,
       // Only this file's backups: its name, a dot, then the timestamp (another file's name may start with this one's).

@@ -1,4 +1,4 @@
-import { ConfigError } from "../inventory/errors.js";
+import { ConfigError, firstIssue } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory, InventoryHost } from "../inventory/load.js";
 import { likelyMeant } from "../inventory/near-miss.js";
@@ -67,9 +67,8 @@ export function preparePlaybook(
       key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
     const result = role.vars.safeParse(vars);
     if (!result.success) {
-      const issue = result.error.issues[0]!;
-      const key = issue.path.map(String).join(".");
-      throw new ConfigError(origin(String(issue.path[0])), `${name}: ${key}`, `${issue.message} (role ${role.name})`);
+      const issue = firstIssue(result.error);
+      throw new ConfigError(origin(issue.key), `${name}: ${issue.path}`, `${issue.message} (role ${role.name})`);
     }
     return { role, vars, roleVars: result.data };
   }

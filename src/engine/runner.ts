@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { octalMode } from "../common/mode.js";
 import { ConnectionError } from "../connection/errors.js";
 import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
@@ -186,7 +187,7 @@ async function applyStep(session: Session, step: Step, timeoutSeconds: number | 
 
 const describeStep = (step: Step) =>
   step.kind === "write"
-    ? `write ${step.path} (mode ${step.mode.toString(8).padStart(4, "0")}, ${step.owner}:${step.group})`
+    ? `write ${step.path} (mode ${octalMode(step.mode)}, ${step.owner}:${step.group})`
     : step.kind === "guarded"
       ? `$ ${step.apply} (guarded: undone by the host after ${step.rollbackSeconds} s unless a new SSH connection succeeds)`
       : `$ ${step.command}`;

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "./errors.js";
+import { ConfigError, firstIssue } from "./errors.js";
 import type { InventoryHost } from "./load.js";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -29,9 +29,8 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
   const picked = Object.fromEntries(CONNECTION_VAR_NAMES.filter((k) => k in vars).map((k) => [k, vars[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const key = String(issue.path[0]);
-  throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, describeIssue(key, issue.message));
+  const { key, message } = firstIssue(parsed.error);
+  throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, describeIssue(key, message));
 }
 
 function describeIssue(key: string, message: string): string {

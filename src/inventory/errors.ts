@@ -9,3 +9,9 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/** The first problem zod found, as error messages name it: the top-level key, the whole path, the message. */
+export function firstIssue(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): { key: string; path: string; message: string } {
+  const issue = error.issues[0]!;
+  return { key: String(issue.path[0]), path: issue.path.map(String).join("."), message: issue.message };
+}

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileFact, type FileState } from "../facts/file.js";
+import { octalMode } from "../common/mode.js";
 import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
@@ -19,12 +20,11 @@ export interface FileArgs extends Ownership, TaskOptions {
   validate?: string;
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 
 /** The steps that bring mode, owner and group of an existing path to what is wanted. */
 function ownershipSteps(path: string, state: FileState, wanted: Required<Ownership>): Step[] {
   const steps: Step[] = [];
-  if (state.mode !== wanted.mode) steps.push({ kind: "run", command: sh`chmod ${octal(wanted.mode)} ${path}` });
+  if (state.mode !== wanted.mode) steps.push({ kind: "run", command: sh`chmod ${octalMode(wanted.mode)} ${path}` });
   // A numeric owner (a container's user) is compared with the id, a name with the name.
   const same = (wanted: string, name?: string, id?: string) => wanted === (/^\d+$/.test(wanted) ? id : name);
   if (!same(wanted.owner, state.owner, state.uid) || !same(wanted.group, state.group, state.gid))
@@ -63,7 +63,7 @@ export function directory(args: DirectoryArgs): Operation {
     plan: ({ current }) => {
       if (current.exists && current.type !== "directory") throw new Error(`${args.path} exists and is not a directory (${current.type})`);
       if (!current.exists)
-        return [{ kind: "run", command: sh`install -d -m ${octal(wanted.mode)} -o ${wanted.owner} -g ${wanted.group} ${args.path}` }];
+        return [{ kind: "run", command: sh`install -d -m ${octalMode(wanted.mode)} -o ${wanted.owner} -g ${wanted.group} ${args.path}` }];
       return ownershipSteps(args.path, current, wanted);
     },
     ...taskOptions(args),

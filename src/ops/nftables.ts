@@ -43,11 +43,15 @@ export function nftablesRuleset(table: string, rules: PortRule[]): string {
   ].join("\n");
 }
 
+/** The checksum of the live table, as the fact reads it and as it is recorded once confirmed. */
+const liveTableHash = (table: string) => sh`nft list table inet ${table} 2>/dev/null | sha256sum | cut -c1-64`;
+const appliedHashFile = (table: string) => `${STATE}/firewall-${table}.applied`;
+
 /** The live table's checksum and the one recorded when rigger last applied it. */
 function liveTableFact(table: string) {
   return defineFact(
     `nft-table:${table}`,
-    sh`nft list table inet ${table} 2>/dev/null | sha256sum | cut -c1-64; cat ${`${STATE}/firewall-${table}.applied`} 2>/dev/null`,
+    `${liveTableHash(table)}; ${sh`cat ${appliedHashFile(table)} 2>/dev/null`}`,
     (stdout) => {
       const [live, applied] = stdout.trim().split("\n");
       return { live, applied };
@@ -103,7 +107,7 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
           cancel: [
             sh`systemctl stop ${`${unit}.timer`}`,
             sh`mv -f ${candidate} ${persisted}`,
-            sh`nft list table inet ${table} | sha256sum | cut -c1-64 > ${`${STATE}/firewall-${table}.applied`}`,
+            `${liveTableHash(table)} > ${sh`${appliedHashFile(table)}`}`,
           ].join(" && "),
         },
       ];
