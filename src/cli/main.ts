@@ -44,7 +44,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (!options.inventory) throw new UsageError("an inventory is required (-i PATH)");
     const inventory = loadInventory(options.inventory);
     registerSecrets(masker, inventory);
-    if (options.listInventory) return (io.out(masker.mask(JSON.stringify(listInventory(inventory), null, 2))), EXIT.ok);
+    // Masked before it is serialized: JSON escapes quotes and newlines, and an escaped secret would not match.
+    if (options.listInventory) return (io.out(JSON.stringify(masker.maskDeep(listInventory(inventory)), null, 2)), EXIT.ok);
     if (!options.playbook) throw new UsageError("a playbook is required");
     return await runPlaybook(options, inventory, masker, io);
   } catch (error) {

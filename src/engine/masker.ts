@@ -13,6 +13,8 @@ export class Masker {
     this.secrets.add(value);
     // The form it takes inside a shell-quoted word, so that a quoted command is masked (and refused) too.
     this.secrets.add(value.replace(/'/g, `'\\''`));
+    // A secret over several lines shows line by line in a diff: each line is masked on its own.
+    for (const line of value.split("\n")) if (line !== value && line.trim().length >= 4) this.secrets.add(line);
   }
 
   /** Whether the text holds a secret (a command that does must not be run: argv is visible on the host). */

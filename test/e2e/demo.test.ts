@@ -88,4 +88,24 @@ describeHosts("demo playbook on three hosts", (testbed) => {
     expect(fix.out).toContain("API_TOKEN=********");
     expect(JSON.parse(readFileSync(report, "utf8")).hosts).toContainEqual(expect.objectContaining({ host: "th2", changed: 4, failed: 0 }));
   });
+
+  it("never prints a secret holding quotes, a dollar, a newline and spaces, in any output, diff or report", async () => {
+    const awkward = `it's "the $ecret"\nsecond line; rm -rf / ${"`"}x${"`"}`;
+    const special = testInventory({
+      "group_vars/all.yaml": "demo_api_token: !secret demo_api_token\n",
+      "secrets.yaml": `demo_api_token: ${JSON.stringify(awkward)}\n`,
+    });
+    const report = join(special, "report.json");
+    const runs = [
+      await rigger(PLAYBOOK, "-i", special, "--limit", "th1", "--check", "--diff", "-vv"),
+      await rigger(PLAYBOOK, "-i", special, "--limit", "th1", "--diff", "-vv", "--json", report),
+      await rigger("--list-inventory", "-i", special),
+    ];
+    expect(runs[1]!.code).toBe(0);
+    // The host got it exactly, by file content.
+    expect((await on("th1").exec("sed -n '/^API_TOKEN=/,$p' /etc/demo/demo.conf")).stdout).toBe(`API_TOKEN=${awkward}\n`);
+    const printed = [...runs.flatMap((r) => [r.out, r.err]), readFileSync(report, "utf8")].join("\n");
+    for (const fragment of [awkward, ...awkward.split("\n"), JSON.stringify(awkward).slice(1, -1)]) expect(printed).not.toContain(fragment);
+    expect(printed).toContain("+API_TOKEN=********");
+  });
 });

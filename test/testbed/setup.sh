@@ -42,8 +42,20 @@ start_dockerd() {
 }
 
 create_network() {
-  docker network inspect "$NET" >/dev/null 2>&1 ||
-    docker network create --label "$LABEL=1" --subnet "$SUBNET" --gateway "$GATEWAY" "$NET" >/dev/null
+  docker network inspect "$NET" >/dev/null 2>&1 && return
+  local out
+  out=$(docker network create --label "$LABEL=1" --subnet "$SUBNET" --gateway "$GATEWAY" "$NET" 2>&1) && return
+  # Docker only says "Pool overlaps": name the network that holds an overlapping subnet.
+  local taken
+  taken=$(docker network ls -q | xargs -r docker network inspect --format '{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}' |
+    python3 -c 'import ipaddress, sys
+mine = ipaddress.ip_network(sys.argv[1])
+for line in sys.stdin:
+    name, *subnets = line.split()
+    if any(ipaddress.ip_network(s, strict=False).overlaps(mine) for s in subnets if ":" not in s):
+        print(name)' "$SUBNET" | paste -sd, -)
+  [ -n "$taken" ] && die "the test network $NET needs $SUBNET, which Docker network(s) $taken already use: remove them (docker network rm $taken) or free that range"
+  die "creating the test network $NET ($SUBNET) failed: $out"
 }
 
 start_registry() {

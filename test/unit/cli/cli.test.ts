@@ -68,3 +68,13 @@ it("masks a secret in an unexpected error, its stack included, and exits 1 witho
     expect(result.err + result.out).not.toContain("hunter2-hunter2");
   }
 });
+
+it("masks, in --list-inventory, a secret holding quotes, a dollar, a newline and spaces, at any depth", async () => {
+  const secret = `it's "a $ecret"\nsecond line of it`;
+  const inv = mkdtempSync(join(tmpdir(), "rigger-cli-"));
+  writeFileSync(join(inv, "hosts.yaml"), `all:\n  hosts:\n    h1:\n      services:\n        - name: api\n          api_token: ${JSON.stringify(secret)}\n`);
+  const { code, out } = await cli("--list-inventory", "-i", inv);
+  expect(code).toBe(0);
+  expect(JSON.parse(out)._meta.hostvars.h1.services[0].api_token).toBe("********");
+  for (const fragment of [secret, JSON.stringify(secret).slice(1, -1), "it's", "second line of it"]) expect(out).not.toContain(fragment);
+});
