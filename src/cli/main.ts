@@ -92,6 +92,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     forceHandlers: options.forceHandlers,
+    holdsSecret: (text) => masker.holdsSecret(text),
     emit,
     connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker),
   });

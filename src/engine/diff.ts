@@ -9,7 +9,7 @@ type Edit = { mark: " " | "-" | "+"; text: string; old: number; new: number };
  * headers. The common head and tail are matched first, so a small edit in a large file costs
  * little; a differing middle too large for an LCS is reported as such instead of diffed.
  */
-export function lineDiff(before: string, after: string, path: string): string {
+export function lineDiff(before: string, after: string, path: string, options: { hideRemoved?: string } = {}): string {
   const a = before.split("\n");
   const b = after.split("\n");
   let head = 0;
@@ -25,7 +25,9 @@ export function lineDiff(before: string, after: string, path: string): string {
     ...editScript(midA, midB, head),
     ...a.slice(a.length - tail).map((text, k): Edit => ({ mark: " ", text, old: a.length - tail + k, new: b.length - tail + k })),
   ];
-  return [...header, ...hunks(script)].join("\n");
+  // A file that holds secrets: its old lines may hold a rotated secret no one knows to mask any more.
+  const shown = options.hideRemoved ? script.map((e) => (e.mark === "-" ? { ...e, text: options.hideRemoved! } : e)) : script;
+  return [...header, ...hunks(shown)].join("\n");
 }
 
 /** Each line kept (" "), removed ("-") or added ("+"), with its line numbers, by a plain LCS. */

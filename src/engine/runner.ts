@@ -7,6 +7,7 @@ import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
 import { FLUSH_HANDLERS, isChange, NotYetPlannable, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
+import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
 
@@ -21,6 +22,8 @@ export interface RunOptions {
   /** Opens the host's session (one connection for the whole run). */
   connect(host: string): Promise<Session>;
   emit(event: RunEvent): void;
+  /** Whether text holds one of the run's secrets (a file that does is diffed without its old lines). */
+  holdsSecret?(text: string): boolean;
 }
 
 /** What the runner needs of a host: HostSession over SSH, or a stub in unit tests. */
@@ -153,7 +156,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     const steps = op.plan(values);
     changes = steps.filter(isChange);
     for (const warning of op.warnings?.(values) ?? []) options.emit({ type: "warning", message: `[${session.name}] ${warning}` });
-    const diffs = options.diff ? await fileDiffs(session, changes) : [];
+    const diffs = options.diff ? await fileDiffs(session, changes, options) : [];
     if (options.check) {
       // A probe proves a live state: in check mode nothing was changed for it to prove.
       emit(changes.length ? "changed" : steps.length ? "skipped" : "ok", diffs);
@@ -219,13 +222,14 @@ async function applyGuarded(session: Session, step: GuardedStep): Promise<void> 
 }
 
 /** For --diff: each file a change writes, its content on the host against the wanted one. */
-async function fileDiffs(session: Session, changes: Step[]): Promise<string[]> {
+async function fileDiffs(session: Session, changes: Step[], options: RunOptions): Promise<string[]> {
   const writes = changes.filter((s) => s.kind === "write");
   await session.gather(writes.map((w) => fileFact(w.path, true)));
   return writes.map((w) => {
     const current = session.value(fileFact(w.path, true)).content ?? "";
-    if (typeof w.content === "string") return lineDiff(current, w.content, w.path);
-    return isUtf8(w.content) && !w.content.includes(0) ? lineDiff(current, w.content.toString("utf8"), w.path) : `${w.path}: binary content, ${w.content.length} bytes wanted`;
+    const wanted = typeof w.content === "string" ? w.content : isUtf8(w.content) && !w.content.includes(0) ? w.content.toString("utf8") : undefined;
+    if (wanted === undefined) return `${w.path}: binary content, ${(w.content as Buffer).length} bytes wanted`;
+    return lineDiff(current, wanted, w.path, options.holdsSecret?.(wanted) ? { hideRemoved: MASK } : {});
   });
 }
 

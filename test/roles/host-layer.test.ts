@@ -106,6 +106,22 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
     expect((await on("th1").exec("docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' web-a")).stdout).toContain("GREETING=two");
   });
 
+  it("recreates the container whose env file's secret was rotated, with the new value inside and the old one never printed", async () => {
+    const [oldSecret, newSecret] = ["web-secret-one-0123456789abcdef", "web-secret-two-fedcba9876543210"];
+    const ids = await containerIds();
+    const rotated = await rigger(CONTAINERS, "-i", inventory, "--limit", "th1", "-e", "web_a_greeting=two", "-e", `web_secret=${newSecret}`, "-vv", "--diff");
+    expect(notOk(rotated.out)).toEqual(["[th1] web | container web-b: changed"]);
+    const [a, b] = (await containerIds()).trim().split("\n");
+    const [oldA, oldB] = ids.trim().split("\n");
+    expect(a).toBe(oldA);
+    expect(b).not.toBe(oldB);
+    expect((await on("th1").exec("docker exec web-b /bin/busybox env | grep WEB_SECRET; stat -c %a /etc/rigger-web/b.env")).stdout).toBe(`WEB_SECRET=${newSecret}\n600\n`);
+    expect(rotated.out + rotated.err).not.toContain(newSecret);
+    expect(rotated.out + rotated.err).not.toContain(oldSecret);
+    // Never in a command line either: the container was started with the file's path.
+    expect((await on("th1").exec("docker inspect --format '{{json .Args}} {{json .HostConfig}}' web-b")).stdout).not.toContain(newSecret);
+  });
+
   it("fails a container that does not stay up, with the last lines of its log", async () => {
     const result = await rigger("test/roles/fixtures/broken-container.ts", "-i", inventory, "--limit", "th1");
     expect(result.code).toBe(2);

@@ -59,3 +59,9 @@ it("diffs a 50,000-line file in well under a second, or says it is too large", (
   expect(Date.now() - started).toBeLessThan(1000);
   expect(rewritten).toContain("(too large to diff line by line: lines 1-50000 on the host against 1-50000 wanted)");
 });
+
+it("shows no old line of a file that holds secrets: a rotated secret is known to no masker any more", () => {
+  const diff = lineDiff("A=1\nSECRET=old-value-nobody-masks\n", "A=1\nSECRET=new\n", "/f", { hideRemoved: MASK });
+  expect(diff).not.toContain("old-value-nobody-masks");
+  expect(diff.split("\n").slice(2)).toEqual(["@@ -1,3 +1,3 @@", " A=1", `-${MASK}`, "+SECRET=new", " "]);
+});
