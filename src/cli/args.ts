@@ -19,6 +19,14 @@ export interface CliOptions {
   acceptNewHostKeys: boolean;
   sshConfig: string;
   listInventory: boolean;
+  listHosts: boolean;
+  listTasks: boolean;
+  startAtTask?: string;
+  /** Connection defaults for hosts whose inventory sets none (Ansible's -u, --private-key, -b, -K). */
+  user?: string;
+  privateKey?: string;
+  become: boolean;
+  askBecomePass: boolean;
   help: boolean;
   version: boolean;
 }
@@ -43,6 +51,13 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --accept-new-host-keys  record the key of a host not yet in known_hosts
       --ssh-config FILE     OpenSSH client config for host aliases (default ~/.ssh/config)
       --list-inventory      print the merged inventory as ansible-inventory --list does
+      --list-hosts          print the hosts each play would touch; connect to none
+      --list-tasks          print each play's roles and tasks; connect to none
+      --start-at-task NAME  skip every task before the first one named NAME
+  -u, --user USER           log in as USER where the inventory sets no ansible_user
+      --private-key FILE    the key file where the inventory sets none
+  -b, --become              become root (sudo) where the inventory does not say otherwise
+  -K, --ask-become-pass     ask for the sudo password on the terminal (not echoed)
   -h, --help                this text
       --version             rigger's version
 
@@ -74,6 +89,13 @@ export function parseCli(argv: string[]): CliOptions {
         "accept-new-host-keys": { type: "boolean", default: false },
         "ssh-config": { type: "string", default: join(homedir(), ".ssh", "config") },
         "list-inventory": { type: "boolean", default: false },
+        "list-hosts": { type: "boolean", default: false },
+        "list-tasks": { type: "boolean", default: false },
+        "start-at-task": { type: "string" },
+        user: { type: "string", short: "u" },
+        "private-key": { type: "string" },
+        become: { type: "boolean", short: "b", default: false },
+        "ask-become-pass": { type: "boolean", short: "K", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -104,6 +126,13 @@ export function parseCli(argv: string[]): CliOptions {
     acceptNewHostKeys: values["accept-new-host-keys"],
     sshConfig: values["ssh-config"],
     listInventory: values["list-inventory"],
+    listHosts: values["list-hosts"],
+    listTasks: values["list-tasks"],
+    startAtTask: values["start-at-task"],
+    user: values.user,
+    privateKey: values["private-key"],
+    become: values.become,
+    askBecomePass: values["ask-become-pass"],
     help: values.help,
     version: values.version,
   };

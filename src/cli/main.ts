@@ -16,6 +16,8 @@ import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
 import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
+import { listHosts, listTasks } from "./listing.js";
+import { promptHidden } from "./prompt.js";
 import { LineRenderer, type Renderer } from "./output.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
@@ -67,8 +69,21 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const { plays, warnings, generatedSecrets } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, limit: options.limit, masker });
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
-  // Every host's connection settings are checked before the first connection.
-  const connectionSettings = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars })]));
+  if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
+  if (options.listTasks) return (listTasks(plays).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
+  if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
+    throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
+  // Every host's connection settings are checked before the first connection; -u, --private-key,
+  // -b and -K fill in what the inventory leaves unset, as in Ansible.
+  const becomePassword = options.askBecomePass ? await promptHidden("BECOME password: ", process.stdin, (t) => process.stderr.write(t)) : undefined;
+  masker.add(becomePassword);
+  const cliDefaults = {
+    ...(options.user ? { ansible_user: options.user } : {}),
+    ...(options.privateKey ? { ansible_ssh_private_key_file: options.privateKey } : {}),
+    ...(options.become ? { ansible_become: true } : {}),
+    ...(becomePassword !== undefined ? { ansible_become_password: becomePassword } : {}),
+  };
+  const connectionSettings = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...cliDefaults, ...inventory.hosts.get(h)!.vars, ...extraVars })]));
 
   // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
   if (!options.check) inventory.secrets.add(generatedSecrets);
@@ -92,6 +107,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     tags: options.tags,
     skipTags: options.skipTags,
     forceHandlers: options.forceHandlers,
+    startAtTask: options.startAtTask,
     holdsSecret: (text) => masker.holdsSecret(text),
     emit,
     connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker),

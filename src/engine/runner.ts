@@ -17,6 +17,8 @@ export interface RunOptions {
   forks: number;
   tags?: string[];
   skipTags?: string[];
+  /** Skip every task before the first one of this name (Ansible's --start-at-task). */
+  startAtTask?: string;
   /** Run the handlers notified so far even when a later task of the host fails (Ansible's --force-handlers). */
   forceHandlers?: boolean;
   /** Opens the host's session (one connection for the whole run). */
@@ -51,6 +53,8 @@ interface TaskPlace {
   drift: { due: boolean };
   /** The handler names notified on this host in this play and not run yet, from any of its roles. */
   notified: Set<string>;
+  /** With --start-at-task: whether this host has reached that task yet (tasks before it are passed over). */
+  start: { reached: boolean };
 }
 
 /** A host's side of the run, across plays. */
@@ -58,6 +62,7 @@ interface HostRun {
   started: number;
   session?: Session;
   drift: { due: boolean };
+  start: { reached: boolean };
   /** Set once the host failed or became unreachable: later plays skip it. */
   stopped: boolean;
 }
@@ -76,13 +81,13 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
           let run = runs.get(host);
           if (run?.stopped) return;
           if (!run) {
-            runs.set(host, (run = { started: Date.now(), drift: { due: false }, stopped: false }));
+            runs.set(host, (run = { started: Date.now(), drift: { due: false }, start: { reached: !options.startAtTask }, stopped: false }));
             options.emit({ type: "host-start", host });
           }
           try {
             const session = (run.session ??= await options.connect(host));
             const notified = new Set<string>();
-            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified });
+            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start });
             try {
               // Every fact the play's tasks declare, in one round trip.
               await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
@@ -125,6 +130,10 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
   const { session, role } = place;
   const tasks = selectedTasks(role, options);
   for (const op of role.tasks) {
+    if (!place.start.reached) {
+      if (op.name !== options.startAtTask) continue;
+      place.start.reached = true;
+    }
     if (op === FLUSH_HANDLERS) {
       // Every handler notified so far, whichever role of the play defines it.
       await flushHandlers(playRoles.map((r) => ({ ...place, role: r })), options);
@@ -140,6 +149,7 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
     if (changed) for (const handler of op.notify ?? []) place.notified.add(handler);
   }
   await flushHandlers([place], options);
+  if (!place.start.reached) return;
   for (const probe of role.verify) await runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
 }
 

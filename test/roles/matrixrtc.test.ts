@@ -3,11 +3,13 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
+import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
+import { AccessToken } from "livekit-server-sdk";
 import { parse } from "yaml";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { NAMES, stackInventory } from "../helpers/stack.js";
@@ -114,6 +116,38 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     for (const port of [7880, 8380, 8008, 8280]) expect((await $({ nothrow: true })`curl -sS --max-time 3 ${`http://${ip}:${port}/`}`).exitCode, String(port)).not.toBe(0);
   });
 
+  it("gives a Matrix user a LiveKit token the way Element Call asks for one, and the room exists on LiveKit (through Caddy, the firewall and the containers)", async () => {
+    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const ca = join(inventory, "caddy-root.crt");
+    writeFileSync(ca, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+    const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const result = await $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${ip}`} --cacert ${ca} -H ${"content-type: application/json"} ${Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])} ${body === undefined ? [] : ["--data", JSON.stringify(body)]} ${`https://${name}${path}`}`;
+      return JSON.parse(result.stdout) as Record<string, any>;
+    };
+    // A user of the homeserver, registered with the shared secret on the host (the admin API is not routed by Caddy).
+    const nonce = JSON.parse(await sh("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
+    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0alice\0alice-password-0123456789\0notadmin`).digest("hex");
+    const registered = JSON.parse(await sh(`curl -s -X POST -d '${JSON.stringify({ nonce, username: "alice", password: "alice-password-0123456789", admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`));
+    expect(registered.user_id).toBe(`@alice:${NAMES.matrix_server_name}`);
+    const openid = await https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(registered.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${registered.access_token}` });
+    expect(openid).toMatchObject({ token_type: "Bearer", matrix_server_name: NAMES.matrix_server_name });
+    // The jwt service checks the token with the homeserver (well-known, then the federation openid API) and creates the room.
+    const granted = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: openid, device_id: "DEVICE1" });
+    expect(granted.url).toBe(`wss://${NAMES.livekit_host}`);
+    const claims = JSON.parse(Buffer.from(String(granted.jwt).split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ iss: secrets().livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: "!call:example.test", roomJoin: true } });
+    expect(claims.video.roomCreate).toBeUndefined();
+    // LiveKit has the room (asked over its Twirp API, through Caddy, with an admin token of our own).
+    const token = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity: "rigger-test" });
+    token.addGrant({ roomList: true });
+    const admin = await token.toJwt();
+    const rooms = await https(NAMES.livekit_host, "/twirp/livekit.RoomService/ListRooms", {}, { authorization: `Bearer ${admin}` });
+    expect((rooms.rooms as Array<{ name: string }>).map((r) => r.name)).toContain("!call:example.test");
+    // A forged OpenID token is refused.
+    const forged = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: { ...openid, access_token: "forged" }, device_id: "D" });
+    expect(forged.errcode).toBe("M_UNAUTHORIZED");
+  });
+
   it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
     const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
     const image = /coturn_image: (\S+)/.exec(serviceImages())![1]!;
@@ -184,6 +218,25 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(sorted(notOk(fix.out))).toEqual(sorted([...drift, ...handlers].map((d) => `[${HOST}] ${d}: changed`)));
     expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-element-call", "matrixrtc-lk-jwt", "matrixrtc-synapse"]);
     expect(notOk((await run(SITE, "-i", inventory)).out)).toEqual([]);
+  }, 120_000);
+
+  it("rolls a rotated LiveKit key out to LiveKit and the jwt service only", async () => {
+    const store = readFileSync(join(inventory, "secrets.yaml"), "utf8");
+    retired.push(secrets().livekit_api_secret!);
+    writeFileSync(join(inventory, "secrets.yaml"), store.replace(/^livekit_api_secret: .*\n/m, ""), { mode: 0o600 });
+    const before = await starts();
+    const rotated = await run(SITE, "-i", inventory);
+    expect(rotated.code).toBe(0);
+    expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-livekit", "matrixrtc-lk-jwt"]);
+    const fresh = secrets().livekit_api_secret!;
+    expect(await sh(`grep -c ${fresh} /etc/matrixrtc/livekit/keys.yaml /etc/matrixrtc/lk-jwt/keys.yaml`)).toBe("/etc/matrixrtc/livekit/keys.yaml:1\n/etc/matrixrtc/lk-jwt/keys.yaml:1\n");
+  }, 120_000);
+
+  it("restarts LiveKit, and nothing else, when the socket buffer sizes change", async () => {
+    const before = await starts();
+    const bigger = await run(SITE, "-i", inventory, "-e", "kernel_rmem_max=8000000");
+    expect(notOk(bigger.out)).toEqual([`[${HOST}] kernel | sysctl net.core.rmem_max = 8000000: changed`, `[${HOST}] livekit | handler: restart livekit: changed`]);
+    expect(changedContainers(before, await starts())).toEqual(["matrixrtc-livekit"]);
   }, 120_000);
 
   it("runs LiveKit against Redis (distributed mode): Redis unpublished and password-protected, LiveKit healthy", async () => {

@@ -138,3 +138,12 @@ it("with --force-handlers runs the handlers notified before a failure, and fails
   expect(forced.ran).toEqual(["make a", "false", "reload it"]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
 });
+
+it("with --start-at-task passes over every task before the named one, in every role and play", async () => {
+  const session = new StubSession("h1", {});
+  const plays = [...twoRoles([ensure("sysctl", "set it"), ensure("unit", "write unit")], [ensure("config", "write it")])];
+  const events: RunEvent[] = [];
+  await runPlays(plays, { check: false, diff: false, forks: 1, startAtTask: "unit", connect: async () => session, emit: (e) => events.push(e) });
+  expect(events.filter((e): e is TaskEvent => e.type === "task").map((e) => e.task)).toEqual(["unit", "config"]);
+  expect(session.ran).toEqual(["write unit", "write it"]);
+});
