@@ -71,3 +71,13 @@ it("starts a new store as a plain block mapping, one secret a line", () => {
   loadInventory(dir).secrets.add({ a_secret: "x".repeat(32), b_secret: "y".repeat(32) });
   expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).toBe(`a_secret: ${"x".repeat(32)}\nb_secret: ${"y".repeat(32)}\n`);
 });
+
+it("learns, before anything can print them, secrets from play vars and role parameters at any depth", () => {
+  const open = defineRole({ name: "open", vars: z.object({ settings: z.record(z.string(), z.unknown()).default({}) }), tasks: () => [] });
+  const book = definePlaybook([
+    { name: "p", hosts: "all", vars: { smtp: { auth: { password: "play-vars-secret-value" } } }, roles: [{ role: open, params: { settings: { api_token: ["role-param-secret-value"] } } }] },
+  ]);
+  const masker = new Masker();
+  preparePlaybook(book, loadInventory(inventoryDir()), { playbookFile: "p.ts", extraVars: {}, masker });
+  expect(masker.mask("play-vars-secret-value role-param-secret-value")).toBe(`${MASK} ${MASK}`);
+});
