@@ -234,7 +234,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
 
   it("restarts LiveKit, and nothing else, when the socket buffer sizes change", async () => {
     const before = await starts();
-    const bigger = await run(SITE, "-i", inventory, "-e", "kernel_rmem_max=8000000");
+    writeFileSync(join(inventory, "bigger.yaml"), "kernel_rmem_max: 8000000\n");
+    const bigger = await run(SITE, "-i", inventory, "-e", `@${join(inventory, "bigger.yaml")}`);
     expect(notOk(bigger.out)).toEqual([`[${HOST}] kernel | sysctl net.core.rmem_max = 8000000: changed`, `[${HOST}] livekit | handler: restart livekit: changed`]);
     expect(changedContainers(before, await starts())).toEqual(["matrixrtc-livekit"]);
   }, 120_000);
