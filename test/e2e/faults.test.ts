@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { afterAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { HostSession } from "../../src/engine/host-session.js";
+import { countingListener } from "../helpers/listener.js";
 import { notOk, rigger, testInventory } from "../helpers/rigger.js";
 import { describeHosts, fault } from "../testbed/testbed.js";
 
@@ -46,13 +46,8 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
   });
 
   it("refuses a bad inventory with exit 1 before connecting to any host", async () => {
-    let connects = 0;
-    const listener = createServer((socket) => {
-      connects++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-    const port = (listener.address() as { port: number }).port;
+    const listener = await countingListener();
+    const port = listener.port;
     try {
       const inventory = testInventory({
         "group_vars/all.yaml": `ansible_host: 127.0.0.1\nansible_port: ${port}\n`,
@@ -62,7 +57,7 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
       expect(result.code).toBe(1);
       expect(result.err).toBe(`rigger: configuration error: ${inventory}/host_vars/th3.yaml: th3.ansible_port: expected an integer port from 1 to 65535`);
       expect(result.out).toBe("");
-      expect(connects).toBe(0);
+      expect(listener.connects()).toBe(0);
     } finally {
       listener.close();
     }

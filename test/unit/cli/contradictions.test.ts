@@ -3,25 +3,21 @@
  * error naming the file, the variable and the fix, and not one connection attempt.
  */
 import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { main } from "../../../src/cli/main.js";
+import { countingListener, type CountingListener } from "../../helpers/listener.js";
 
-let connects = 0;
-const listener = createServer((socket) => {
-  connects++;
-  socket.destroy();
-});
-beforeAll(() => new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve)));
+let listener: CountingListener;
+beforeAll(async () => (listener = await countingListener()));
 afterAll(() => listener.close());
 
 /** inventory/dev2 with its host pointed at the counting listener, plus one file of contradicting vars. */
 async function run(contradiction: string) {
   const dir = mkdtempSync(join(tmpdir(), "rigger-contradiction-"));
   cpSync("inventory/dev2", dir, { recursive: true });
-  const port = (listener.address() as { port: number }).port;
+  const port = listener.port;
   writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n${contradiction}\n`);
   const err: string[] = [];
   const code = await main(["playbooks/site.ts", "-i", dir], { out: () => {}, err: (l) => err.push(l) });
@@ -40,13 +36,13 @@ const cases: Array<[string, string, string, RegExp]> = [
 
 for (const [what, vars, key, message] of cases) {
   it(`refuses ${what} before connecting`, async () => {
-    const before = connects;
+    const before = listener.connects();
     const result = await run(vars);
     expect(result.code).toBe(1);
     expect(result.err).toContain(`rigger: configuration error: ${result.file}: dev2: ${key}: `);
     expect(result.err).toMatch(message);
     expect(result.err).not.toContain("short'n $weet");
-    expect(connects).toBe(before);
+    expect(listener.connects()).toBe(before);
     // Nothing was generated or kept for a run that never started.
     expect(existsSync(join(result.dir, "secrets.yaml"))).toBe(false);
   });

@@ -1,6 +1,5 @@
 /** Ansible's everyday flags for a fleet: listing without connecting, connection defaults, a hidden prompt. */
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -8,18 +7,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseCli } from "../../../src/cli/args.js";
 import { main } from "../../../src/cli/main.js";
 import { promptHidden } from "../../../src/cli/prompt.js";
+import { countingListener, type CountingListener } from "../../helpers/listener.js";
 
-let connects = 0;
-const listener = createServer((socket) => {
-  connects++;
-  socket.destroy();
-});
-beforeAll(() => new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve)));
+let listener: CountingListener;
+beforeAll(async () => (listener = await countingListener()));
 afterAll(() => listener.close());
 
 function inventory(): string {
   const dir = mkdtempSync(join(tmpdir(), "rigger-fleet-"));
-  const port = (listener.address() as { port: number }).port;
+  const port = listener.port;
   writeFileSync(
     join(dir, "hosts.yaml"),
     `all:\n  vars: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n  children:\n    web:\n      hosts:\n        web1:\n        web2:\n    db:\n      hosts:\n        db1: { fault_run: "true" }\n`,
@@ -35,20 +31,20 @@ async function cli(...args: string[]) {
 }
 
 it("lists the hosts and the tasks a run would touch, connecting to none", async () => {
-  const before = connects;
+  const before = listener.connects();
   const hosts = await cli("test/e2e/fixtures/faults.ts", "-i", inventory(), "--list-hosts", "--limit", "web");
   expect(hosts).toMatchObject({ code: 0, out: 'play "faults" (2 hosts):\n  web1\n  web2' });
   const tasks = await cli("test/e2e/fixtures/faults.ts", "-i", inventory(), "--list-tasks");
   expect(tasks).toMatchObject({ code: 0, out: 'play "faults":\n  fault\n    fault command' });
-  expect(connects).toBe(before);
+  expect(listener.connects()).toBe(before);
 });
 
 it("refuses --start-at-task naming no task of the playbook, before connecting", async () => {
-  const before = connects;
+  const before = listener.connects();
   const result = await cli("test/e2e/fixtures/faults.ts", "-i", inventory(), "--start-at-task", "no such task");
   expect(result.code).toBe(1);
   expect(result.err).toContain('--start-at-task: no task of the playbook is named "no such task"');
-  expect(connects).toBe(before);
+  expect(listener.connects()).toBe(before);
 });
 
 it("reads -u, --private-key, -b and -K as Ansible does", () => {
