@@ -102,10 +102,8 @@ export const CADDY_INTERNAL_ROOT = "/var/lib/caddy/.local/share/caddy/pki/author
  * (SNI and Host of that name, the certificate verified: against Caddy's CA with "internal" TLS)
  * and prints the response headers and body.
  */
-export function httpsRequest(tls: string, host: string, path: string, options: { method?: string; body?: string } = {}): string {
-  return sh`curl -sS --max-time 10 -D - --resolve ${`${host}:443:127.0.0.1`} ${tls === "internal" ? ["--cacert", CADDY_INTERNAL_ROOT] : []} ${
-    options.method ? ["-X", options.method] : []
-  } ${options.body !== undefined ? ["--data", options.body, "-H", "content-type: application/json"] : []} ${`https://${host}${path}`}`;
+export function httpsRequest(tls: string, host: string, path: string): string {
+  return sh`curl -sS --max-time 10 -D - --resolve ${`${host}:443:127.0.0.1`} ${tls === "internal" ? ["--cacert", CADDY_INTERNAL_ROOT] : []} ${`https://${host}${path}`}`;
 }
 
 /** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
