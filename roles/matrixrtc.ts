@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Operation } from "../src/rigger.js";
+import { dockerContainer, dockerImage, dockerNetwork, generate, type ContainerSpec, type Operation } from "../src/rigger.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -93,21 +93,6 @@ export const containers = {
   coturn: "matrixrtc-coturn",
   elementCall: "matrixrtc-element-call",
 };
-
-/** Caddy's own CA (caddy_tls "internal"), as Debian's package keeps it. */
-export const CADDY_INTERNAL_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
-
-/**
- * A curl command, run on the Caddy host, that asks Caddy for https://HOST/PATH as a client would
- * (SNI and Host of that name, the certificate verified: against Caddy's CA with "internal" TLS)
- * and prints the response headers and body.
- */
-export function httpsRequest(tls: string, host: string, path: string): string {
-  return sh`curl -sS --max-time 10 -D - --resolve ${`${host}:443:127.0.0.1`} ${tls === "internal" ? ["--cacert", CADDY_INTERNAL_ROOT] : []} ${`https://${host}${path}`}`;
-}
-
-/** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
-export const outputHolds = (...needles: string[]) => needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
 
 /** The LiveKit key file: `key: secret`, the format both LiveKit (key_file) and lk-jwt-service (LIVEKIT_KEY_FILE) read. */
 export const livekitKeyFile = (vars: { livekit_api_key: string; livekit_api_secret: string }) => `${vars.livekit_api_key}: ${vars.livekit_api_secret}\n`;

@@ -1,5 +1,6 @@
-import { apt, check, defineRole, directory, service, serviceAction, template } from "../../src/rigger.js";
-import { httpsRequest, jwtServiceUrl, outputHolds } from "../matrixrtc.js";
+import { apt, defineRole, directory, service, serviceAction, template } from "../../src/rigger.js";
+import { jwtServiceUrl } from "../matrixrtc.js";
+import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
 const CADDYFILE = "/etc/caddy/Caddyfile";
@@ -42,23 +43,5 @@ export default defineRole({
     { protocol: "tcp", port: 80, comment: "caddy: ACME and redirects" },
     { protocol: "tcp", port: 443, comment: "caddy: https" },
   ],
-  verify: (vars) => [
-    check({
-      name: "the well-known advertises the SFU, as JSON with CORS",
-      command: `out=$(${httpsRequest(vars.caddy_tls, vars.matrix_server_name, "/.well-known/matrix/client")}) && ${outputHolds(
-        "HTTP/2 200",
-        "content-type: application/json",
-        "access-control-allow-origin: *",
-        `"livekit_service_url":"${jwtServiceUrl(vars)}"`,
-      )}`,
-      timeoutSeconds: 30,
-      failure: `https://${vars.matrix_server_name}/.well-known/matrix/client does not answer 200 application/json with CORS and rtc_foci ${jwtServiceUrl(vars)}`,
-    }),
-    check({
-      name: "every hostname has a certificate clients trust",
-      command: [vars.matrix_host, vars.livekit_host, vars.element_call_host].map((h) => `${httpsRequest(vars.caddy_tls, h, "/")} >/dev/null`).join(" && "),
-      timeoutSeconds: 30,
-      failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
-    }),
-  ],
+  verify: caddyProbes,
 });
