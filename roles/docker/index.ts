@@ -34,7 +34,7 @@ export default defineRole({
   verify: (vars) => [
     check({
       name: "docker answers, with json-file log rotation",
-      command: `docker info --format '{{.LoggingDriver}}' | grep -qx json-file && docker info >/dev/null`,
+      command: `docker info --format '{{.LoggingDriver}}' | grep -qx json-file && docker info --format 'docker {{.ServerVersion}}, log driver {{.LoggingDriver}}'`,
       failure: `docker does not answer, or its log driver is not json-file (max-size ${vars.docker_log_max_size})`,
     }),
   ],

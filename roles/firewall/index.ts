@@ -37,10 +37,10 @@ export default defineRole({
     const port = sshPort(vars, host);
     return [
       vars.firewall_backend === "ufw"
-        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq '^${port}/tcp +ALLOW'`, failure: "ufw is not active, or SSH is not open" })
+        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq '^${port}/tcp +ALLOW' && ufw status`, failure: "ufw is not active, or SSH is not open" })
         : check({
             name: "the rigger table drops by default and lets SSH in",
-            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q 'tcp dport ${port} accept'`,
+            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q 'tcp dport ${port} accept' && nft list chain inet rigger input | grep -E 'policy|dport'`,
             failure: "the table inet rigger is missing, not dropping by default, or without the SSH rule",
           }),
     ];

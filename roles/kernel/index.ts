@@ -19,7 +19,8 @@ export default defineRole({
         `grep -qx '${KEYS.rmem} = ${vars.kernel_rmem_max}' /etc/sysctl.d/90-rigger-${KEYS.rmem}.conf && ` +
         `grep -qx '${KEYS.wmem} = ${vars.kernel_wmem_max}' /etc/sysctl.d/90-rigger-${KEYS.wmem}.conf && ` +
         `{ ${vars.kernel_apply === "unless-container" ? "systemd-detect-virt --container >/dev/null ||" : ""} ` +
-        `{ [ "$(sysctl -n ${KEYS.rmem})" -ge ${vars.kernel_rmem_max} ] && [ "$(sysctl -n ${KEYS.wmem})" -ge ${vars.kernel_wmem_max} ]; }; }`,
+        `{ [ "$(sysctl -n ${KEYS.rmem})" -ge ${vars.kernel_rmem_max} ] && [ "$(sysctl -n ${KEYS.wmem})" -ge ${vars.kernel_wmem_max} ]; }; } && ` +
+        `echo "persisted: $(cat /etc/sysctl.d/90-rigger-${KEYS.rmem}.conf /etc/sysctl.d/90-rigger-${KEYS.wmem}.conf | tr '\\n' ' ')live: ${KEYS.rmem} = $(sysctl -n ${KEYS.rmem}), ${KEYS.wmem} = $(sysctl -n ${KEYS.wmem})"`,
       failure: `${KEYS.rmem} / ${KEYS.wmem} are below ${vars.kernel_rmem_max} / ${vars.kernel_wmem_max}`,
     }),
   ],

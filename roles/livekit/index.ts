@@ -53,7 +53,7 @@ export default defineRole({
     waitFor({ name: "livekit answers OK", url: "http://127.0.0.1:7880/", body: "OK", timeoutSeconds: 30 }),
     check({
       name: "livekit creates no room by itself (room.auto_create: false)",
-      command: `grep -qx '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
+      command: `grep -x '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
       failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
     }),
   ],

@@ -43,7 +43,7 @@ export default defineRole({
         "try:",
         "    urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8380/sfu/get', data=b'{}', method='POST'), timeout=5); sys.exit(1)",
         "except urllib.error.HTTPError as e:",
-        "    sys.exit(0 if e.code == 400 and b'M_BAD_JSON' in e.read() else 1)",
+        "    body = e.read(); print(e.code, body.decode()); sys.exit(0 if e.code == 400 and b'M_BAD_JSON' in body else 1)",
       ].join("\n")}`,
       failure: "POST /sfu/get with {} did not answer 400 M_BAD_JSON",
     }),

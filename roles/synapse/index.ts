@@ -56,7 +56,7 @@ export default defineRole({
   handlers: () => ({ "restart synapse": containerRestart(containers.synapse) }),
   verify: (vars) => {
     const features = expectedFeatures(vars);
-    const script = `import json, sys, urllib.request\nf = json.load(urllib.request.urlopen(${JSON.stringify(VERSIONS)}, timeout=5))["unstable_features"]\nsys.exit(0 if all(f.get(k) for k in ${JSON.stringify(features)}) else 1)`;
+    const script = `import json, sys, urllib.request\nf = json.load(urllib.request.urlopen(${JSON.stringify(VERSIONS)}, timeout=5))["unstable_features"]\nprint("unstable_features on:", ", ".join(sorted(k for k in f if f[k])))\nsys.exit(0 if all(f.get(k) for k in ${JSON.stringify(features)}) else 1)`;
     return [
       waitFor({ name: "synapse answers", url: VERSIONS, timeoutSeconds: 60 }),
       check({ name: `synapse advertises ${features.join(", ")}`, command: sh`python3 -c ${script}`, failure: `/_matrix/client/versions lacks one of ${features.join(", ")}` }),

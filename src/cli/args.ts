@@ -13,6 +13,8 @@ export interface CliOptions {
   extraVars: string[];
   forks: number;
   json?: string;
+  /** A folder for the evidence report (report.md, report.json) of the run's checks. */
+  report?: string;
   verbosity: number;
   failOnChange: boolean;
   forceHandlers: boolean;
@@ -45,6 +47,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -e, --extra-vars K=V|@FILE  variables of the highest precedence (repeatable)
   -f, --forks N             hosts worked on at once (default 10)
       --json FILE           write a JSON report of the run
+      --report DIR          write the evidence report of the run's checks (report.md, report.json)
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change
       --force-handlers      run notified handlers even when a later task of the host fails
@@ -83,6 +86,7 @@ export function parseCli(argv: string[]): CliOptions {
         "extra-vars": { type: "string", short: "e", multiple: true, default: [] },
         forks: { type: "string", short: "f", default: "10" },
         json: { type: "string" },
+        report: { type: "string" },
         verbose: { type: "boolean", short: "v", multiple: true, default: [] },
         "fail-on-change": { type: "boolean", default: false },
         "force-handlers": { type: "boolean", default: false },
@@ -120,6 +124,7 @@ export function parseCli(argv: string[]): CliOptions {
     extraVars: values["extra-vars"],
     forks,
     json: values.json,
+    report: values.report,
     verbosity: values.verbose.length,
     failOnChange: values["fail-on-change"],
     forceHandlers: values["force-handlers"],

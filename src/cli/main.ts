@@ -18,6 +18,7 @@ import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
 import { listHosts, listTasks } from "./listing.js";
 import { promptHidden } from "./prompt.js";
+import { writeEvidenceReport } from "./report.js";
 import { LineRenderer, type Renderer } from "./output.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
@@ -120,6 +121,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       : options.failOnChange && summary.some((h) => h.changed > 0)
         ? EXIT.drift
         : EXIT.ok;
+  if (options.report) {
+    const written = writeEvidenceReport(options.report, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
+    io.out(`evidence report: ${written.markdown} and ${written.json}`);
+  }
   if (options.json) {
     const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
     writeFileSync(options.json, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });

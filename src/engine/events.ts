@@ -17,6 +17,8 @@ export type RunEvent =
       changes: string[];
       /** With --diff: file contents line by line. */
       diffs: string[];
+      /** What a probe saw (its output, the end of it): the evidence of a check. */
+      evidence?: string;
       error?: string;
       ms: number;
     }

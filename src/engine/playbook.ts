@@ -53,6 +53,8 @@ export interface Play {
   name: string;
   /** A host pattern: names, groups, globs, `!exclusion`, joined by `:` or `,`. */
   hosts: string;
+  /** Only the roles' verify probes, every one of them even after one fails (a report, not a rollout). */
+  checksOnly?: boolean;
   vars?: Record<string, unknown>;
   roles: Array<Role | RoleUse>;
 }

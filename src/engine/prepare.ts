@@ -18,6 +18,8 @@ export interface PreparedRole {
 
 export interface PreparedPlay {
   name: string;
+  /** Every probe runs, failed ones included; nothing else does. */
+  checksOnly?: boolean;
   /** For each selected host, its roles with their tasks built. */
   hosts: Map<string, PreparedRole[]>;
 }
@@ -84,8 +86,8 @@ export function preparePlaybook(
         const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
         const built = {
           name: role.name,
-          tasks: role.tasks(roleVars, context),
-          handlers: role.handlers?.(roleVars, context) ?? {},
+          tasks: play.checksOnly ? [] : role.tasks(roleVars, context),
+          handlers: play.checksOnly ? {} : role.handlers?.(roleVars, context) ?? {},
           verify: role.verify?.(roleVars, context) ?? [],
         };
         return built;
@@ -98,7 +100,7 @@ export function preparePlaybook(
       }
       prepared.set(name, roles);
     }
-    return { name: play.name, hosts: prepared };
+    return { name: play.name, checksOnly: play.checksOnly ?? false, hosts: prepared };
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));

@@ -55,6 +55,8 @@ interface TaskPlace {
   notified: Set<string>;
   /** With --start-at-task: whether this host has reached that task yet (tasks before it are passed over). */
   start: { reached: boolean };
+  /** In a checks-only play: how many probes failed so far (each is reported, and the next one runs). */
+  failedChecks?: { count: number };
 }
 
 /** A host's side of the run, across plays. */
@@ -63,6 +65,8 @@ interface HostRun {
   session?: Session;
   drift: { due: boolean };
   start: { reached: boolean };
+  /** Checks that failed in checks-only plays: they fail the host at the end, without stopping it. */
+  failedChecks: { count: number };
   /** Set once the host failed or became unreachable: later plays skip it. */
   stopped: boolean;
 }
@@ -81,13 +85,14 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
           let run = runs.get(host);
           if (run?.stopped) return;
           if (!run) {
-            runs.set(host, (run = { started: Date.now(), drift: { due: false }, start: { reached: !options.startAtTask }, stopped: false }));
+            runs.set(host, (run = { started: Date.now(), drift: { due: false }, start: { reached: !options.startAtTask }, failedChecks: { count: 0 }, stopped: false }));
             options.emit({ type: "host-start", host });
           }
           try {
             const session = (run.session ??= await options.connect(host));
             const notified = new Set<string>();
-            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start });
+            const failedChecks = play.checksOnly ? run.failedChecks : undefined;
+            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
             try {
               // Every fact the play's tasks declare, in one round trip.
               await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
@@ -107,7 +112,11 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       ),
     );
   }
-  for (const [host, run] of runs) if (!run.stopped) end(host, run, "ok");
+  for (const [host, run] of runs) {
+    if (run.stopped) continue;
+    const failed = run.failedChecks.count;
+    end(host, run, failed ? "failed" : "ok", failed ? `${failed} check${failed > 1 ? "s" : ""} failed` : undefined);
+  }
   runs.forEach((run) => run.session?.close());
 }
 
@@ -150,7 +159,12 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;
-  for (const probe of role.verify) await runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
+  for (const probe of role.verify) {
+    const checked = runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
+    if (!place.failedChecks) await checked;
+    // A report wants every check: a failed one is counted (and reported) and the next one runs.
+    else await checked.catch((error: unknown) => (error instanceof ConnectionError ? Promise.reject(error) : void place.failedChecks!.count++));
+  }
 }
 
 /** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
@@ -158,8 +172,19 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
   const { session } = place;
   const started = Date.now();
   let changes: Step[] = [];
+  const evidence: string[] = [];
   const emit = (status: TaskStatus, diffs: string[] = [], error?: string) =>
-    options.emit(taskEvent(place, op, { status, check: options.check, changes: changes.map(describeStep), diffs, ms: Date.now() - started, ...(error ? { error } : {}) }));
+    options.emit(
+      taskEvent(place, op, {
+        status,
+        check: options.check,
+        changes: changes.map(describeStep),
+        diffs,
+        ms: Date.now() - started,
+        ...(evidence.length ? { evidence: evidence.join("\n") } : {}),
+        ...(error ? { error } : {}),
+      }),
+    );
   try {
     await session.gather(Object.values(op.facts));
     const values = Object.fromEntries(Object.entries(op.facts).map(([name, fact]) => [name, session.value(fact)]));
@@ -173,7 +198,10 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
       if (changes.length) place.drift.due = true;
       return changes.length > 0;
     }
-    for (const step of steps) await applyStep(session, step, op.timeoutSeconds);
+    for (const step of steps) {
+      const seen = await applyStep(session, step, op.timeoutSeconds);
+      if (seen) evidence.push(seen);
+    }
     if (changes.length) session.invalidate();
     emit(changes.length ? "changed" : "ok", diffs);
     return changes.length > 0;
@@ -192,10 +220,12 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
   }
 }
 
-async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<void> {
-  if (step.kind === "write") return session.write(step);
-  if (step.kind === "guarded") return applyGuarded(session, step);
-  return runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
+/** Makes a step happen; a probe returns what it saw (its evidence). */
+async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
+  if (step.kind === "write") return void (await session.write(step));
+  if (step.kind === "guarded") return void (await applyGuarded(session, step));
+  const output = await runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
+  return step.kind === "probe" ? output : undefined;
 }
 
 const describeStep = (step: Step) =>
@@ -205,10 +235,12 @@ const describeStep = (step: Step) =>
       ? `$ ${step.apply} (guarded: undone by the host after ${step.rollbackSeconds} s unless a new SSH connection succeeds)`
       : `$ ${step.command}`;
 
-/** Runs a command; a non-zero exit fails the task with its last lines of output. */
-async function runChecked(session: Session, command: string, failure?: string, timeoutSeconds?: number): Promise<void> {
+const EVIDENCE_CHARS = 2000;
+
+/** Runs a command; a non-zero exit fails the task with its last lines of output. Returns its output (the end of it). */
+async function runChecked(session: Session, command: string, failure?: string, timeoutSeconds?: number): Promise<string> {
   const result = await session.run(command, timeoutSeconds);
-  if (result.code === 0) return;
+  if (result.code === 0) return (result.stdout + result.stderr).trim().slice(-EVIDENCE_CHARS);
   const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
   throw new Error(`${failure ?? `exit ${result.code}`}: ${output}`);
 }
@@ -219,7 +251,7 @@ async function applyGuarded(session: Session, step: GuardedStep): Promise<void> 
   await runChecked(session, step.apply);
   const reachable = () => session.confirmNewConnection().then(() => undefined, (error: Error) => error);
   const blocked = await reachable();
-  if (!blocked) return runChecked(session, step.cancel);
+  if (!blocked) return void (await runChecked(session, step.cancel));
   // The host undoes the change by itself: wait for that, then say which it was.
   const deadline = armed + (step.rollbackSeconds + 15) * 1000;
   let restored = false;

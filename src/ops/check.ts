@@ -2,7 +2,7 @@ import { operation, taskOptions, type Operation, type TaskOptions } from "./oper
 
 export interface CheckArgs extends TaskOptions {
   name: string;
-  /** Succeeds when the state is as it should be. */
+  /** Succeeds when the state is as it should be; what it prints is the check's evidence. */
   command: string;
   failure: string;
   /** Try again, once a second, for up to this long (a service still starting); by default once. */
@@ -12,7 +12,7 @@ export interface CheckArgs extends TaskOptions {
 /** Runs a command until it succeeds or the time is up; the last attempt's output is what fails the task. */
 const retried = (command: string, seconds: number) =>
   `deadline=$(($(date +%s) + ${seconds})); until last=$( ( ${command} ) 2>&1 ); do ` +
-  `if [ "$(date +%s)" -ge "$deadline" ]; then printf '%s\\n' "$last" >&2; exit 1; fi; sleep 1; done`;
+  `if [ "$(date +%s)" -ge "$deadline" ]; then printf '%s\\n' "$last" >&2; exit 1; fi; sleep 1; done; printf '%s\\n' "$last"`;
 
 /** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
 export function check(args: CheckArgs): Operation {

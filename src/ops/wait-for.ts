@@ -28,6 +28,7 @@ while True:
         if kind == "tcp":
             host, port = target.rsplit(":", 1)
             socket.create_connection((host, int(port)), 2).close()
+            print("%s accepts connections" % target)
             sys.exit(0)
         try:
             response = urllib.request.urlopen(target, timeout=2)
@@ -35,6 +36,7 @@ while True:
         except urllib.error.HTTPError as error:
             code, text = error.code, error.read().decode("utf-8", "replace")
         if code == status and body in text:
+            print("%s answered %d: %s" % (target, code, text.strip()[:300]))
             sys.exit(0)
         last = "status %d%s" % (code, "" if body in text else ", body without the expected text")
     except (OSError, ValueError) as error:

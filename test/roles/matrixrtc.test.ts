@@ -82,6 +82,25 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(await sh(SNAPSHOT)).toBe(before);
   }, 300_000);
 
+  it("proves the stack with playbooks/verify.ts: every role's checks with their evidence, changing nothing", async () => {
+    const before = await sh(SNAPSHOT);
+    const dir = join(inventory, "evidence");
+    const verified = await run("playbooks/verify.ts", "-i", inventory, "--report", dir);
+    expect(verified.code, verified.out).toBe(0);
+    expect(notOk(verified.out)).toEqual([]);
+    expect(await sh(SNAPSHOT)).toBe(before);
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { failed: number; checks: Array<{ role: string; check: string; passed: boolean; evidence: string }> };
+    expect(report.failed).toBe(0);
+    expect(new Set(report.checks.map((c) => c.role))).toEqual(new Set(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "synapse", "coturn", "element_call"]));
+    const evidence = (role: string, check: string) => report.checks.find((c) => c.role === role && c.check.startsWith(check))!.evidence;
+    expect(evidence("livekit", "livekit answers OK")).toBe("http://127.0.0.1:7880/ answered 200: OK");
+    expect(evidence("livekit", "livekit creates no room")).toBe("auto_create: false");
+    expect(evidence("caddy", "the well-known")).toContain("access-control-allow-origin: *");
+    expect(evidence("lk_jwt", "the jwt service refuses")).toContain("400");
+    expect(evidence("synapse", "synapse advertises")).toContain("org.matrix.msc4143");
+    expect(readFileSync(join(dir, "report.md"), "utf8")).toMatch(/\| livekit \| livekit answers OK \| pass \| \d+ ms \|/);
+  });
+
   it("keeps secrets in files only their service reads, out of every container's command line and environment", async () => {
     const modes = await sh(
       "cd /etc/matrixrtc && stat -c '%n %a %u:%g' livekit/livekit.yaml livekit/keys.yaml lk-jwt/keys.yaml synapse/homeserver.yaml synapse/signing.key synapse/turn_shared_secret coturn/turnserver.conf",
@@ -162,6 +181,14 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   it("finds the reference incident (auto_create removed by hand) with --check, and the run restores it restarting LiveKit only", async () => {
     const config = "/etc/matrixrtc/livekit/livekit.yaml";
     await sh(`sed -i '/auto_create: false/d' ${config}`);
+    // The checks find it too: the report says which check failed and why, and the others still ran.
+    const dir = join(inventory, "evidence-incident");
+    const verified = await run("playbooks/verify.ts", "-i", inventory, "--report", dir);
+    expect(verified.code).toBe(2);
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { failed: number; checks: Array<{ check: string; passed: boolean; evidence: string }> };
+    expect(report.checks.filter((c) => !c.passed).map((c) => c.check)).toEqual(["livekit creates no room by itself (room.auto_create: false)"]);
+    expect(report.checks.find((c) => !c.passed)!.evidence).toContain("room.auto_create is not false in livekit.yaml");
+    expect(report.checks.some((c) => c.check === "element call serves its config" && c.passed)).toBe(true);
     const before = await starts();
     const check = await run(SITE, "-i", inventory, "--check", "--fail-on-change");
     expect(check.code).toBe(3);

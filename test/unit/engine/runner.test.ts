@@ -147,3 +147,13 @@ it("with --start-at-task passes over every task before the named one, in every r
   expect(events.filter((e): e is TaskEvent => e.type === "task").map((e) => e.task)).toEqual(["unit", "config"]);
   expect(session.ran).toEqual(["write unit", "write it"]);
 });
+
+it("in a checks-only play runs every probe, a failed one included, and fails the host at the end", async () => {
+  const probe = (name: string, command: string) => operation({ name, facts: {}, plan: () => [{ kind: "probe", command, failure: `${name} is not so` }] });
+  const session = new StubSession("h1", {});
+  const checks = (name: string, ...verify: Operation[]): PreparedPlay => ({ name, checksOnly: true, hosts: new Map([["h1", [{ name: "r", tasks: [], handlers: {}, verify }]]]) });
+  const plays = [checks("one", probe("first", "false"), probe("second", "true")), checks("two", probe("third", "true"))];
+  const { events, tasks: taskEvents } = await run(plays, session);
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["verify: first", "failed"], ["verify: second", "ok"], ["verify: third", "ok"]]);
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed", error: "1 check failed" });
+});

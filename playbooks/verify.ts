@@ -1,0 +1,9 @@
+import { definePlaybook } from "../src/rigger.js";
+import site from "./site.js";
+
+/**
+ * The checks of the MatrixRTC stack and nothing else: every role's verify probes, on the hosts
+ * site.ts deploys it to, each check run even after one fails. With `--report DIR` it writes the
+ * evidence report (report.md, report.json): each check, what it saw, pass or fail; secrets masked.
+ */
+export default definePlaybook(site.plays.map((play) => ({ ...play, name: `${play.name}: checks`, checksOnly: true })));

@@ -1,0 +1,46 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RunEvent, TaskEvent } from "../engine/events.js";
+import type { Masker } from "../engine/masker.js";
+
+export interface Check {
+  host: string;
+  role: string;
+  check: string;
+  passed: boolean;
+  /** What the probe saw, or why it failed. */
+  evidence: string;
+  ms: number;
+}
+
+/** Every verify probe of a run, as a check with its evidence (probes skipped in check mode are left out). */
+export function checksOf(events: RunEvent[]): Check[] {
+  return events
+    .filter((e): e is TaskEvent => e.type === "task" && e.task.startsWith("verify: ") && e.status !== "skipped")
+    .map((e) => ({ host: e.host, role: e.role, check: e.task.slice("verify: ".length), passed: e.status === "ok", evidence: e.error ?? e.evidence ?? "", ms: e.ms }));
+}
+
+/** The evidence report: report.json for machines, report.md for people; masked, 0600. */
+export function writeEvidenceReport(dir: string, meta: Record<string, string | number>, events: RunEvent[], masker: Masker): { json: string; markdown: string } {
+  const checks = masker.maskDeep(checksOf(events));
+  const passed = checks.filter((c) => c.passed).length;
+  const summary = { ...meta, passed, failed: checks.length - passed };
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, "report.json");
+  const markdown = join(dir, "report.md");
+  writeFileSync(json, JSON.stringify(masker.maskDeep({ ...summary, checks }), null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(markdown, masker.mask(renderMarkdown(summary, checks)), { mode: 0o600 });
+  return { json, markdown };
+}
+
+function renderMarkdown(summary: Record<string, string | number>, checks: Check[]): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const lines = ["# Evidence report", "", ...Object.entries(summary).map(([k, v]) => `- ${k}: ${v}`)];
+  for (const host of new Set(checks.map((c) => c.host))) {
+    const mine = checks.filter((c) => c.host === host);
+    lines.push("", `## ${host}`, "", "| role | check | result | time |", "|---|---|---|---|");
+    mine.forEach((c) => lines.push(`| ${c.role} | ${cell(c.check)} | ${c.passed ? "pass" : "**FAIL**"} | ${c.ms} ms |`));
+    for (const c of mine) lines.push("", `### ${c.role}: ${c.check} (${c.passed ? "pass" : "FAIL"})`, "", "```", c.evidence || "(no output)", "```");
+  }
+  return lines.join("\n") + "\n";
+}
