@@ -46,7 +46,8 @@ export class LineRenderer implements Renderer {
       case "host-start":
         return this.verbosity > 0 ? this.print(`[${event.host}] connecting`) : undefined;
       case "host-end":
-        if (event.status !== "ok") this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
+        if (event.status === "untouched") this.print(`[${event.host}] UNTOUCHED: the rollout stopped before this host's batch`);
+        else if (event.status !== "ok") this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
         return;
       case "task": {
         this.print(taskLine(event, this.verbosity));

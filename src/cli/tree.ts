@@ -45,8 +45,8 @@ export class TreeRenderer implements Renderer {
       return;
     }
     const changed = this.changed.get(event.host) ?? 0;
-    if (event.status === "ok") {
-      host.task.title = `${event.host}: ${changed ? `${changed} changed` : "nothing to change"}`;
+    if (event.status === "ok" || event.status === "untouched") {
+      host.task.title = `${event.host}: ${event.status === "untouched" ? "untouched (the rollout stopped before its batch)" : changed ? `${changed} changed` : "nothing to change"}`;
       host.done();
     } else host.failed(new Error(this.masker.mask(`${event.host} ${event.status}: ${event.error ?? ""}`)));
   }

@@ -1,5 +1,6 @@
 export type TaskStatus = "ok" | "changed" | "failed" | "skipped";
-export type HostStatus = "ok" | "failed" | "unreachable";
+/** "untouched": a rolling rollout stopped before this host's batch; nothing was done to it. */
+export type HostStatus = "ok" | "failed" | "unreachable" | "untouched";
 
 export type RunEvent =
   | { type: "host-start"; host: string }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { PortRule } from "../common/ports.js";
 import type { Operation } from "../ops/operation.js";
+import type { Serial } from "./rollout.js";
 
 export type { PortRule };
 
@@ -55,6 +56,10 @@ export interface Play {
   hosts: string;
   /** Only the roles' verify probes, every one of them even after one fails (a report, not a rollout). */
   checksOnly?: boolean;
+  /** Roll out in batches: a number of hosts, a percentage ("50%"), or a ramp ([1, "50%", "100%"]). */
+  serial?: Serial;
+  /** The failure budget of each batch, in percent of it (default 0: one failed host stops the rollout). */
+  maxFailPercentage?: number;
   vars?: Record<string, unknown>;
   roles: Array<Role | RoleUse>;
 }

@@ -5,6 +5,7 @@ import { likelyMeant } from "../inventory/near-miss.js";
 import { secretStrings } from "../inventory/secret-vars.js";
 import type { Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
+import { serialProblem, type Serial } from "./rollout.js";
 import { selectHosts } from "./host-pattern.js";
 import type { PortRule } from "../common/ports.js";
 import { roleUse, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
@@ -20,6 +21,8 @@ export interface PreparedPlay {
   name: string;
   /** Every probe runs, failed ones included; nothing else does. */
   checksOnly?: boolean;
+  serial?: Serial;
+  maxFailPercentage?: number;
   /** For each selected host, its roles with their tasks built. */
   hosts: Map<string, PreparedRole[]>;
 }
@@ -78,6 +81,13 @@ export function preparePlaybook(
   for (const { hosts } of parsedPlays)
     for (const [name, parsed] of hosts) ports.set(name, [...(ports.get(name) ?? []), ...parsed.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? [])]);
 
+  for (const play of playbook.plays) {
+    const problem = play.serial === undefined ? undefined : serialProblem(play.serial);
+    if (problem) throw new ConfigError(options.playbookFile, `play "${play.name}".serial`, problem);
+    const budget = play.maxFailPercentage;
+    if (budget !== undefined && !(budget >= 0 && budget <= 100))
+      throw new ConfigError(options.playbookFile, `play "${play.name}".maxFailPercentage`, `expected a percentage from 0 to 100, got ${budget}`);
+  }
   const plays = parsedPlays.map(({ play, hosts }) => {
     const prepared = new Map<string, PreparedRole[]>();
     for (const [name, parsed] of hosts) {
@@ -100,7 +110,7 @@ export function preparePlaybook(
       }
       prepared.set(name, roles);
     }
-    return { name: play.name, checksOnly: play.checksOnly ?? false, hosts: prepared };
+    return { name: play.name, checksOnly: play.checksOnly ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));

@@ -10,6 +10,7 @@ import { lineDiff } from "./diff.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
+import { batches, budgetSpent } from "./rollout.js";
 
 export interface RunOptions {
   check: boolean;
@@ -78,9 +79,9 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
     options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: run.session?.roundTrips ?? 0, ms: Date.now() - run.started });
 
-  for (const play of plays) {
+  async function runBatch(hosts: Array<readonly [string, PreparedRole[]]>, play: PreparedPlay): Promise<void> {
     await Promise.all(
-      [...play.hosts].map(([host, roles]) =>
+      hosts.map(([host, roles]) =>
         forks.run(async () => {
           let run = runs.get(host);
           if (run?.stopped) return;
@@ -112,6 +113,23 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       ),
     );
   }
+  let stoppedRollout = false;
+  for (const play of plays) {
+    for (const [number, batch] of batches([...play.hosts.keys()], play.serial).entries()) {
+      const stoppedBefore = new Set(batch.filter((host) => runs.get(host)?.stopped));
+      await runBatch(batch.map((host) => [host, play.hosts.get(host)!] as const), play);
+      const failed = batch.filter((host) => runs.get(host)?.stopped && !stoppedBefore.has(host)).length;
+      if (play.serial === undefined || !budgetSpent(failed, batch.length, play.maxFailPercentage)) continue;
+      options.emit({ type: "warning", message: `rollout of play "${play.name}" stopped after batch ${number + 1}: ${failed} of its ${batch.length} hosts failed (budget ${play.maxFailPercentage ?? 0}%)` });
+      stoppedRollout = true;
+      break;
+    }
+    if (stoppedRollout) break;
+  }
+  // Hosts the stopped rollout never reached: untouched, and said so.
+  if (stoppedRollout)
+    for (const host of new Set(plays.flatMap((p) => [...p.hosts.keys()]))) if (!runs.has(host)) options.emit({ type: "host-end", host, status: "untouched", roundTrips: 0, ms: 0 });
+
   for (const [host, run] of runs) {
     if (run.stopped) continue;
     const failed = run.failedChecks.count;

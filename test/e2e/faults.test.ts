@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { HostSession } from "../../src/engine/host-session.js";
@@ -43,6 +46,36 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     expect(result.out).toContain("[th2] fault | fault command: failed: exit 7: the disk is full");
     expect(result.out).toMatch(/th1\s+0\s+1\s+0\s/);
     expect(result.out).toMatch(/th2\s+0\s+0\s+1\s/);
+  });
+
+  it("stops a rolling rollout at a broken first batch, leaving the other hosts untouched", async () => {
+    const hosts = await Promise.all(["th1", "th2", "th3"].map(open));
+    await Promise.all(hosts.map((h) => h.exec("rm -f /tmp/rigger-rollout-mark")));
+    const inventory = testInventory({ "host_vars/th1.yaml": "rollout_broken: true\n" });
+    const result = await rigger("test/e2e/fixtures/rollout.ts", "-i", inventory);
+    expect(result.code).toBe(2);
+    expect(result.out).toContain('warning: rollout of play "rollout" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)');
+    expect(result.out).toContain("[th2] UNTOUCHED: the rollout stopped before this host's batch");
+    // Proof on the hosts themselves: nothing ran on th2 and th3.
+    const marks = await Promise.all(hosts.map((h) => h.exec("test -e /tmp/rigger-rollout-mark").then((r) => r.code)));
+    expect(marks).toEqual([1, 1, 1]);
+    const fine = await rigger("test/e2e/fixtures/rollout.ts", "-i", testInventory());
+    expect(fine.code).toBe(0);
+    expect(await Promise.all(hosts.map((h) => h.exec("test -e /tmp/rigger-rollout-mark").then((r) => r.code)))).toEqual([0, 0, 0]);
+  });
+
+  it("goes on to the next batch when a failure stays within the budget, and says which host failed", async () => {
+    await fault.cut("th1");
+    try {
+      const report = join(mkdtempSync(join(tmpdir(), "rigger-budget-")), "run.json");
+      const result = await rigger("test/e2e/fixtures/rollout-budget.ts", "-i", testInventory(), "--json", report);
+      expect(result.code).toBe(4);
+      expect(result.out).not.toContain("stopped after batch");
+      const hosts = JSON.parse(readFileSync(report, "utf8")).hosts as Array<{ host: string; status: string }>;
+      expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({ th1: "unreachable", th2: "ok", th3: "ok" });
+    } finally {
+      await fault.restore("th1");
+    }
   });
 
   it("refuses a bad inventory with exit 1 before connecting to any host", async () => {
