@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { dockerContainer, dockerImage, dockerNetwork, generate, type ContainerSpec, type Operation } from "../src/rigger.js";
+import { check, dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Operation } from "../src/rigger.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -112,3 +112,19 @@ export function serviceContainer(vars: { matrixrtc_network: string }, spec: Omit
   const network = spec.network ?? vars.matrixrtc_network;
   return [...(network === "host" ? [] : [dockerNetwork({ name: network })]), dockerImage({ ref: spec.image }), dockerContainer({ ...spec, network })];
 }
+
+/** A check that these files exist and no other user can read them (secrets on the host). */
+export const privateFilesCheck = (paths: string[]) =>
+  check({
+    name: "its secrets are not readable by other users",
+    command: `${sh`stat -c '%a %U:%G %n' ${paths}`} && [ -z "$(${sh`find ${paths} -perm /o+r`})" ]`,
+    failure: `a secret file is missing or readable by every user: ${paths.join(", ")}`,
+  });
+
+/** A check that a container publishes its port on the loopback address only (Caddy fronts it). */
+export const loopbackOnlyCheck = (container: string, port?: string) =>
+  check({
+    name: `its ${port ?? "port"} is published on 127.0.0.1 only`,
+    command: `out=$(${sh`docker port ${container} ${port ? [port] : []}`}) && [ -n "$out" ] && ! printf '%s\\n' "$out" | grep -v '127\\.0\\.0\\.1:' && printf '%s\\n' "$out"`,
+    failure: `${container} publishes a port on an address other than 127.0.0.1 (Docker-published ports bypass the host firewall)`,
+  });

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, generatedSecrets, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -44,5 +44,8 @@ export default defineRole({
     ...(vars.coturn_tls_certificate ? [{ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" }] : []),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
   ],
-  verify: () => [waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 })],
+  verify: (vars) => [
+    waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),
+    privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
+  ],
 });

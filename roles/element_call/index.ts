@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor } from "../../src/rigger.js";
-import { containers, jwtServiceUrl, serviceContainer } from "../matrixrtc.js";
+import { containers, jwtServiceUrl, loopbackOnlyCheck, serviceContainer } from "../matrixrtc.js";
 import { elementCallVars } from "./vars.js";
 
 /** Element Call, its config.json pointing at the homeserver and the jwt service, on 127.0.0.1:8280. */
@@ -27,5 +27,8 @@ export default defineRole({
     ];
   },
   handlers: () => ({ "restart element call": containerRestart(containers.elementCall) }),
-  verify: (vars) => [waitFor({ name: "element call serves its config", url: "http://127.0.0.1:8280/config.json", body: jwtServiceUrl(vars), timeoutSeconds: 30 })],
+  verify: (vars) => [
+    waitFor({ name: "element call serves its config", url: "http://127.0.0.1:8280/config.json", body: jwtServiceUrl(vars), timeoutSeconds: 30 }),
+    loopbackOnlyCheck(containers.elementCall),
+  ],
 });

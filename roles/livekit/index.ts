@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUdp, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
@@ -56,5 +56,7 @@ export default defineRole({
       command: `grep -x '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
       failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
     }),
+    privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
+    loopbackOnlyCheck(containers.livekit, "7880/tcp"),
   ],
 });

@@ -1,5 +1,5 @@
 import { check, defineRole, directory, file, sh, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUrl, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUrl, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { lkJwtVars } from "./vars.js";
 
 /**
@@ -34,7 +34,7 @@ export default defineRole({
       }),
     ];
   },
-  verify: () => [
+  verify: (vars) => [
     waitFor({ name: "the jwt service is healthy", url: "http://127.0.0.1:8380/healthz", timeoutSeconds: 30 }),
     check({
       name: "the jwt service refuses an empty request (400 M_BAD_JSON)",
@@ -47,5 +47,12 @@ export default defineRole({
       ].join("\n")}`,
       failure: "POST /sfu/get with {} did not answer 400 M_BAD_JSON",
     }),
+    check({
+      name: "its full-access homeservers are named, never *",
+      command: `${sh`docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' ${containers.jwt}`} | grep '^LIVEKIT_FULL_ACCESS_HOMESERVERS=' | grep -v '[*]'`,
+      failure: "LIVEKIT_FULL_ACCESS_HOMESERVERS is unset or holds *: any Matrix user anywhere could make the SFU create rooms",
+    }),
+    privateFilesCheck([`${vars.matrixrtc_config_dir}/lk-jwt/keys.yaml`]),
+    loopbackOnlyCheck(containers.jwt),
   ],
 });

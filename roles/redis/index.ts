@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, sh, template } from "../../src/rigger.js";
-import { containers, generatedSecrets, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
 /** Redis for LiveKit's distributed mode: on the services' Docker network, never published, password required. */
@@ -22,7 +22,7 @@ export default defineRole({
     ];
   },
   handlers: () => ({ "restart redis": containerRestart(containers.redis) }),
-  verify: () => [
+  verify: (vars) => [
     check({
       name: "redis answers, and only with the password",
       command: `${sh`docker exec ${containers.redis} redis-cli ping`} 2>&1 | grep NOAUTH`,
@@ -34,5 +34,6 @@ export default defineRole({
       command: `[ -z "$(${sh`docker port ${containers.redis}`})" ] && echo 'docker port: nothing published'`,
       failure: `${containers.redis} publishes a port: Redis must stay on the Docker network`,
     }),
+    privateFilesCheck([`${vars.matrixrtc_config_dir}/redis/redis.conf`]),
   ],
 });

@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, file, generate, sh, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtServiceUrl, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, jwtServiceUrl, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
 const VERSIONS = "http://127.0.0.1:8008/_matrix/client/versions";
@@ -60,6 +60,8 @@ export default defineRole({
     return [
       waitFor({ name: "synapse answers", url: VERSIONS, timeoutSeconds: 60 }),
       check({ name: `synapse advertises ${features.join(", ")}`, command: sh`python3 -c ${script}`, failure: `/_matrix/client/versions lacks one of ${features.join(", ")}` }),
+      privateFilesCheck(["homeserver.yaml", "signing.key", ...(vars.turn_host ? ["turn_shared_secret"] : [])].map((f) => `${vars.matrixrtc_config_dir}/synapse/${f}`)),
+      loopbackOnlyCheck(containers.synapse),
     ];
   },
 });

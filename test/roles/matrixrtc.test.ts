@@ -227,6 +227,13 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
         "docker stop matrixrtc-lk-jwt >/dev/null",
       ].join("; "),
     );
+    // The checks see what a user would: a secret readable by all, the jwt service down.
+    const dir = join(inventory, "evidence-drift");
+    expect((await run("playbooks/verify.ts", "-i", inventory, "--report", dir)).code).toBe(2);
+    const failedChecks = (JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).checks as Array<{ role: string; check: string; passed: boolean }>)
+      .filter((c) => !c.passed)
+      .map((c) => `${c.role}: ${c.check}`);
+    expect(failedChecks).toEqual(expect.arrayContaining(["synapse: its secrets are not readable by other users", "lk_jwt: the jwt service is healthy"]));
     const before = await starts();
     const check = await run(SITE, "-i", inventory, "--check", "--fail-on-change");
     expect(check.code).toBe(3);

@@ -21,14 +21,19 @@ const report = join(inventory, "report.json");
 step(`deploying with: npx tsx run playbooks/site.ts -i ${inventory}`);
 const code = await main(["playbooks/site.ts", "-i", inventory, "--json", report]);
 
-step(code === 0 ? "the stack is up, and every role proved its health" : `the run failed (exit ${code})`);
+const evidence = join(inventory, "evidence");
+step(`proving it: npx tsx run playbooks/verify.ts -i ${inventory} --report ${evidence}`);
+const verified = code === 0 ? await main(["playbooks/verify.ts", "-i", inventory, "--report", evidence]) : code;
+
+step(verified === 0 ? "the stack is up, and every check passed" : `the run failed (exit ${verified})`);
 console.log(
   [
     `inventory (secrets generated into its secrets.yaml): ${inventory}`,
     `the run's report (JSON, secrets masked):             ${report}`,
+    `the evidence report (each check, what it saw):       ${join(evidence, "report.md")}`,
     `run it again (changes nothing):  npx tsx run playbooks/site.ts -i ${inventory}`,
     `look for drift:                  npx tsx run playbooks/site.ts -i ${inventory} --check --diff`,
     "tear the host down:              npm run testbed:down",
   ].join("\n"),
 );
-process.exit(code);
+process.exit(verified);
