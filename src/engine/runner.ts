@@ -72,52 +72,49 @@ interface HostRun {
   stopped: boolean;
 }
 
-/** Runs prepared plays: hosts in parallel (up to `forks`), each through its roles in order. */
+/** Runs prepared plays: hosts in parallel (up to `forks`, in batches when a play has `serial`), each through its roles in order. */
 export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
   const runs = new Map<string, HostRun>();
   const forks = new Semaphore(options.forks);
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
     options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: run.session?.roundTrips ?? 0, ms: Date.now() - run.started });
 
-  async function runBatch(hosts: Array<readonly [string, PreparedRole[]]>, play: PreparedPlay): Promise<void> {
-    await Promise.all(
-      hosts.map(([host, roles]) =>
-        forks.run(async () => {
-          let run = runs.get(host);
-          if (run?.stopped) return;
-          if (!run) {
-            runs.set(host, (run = { started: Date.now(), drift: { due: false }, start: { reached: !options.startAtTask }, failedChecks: { count: 0 }, stopped: false }));
-            options.emit({ type: "host-start", host });
-          }
-          try {
-            const session = (run.session ??= await options.connect(host));
-            const notified = new Set<string>();
-            const failedChecks = play.checksOnly ? run.failedChecks : undefined;
-            const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
-            try {
-              // Every fact the play's tasks declare, in one round trip.
-              await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
-              for (const role of roles) await runRole(place(role), roles, options);
-            } catch (error) {
-              if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
-              throw error;
-            }
-            // Handlers of an earlier role notified by a later one run at the end of the play.
-            await flushHandlers(roles.map(place), options);
-          } catch (error) {
-            run.stopped = true;
-            // As in Ansible, a host that cannot be logged into (authentication, host key) is unreachable too.
-            end(host, run, error instanceof ConnectionError ? "unreachable" : "failed", (error as Error).message);
-          }
-        }),
-      ),
-    );
+  /** One host through one play: its facts in one round trip, its roles in order, handlers at the end. */
+  async function runHost(host: string, play: PreparedPlay): Promise<void> {
+    const roles = play.hosts.get(host)!;
+    let run = runs.get(host);
+    if (run?.stopped) return;
+    if (!run) {
+      runs.set(host, (run = { started: Date.now(), drift: { due: false }, start: { reached: !options.startAtTask }, failedChecks: { count: 0 }, stopped: false }));
+      options.emit({ type: "host-start", host });
+    }
+    try {
+      const session = (run.session ??= await options.connect(host));
+      const notified = new Set<string>();
+      const failedChecks = play.checksOnly ? run.failedChecks : undefined;
+      const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
+      try {
+        // Every fact the play's tasks declare, in one round trip.
+        await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
+        for (const role of roles) await runRole(place(role), roles, options);
+      } catch (error) {
+        if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
+        throw error;
+      }
+      // Handlers of an earlier role notified by a later one run at the end of the play.
+      await flushHandlers(roles.map(place), options);
+    } catch (error) {
+      run.stopped = true;
+      // As in Ansible, a host that cannot be logged into (authentication, host key) is unreachable too.
+      end(host, run, error instanceof ConnectionError ? "unreachable" : "failed", (error as Error).message);
+    }
   }
+
   let stoppedRollout = false;
   for (const play of plays) {
     for (const [number, batch] of batches([...play.hosts.keys()], play.serial).entries()) {
       const stoppedBefore = new Set(batch.filter((host) => runs.get(host)?.stopped));
-      await runBatch(batch.map((host) => [host, play.hosts.get(host)!] as const), play);
+      await Promise.all(batch.map((host) => forks.run(() => runHost(host, play))));
       const failed = batch.filter((host) => runs.get(host)?.stopped && !stoppedBefore.has(host)).length;
       if (play.serial === undefined || !budgetSpent(failed, batch.length, play.maxFailPercentage)) continue;
       options.emit({ type: "warning", message: `rollout of play "${play.name}" stopped after batch ${number + 1}: ${failed} of its ${batch.length} hosts failed (budget ${play.maxFailPercentage ?? 0}%)` });
