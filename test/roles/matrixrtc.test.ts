@@ -135,20 +135,33 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     for (const port of [7880, 8380, 8008, 8280]) expect((await $({ nothrow: true })`curl -sS --max-time 3 ${`http://${ip}:${port}/`}`).exitCode, String(port)).not.toBe(0);
   });
 
-  it("gives a Matrix user a LiveKit token the way Element Call asks for one, and the room exists on LiveKit (through Caddy, the firewall and the containers)", async () => {
-    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+  /** The Caddy CA of the host, as a file on the controller. */
+  const caddyCa = async () => {
     const ca = join(inventory, "caddy-root.crt");
     writeFileSync(ca, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
-    const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const result = await $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${ip}`} --cacert ${ca} -H ${"content-type: application/json"} ${Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])} ${body === undefined ? [] : ["--data", JSON.stringify(body)]} ${`https://${name}${path}`}`;
-      return JSON.parse(result.stdout) as Record<string, any>;
-    };
-    // A user of the homeserver, registered with the shared secret on the host (the admin API is not routed by Caddy).
+    return ca;
+  };
+  /** A JSON request through Caddy from the controller, as a client on the Internet would make it. */
+  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const result = await $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${ip}`} --cacert ${await caddyCa()} -H ${"content-type: application/json"} ${Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])} ${body === undefined ? [] : ["--data", JSON.stringify(body)]} ${`https://${name}${path}`}`;
+    return JSON.parse(result.stdout) as Record<string, any>;
+  };
+  /** A user of the homeserver, registered with the shared secret on the host (the admin API is not routed by Caddy). */
+  const register = async (username: string) => {
     const nonce = JSON.parse(await sh("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
-    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0alice\0alice-password-0123456789\0notadmin`).digest("hex");
-    const registered = JSON.parse(await sh(`curl -s -X POST -d '${JSON.stringify({ nonce, username: "alice", password: "alice-password-0123456789", admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`));
+    const password = `${username}-password-0123456789`;
+    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0${username}\0${password}\0notadmin`).digest("hex");
+    return JSON.parse(await sh(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as { user_id: string; access_token: string };
+  };
+  /** What Element Call does: an OpenID token from the homeserver, exchanged at the jwt service for a LiveKit URL and token. */
+  const openidToken = (user: { user_id: string; access_token: string }) =>
+    https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${user.access_token}` });
+
+  it("gives a Matrix user a LiveKit token the way Element Call asks for one, and the room exists on LiveKit (through Caddy, the firewall and the containers)", async () => {
+    const registered = await register("alice");
     expect(registered.user_id).toBe(`@alice:${NAMES.matrix_server_name}`);
-    const openid = await https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(registered.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${registered.access_token}` });
+    const openid = await openidToken(registered);
     expect(openid).toMatchObject({ token_type: "Bearer", matrix_server_name: NAMES.matrix_server_name });
     // The jwt service checks the token with the homeserver (well-known, then the federation openid API) and creates the room.
     const granted = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: openid, device_id: "DEVICE1" });
@@ -166,6 +179,22 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const forged = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: { ...openid, access_token: "forged" }, device_id: "D" });
     expect(forged.errcode).toBe("M_UNAUTHORIZED");
   });
+
+  it("carries a real two-party call: media crosses the SFU over its UDP port through the firewall", async () => {
+    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const grants = await Promise.all(
+      ["bob", "carol"].map(async (name, i) => https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call2:example.test", openid_token: await openidToken(await register(name)), device_id: `DEV${i}` })),
+    );
+    // The controller knows the names only in this process's own view of /etc/hosts (a private mount namespace).
+    const hosts = join(inventory, "hosts");
+    writeFileSync(hosts, `127.0.0.1 localhost\n${ip} ${Object.values(NAMES).join(" ")}\n`);
+    const request = JSON.stringify({ url: grants[0]!.url, publisher: grants[0]!.jwt, subscriber: grants[1]!.jwt, frames: 50, timeoutMs: 20_000 });
+    const probe = await $({ input: request, nothrow: true, env: { ...process.env, SSL_CERT_FILE: await caddyCa() } })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec node_modules/.bin/tsx test/call/call-probe.ts`}`;
+    const outcome = JSON.parse(probe.stdout.trim().split("\n").at(-1) || "{}");
+    expect(outcome, probe.stderr).toMatchObject({ ok: true, icePath: `udp ${ip}:7882` });
+    expect(outcome.received).toBeGreaterThanOrEqual(50);
+    console.log(`call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, over ${outcome.icePath}, ${outcome.ms} ms in all`);
+  }, 60_000);
 
   it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
     const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
