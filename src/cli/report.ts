@@ -22,14 +22,15 @@ export function checksOf(events: RunEvent[]): Check[] {
 
 /** The evidence report: report.json for machines, report.md for people; masked, 0600. */
 export function writeEvidenceReport(dir: string, meta: Record<string, string | number>, events: RunEvent[], masker: Masker): { json: string; markdown: string } {
-  const checks = masker.maskDeep(checksOf(events));
+  const checks = checksOf(events);
   const passed = checks.filter((c) => c.passed).length;
-  const summary = { ...meta, passed, failed: checks.length - passed };
+  // Masked once, before either form escapes anything (JSON's quotes, Markdown's pipes and newlines).
+  const { checks: shown, ...summary } = masker.maskDeep({ ...meta, passed, failed: checks.length - passed, checks });
   mkdirSync(dir, { recursive: true });
   const json = join(dir, "report.json");
   const markdown = join(dir, "report.md");
-  writeFileSync(json, JSON.stringify(masker.maskDeep({ ...summary, checks }), null, 2) + "\n", { mode: 0o600 });
-  writeFileSync(markdown, masker.mask(renderMarkdown(summary, checks)), { mode: 0o600 });
+  writeFileSync(json, JSON.stringify({ ...summary, checks: shown }, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(markdown, renderMarkdown(summary, shown), { mode: 0o600 });
   return { json, markdown };
 }
 

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL, type ContainerState, type ImageState } from "../facts/docker.js";
 import { fileFact, type FileState } from "../facts/file.js";
+import { sha256Hex } from "../common/hash.js";
 import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
-const sha256 = (content: string) => createHash("sha256").update(content).digest("hex");
 
 /** Docker's own `name` (of the network, of the container) takes the place of a task name here. */
 type DockerTaskOptions = Omit<TaskOptions, "name">;
@@ -141,7 +141,7 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
     facts: { container: containerFact(spec.name), image: imageFact(spec.image), ...(envFile ? { envFile: fileFact(envFile.path) } : {}) },
     plan: ({ container, image, envFile: envFileState }: { container: ContainerState; image: ImageState; envFile?: FileState }) => {
       const writeEnv: Step[] =
-        envFile && (envFileState?.sha256 !== sha256(envFile.content) || envFileState.mode !== 0o600 || envFileState.owner !== "root")
+        envFile && (envFileState?.sha256 !== sha256Hex(envFile.content) || envFileState.mode !== 0o600 || envFileState.owner !== "root")
           ? [{ kind: "write", path: envFile.path, content: envFile.content, mode: 0o600, owner: "root", group: "root" }]
           : [];
       const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileFact, type FileState } from "../facts/file.js";
+import { sha256Hex } from "../common/hash.js";
 import { octalMode } from "../common/mode.js";
 import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
@@ -37,7 +37,7 @@ export function file(args: FileArgs): Operation {
   const content = args.content ?? (args.source !== undefined ? readFileSync(args.source) : undefined);
   if (content === undefined) throw new Error(`file ${args.path}: give content, source or a template`);
   const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
-  const sha256 = createHash("sha256").update(content).digest("hex");
+  const sha256 = sha256Hex(content);
   return operation({
     name: args.name ?? `file ${args.path}`,
     facts: { current: fileFact(args.path) },

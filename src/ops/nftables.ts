@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { defineFact } from "../facts/fact.js";
 import { fileFact } from "../facts/file.js";
 import { publishedPortsFact, type PublishedPort } from "../facts/docker.js";
+import { sha256Hex } from "../common/hash.js";
 import { sh } from "../common/shell.js";
 import { firewallRules, isOpen, portText, type PortRule } from "../common/ports.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
@@ -79,7 +79,7 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
   const table = args.table ?? "rigger";
   const rules = firewallRules(args.sshPort, args.rules);
   const ruleset = nftablesRuleset(table, rules);
-  const sha256 = createHash("sha256").update(ruleset).digest("hex");
+  const sha256 = sha256Hex(ruleset);
   const persisted = nftablesRulesetPath(table);
   const candidate = `${DIR}/firewall-${table}.candidate.nft`;
   const rollback = `${STATE}/firewall-${table}.rollback.nft`;

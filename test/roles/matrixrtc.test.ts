@@ -51,6 +51,24 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
         .map((line) => line.replace(/^\//, "").split(" ")),
     );
   const changedContainers = (before: Record<string, string>, after: Record<string, string>) => CONTAINERS.filter((c) => before[c] !== after[c]);
+  const hostIp = () => testbed().hosts.find((h) => h.name === HOST)!.ip;
+  /** Caddy's CA of the host (it does not change during the suite), as a file on the controller, read once. */
+  let caFile: string | undefined;
+  const caddyCa = async () => {
+    if (caFile) return caFile;
+    caFile = join(inventory, "caddy-root.crt");
+    writeFileSync(caFile, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
+    return caFile;
+  };
+  /** A request through Caddy from the controller, as a client on the Internet makes it: the name resolved to the host, TLS verified. */
+  const throughCaddy = async (name: string, path: string, ...extra: string[]) =>
+    $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${hostIp()}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
+  /** The same, JSON in and out. */
+  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const json = ["-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
+    const result = await throughCaddy(name, path, ...json, ...(body === undefined ? [] : ["--data", JSON.stringify(body)]));
+    return JSON.parse(result.stdout) as Record<string, any>;
+  };
 
   beforeAll(async () => {
     inventory = stackInventory(testbed(), [HOST]);
@@ -118,35 +136,19 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   });
 
   it("answers through Caddy with TLS from another machine: LiveKit's OK, the jwt service, the homeserver's features", async () => {
-    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
-    const ca = join(inventory, "caddy-root.crt");
-    writeFileSync(ca, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
-    const get = (name: string, path: string, ...extra: string[]) =>
-      $({ nothrow: true })`curl -sS --max-time 10 --resolve ${`${name}:443:${ip}`} --cacert ${ca} ${extra} ${`https://${name}${path}`}`;
-    expect((await get(NAMES.livekit_host, "/")).stdout).toBe("OK");
-    expect((await get(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
-    expect((await get(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
-    const versions = JSON.parse((await get(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
+    const ip = hostIp();
+    expect((await throughCaddy(NAMES.livekit_host, "/")).stdout).toBe("OK");
+    expect((await throughCaddy(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
+    expect((await throughCaddy(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
+    const versions = JSON.parse((await throughCaddy(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
     expect(versions.unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4143": true, "org.matrix.msc4354": true });
-    const wellKnown = JSON.parse((await get(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
+    const wellKnown = JSON.parse((await throughCaddy(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
     expect(wellKnown["org.matrix.msc4143.rtc_foci"]).toEqual([{ type: "livekit", livekit_service_url: `https://${NAMES.matrix_host}/_livekit` }]);
-    expect(JSON.parse((await get(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
+    expect(JSON.parse((await throughCaddy(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
     // Internal ports are closed from outside.
     for (const port of [7880, 8380, 8008, 8280]) expect((await $({ nothrow: true })`curl -sS --max-time 3 ${`http://${ip}:${port}/`}`).exitCode, String(port)).not.toBe(0);
   });
 
-  /** The Caddy CA of the host, as a file on the controller. */
-  const caddyCa = async () => {
-    const ca = join(inventory, "caddy-root.crt");
-    writeFileSync(ca, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
-    return ca;
-  };
-  /** A JSON request through Caddy from the controller, as a client on the Internet would make it. */
-  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
-    const result = await $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${ip}`} --cacert ${await caddyCa()} -H ${"content-type: application/json"} ${Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])} ${body === undefined ? [] : ["--data", JSON.stringify(body)]} ${`https://${name}${path}`}`;
-    return JSON.parse(result.stdout) as Record<string, any>;
-  };
   /** A user of the homeserver, registered with the shared secret on the host (the admin API is not routed by Caddy). */
   const register = async (username: string) => {
     const nonce = JSON.parse(await sh("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
@@ -181,7 +183,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   });
 
   it("carries a real two-party call: media crosses the SFU over its UDP port through the firewall", async () => {
-    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const ip = hostIp();
     const grants = await Promise.all(
       ["bob", "carol"].map(async (name, i) => https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call2:example.test", openid_token: await openidToken(await register(name)), device_id: `DEV${i}` })),
     );
@@ -197,7 +199,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   }, 60_000);
 
   it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
-    const ip = testbed().hosts.find((h) => h.name === HOST)!.ip;
+    const ip = hostIp();
     const image = /coturn_image: (\S+)/.exec(serviceImages())![1]!;
     const uclient = (...args: string[]) =>
       $({ nothrow: true })`docker run --rm --network rigger-testbed --entrypoint turnutils_uclient ${image} -W ${secrets().turn_shared_secret!} -u probe ${args} -p 3478 ${ip}`;

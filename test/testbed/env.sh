@@ -18,6 +18,24 @@ OPSUSER_PASSWORD=opsuser-sudo-pass-4821
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 
+# The debootstrap base every image starts from, cached by what it includes.
+ROOTFS_INCLUDE=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo
+base_rootfs() { echo "$CACHE/rootfs-$(echo "$ROOTFS_INCLUDE" | sha256sum | cut -c1-8)"; }
+
+# Installs Debian packages into a rootfs (no service starts inside it), leaving no apt lists or resolver behind.
+chroot_install() { # rootfs log-name packages...
+  local r=$1 logfile="$CACHE/$2.log"; shift 2
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$r/etc/resolv.conf"
+  mount --bind /proc "$r/proc"; mount --bind /dev "$r/dev"; mount --bind /sys "$r/sys"
+  local ok=0
+  chroot "$r" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $* && apt-get clean" \
+    >"$logfile" 2>&1 || ok=$?
+  umount "$r/proc" "$r/dev" "$r/sys"
+  [ $ok = 0 ] || die "installing $* into an image failed; see $logfile"
+  rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
+}
+
 log() { echo "[testbed $(date +%T)] $*" >&2; }
 die() { echo "testbed: $*" >&2; exit 1; }
 
@@ -40,4 +58,4 @@ container_name() { echo "rigger-$1"; }
 
 # Images are tagged by a hash of their recipe and the test key: a changed recipe builds anew,
 # an unchanged one is reused.
-image_tag() { { cat "$TESTBED_DIR/setup.sh" "$KEY.pub"; echo "$REGISTRY"; } | sha256sum | cut -c1-12; }
+image_tag() { { cat "$TESTBED_DIR/setup.sh" "$KEY.pub"; declare -f chroot_install; echo "$REGISTRY $ROOTFS_INCLUDE"; } | sha256sum | cut -c1-12; }

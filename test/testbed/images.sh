@@ -29,10 +29,8 @@ livekit_binary() {
 
 # Pushes an image unless the registry has that tag already.
 push() {
-  local name=${1%:*} tag=${1##*:}
-  curl -sf -o /dev/null "http://$REGISTRY/v2/$name/manifests/$tag" \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' && docker image inspect "$REGISTRY/$1" >/dev/null 2>&1 && return
-  docker image inspect "$REGISTRY/$1" >/dev/null 2>&1 || die "image $REGISTRY/$1 was not built"
+  curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REGISTRY/v2/${1%:*}/manifests/${1##*:}" && return
   docker push "$REGISTRY/$1" >/dev/null
 }
 
@@ -52,23 +50,16 @@ build_livekit() {
 # with that service's entry point: the layer is the same, so it is stored and pulled once.
 build_services() {
   local tag
-  tag=$({ cat "$0" "$ROOT"/test/standins/*.ts; echo "$SERVICE_PACKAGES"; node --version; } | sha256sum | cut -c1-12)
+  tag=$({ cat "$0" "$ROOT"/test/standins/*.ts; declare -f chroot_install; echo "$SERVICE_PACKAGES $ROOTFS_INCLUDE"; node --version; } | sha256sum | cut -c1-12)
   local tarball="$CACHE/services-$tag.tar"
   if [ ! -f "$tarball" ]; then
     log "building the services rootfs ($SERVICE_PACKAGES, node, stand-ins)"
-    local base="$CACHE/rootfs-$(echo "openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo" | sha256sum | cut -c1-8)"
+    local base; base=$(base_rootfs)
     [ -x "$base/usr/sbin/sshd" ] || die "no debootstrap rootfs at $base: run setup.sh first"
     local r="$CACHE/services-work"
     rm -rf "$r"; cp -a "$base" "$r"
-    printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
-    cp /etc/resolv.conf "$r/etc/resolv.conf"
-    mount --bind /proc "$r/proc"; mount --bind /dev "$r/dev"
-    local ok=0
-    chroot "$r" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $SERVICE_PACKAGES && apt-get clean" \
-      >"$CACHE/services-chroot.log" 2>&1 || ok=$?
-    umount "$r/proc" "$r/dev"
-    [ $ok = 0 ] || die "installing $SERVICE_PACKAGES into the services image failed; see $CACHE/services-chroot.log"
-    rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
+    # shellcheck disable=SC2086 # the package list splits into words
+    chroot_install "$r" services-chroot $SERVICE_PACKAGES
     install -m755 "$(command -v node)" "$r/usr/local/bin/node"
     chroot "$r" /usr/local/bin/node --version >/dev/null || die "node does not run inside the services image"
     mkdir -p "$r/opt/standins"

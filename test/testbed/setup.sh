@@ -8,7 +8,6 @@ source "$(dirname "$0")/env.sh"
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs packages and starts dockerd)"
 
 PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client busybox-static)
-ROOTFS_INCLUDE=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,python3,sudo
 # Units that grab the dpkg lock or have no business in a container.
 MASKED_UNITS=(apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
   dpkg-db-backup.timer getty@tty1.service console-getty.service systemd-pstore.service)
@@ -72,7 +71,7 @@ start_registry() {
 }
 
 debootstrap_base() {
-  local base="$CACHE/rootfs-$(echo "$ROOTFS_INCLUDE" | sha256sum | cut -c1-8)"
+  local base; base=$(base_rootfs)
   if [ ! -x "$base/usr/sbin/sshd" ]; then
     log "debootstrap bookworm (takes 1-2 minutes, cached afterwards)"
     rm -rf "$base" "$base.tmp"
@@ -120,16 +119,7 @@ UNIT
 
 add_docker_engine() {
   local r=$1
-  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
-  cp /etc/resolv.conf "$r/etc/resolv.conf"
-  mount --bind /proc "$r/proc"; mount --bind /dev "$r/dev"; mount --bind /sys "$r/sys"
-  local ok=0
-  chroot "$r" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-    --no-install-recommends docker.io containerd runc iptables && apt-get clean' \
-    >"$CACHE/docker-chroot.log" 2>&1 || ok=$?
-  umount "$r/proc" "$r/dev" "$r/sys"
-  [ $ok = 0 ] || die "installing docker.io into the image failed; see $CACHE/docker-chroot.log"
-  rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
+  chroot_install "$r" docker-chroot docker.io containerd runc iptables
   mkdir -p "$r/etc/docker"
   printf '{"insecure-registries": ["%s"]}\n' "$REGISTRY" >"$r/etc/docker/daemon.json"
 }
