@@ -21,7 +21,9 @@ export default definePlaybook([
   { name: "proxy", hosts: "matrixrtc:proxy", roles: [caddy] },
   { name: "redis", hosts: "redis", roles: [redis] },
   // Socket buffers for media; LiveKit reads them when it starts, so a change restarts it.
-  { name: "sfu", hosts: "matrixrtc:sfu", roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
+  // Nodes one at a time, then half of them at once, each batch healthy before the next; a
+  // restart drains the node first (its calls end on their own, new ones go to the other nodes).
+  { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
   { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
   { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },

@@ -15,6 +15,10 @@ export const portRange = z
   .tuple([port, port])
   .refine(([low, high]) => low <= high, "expected [low, high] with low <= high");
 export const ipAddress = z.string().refine((v) => isIP(v) !== 0, "expected an IP address");
+/** The addresses (or CIDR ranges) allowed to reach a service on another host; empty: it stays local. */
+export const clientAddresses = z
+  .array(z.string().refine((v) => isIP(v.split("/")[0]!) !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v), "expected an IP address or CIDR range"))
+  .default([]);
 /** A secret an operator sets by hand must be as strong as a generated one. */
 export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
 export const image = z

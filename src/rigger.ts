@@ -4,13 +4,14 @@
  */
 export { definePlaybook, defineRole, use, type HostContext, type Play, type Playbook, type Role } from "./engine/playbook.js";
 export type { PortRule } from "./common/ports.js";
+export { portText } from "./common/ports.js";
 export { quote, raw, sh } from "./common/shell.js";
 export { generate } from "./common/generate.js";
 export { flushHandlers, operation, type Operation, type Step, type TaskOptions } from "./ops/operation.js";
 export { apt } from "./ops/apt.js";
 export { check } from "./ops/check.js";
 export { command } from "./ops/command.js";
-export { containerRestart, dockerContainer, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
+export { containerDrainRestart, containerRestart, dockerContainer, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
 export { absent, directory, file } from "./ops/files.js";
 export { nftablesFirewall, nftablesRulesetPath } from "./ops/nftables.js";
 export { sysctl } from "./ops/sysctl.js";

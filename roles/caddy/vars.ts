@@ -18,7 +18,8 @@ export const caddyVars = z
     /** Where each service listens, as Caddy reaches it (other hosts' addresses in a split deployment). */
     caddy_synapse_upstream: address.default("127.0.0.1:8008"),
     caddy_jwt_upstream: address.default("127.0.0.1:8380"),
-    caddy_livekit_upstream: address.default("127.0.0.1:7880"),
+    /** One LiveKit node, or several (distributed mode): signalling is spread over them, skipping one that is down. */
+    caddy_livekit_upstream: z.union([address.transform((a) => [a]), z.array(address).min(1)]).default(["127.0.0.1:7880"]),
     caddy_element_call_upstream: address.default("127.0.0.1:8280"),
   })
   .superRefine((vars, ctx) => {

@@ -17,6 +17,8 @@ export const coturnVars = z
      * address, Docker's bridges included, where clients cannot reach and peers are refused.
      */
     coturn_relay_ip: ipAddress.optional(),
+    /** LiveKit nodes on other hosts whose address is private (a split deployment on a private network): relays to them are allowed. */
+    coturn_allowed_peer_ips: z.array(ipAddress).default([]),
     coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
     /** TURN over TLS on 5349 when both are given (paths on the host; restart coturn after renewing). */
     coturn_tls_certificate: z.string().startsWith("/").optional(),

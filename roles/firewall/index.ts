@@ -1,4 +1,4 @@
-import { apt, check, defineRole, directory, type HostContext, nftablesFirewall, nftablesRulesetPath, service, ufwFirewall, unitFile } from "../../src/rigger.js";
+import { apt, check, defineRole, directory, type HostContext, nftablesFirewall, nftablesRulesetPath, portText, service, ufwFirewall, unitFile } from "../../src/rigger.js";
 import { firewallVars } from "./vars.js";
 
 const BOOT_UNIT = `[Unit]
@@ -24,6 +24,12 @@ export default defineRole({
   vars: firewallVars,
   tasks: (vars, host) => {
     const rules = [...host.ports, ...vars.firewall_extra_rules];
+    const limited = rules.filter((rule) => rule.sources);
+    if (vars.firewall_backend === "ufw" && limited.length)
+      throw new Error(
+        `firewall_backend ufw cannot open ${limited.map((r) => `${portText(r)}/${r.protocol}`).join(", ")} to some addresses only ` +
+          "(ufw does not filter ports Docker publishes): use firewall_backend nftables",
+      );
     if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: sshPort(vars, host), rules })];
     return [
       apt({ packages: ["nftables"] }),

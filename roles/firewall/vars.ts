@@ -14,6 +14,8 @@ export const firewallVars = z.object({
         protocol: z.enum(["tcp", "udp"]),
         port: z.union([port, z.tuple([port, port]).refine(([a, b]) => a <= b, "a range goes from low to high")]),
         comment: z.string().optional(),
+        /** Only these addresses or CIDR ranges may connect (nftables only); unset: everyone. */
+        sources: z.array(z.string().regex(/^[\da-f.:]+(\/\d+)?$/i, "expected an IP address or CIDR range")).min(1).optional(),
       }),
     )
     .default([]),

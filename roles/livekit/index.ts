@@ -1,14 +1,17 @@
-import { check, containerRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { check, containerDrainRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
 import { containers, generatedSecrets, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
 
-/** The published ports: the API on loopback only (Caddy fronts it), ICE/TCP and the UDP port or range to the world. */
+/**
+ * The published ports: the API on loopback only (Caddy fronts it) unless Caddy runs elsewhere
+ * (then the firewall admits those hosts only), ICE/TCP and the UDP port or range to the world.
+ */
 function published(vars: LivekitVars): PortMapping[] {
   const udp = span(livekitUdp(vars));
   return [
-    { hostIp: "127.0.0.1", hostPort: 7880, containerPort: 7880 },
+    { ...(vars.livekit_api_clients.length ? {} : { hostIp: "127.0.0.1" }), hostPort: 7880, containerPort: 7880 },
     { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
     { hostPort: udp, containerPort: udp, protocol: "udp" },
   ];
@@ -41,10 +44,12 @@ export default defineRole({
       }),
     ];
   },
-  handlers: () => ({ "restart livekit": containerRestart(containers.livekit) }),
+  // LiveKit drains on SIGTERM: running calls go on, new rooms go to other nodes.
+  handlers: (vars) => ({ "restart livekit": containerDrainRestart(containers.livekit, vars.livekit_drain_seconds, "calls") }),
   ports: (vars) => {
     const udp = livekitUdp(vars);
     return [
+      ...(vars.livekit_api_clients.length ? [{ protocol: "tcp" as const, port: 7880, sources: vars.livekit_api_clients, comment: "livekit: API, for caddy" }] : []),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
     ];
@@ -57,6 +62,6 @@ export default defineRole({
       failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
     }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
-    loopbackOnlyCheck(containers.livekit, "7880/tcp"),
+    ...(vars.livekit_api_clients.length ? [] : [loopbackOnlyCheck(containers.livekit, "7880/tcp")]),
   ],
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, ipAddress, livekitKeys, livekitPorts, placement, portRules, secret, turnPorts, turnSecret } from "../matrixrtc.js";
+import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, placement, portRules, secret, turnPorts, turnSecret } from "../matrixrtc.js";
 
 export const livekitVars = z
   .object({
@@ -18,6 +18,10 @@ export const livekitVars = z
     /** Redis for distributed mode (several SFU nodes): host:port; unset for one node. */
     livekit_redis_address: z.string().regex(/^[\w.-]+:\d+$/, "expected host:port").optional(),
     redis_password: secret,
+    /** Caddy hosts other than this one (their addresses): 7880 is then published to them only. */
+    livekit_api_clients: clientAddresses,
+    /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
+    livekit_drain_seconds: z.number().int().min(0).default(600),
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
   .superRefine(portRules);

@@ -2,7 +2,10 @@ import { check, containerRestart, defineRole, directory, sh, template } from "..
 import { containers, generatedSecrets, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
-/** Redis for LiveKit's distributed mode: on the services' Docker network, never published, password required. */
+/**
+ * Redis for LiveKit's distributed mode, password required: on the services' Docker network, or
+ * published to the LiveKit nodes of other hosts only (redis_clients).
+ */
 export default defineRole({
   name: "redis",
   vars: redisVars,
@@ -18,10 +21,12 @@ export default defineRole({
         image: vars.redis_image,
         command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
         mounts: [{ source: dir, target: "/usr/local/etc/redis", readOnly: true }],
+        ports: vars.redis_clients.length ? [{ hostPort: 6379, containerPort: 6379 }] : [],
       }),
     ];
   },
   handlers: () => ({ "restart redis": containerRestart(containers.redis) }),
+  ports: (vars) => (vars.redis_clients.length ? [{ protocol: "tcp", port: 6379, sources: vars.redis_clients, comment: "redis: the livekit nodes" }] : []),
   verify: (vars) => [
     check({
       name: "redis answers, and only with the password",
@@ -29,11 +34,17 @@ export default defineRole({
       timeoutSeconds: 15,
       failure: "redis does not answer, or answers without the password",
     }),
-    check({
-      name: "redis publishes no port",
-      command: `[ -z "$(${sh`docker port ${containers.redis}`})" ] && echo 'docker port: nothing published'`,
-      failure: `${containers.redis} publishes a port: Redis must stay on the Docker network`,
-    }),
+    vars.redis_clients.length
+      ? check({
+          name: "redis is published to the livekit nodes only",
+          command: `nft list chain inet rigger published | grep -F 'proto-dst 6379' | grep -e accept -e drop`,
+          failure: "the firewall does not limit the published 6379 to redis_clients",
+        })
+      : check({
+          name: "redis publishes no port",
+          command: `[ -z "$(${sh`docker port ${containers.redis}`})" ] && echo 'docker port: nothing published'`,
+          failure: `${containers.redis} publishes a port: Redis must stay on the Docker network`,
+        }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/redis/redis.conf`]),
   ],
 });

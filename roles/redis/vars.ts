@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, placement, secret } from "../matrixrtc.js";
+import { clientAddresses, image, placement, secret } from "../matrixrtc.js";
 
 export const redisVars = z.object({
   ...placement,
@@ -8,4 +8,9 @@ export const redisVars = z.object({
   redis_password: secret,
   /** The user the image runs Redis as (the official image's `redis`), who must read the config. */
   redis_uid: z.number().int().min(0).default(999),
+  /**
+   * LiveKit nodes on other hosts (their addresses): 6379 is then published, and the firewall
+   * admits these addresses only. Empty: Redis stays on the Docker network of its host.
+   */
+  redis_clients: clientAddresses,
 });

@@ -43,10 +43,12 @@ export class LineRenderer implements Renderer {
     switch (event.type) {
       case "warning":
         return this.print(`warning: ${event.message}`);
+      case "progress":
+        return this.print(`[${event.host}] ${event.role} | ${event.task}: ${event.message}`);
       case "host-start":
         return this.verbosity > 0 ? this.print(`[${event.host}] connecting`) : undefined;
       case "host-end":
-        if (event.status === "untouched") this.print(`[${event.host}] UNTOUCHED: the rollout stopped before this host's batch`);
+        if (event.status === "untouched") this.print(`[${event.host}] UNTOUCHED ${event.error}: the rollout stopped before this host's turn`);
         else if (event.status !== "ok") this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
         return;
       case "task": {

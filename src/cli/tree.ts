@@ -39,6 +39,10 @@ export class TreeRenderer implements Renderer {
     if (event.type === "host-start") return;
     const host = this.hosts.get(event.host);
     if (!host?.task) return;
+    if (event.type === "progress") {
+      host.task.output = this.masker.mask(`${event.role} | ${event.task}: ${event.message}`);
+      return;
+    }
     if (event.type === "task") {
       if (event.status === "changed") this.changed.set(event.host, (this.changed.get(event.host) ?? 0) + 1);
       host.task.output = this.masker.mask(taskLine(event, this.verbosity).replace(/^\[[^\]]+\] /, ""));
@@ -46,7 +50,7 @@ export class TreeRenderer implements Renderer {
     }
     const changed = this.changed.get(event.host) ?? 0;
     if (event.status === "ok" || event.status === "untouched") {
-      host.task.title = `${event.host}: ${event.status === "untouched" ? "untouched (the rollout stopped before its batch)" : changed ? `${changed} changed` : "nothing to change"}`;
+      host.task.title = `${event.host}: ${event.status === "untouched" ? `untouched ${event.error} (the rollout stopped before its turn)` : changed ? `${changed} changed` : "nothing to change"}`;
       host.done();
     } else host.failed(new Error(this.masker.mask(`${event.host} ${event.status}: ${event.error ?? ""}`)));
   }

@@ -4,6 +4,8 @@ export interface PortRule {
   port: number | [number, number];
   /** Who needs it, shown in the ruleset. */
   comment?: string;
+  /** Only these addresses (or CIDR ranges) may connect; unset: everyone. */
+  sources?: string[];
 }
 
 /** A port rule's port as nftables writes it (`80`, `50000-50100`). */
@@ -20,7 +22,7 @@ export function firewallRules(sshPort: number, rules: PortRule[]): PortRule[] {
   return [
     ssh,
     ...rules.filter((rule) => {
-      const key = `${rule.protocol}/${portText(rule)}`;
+      const key = `${rule.protocol}/${portText(rule)}/${rule.sources?.join(",") ?? "*"}`;
       return seen.has(key) ? false : (seen.add(key), true);
     }),
   ];

@@ -23,6 +23,8 @@ export type RunEvent =
       error?: string;
       ms: number;
     }
+  /** A long step of a task: what it waits for, then how it went. */
+  | { type: "progress"; host: string; role: string; task: string; message: string }
   | { type: "host-end"; host: string; status: HostStatus; error?: string; roundTrips: number; ms: number }
   | { type: "warning"; message: string };
 

@@ -94,13 +94,17 @@ export function preparePlaybook(
       const host = inventory.hosts.get(name)!;
       const roles = parsed.map(({ role, vars, roleVars }): PreparedRole => {
         const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
-        const built = {
-          name: role.name,
-          tasks: play.checksOnly ? [] : role.tasks(roleVars, context),
-          handlers: play.checksOnly ? {} : role.handlers?.(roleVars, context) ?? {},
-          verify: role.verify?.(roleVars, context) ?? [],
-        };
-        return built;
+        try {
+          return {
+            name: role.name,
+            tasks: play.checksOnly ? [] : role.tasks(roleVars, context),
+            handlers: play.checksOnly ? {} : role.handlers?.(roleVars, context) ?? {},
+            verify: role.verify?.(roleVars, context) ?? [],
+          };
+        } catch (error) {
+          // A role that refuses its variables' combination says so before any host is touched.
+          throw new ConfigError(options.playbookFile, `${name}: role ${role.name}`, (error as Error).message);
+        }
       });
       // A task may notify a handler of any role of its play (a shared name, like Ansible's listen).
       const known = new Set(roles.flatMap((r) => Object.keys(r.handlers)));

@@ -10,6 +10,7 @@ import { lineDiff } from "./diff.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
+import { forgetHandler, pendingHandlersFact, rememberHandlers } from "./pending-handlers.js";
 import { batches, budgetSpent } from "./rollout.js";
 
 export interface RunOptions {
@@ -95,7 +96,9 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
       try {
         // Every fact the play's tasks declare, in one round trip.
-        await session.gather(roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts)));
+        await session.gather([pendingHandlersFact, ...roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts))]);
+        const handlers = new Set(roles.flatMap((role) => Object.keys(role.handlers)));
+        for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
         for (const role of roles) await runRole(place(role), roles, options);
       } catch (error) {
         if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
@@ -111,9 +114,12 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   }
 
   let stoppedRollout = false;
-  for (const play of plays) {
+  /** `${play index} ${host}` for every host whose batch of that play ran. */
+  const reached = new Set<string>();
+  for (const [index, play] of plays.entries()) {
     for (const [number, batch] of batches([...play.hosts.keys()], play.serial).entries()) {
       const stoppedBefore = new Set(batch.filter((host) => runs.get(host)?.stopped));
+      batch.forEach((host) => reached.add(`${index} ${host}`));
       await Promise.all(batch.map((host) => forks.run(() => runHost(host, play))));
       const failed = batch.filter((host) => runs.get(host)?.stopped && !stoppedBefore.has(host)).length;
       if (play.serial === undefined || !budgetSpent(failed, batch.length, play.maxFailPercentage)) continue;
@@ -123,12 +129,21 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
     }
     if (stoppedRollout) break;
   }
-  // Hosts the stopped rollout never reached: untouched, and said so.
+  // Hosts with work the stopped rollout never reached: untouched from that play on, and said so.
+  const untouched = new Set<string>();
   if (stoppedRollout)
-    for (const host of new Set(plays.flatMap((p) => [...p.hosts.keys()]))) if (!runs.has(host)) options.emit({ type: "host-end", host, status: "untouched", roundTrips: 0, ms: 0 });
+    for (const host of new Set(plays.flatMap((p) => [...p.hosts.keys()]))) {
+      const run = runs.get(host);
+      const from = plays.find((play, index) => play.hosts.has(host) && !reached.has(`${index} ${host}`));
+      if (run?.stopped || !from) continue;
+      untouched.add(host);
+      const error = `from play "${from.name}" on`;
+      if (run) end(host, run, "untouched", error);
+      else options.emit({ type: "host-end", host, status: "untouched", error, roundTrips: 0, ms: 0 });
+    }
 
   for (const [host, run] of runs) {
-    if (run.stopped) continue;
+    if (run.stopped || untouched.has(host)) continue;
     const failed = run.failedChecks.count;
     end(host, run, failed ? "failed" : "ok", failed ? `${failed} check${failed > 1 ? "s" : ""} failed` : undefined);
   }
@@ -146,6 +161,7 @@ async function flushHandlers(places: TaskPlace[], options: RunOptions): Promise<
       if (!place.notified.has(name)) continue;
       place.notified.delete(name);
       await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options);
+      if (!options.check) await runChecked(place.session, forgetHandler(name));
     }
   }
 }
@@ -170,7 +186,9 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
     // After a change the cache is empty: one round trip reads again what the rest of the role needs.
     await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
     const changed = await runTask(place, op, options);
-    if (changed) for (const handler of op.notify ?? []) place.notified.add(handler);
+    if (!changed || !op.notify?.length) continue;
+    op.notify.forEach((handler) => place.notified.add(handler));
+    if (!options.check) await runChecked(session, rememberHandlers(op.notify));
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;
@@ -213,9 +231,12 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
       if (changes.length) place.drift.due = true;
       return changes.length > 0;
     }
+    const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: op.name, message });
     for (const step of steps) {
+      if (step.kind === "run" && step.announce) progress(step.announce);
       const seen = await applyStep(session, step, op.timeoutSeconds);
-      if (seen) evidence.push(seen);
+      if (seen && step.kind === "probe") evidence.push(seen);
+      else if (seen) progress(seen);
     }
     if (changes.length) session.invalidate();
     emit(changes.length ? "changed" : "ok", diffs);
@@ -235,12 +256,12 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
   }
 }
 
-/** Makes a step happen; a probe returns what it saw (its evidence). */
+/** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
 async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
   if (step.kind === "write") return void (await session.write(step));
   if (step.kind === "guarded") return void (await applyGuarded(session, step));
   const output = await runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
-  return step.kind === "probe" ? output : undefined;
+  return step.kind === "probe" || step.announce ? output : undefined;
 }
 
 const describeStep = (step: Step) =>

@@ -158,3 +158,27 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
 export function containerRestart(name: string): Operation {
   return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });
 }
+
+/**
+ * A handler's action for a service that drains on SIGTERM (takes no new work, finishes what runs,
+ * exits when done): stopped with up to `drainSeconds` of grace, which the output shows as it
+ * begins, then started again. The output says whether it drained or was stopped by force.
+ */
+export function containerDrainRestart(name: string, drainSeconds: number, what: string): Operation {
+  const format = "{{.State.ExitCode}}";
+  const command = [
+    "started=$(date +%s)",
+    sh`docker stop --time ${String(drainSeconds)} ${name} >/dev/null`,
+    sh`code=$(docker inspect --format ${format} ${name})`,
+    "took=$(( $(date +%s) - started ))",
+    sh`docker start ${name} >/dev/null`,
+    // 137: killed, the grace ran out.
+    `if [ "$code" = 137 ]; then echo "${what} still going after $took s: stopped by force, then started"; else echo "drained in $took s, then started"; fi`,
+  ].join(" && ");
+  return operation({
+    name: `restart container ${name} (drain-aware)`,
+    facts: {},
+    plan: () => [{ kind: "run", command, announce: `draining: waiting up to ${drainSeconds} s for the ${what} on this node to end before the restart` }],
+    timeoutSeconds: drainSeconds + 60,
+  });
+}

@@ -21,9 +21,36 @@ const STATE = "/var/lib/rigger";
 /** Where a table's confirmed ruleset is kept (what a boot unit loads). */
 export const nftablesRulesetPath = (table = "rigger") => `${DIR}/firewall-${table}.nft`;
 
+/** A rule's sources by address family, as nftables sets (`{ 10.0.0.1, 10.0.0.2 }`). */
+function sourceSets(rule: PortRule): Array<[family: "ip" | "ip6", set: string]> {
+  const sources = rule.sources ?? [];
+  const v6 = sources.filter((s) => s.includes(":"));
+  const v4 = sources.filter((s) => !s.includes(":"));
+  return ([["ip", v4], ["ip6", v6]] as const).filter(([, list]) => list.length).map(([family, list]) => [family, `{ ${list.join(", ")} }`]);
+}
+
+const commented = (rule: PortRule, line: string) => `    ${line}${rule.comment ? ` comment ${JSON.stringify(rule.comment)}` : ""}`;
+
+function inputLines(rule: PortRule): string[] {
+  const accept = `${rule.protocol} dport ${portText(rule)} accept`;
+  if (!rule.sources) return [commented(rule, accept)];
+  return sourceSets(rule).map(([family, set]) => commented(rule, `${family} saddr ${set} ${accept}`));
+}
+
+/**
+ * A port Docker publishes is DNATed before the input chain ever sees it, so a rule with sources
+ * is enforced again where that traffic passes: forwarded connections whose original destination
+ * was this port are let through from the sources and dropped from anyone else.
+ */
+function publishedLines(rule: PortRule): string[] {
+  if (!rule.sources) return [];
+  const match = `ct direction original ct status dnat meta l4proto ${rule.protocol} ct original proto-dst ${portText(rule)}`;
+  return [...sourceSets(rule).map(([family, set]) => commented(rule, `${match} ${family} saddr ${set} accept`)), commented(rule, `${match} drop`)];
+}
+
 /** The ruleset file: replaces our table in one transaction (create, delete, define). */
 export function nftablesRuleset(table: string, rules: PortRule[]): string {
-  const lines = rules.map((r) => `    ${r.protocol} dport ${portText(r)} accept${r.comment ? ` comment ${JSON.stringify(r.comment)}` : ""}`);
+  const published = rules.flatMap(publishedLines);
   return [
     "#!/usr/sbin/nft -f",
     "# Managed by rigger. Only this table is rigger's; other tables are left alone.",
@@ -36,8 +63,11 @@ export function nftablesRuleset(table: string, rules: PortRule[]): string {
     "    ct state established,related accept",
     "    ct state invalid drop",
     "    meta l4proto { icmp, ipv6-icmp } accept",
-    ...lines,
+    ...rules.flatMap(inputLines),
     "  }",
+    ...(published.length
+      ? ["  # Docker-published ports open to some addresses only; any other forwarded traffic is left to Docker.", "  chain published {", "    type filter hook forward priority filter - 1; policy accept;", ...published, "  }"]
+      : []),
     "}",
     "",
   ].join("\n");

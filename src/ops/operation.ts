@@ -4,6 +4,8 @@ import type { Fact, FactValues } from "../facts/fact.js";
 export interface RunStep {
   kind: "run";
   command: string;
+  /** For a step that may take long (a drain): said before it starts, and its output said after. */
+  announce?: string;
 }
 
 /**

@@ -2,7 +2,8 @@
  * A two-party call through a deployed stack, with the real LiveKit client (@livekit/rtc-node):
  * both participants join the room their tokens name at the URL the jwt service handed out, one
  * publishes an audio track, the other counts the frames it receives. Reads {url, publisher,
- * subscriber, frames, timeoutMs} as JSON on stdin; prints the outcome as JSON.
+ * subscriber, frames, timeoutMs, holdMs} as JSON on stdin; prints the outcome as JSON, with a
+ * one-line reason when media did not flow.
  */
 import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource, dispose, type RemoteTrack } from "@livekit/rtc-node";
 
@@ -12,6 +13,8 @@ interface Request {
   subscriber: string;
   frames: number;
   timeoutMs: number;
+  /** How long both stay in the call after the frames arrived. */
+  holdMs: number;
 }
 
 const request = JSON.parse(await new Promise<string>((resolve) => {
@@ -78,18 +81,28 @@ async function main() {
   })();
   const timedOut = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), request.timeoutMs));
   const outcome = await Promise.race([enough.then(() => "ok" as const), timedOut]);
+  if (outcome === "ok") await new Promise((r) => setTimeout(r, request.holdMs));
   sending = false;
   await send.catch(() => undefined);
   const sessions = await Promise.all([subscriber.getRtcStats(), publisher.getRtcStats()]);
   const path = icePath(sessions.flatMap((s) => [...(s.subscriberStats ?? []), ...(s.publisherStats ?? [])]) as unknown as Stat[]);
   await Promise.all([publisher.disconnect(), subscriber.disconnect()]);
-  return { ok: outcome === "ok", received, firstFrameMs, icePath: path, ms: Date.now() - started };
+  const ok = outcome === "ok";
+  const error = ok ? undefined : `no media: ${received} of ${request.frames} frames within ${request.timeoutMs} ms (path: ${path})`;
+  return { ok, received, firstFrameMs, icePath: path, ms: Date.now() - started, ...(error ? { error } : {}) };
+}
+
+/** Why a participant could not join, in one line an operator can act on. */
+function reason(message: string): string {
+  if (/does not exist/i.test(message)) return `the room does not exist on LiveKit and this token may not create it (auto_create is false): ${message}`;
+  if (/pc connection|ice|timeout|timed out/i.test(message)) return `no media path to the SFU (its UDP/TCP ports blocked on the way?): ${message}`;
+  return message;
 }
 
 try {
   console.log(JSON.stringify(await main()));
 } catch (error) {
-  console.log(JSON.stringify({ ok: false, error: (error as Error).message }));
+  console.log(JSON.stringify({ ok: false, error: reason((error as Error).message.split("\n")[0]!) }));
 } finally {
   await dispose();
   process.exit(0);

@@ -55,7 +55,7 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     const result = await rigger("test/e2e/fixtures/rollout.ts", "-i", inventory);
     expect(result.code).toBe(2);
     expect(result.out).toContain('warning: rollout of play "rollout" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)');
-    expect(result.out).toContain("[th2] UNTOUCHED: the rollout stopped before this host's batch");
+    expect(result.out).toContain(`[th2] UNTOUCHED from play "rollout" on: the rollout stopped before this host's turn`);
     // Proof on the hosts themselves: nothing ran on th2 and th3.
     const marks = await Promise.all(hosts.map((h) => h.exec("test -e /tmp/rigger-rollout-mark").then((r) => r.code)));
     expect(marks).toEqual([1, 1, 1]);
@@ -68,11 +68,11 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     await fault.cut("th1");
     try {
       const report = join(mkdtempSync(join(tmpdir(), "rigger-budget-")), "run.json");
-      const result = await rigger("test/e2e/fixtures/rollout-budget.ts", "-i", testInventory(), "--json", report);
+      const result = await rigger("test/e2e/fixtures/rollout-budget.ts", "-i", testInventory({}, ["th1", "th2", "th3", "th4"]), "--json", report);
       expect(result.code).toBe(4);
       expect(result.out).not.toContain("stopped after batch");
       const hosts = JSON.parse(readFileSync(report, "utf8")).hosts as Array<{ host: string; status: string }>;
-      expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({ th1: "unreachable", th2: "ok", th3: "ok" });
+      expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({ th1: "unreachable", th2: "ok", th3: "ok", th4: "ok" });
     } finally {
       await fault.restore("th1");
     }

@@ -1,5 +1,6 @@
 /** Runs the CLI in-process against the testbed, with its output captured. */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { parse, stringify } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -18,10 +19,16 @@ export async function rigger(...args: string[]): Promise<CliRun> {
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-/** An inventory of the test hosts plus the given files (secrets.yaml is written 0600). */
-export function testInventory(files: Record<string, string> = {}): string {
+/** The hosts the general suites share; the fleet suite has hosts of its own. */
+export const GENERAL_HOSTS = ["th1", "th2", "th3"];
+
+/** An inventory of these test hosts (by default the general suites' ones) plus the given files (secrets.yaml is written 0600). */
+export function testInventory(files: Record<string, string> = {}, hosts = GENERAL_HOSTS): string {
   const dir = mkdtempSync(join(tmpdir(), "rigger-e2e-"));
-  copyFileSync(inventoryFile, join(dir, "hosts.yaml"));
+  const inventory = parse(readFileSync(inventoryFile, "utf8"));
+  const running = inventory.all.children.testbed.hosts as Record<string, unknown>;
+  inventory.all.children.testbed.hosts = Object.fromEntries(hosts.map((name) => [name, running[name]]));
+  writeFileSync(join(dir, "hosts.yaml"), stringify(inventory));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), content, { mode: 0o600 });

@@ -1,4 +1,4 @@
-/** An inventory that deploys the MatrixRTC stack to test hosts, shaped like inventory/dev2. */
+/** Inventories that deploy the MatrixRTC stack to test hosts: dev2's shape (one host) and the fleet's. */
 import type { Testbed } from "../testbed/testbed.js";
 import { serviceImages } from "../testbed/testbed.js";
 import { testInventory } from "./rigger.js";
@@ -11,23 +11,23 @@ export const NAMES = {
   turn_host: "turn.example.test",
 };
 
-/** Every host in `matrixrtc`, each its own deployment (public_ip = its address), Caddy's internal CA. */
-export function stackInventory(testbed: Testbed, hosts: string[], extra = ""): string {
+/**
+ * Test hosts in inventory groups (public_ip = each host's address), Caddy's internal CA, the test
+ * images. `resolve` says at which host each name is found: the testbed has no DNS, so every
+ * host's containers get those /etc/hosts entries.
+ */
+function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve: (name: string) => string, extra: string[]): string {
   const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
-  const hostLines = hosts.map((h) => `        ${h}: { ansible_host: ${ip(h)}, public_ip: ${ip(h)} }`).join("\n");
+  const hostLine = (h: string, first: boolean) => (first ? `        ${h}: { ansible_host: ${ip(h)}, public_ip: ${ip(h)} }` : `        ${h}:`);
+  const seen = new Set<string>();
+  const groupLines = Object.entries(groups).flatMap(([group, members]) => [
+    `    ${group}:`,
+    "      hosts:",
+    ...members.map((h) => hostLine(h, !seen.has(h) && !!seen.add(h))),
+  ]);
+  const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ip(resolve(n))}`).join(", ")} }`;
   return testInventory({
-    "hosts.yaml": [
-      "all:",
-      "  vars:",
-      "    ansible_user: root",
-      `    ansible_ssh_private_key_file: ${testbed.keyFile}`,
-      `    rigger_known_hosts_file: ${testbed.knownHostsFile}`,
-      "  children:",
-      "    matrixrtc:",
-      "      hosts:",
-      hostLines,
-      "",
-    ].join("\n"),
+    "hosts.yaml": ["all:", "  vars:", "    ansible_user: root", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
     "group_vars/all.yaml": [
       ...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`),
       "caddy_tls: internal",
@@ -35,11 +35,39 @@ export function stackInventory(testbed: Testbed, hosts: string[], extra = ""): s
       'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }',
       "firewall_rollback_seconds: 15",
       serviceImages(),
-      extra,
+      ...extra,
+      extraHosts,
     ].join("\n"),
-    // The names resolve to each host inside its own containers (no DNS in the testbed).
-    ...Object.fromEntries(
-      hosts.map((h) => [`host_vars/${h}.yaml`, `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ip(h)}`).join(", ")} }\n`]),
-    ),
   });
+}
+
+/** One host in `matrixrtc` running everything (the names resolve to it). */
+export function stackInventory(testbed: Testbed, host: string, extra = ""): string {
+  return deployment(testbed, { matrixrtc: [host] }, () => host, [extra]);
+}
+
+export interface FleetHosts {
+  /** Caddy, Synapse, the jwt service, Element Call and Redis. */
+  homeserver: string;
+  sfu: string[];
+  turn: string;
+}
+
+/** inventory/fleet's shape: LiveKit nodes sharing the homeserver host's Redis, behind its Caddy; TURN on its own host. */
+export function fleetInventory(testbed: Testbed, fleet: FleetHosts): string {
+  const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
+  const nodes = fleet.sfu.map(ip);
+  return deployment(
+    testbed,
+    { proxy: [fleet.homeserver], homeserver: [fleet.homeserver], redis: [fleet.homeserver], sfu: fleet.sfu, turn: [fleet.turn] },
+    (name) => (name === NAMES.turn_host ? fleet.turn : fleet.homeserver),
+    [
+      `livekit_redis_address: ${ip(fleet.homeserver)}:6379`,
+      `redis_clients: [${nodes.join(", ")}]`,
+      `caddy_livekit_upstream: [${nodes.map((n) => `${n}:7880`).join(", ")}]`,
+      `livekit_api_clients: [${ip(fleet.homeserver)}]`,
+      // The testbed's addresses are private: coturn may relay to the nodes all the same.
+      `coturn_allowed_peer_ips: [${nodes.join(", ")}]`,
+    ],
+  );
 }

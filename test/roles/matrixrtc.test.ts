@@ -3,15 +3,14 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
-import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
-import { parse } from "yaml";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
+import { stackClient } from "../helpers/matrix-client.js";
 import { NAMES, stackInventory } from "../helpers/stack.js";
 import { describeHosts, serviceImages } from "../testbed/testbed.js";
 
@@ -41,7 +40,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     return result;
   };
   const sh = async (command: string) => (await host.exec(command)).stdout;
-  const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
+  const secrets = () => client.secrets();
   /** Each container's id and start time: what a restart or a recreation changes. */
   const starts = async () =>
     Object.fromEntries(
@@ -52,27 +51,12 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     );
   const changedContainers = (before: Record<string, string>, after: Record<string, string>) => CONTAINERS.filter((c) => before[c] !== after[c]);
   const hostIp = () => testbed().hosts.find((h) => h.name === HOST)!.ip;
-  /** Caddy's CA of the host (it does not change during the suite), as a file on the controller, read once. */
-  let caFile: string | undefined;
-  const caddyCa = async () => {
-    if (caFile) return caFile;
-    caFile = join(inventory, "caddy-root.crt");
-    writeFileSync(caFile, await sh("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"));
-    return caFile;
-  };
-  /** A request through Caddy from the controller, as a client on the Internet makes it: the name resolved to the host, TLS verified. */
-  const throughCaddy = async (name: string, path: string, ...extra: string[]) =>
-    $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${hostIp()}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
-  /** The same, JSON in and out. */
-  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const json = ["-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
-    const result = await throughCaddy(name, path, ...json, ...(body === undefined ? [] : ["--data", JSON.stringify(body)]));
-    return JSON.parse(result.stdout) as Record<string, any>;
-  };
+  let client: ReturnType<typeof stackClient>;
 
   beforeAll(async () => {
-    inventory = stackInventory(testbed(), [HOST]);
+    inventory = stackInventory(testbed(), HOST);
     host = await SshConnection.open(testbed().target(HOST));
+    client = stackClient({ inventory, proxyIp: hostIp(), homeserver: () => host });
   });
   afterAll(async () => {
     // Leave the host open and quiet for the suites after this one.
@@ -137,66 +121,76 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
 
   it("answers through Caddy with TLS from another machine: LiveKit's OK, the jwt service, the homeserver's features", async () => {
     const ip = hostIp();
-    expect((await throughCaddy(NAMES.livekit_host, "/")).stdout).toBe("OK");
-    expect((await throughCaddy(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
-    expect((await throughCaddy(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
-    const versions = JSON.parse((await throughCaddy(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
+    expect((await client.throughCaddy(NAMES.livekit_host, "/")).stdout).toBe("OK");
+    expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
+    expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
+    const versions = JSON.parse((await client.throughCaddy(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
     expect(versions.unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4143": true, "org.matrix.msc4354": true });
-    const wellKnown = JSON.parse((await throughCaddy(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
+    const wellKnown = JSON.parse((await client.throughCaddy(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
     expect(wellKnown["org.matrix.msc4143.rtc_foci"]).toEqual([{ type: "livekit", livekit_service_url: `https://${NAMES.matrix_host}/_livekit` }]);
-    expect(JSON.parse((await throughCaddy(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
+    expect(JSON.parse((await client.throughCaddy(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
     // Internal ports are closed from outside.
     for (const port of [7880, 8380, 8008, 8280]) expect((await $({ nothrow: true })`curl -sS --max-time 3 ${`http://${ip}:${port}/`}`).exitCode, String(port)).not.toBe(0);
   });
 
-  /** A user of the homeserver, registered with the shared secret on the host (the admin API is not routed by Caddy). */
-  const register = async (username: string) => {
-    const nonce = JSON.parse(await sh("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
-    const password = `${username}-password-0123456789`;
-    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0${username}\0${password}\0notadmin`).digest("hex");
-    return JSON.parse(await sh(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as { user_id: string; access_token: string };
-  };
-  /** What Element Call does: an OpenID token from the homeserver, exchanged at the jwt service for a LiveKit URL and token. */
-  const openidToken = (user: { user_id: string; access_token: string }) =>
-    https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${user.access_token}` });
-
   it("gives a Matrix user a LiveKit token the way Element Call asks for one, and the room exists on LiveKit (through Caddy, the firewall and the containers)", async () => {
-    const registered = await register("alice");
+    const registered = await client.register("alice");
     expect(registered.user_id).toBe(`@alice:${NAMES.matrix_server_name}`);
-    const openid = await openidToken(registered);
+    const openid = await client.openidToken(registered);
     expect(openid).toMatchObject({ token_type: "Bearer", matrix_server_name: NAMES.matrix_server_name });
     // The jwt service checks the token with the homeserver (well-known, then the federation openid API) and creates the room.
-    const granted = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: openid, device_id: "DEVICE1" });
+    const granted = await client.https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: openid, device_id: "DEVICE1" });
     expect(granted.url).toBe(`wss://${NAMES.livekit_host}`);
     const claims = JSON.parse(Buffer.from(String(granted.jwt).split(".")[1]!, "base64url").toString());
     expect(claims).toMatchObject({ iss: secrets().livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: "!call:example.test", roomJoin: true } });
     expect(claims.video.roomCreate).toBeUndefined();
     // LiveKit has the room (asked over its Twirp API, through Caddy, with an admin token of our own).
-    const token = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity: "rigger-test" });
-    token.addGrant({ roomList: true });
-    const admin = await token.toJwt();
-    const rooms = await https(NAMES.livekit_host, "/twirp/livekit.RoomService/ListRooms", {}, { authorization: `Bearer ${admin}` });
+    const rooms = await client.livekitApi("ListRooms", {}, { roomList: true });
     expect((rooms.rooms as Array<{ name: string }>).map((r) => r.name)).toContain("!call:example.test");
     // A forged OpenID token is refused.
-    const forged = await https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: { ...openid, access_token: "forged" }, device_id: "D" });
+    const forged = await client.https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: { ...openid, access_token: "forged" }, device_id: "D" });
     expect(forged.errcode).toBe("M_UNAUTHORIZED");
   });
 
   it("carries a real two-party call: media crosses the SFU over its UDP port through the firewall", async () => {
-    const ip = hostIp();
-    const grants = await Promise.all(
-      ["bob", "carol"].map(async (name, i) => https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call2:example.test", openid_token: await openidToken(await register(name)), device_id: `DEV${i}` })),
-    );
-    // The controller knows the names only in this process's own view of /etc/hosts (a private mount namespace).
-    const hosts = join(inventory, "hosts");
-    writeFileSync(hosts, `127.0.0.1 localhost\n${ip} ${Object.values(NAMES).join(" ")}\n`);
-    const request = JSON.stringify({ url: grants[0]!.url, publisher: grants[0]!.jwt, subscriber: grants[1]!.jwt, frames: 50, timeoutMs: 20_000 });
-    const probe = await $({ input: request, nothrow: true, env: { ...process.env, SSL_CERT_FILE: await caddyCa() } })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec node_modules/.bin/tsx test/call/call-probe.ts`}`;
-    const outcome = JSON.parse(probe.stdout.trim().split("\n").at(-1) || "{}");
-    expect(outcome, probe.stderr).toMatchObject({ ok: true, icePath: `udp ${ip}:7882` });
+    const [publisher, subscriber] = await Promise.all(["bob", "carol"].map(async (name) => client.grant(await client.register(name), "!call2:example.test")));
+    const outcome = await client.call({ publisher: publisher!, subscriber: subscriber! });
+    expect(outcome).toMatchObject({ ok: true, icePath: `udp ${hostIp()}:7882` });
     expect(outcome.received).toBeGreaterThanOrEqual(50);
     console.log(`call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, over ${outcome.icePath}, ${outcome.ms} ms in all`);
   }, 60_000);
+
+  it("refuses a LiveKit token for a room nobody created (auto_create is false), and the probe says so in one line", async () => {
+    const token = (identity: string) => {
+      const t = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity });
+      t.addGrant({ room: "!nobody-created-this:example.test", roomJoin: true });
+      return t.toJwt();
+    };
+    const url = `wss://${NAMES.livekit_host}`;
+    const outcome = await client.call({ publisher: { url, jwt: await token("p") }, subscriber: { url, jwt: await token("s") }, timeoutMs: 10_000 });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).toMatch(/^the room does not exist on LiveKit .*auto_create is false.*requested room does not exist/);
+    expect(outcome.error).not.toContain("\n");
+  }, 60_000);
+
+  it("lets a user of a homeserver without full access join a room that exists, and no other", async () => {
+    const limited = join(inventory, "limited.yaml");
+    writeFileSync(limited, "jwt_full_access_homeservers: [elsewhere.example.test]\n");
+    expect((await run(SITE, "-i", inventory, "-e", `@${limited}`)).code).toBe(0);
+    try {
+      const [dave, erin] = await Promise.all(["dave", "erin"].map((name) => client.register(name)));
+      // The jwt service hands out a token, but creates no room for them: joining a new room fails.
+      const fresh = await Promise.all([client.grant(dave!, "!new-room:example.test"), client.grant(erin!, "!new-room:example.test")]);
+      const refused = await client.call({ publisher: fresh[0]!, subscriber: fresh[1]!, timeoutMs: 10_000 });
+      expect(refused.error).toMatch(/^the room does not exist on LiveKit/);
+      // A room someone created (here: over LiveKit's API) they can join, and media flows.
+      await client.livekitApi("CreateRoom", { name: "!existing:example.test" }, { roomCreate: true });
+      const existing = await Promise.all([client.grant(dave!, "!existing:example.test"), client.grant(erin!, "!existing:example.test")]);
+      expect(await client.call({ publisher: existing[0]!, subscriber: existing[1]! })).toMatchObject({ ok: true });
+    } finally {
+      expect((await run(SITE, "-i", inventory)).code).toBe(0);
+    }
+  }, 120_000);
 
   it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
     const ip = hostIp();

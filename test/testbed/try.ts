@@ -16,7 +16,7 @@ step("a throwaway host (th1), and the images the stack runs (LiveKit built from 
 await shell`bash test/testbed/hosts.sh up 1`;
 await shell`bash test/testbed/images.sh`;
 
-const inventory = stackInventory(loadTestbed(), ["th1"]);
+const inventory = stackInventory(loadTestbed(), "th1");
 const report = join(inventory, "report.json");
 step(`deploying with: npx tsx run playbooks/site.ts -i ${inventory}`);
 const code = await main(["playbooks/site.ts", "-i", inventory, "--json", report]);

@@ -57,7 +57,7 @@ it("masks a secret in an unexpected error, its stack included, and exits 1 witho
   writeFileSync(
     playbook,
     `import { z } from "zod";\nimport { definePlaybook, defineRole } from "${process.cwd()}/src/rigger.js";\n` +
-      `const role = defineRole({ name: "r", vars: z.object({ db_password: z.string() }), tasks: (v) => { throw new Error("cannot use " + v.db_password); } });\n` +
+      `const role = defineRole({ name: "r", vars: z.object({ db_password: z.string() }), tasks: () => [], ports: (v) => { throw new Error("cannot use " + v.db_password); } });\n` +
       `export default definePlaybook([{ name: "p", hosts: "all", roles: [role] }]);\n`,
   );
   for (const verbosity of [[], ["-vv"]]) {

@@ -24,8 +24,10 @@ class StubSession implements Session {
   invalidate() {
     this.cache.clear();
   }
+  /** Commands that keep notified handlers on the host until they have run. */
+  readonly bookkeeping: string[] = [];
   async run(command: string): Promise<ExecResult> {
-    this.ran.push(command);
+    (command.includes("/var/lib/rigger/pending-handlers") ? this.bookkeeping : this.ran).push(command);
     return command === "false" ? { code: 1, stdout: "", stderr: "it failed" } : { code: 0, stdout: "", stderr: "" };
   }
   async write(step: WriteStep) {
@@ -137,6 +139,24 @@ it("with --force-handlers runs the handlers notified before a failure, and fails
   await runPlays(failing(), { check: false, diff: false, forks: 1, forceHandlers: true, connect: async () => forced, emit: (e) => events.push(e) });
   expect(forced.ran).toEqual(["make a", "false", "reload it"]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
+});
+
+it("keeps a handler notified before the host failed on the host, and runs it on the next run though nothing changes then", async () => {
+  const failing = new StubSession("h1", {});
+  await run(play([ensure("a", "make a", { notify: ["reload"] }), ensure("b", "false")], handlers), failing);
+  expect(failing.ran).toEqual(["make a", "false"]);
+  expect(failing.bookkeeping).toEqual(["mkdir -p /var/lib/rigger/pending-handlers && cd /var/lib/rigger/pending-handlers && touch reload"]);
+  // The next run: "a" is made already and "b" is fine, but the host still holds the pending handler.
+  const next = new StubSession("h1", { a: true, b: true, "pending-handlers": ["reload"] });
+  const { tasks } = await run(play([ensure("a", "make a", { notify: ["reload"] }), ensure("b", "false")], handlers), next);
+  expect(next.ran).toEqual(["reload it"]);
+  expect(next.bookkeeping).toEqual(["rm -f /var/lib/rigger/pending-handlers/reload"]);
+  expect(tasks.map((e) => [e.task, e.status])).toEqual([["a", "ok"], ["b", "ok"], ["handler: reload", "changed"]]);
+  // In check mode the pending handler is due, and nothing is written or removed.
+  const checked = new StubSession("h1", { a: true, b: true, "pending-handlers": ["reload"] });
+  const dry = await run(play([ensure("a", "make a", { notify: ["reload"] })], handlers), checked, { check: true });
+  expect(dry.tasks.at(-1)).toMatchObject({ task: "handler: reload", status: "changed", check: true });
+  expect(checked.bookkeeping).toEqual([]);
 });
 
 it("with --start-at-task passes over every task before the named one, in every role and play", async () => {

@@ -1,0 +1,112 @@
+/**
+ * A client of a deployed stack, as Element Call and its users are: requests through Caddy with
+ * the names resolved to the proxy host and TLS verified against Caddy's CA, Matrix users, LiveKit
+ * tokens from the jwt service, and calls with the real LiveKit client (test/call/call-probe.ts).
+ */
+import { createHmac } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AccessToken, type VideoGrant } from "livekit-server-sdk";
+import { parse } from "yaml";
+import { $ } from "zx";
+import type { SshConnection } from "../../src/connection/ssh.js";
+import { NAMES } from "./stack.js";
+
+export interface MatrixUser {
+  user_id: string;
+  access_token: string;
+}
+
+/** What the jwt service hands out: the LiveKit URL and a token for one room. */
+export interface Grant {
+  url: string;
+  jwt: string;
+}
+
+export interface CallRequest {
+  publisher: Grant;
+  subscriber: Grant;
+  frames?: number;
+  timeoutMs?: number;
+  /** Stay in the call this long after the frames arrived (a call going on during a restart). */
+  holdMs?: number;
+}
+
+/** What the probe reports: frames received, time to the first, the ICE path; or why there was no media. */
+export interface CallOutcome {
+  ok: boolean;
+  received?: number;
+  firstFrameMs?: number;
+  icePath?: string;
+  ms?: number;
+  error?: string;
+}
+
+export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection }) {
+  const { inventory, proxyIp } = options;
+  const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
+  const onHomeserver = async (command: string) => (await options.homeserver().exec(command)).stdout;
+
+  // Caddy's CA (it does not change while the stack stands), as a file on the controller, read once.
+  let caFile: string | undefined;
+  const caddyCa = async () => {
+    if (caFile) return caFile;
+    caFile = join(inventory, "caddy-root.crt");
+    writeFileSync(caFile, await options.homeserver().exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt").then((r) => r.stdout));
+    return caFile;
+  };
+
+  /** A request through Caddy from the controller, as a client on the Internet makes it. */
+  const throughCaddy = async (name: string, path: string, ...extra: string[]) =>
+    $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${proxyIp}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
+
+  /** The same, JSON in and out. */
+  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const json = ["-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
+    const result = await throughCaddy(name, path, ...json, "-w", "\n%{http_code}", ...(body === undefined ? [] : ["--data", JSON.stringify(body)]));
+    const [text = "", status] = [result.stdout.slice(0, result.stdout.lastIndexOf("\n")), result.stdout.slice(result.stdout.lastIndexOf("\n") + 1)];
+    try {
+      return JSON.parse(text) as Record<string, any>;
+    } catch {
+      throw new Error(`https://${name}${path} answered ${status} without JSON: ${text.slice(0, 200)} ${result.stderr}`);
+    }
+  };
+
+  /** A user of the homeserver, registered with the shared secret on its host (the admin API is not routed by Caddy). */
+  const register = async (username: string): Promise<MatrixUser> => {
+    const nonce = JSON.parse(await onHomeserver("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
+    const password = `${username}-password-0123456789`;
+    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0${username}\0${password}\0notadmin`).digest("hex");
+    return JSON.parse(await onHomeserver(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as MatrixUser;
+  };
+
+  /** What Element Call does first: an OpenID token from the homeserver. */
+  const openidToken = (user: MatrixUser) =>
+    https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${user.access_token}` });
+
+  /** Then: the OpenID token exchanged at the jwt service for a LiveKit URL and a token for the room. */
+  const grant = async (user: MatrixUser, room: string, device = "DEVICE") =>
+    (await https(NAMES.matrix_host, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
+
+  /** LiveKit's own API through Caddy, with an admin token of ours (Twirp: ListRooms, CreateRoom, ListParticipants). */
+  const livekitApi = async (method: string, body: unknown, videoGrant: VideoGrant) => {
+    const token = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity: "rigger-test" });
+    token.addGrant(videoGrant);
+    return https(NAMES.livekit_host, `/twirp/livekit.RoomService/${method}`, body, { authorization: `Bearer ${await token.toJwt()}` });
+  };
+
+  /**
+   * A two-party call with the real LiveKit client. The controller knows the names only in the
+   * probe's own view of /etc/hosts (a private mount namespace); TLS trusts Caddy's CA.
+   */
+  const call = async (request: CallRequest): Promise<CallOutcome> => {
+    const hosts = join(inventory, "hosts");
+    writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
+    const input = JSON.stringify({ url: request.publisher.url, publisher: request.publisher.jwt, subscriber: request.subscriber.jwt, frames: request.frames ?? 50, timeoutMs: request.timeoutMs ?? 20_000, holdMs: request.holdMs ?? 0 });
+    const probe = await $({ input, nothrow: true, env: { ...process.env, SSL_CERT_FILE: await caddyCa() } })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec node_modules/.bin/tsx test/call/call-probe.ts`}`;
+    const last = probe.stdout.trim().split("\n").at(-1);
+    return last ? (JSON.parse(last) as CallOutcome) : { ok: false, error: `the probe printed nothing: ${probe.stderr.trim().split("\n").at(-1)}` };
+  };
+
+  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, livekitApi, call };
+}
