@@ -1,5 +1,6 @@
 import { definePlaybook, use } from "../src/rigger.js";
 import caddy from "../roles/caddy/index.js";
+import callProbe from "../roles/call_probe/index.js";
 import coturn from "../roles/coturn/index.js";
 import docker from "../roles/docker/index.js";
 import elementCall from "../roles/element_call/index.js";
@@ -27,4 +28,6 @@ export default definePlaybook([
   { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
   { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },
+  // With -e call_probe=true: two Matrix users make a call through it all, from here.
+  { name: "call", hosts: "matrixrtc:homeserver", roles: [callProbe] },
 ]);

@@ -106,6 +106,7 @@ export const generatedSecrets = {
   livekitKeys: { livekit_api_key: generate.prefixed("API", 12), livekit_api_secret: generate.token(48) },
   turn: { turn_shared_secret: generate.token(48) },
   redis: { redis_password: generate.token(48) },
+  synapseRegistration: { synapse_registration_shared_secret: generate.token(48) },
 };
 
 /**

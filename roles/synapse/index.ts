@@ -12,7 +12,7 @@ export default defineRole({
   name: "synapse",
   vars: synapseVars,
   secrets: {
-    synapse_registration_shared_secret: generate.token(48),
+    ...generatedSecrets.synapseRegistration,
     synapse_macaroon_secret_key: generate.token(48),
     synapse_form_secret: generate.token(48),
     synapse_signing_key: generate.ed25519SigningKey(),

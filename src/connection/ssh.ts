@@ -59,7 +59,11 @@ export class SshConnection {
     const settings = { ...DEFAULTS, ...target };
     const jump = target.jump ? await SshConnection.open(target.jump) : undefined;
     try {
-      const sock = jump ? await jump.forward(target.host, target.port) : undefined;
+      const sock = jump
+        ? await jump.tunnel(target.host, target.port).catch((error: Error) => {
+            throw new UnreachableError(jump.target.name, error.message);
+          })
+        : undefined;
       const connection = await SshConnection.connect(target, settings, sock);
       if (jump) connection.client.on("close", () => jump.close());
       return connection;
@@ -69,11 +73,11 @@ export class SshConnection {
     }
   }
 
-  /** A TCP stream to host:port opened from this host, for the next hop of a ProxyJump. */
-  private forward(host: string, port: number): Promise<ClientChannel> {
+  /** A TCP stream to host:port opened from this host: a ProxyJump's next hop, or an API it serves on loopback. */
+  tunnel(host: string, port: number): Promise<ClientChannel> {
     return this.guard((resolve, reject) =>
       this.client.forwardOut("127.0.0.1", 0, host, port, (error, stream) =>
-        error ? reject(new UnreachableError(this.target.name, `cannot reach ${host}:${port} from here: ${error.message}`)) : resolve(stream),
+        error ? reject(new Error(`cannot reach ${host}:${port} from here: ${error.message}`)) : resolve(stream),
       ),
     );
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { posix } from "node:path";
+import type { Duplex } from "node:stream";
 import { CommandTimeoutError } from "../connection/errors.js";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
@@ -66,6 +67,10 @@ export class HostSession {
     masker?: Masker;
   }) {
     ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother, masker: this.masker } = options);
+  }
+
+  forward(port: number): Promise<Duplex> {
+    return this.connection.tunnel("127.0.0.1", port);
   }
 
   async confirmNewConnection(): Promise<void> {

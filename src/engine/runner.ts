@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import type { Duplex } from "node:stream";
 import { octalMode } from "../common/mode.js";
 import { ConnectionError } from "../connection/errors.js";
 import { Semaphore } from "../connection/semaphore.js";
@@ -40,6 +41,8 @@ export interface Session {
   /** Runs a command; one still running after `timeoutSeconds` (default 600) is killed and fails. */
   run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
   write(step: WriteStep): Promise<void>;
+  /** A TCP stream to 127.0.0.1:port on the host, through the run's connection. */
+  forward(port: number): Promise<Duplex>;
   /** Opens, and closes again, a new SSH connection: proof that new connections still get through. */
   confirmNewConnection(): Promise<void>;
   close(): void;
@@ -95,10 +98,11 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       const failedChecks = play.checksOnly ? run.failedChecks : undefined;
       const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
       try {
-        // Every fact the play's tasks declare, in one round trip.
-        await session.gather([pendingHandlersFact, ...roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts))]);
+        // Every fact the play's tasks declare, and the handlers a failed run left owed, in one round trip.
         const handlers = new Set(roles.flatMap((role) => Object.keys(role.handlers)));
-        for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
+        const facts = roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts));
+        await session.gather(handlers.size ? [pendingHandlersFact, ...facts] : facts);
+        if (handlers.size) for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
         for (const role of roles) await runRole(place(role), roles, options);
       } catch (error) {
         if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
@@ -235,7 +239,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     for (const step of steps) {
       if (step.kind === "run" && step.announce) progress(step.announce);
       const seen = await applyStep(session, step, op.timeoutSeconds);
-      if (seen && step.kind === "probe") evidence.push(seen);
+      if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
       else if (seen) progress(seen);
     }
     if (changes.length) session.invalidate();
@@ -260,6 +264,11 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
 async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
   if (step.kind === "write") return void (await session.write(step));
   if (step.kind === "guarded") return void (await applyGuarded(session, step));
+  if (step.kind === "local")
+    return step.run(session).catch((error: Error) => {
+      if (error instanceof ConnectionError) throw error;
+      throw new Error(`${step.failure}: ${error.message}`);
+    });
   const output = await runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
   return step.kind === "probe" || step.announce ? output : undefined;
 }
@@ -269,7 +278,9 @@ const describeStep = (step: Step) =>
     ? `write ${step.path} (mode ${octalMode(step.mode)}, ${step.owner}:${step.group})`
     : step.kind === "guarded"
       ? `$ ${step.apply} (guarded: undone by the host after ${step.rollbackSeconds} s unless a new SSH connection succeeds)`
-      : `$ ${step.command}`;
+      : step.kind === "local"
+        ? "(a check made on the controller)"
+        : `$ ${step.command}`;
 
 const EVIDENCE_CHARS = 2000;
 

@@ -1,4 +1,4 @@
-import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
+import { operation, taskOptions, type HostAccess, type Operation, type TaskOptions } from "./operation.js";
 
 export interface CheckArgs extends TaskOptions {
   name: string;
@@ -18,4 +18,9 @@ const retried = (command: string, seconds: number) =>
 export function check(args: CheckArgs): Operation {
   const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
   return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure }], ...taskOptions(args) });
+}
+
+/** A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed. */
+export function localCheck(args: { name: string; failure: string; run: (host: HostAccess) => Promise<string>; tags?: string[] }): Operation {
+  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "local", run: args.run, failure: args.failure }], ...taskOptions(args) });
 }

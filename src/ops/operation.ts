@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { Fact, FactValues } from "../facts/fact.js";
 
 /** Run a command on the host; a non-zero exit fails the task. */
@@ -46,7 +47,26 @@ export interface GuardedStep {
   what: string;
 }
 
-export type Step = RunStep | WriteStep | ProbeStep | GuardedStep;
+/** What a probe made on the controller may use of the host it checks. */
+export interface HostAccess {
+  readonly name: string;
+  /** A TCP stream to 127.0.0.1:port on the host, through the run's SSH connection (for loopback-only APIs). */
+  forward(port: number): Promise<Duplex>;
+  /** Runs a read-only command on the host (a file the check needs, such as a CA certificate). */
+  run(command: string): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/**
+ * A read-only check made on the controller, as a client of the deployment would make it (a call
+ * through the public names); it returns its evidence or throws why it failed.
+ */
+export interface LocalProbeStep {
+  kind: "local";
+  run(host: HostAccess): Promise<string>;
+  failure: string;
+}
+
+export type Step = RunStep | WriteStep | ProbeStep | GuardedStep | LocalProbeStep;
 
 export interface Operation<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
   /** What the task does, shown in the output. */
@@ -87,7 +107,7 @@ export function taskOptions(options: TaskOptions): Pick<Operation, "notify" | "t
   };
 }
 
-export const isChange = (step: Step) => step.kind !== "probe";
+export const isChange = (step: Step) => step.kind !== "probe" && step.kind !== "local";
 
 /**
  * Thrown by a plan whose precondition an earlier change of the same run brings about (the unit of

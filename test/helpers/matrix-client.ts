@@ -10,17 +10,15 @@ import { AccessToken, type VideoGrant } from "livekit-server-sdk";
 import { parse } from "yaml";
 import { $ } from "zx";
 import type { SshConnection } from "../../src/connection/ssh.js";
+import type { CallOutcome, Grant } from "../../roles/call_probe/call.js";
+import { OUTCOME } from "../call/outcome.js";
 import { NAMES } from "./stack.js";
+
+export type { CallOutcome };
 
 export interface MatrixUser {
   user_id: string;
   access_token: string;
-}
-
-/** What the jwt service hands out: the LiveKit URL and a token for one room. */
-export interface Grant {
-  url: string;
-  jwt: string;
 }
 
 export interface CallRequest {
@@ -32,14 +30,15 @@ export interface CallRequest {
   holdMs?: number;
 }
 
-/** What the probe reports: frames received, time to the first, the ICE path; or why there was no media. */
-export interface CallOutcome {
-  ok: boolean;
-  received?: number;
-  firstFrameMs?: number;
-  icePath?: string;
-  ms?: number;
-  error?: string;
+/**
+ * Runs a program where the deployment's names resolve to the proxy host (the testbed has no DNS):
+ * in a private mount namespace (root) whose /etc/hosts holds them, written into `dir`.
+ */
+export function runWithNames(dir: string, proxyIp: string, args: string[], options: { input?: string; env?: Record<string, string>; stdio?: "inherit" } = {}) {
+  const hosts = join(dir, "hosts");
+  writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
+  const env = { ...process.env, ...options.env };
+  return $({ nothrow: true, env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.stdio ? { stdio: options.stdio } : {}) })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
 }
 
 export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection }) {
@@ -96,17 +95,19 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   };
 
   /**
-   * A two-party call with the real LiveKit client. The controller knows the names only in the
-   * probe's own view of /etc/hosts (a private mount namespace); TLS trusts Caddy's CA.
+   * A program run where the controller knows the deployment's names (the testbed has no DNS): in a
+   * private mount namespace whose /etc/hosts holds them, trusting Caddy's CA.
    */
+  const withNames = async (args: string[], input?: string) =>
+    runWithNames(inventory, proxyIp, args, { input, env: { SSL_CERT_FILE: await caddyCa(), NODE_EXTRA_CA_CERTS: await caddyCa() } });
+
+  /** A two-party call with the real LiveKit client (the call probe of roles/call_probe). */
   const call = async (request: CallRequest): Promise<CallOutcome> => {
-    const hosts = join(inventory, "hosts");
-    writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
-    const input = JSON.stringify({ url: request.publisher.url, publisher: request.publisher.jwt, subscriber: request.subscriber.jwt, frames: request.frames ?? 50, timeoutMs: request.timeoutMs ?? 20_000, holdMs: request.holdMs ?? 0 });
-    const probe = await $({ input, nothrow: true, env: { ...process.env, SSL_CERT_FILE: await caddyCa() } })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec node_modules/.bin/tsx test/call/call-probe.ts`}`;
-    const last = probe.stdout.trim().split("\n").at(-1);
-    return last ? (JSON.parse(last) as CallOutcome) : { ok: false, error: `the probe printed nothing: ${probe.stderr.trim().split("\n").at(-1)}` };
+    const input = JSON.stringify({ publisher: request.publisher, subscriber: request.subscriber, frames: request.frames ?? 50, timeoutMs: request.timeoutMs ?? 20_000, holdMs: request.holdMs ?? 0 });
+    const probe = await withNames(["node_modules/.bin/tsx", "test/call/call-probe.ts"], input);
+    const line = probe.stdout.split("\n").find((l) => l.startsWith(`${OUTCOME} `));
+    return line ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome) : { ok: false, error: `the probe printed no outcome: ${probe.stderr.trim().split("\n").at(-1)}` };
   };
 
-  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, livekitApi, call };
+  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, livekitApi, withNames, call };
 }

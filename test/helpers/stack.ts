@@ -54,7 +54,7 @@ export interface FleetHosts {
 }
 
 /** inventory/fleet's shape: LiveKit nodes sharing the homeserver host's Redis, behind its Caddy; TURN on its own host. */
-export function fleetInventory(testbed: Testbed, fleet: FleetHosts): string {
+export function fleetInventory(testbed: Testbed, fleet: FleetHosts, extra: string[] = []): string {
   const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
   const nodes = fleet.sfu.map(ip);
   return deployment(
@@ -68,6 +68,7 @@ export function fleetInventory(testbed: Testbed, fleet: FleetHosts): string {
       `livekit_api_clients: [${ip(fleet.homeserver)}]`,
       // The testbed's addresses are private: coturn may relay to the nodes all the same.
       `coturn_allowed_peer_ips: [${nodes.join(", ")}]`,
+      ...extra,
     ],
   );
 }

@@ -160,6 +160,24 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     console.log(`call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, over ${outcome.icePath}, ${outcome.ms} ms in all`);
   }, 60_000);
 
+  it("proves a call with verify.ts -e call_probe=true: its own Matrix users, registered the first time and logged in after", async () => {
+    for (const round of ["registered", "logged in"]) {
+      const dir = join(inventory, `evidence-call-${round.replace(" ", "-")}`);
+      const started = Date.now();
+      const verify = await client.withNames(["node_modules/.bin/tsx", "run.ts", "playbooks/verify.ts", "-i", inventory, "-e", "call_probe=true", "--report", dir]);
+      outputs.push(verify.stdout, verify.stderr);
+      expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+      expect(verify.stdout).toContain(`[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): ok`);
+      // Nothing but rigger's own lines: LiveKit's client logs nothing into them.
+      expect(verify.stdout).not.toContain("lk-rtc");
+      const checks = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).checks as Array<{ role: string; passed: boolean; evidence: string }>;
+      const call = checks.find((c) => c.role === "call_probe")!;
+      expect(call.passed).toBe(true);
+      expect(call.evidence).toMatch(new RegExp(`^50 audio frames crossed the SFU, the first after \\d+ ms; ICE path udp ${hostIp().replace(/\./g, "\\.")}:7882; two users of example.test`));
+      console.log(`verify.ts --call (${round}): ${Date.now() - started} ms; ${call.evidence}`);
+    }
+  }, 120_000);
+
   it("refuses a LiveKit token for a room nobody created (auto_create is false), and the probe says so in one line", async () => {
     const token = (identity: string) => {
       const t = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity });
@@ -242,7 +260,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     );
   }, 120_000);
 
-  it("finds drift in every service's config and state, and fixes each restarting only what it affects", async () => {
+  it("finds drift in every service's config, container and state, fixes each restarting only what it affects, and verify.ts passes after", async () => {
     await sh(
       [
         "echo '# edited' >> /etc/caddy/Caddyfile",
@@ -250,6 +268,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
         "sed -i 's/burst_count: 30/burst_count: 300/' /etc/matrixrtc/synapse/homeserver.yaml",
         "chmod 644 /etc/matrixrtc/synapse/signing.key",
         "docker stop matrixrtc-lk-jwt >/dev/null",
+        // A container recreated by hand with an environment of its own.
+        "img=$(docker inspect -f '{{.Config.Image}}' matrixrtc-element-call) && docker rm -f matrixrtc-element-call >/dev/null && docker run -d --name matrixrtc-element-call -e DEBUG=1 $img >/dev/null",
       ].join("; "),
     );
     // The checks see what a user would: a secret readable by all, the jwt service down.
@@ -268,6 +288,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
       "synapse | template /etc/matrixrtc/synapse/homeserver.yaml",
       "synapse | file /etc/matrixrtc/synapse/signing.key",
       "element_call | template /etc/matrixrtc/element-call/config.json",
+      "element_call | container matrixrtc-element-call",
     ];
     const handlers = ["caddy | handler: reload caddy", "synapse | handler: restart synapse", "element_call | handler: restart element call"];
     const sorted = (lines: string[]) => lines.sort();
@@ -276,7 +297,9 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(fix.code).toBe(0);
     expect(sorted(notOk(fix.out))).toEqual(sorted([...drift, ...handlers].map((d) => `[${HOST}] ${d}: changed`)));
     expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-element-call", "matrixrtc-lk-jwt", "matrixrtc-synapse"]);
+    expect(await sh("docker inspect -f '{{.Config.Env}}' matrixrtc-element-call")).not.toContain("DEBUG=1");
     expect(notOk((await run(SITE, "-i", inventory)).out)).toEqual([]);
+    expect((await run("playbooks/verify.ts", "-i", inventory)).code).toBe(0);
   }, 120_000);
 
   it("rolls a rotated LiveKit key out to LiveKit and the jwt service only", async () => {

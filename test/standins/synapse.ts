@@ -5,7 +5,8 @@
  * - GET /_matrix/client/versions: unstable_features from experimental_features (msc4143, msc4222,
  *   msc4354) and org.matrix.msc4140 when max_event_delay_duration is set;
  * - GET /_matrix/client/v1/rtc/transports (and the msc4143 unstable path): matrix_rtc.transports;
- * - the shared-secret registration admin API (GET/POST /_synapse/admin/v1/register, HMAC-SHA1);
+ * - the shared-secret registration admin API (GET/POST /_synapse/admin/v1/register, HMAC-SHA1;
+ *   M_USER_IN_USE for a taken name) and password login (POST /_matrix/client/v3/login);
  * - POST /_matrix/client/v3/user/{userId}/openid/request_token and the federation
  *   GET /_matrix/federation/v1/openid/userinfo that the jwt service validates users with;
  * - GET /health. It refuses to start without a readable signing key, as Synapse does.
@@ -59,6 +60,7 @@ const unstable: Record<string, boolean> = {
 
 /** Users and tokens live in memory: enough for a test run. */
 const accessTokens = new Map<string, string>();
+const passwords = new Map<string, string>();
 const openidTokens = new Map<string, { user: string; expires: number }>();
 const nonces = new Set<string>();
 const token = () => randomBytes(18).toString("base64url");
@@ -84,6 +86,17 @@ function client(request: { method?: string; headers: Record<string, unknown> }, 
       .digest("hex");
     if (mac !== r.mac) return matrixError(403, "M_FORBIDDEN", "HMAC incorrect");
     const user = `@${r.username}:${config.server_name}`;
+    if (passwords.has(user)) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
+    passwords.set(user, r.password ?? "");
+    const access = token();
+    accessTokens.set(access, user);
+    return json(200, { user_id: user, access_token: access, device_id: token().slice(0, 10).toUpperCase(), home_server: config.server_name });
+  }
+  if (p === "/_matrix/client/v3/login" && request.method === "POST") {
+    const r = JSON.parse(body || "{}") as { type?: string; identifier?: { user?: string }; password?: string };
+    const name = r.identifier?.user ?? "";
+    const user = name.startsWith("@") ? name : `@${name}:${config.server_name}`;
+    if (r.type !== "m.login.password" || !passwords.has(user) || passwords.get(user) !== r.password) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
     const access = token();
     accessTokens.set(access, user);
     return json(200, { user_id: user, access_token: access, device_id: token().slice(0, 10).toUpperCase(), home_server: config.server_name });

@@ -34,6 +34,9 @@ class StubSession implements Session {
     this.wrote.push(step.path);
   }
   async confirmNewConnection() {}
+  forward(): Promise<never> {
+    return Promise.reject(new Error("no tunnels here"));
+  }
   close() {}
 }
 

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineRole, generate, localCheck, type HostAccess } from "../../src/rigger.js";
+import { generatedSecrets, jwtServiceUrl } from "../matrixrtc.js";
+import { twoPartyCall } from "./call.js";
+import { accessToken, livekitGrant, type MatrixSide } from "./matrix.js";
+import { callProbeVars, type CallProbeVars } from "./vars.js";
+
+const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
+
+/** Caddy's own root certificate when it signs with it, read from the host (the proxy is the homeserver host then). */
+async function caddyCa(vars: CallProbeVars, host: HostAccess): Promise<string | undefined> {
+  if (vars.caddy_tls !== "internal") return undefined;
+  const read = await host.run(`cat ${CADDY_ROOT}`);
+  if (read.code !== 0) throw new Error(`caddy_tls is internal but ${CADDY_ROOT} cannot be read on ${host.name}: ${read.stderr.trim()}`);
+  return read.stdout;
+}
+
+/** LiveKit's client verifies TLS through OpenSSL, which reads SSL_CERT_FILE: set for the call only. */
+async function trusting<T>(ca: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!ca) return work();
+  const dir = mkdtempSync(join(tmpdir(), "rigger-ca-"));
+  const before = process.env.SSL_CERT_FILE;
+  process.env.SSL_CERT_FILE = join(dir, "ca.crt");
+  writeFileSync(process.env.SSL_CERT_FILE, ca);
+  try {
+    return await work();
+  } finally {
+    if (before === undefined) delete process.env.SSL_CERT_FILE;
+    else process.env.SSL_CERT_FILE = before;
+    rmSync(dir, { recursive: true });
+  }
+}
+
+async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
+  const ca = await caddyCa(vars, host);
+  const side: MatrixSide = {
+    homeserver: `https://${vars.matrix_host}`,
+    jwtService: jwtServiceUrl(vars),
+    ca,
+    synapseAdmin: () => host.forward(8008),
+    registrationSecret: vars.synapse_registration_shared_secret,
+  };
+  const room = `!rigger-call-probe-${Date.now()}:${vars.matrix_server_name}`;
+  const grants = await Promise.all(
+    vars.call_probe_users.map(async (user, i) => {
+      const token = await accessToken(side, user, vars.call_probe_password);
+      return livekitGrant(side, `@${user}:${vars.matrix_server_name}`, token, room, `RIGGERPROBE${i + 1}`);
+    }),
+  );
+  const outcome = await trusting(ca, () => twoPartyCall(grants[0]!, grants[1]!, { frames: vars.call_probe_frames, timeoutMs: vars.call_probe_timeout_seconds * 1000 }));
+  if (!outcome.ok) throw new Error(outcome.error);
+  return `${outcome.received} audio frames crossed the SFU, the first after ${outcome.firstFrameMs} ms; ICE path ${outcome.icePath}; ` +
+    `two users of ${vars.matrix_server_name} in ${room}, tokens from ${side.jwtService}, media through ${grants[0]!.url}`;
+}
+
+/**
+ * The proof that calls work (opt-in with call_probe): two Matrix users of the homeserver get
+ * LiveKit tokens the way Element Call does and exchange audio over the SFU, from the controller,
+ * through Caddy and the firewalls, as a client on the Internet would.
+ */
+export default defineRole({
+  name: "call_probe",
+  vars: callProbeVars,
+  secrets: { call_probe_password: generate.token(48), ...generatedSecrets.synapseRegistration },
+  tasks: () => [],
+  verify: (vars) =>
+    vars.call_probe
+      ? [
+          localCheck({
+            name: "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit)",
+            failure: "the call probe failed",
+            run: (host) => call(vars, host),
+          }),
+        ]
+      : [],
+});

@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { names, secret } from "../matrixrtc.js";
+
+const localpart = z.string().regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
+
+export const callProbeVars = z.object({
+  matrix_server_name: names.matrix_server_name,
+  matrix_host: names.matrix_host,
+  /** With "internal", the probe trusts Caddy's own CA, read from the host. */
+  caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),
+  /** Make the call: `-e call_probe=true` on verify.ts or site.ts. Off by default: it registers two users. */
+  call_probe: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(false),
+  /** The probe's two Matrix users, registered once with the shared secret, logged in afterwards. */
+  call_probe_users: z.tuple([localpart, localpart]).default(["rigger-probe-1", "rigger-probe-2"]),
+  call_probe_password: secret,
+  synapse_registration_shared_secret: secret,
+  /** Audio frames (10 ms each) that must cross the SFU, and how long they may take. */
+  call_probe_frames: z.number().int().min(1).default(50),
+  call_probe_timeout_seconds: z.number().int().min(1).default(20),
+});
+
+export type CallProbeVars = z.output<typeof callProbeVars>;
