@@ -108,6 +108,10 @@ export class HostSession {
     return this.facts.get(fact.key) as T;
   }
 
+  known<T>(fact: Fact<T>): T | undefined {
+    return this.facts.get(fact.key) as T | undefined;
+  }
+
   /** After a change, what was read may be stale: everything is read again when next needed. */
   invalidate(): void {
     this.facts.clear();

@@ -11,6 +11,7 @@ import { lineDiff } from "./diff.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
+import { earlyProbeFact, earlyProbes } from "./early-probes.js";
 import { forgetHandler, pendingHandlersFact, rememberHandlers } from "./pending-handlers.js";
 import { batches, budgetSpent } from "./rollout.js";
 
@@ -37,6 +38,8 @@ export interface Session {
   readonly roundTrips: number;
   gather(facts: Fact<unknown>[]): Promise<void>;
   value<T>(fact: Fact<T>): T;
+  /** The fact's value if it was gathered and nothing has changed since; else undefined. */
+  known<T>(fact: Fact<T>): T | undefined;
   invalidate(): void;
   /** Runs a command; one still running after `timeoutSeconds` (default 600) is killed and fails. */
   run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
@@ -62,6 +65,8 @@ interface TaskPlace {
   start: { reached: boolean };
   /** In a checks-only play: how many probes failed so far (each is reported, and the next one runs). */
   failedChecks?: { count: number };
+  /** Whether anything changed on any host in this run (probes read ahead are stale then). */
+  changes: { made: boolean };
 }
 
 /** A host's side of the run, across plays. */
@@ -80,6 +85,18 @@ interface HostRun {
 export async function runPlays(plays: PreparedPlay[], options: RunOptions): Promise<void> {
   const runs = new Map<string, HostRun>();
   const forks = new Semaphore(options.forks);
+  const changes = { made: false };
+  /** Everything a host's plays read, and their probes tried once: its first round trip. */
+  const readAhead = (host: string) => {
+    const roles = plays.flatMap((play) => play.hosts.get(host) ?? []);
+    const tasks = roles.flatMap((role) => selectedTasks(role, options));
+    const handlers = roles.some((role) => Object.keys(role.handlers).length > 0);
+    return [
+      ...(handlers ? [pendingHandlersFact] : []),
+      ...tasks.flatMap((op) => Object.values(op.facts)),
+      ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify)])),
+    ];
+  };
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
     options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: run.session?.roundTrips ?? 0, ms: Date.now() - run.started });
 
@@ -93,15 +110,17 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       options.emit({ type: "host-start", host });
     }
     try {
+      const first = !run.session;
       const session = (run.session ??= await options.connect(host));
       const notified = new Set<string>();
       const failedChecks = play.checksOnly ? run.failedChecks : undefined;
-      const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks });
+      const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks, changes });
       try {
-        // Every fact the play's tasks declare, and the handlers a failed run left owed, in one round trip.
+        // Every fact the play's tasks declare, and the handlers a failed run left owed, in one round
+        // trip; on the host's first play, those of all its plays and their probes too.
         const handlers = new Set(roles.flatMap((role) => Object.keys(role.handlers)));
         const facts = roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts));
-        await session.gather(handlers.size ? [pendingHandlersFact, ...facts] : facts);
+        await session.gather([...(first ? readAhead(host) : []), ...(handlers.size ? [pendingHandlersFact] : []), ...facts]);
         if (handlers.size) for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
         for (const role of roles) await runRole(place(role), roles, options);
       } catch (error) {
@@ -238,11 +257,19 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: op.name, message });
     for (const step of steps) {
       if (step.kind === "run" && step.announce) progress(step.announce);
+      const early = step.kind === "probe" && !place.changes.made ? session.known(earlyProbeFact(step)) : undefined;
+      if (early?.passed) {
+        evidence.push(early.output.slice(-EVIDENCE_CHARS));
+        continue;
+      }
       const seen = await applyStep(session, step, op.timeoutSeconds);
       if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
       else if (seen) progress(seen);
     }
-    if (changes.length) session.invalidate();
+    if (changes.length) {
+      session.invalidate();
+      place.changes.made = true;
+    }
     emit(changes.length ? "changed" : "ok", diffs);
     return changes.length > 0;
   } catch (error) {

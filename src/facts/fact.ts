@@ -18,14 +18,15 @@ export function defineFact<T>(key: string, command: string, parse: (stdout: stri
 export const ABSENT = 100;
 
 /**
- * One script that reads many facts in one round trip, in the C locale: each snippet runs in its own
- * subshell on lines of its own (a `#`, a quote or a here-doc in one cannot swallow the framing of
- * the next), its output framed by a marker that carries the run's random nonce, so no output can
- * forge a frame.
+ * One script that reads many facts in one round trip, in the C locale. The snippets run at once,
+ * each in its own subshell on lines of its own (a `#`, a quote or a here-doc in one cannot swallow
+ * the framing of the next), into files of a private directory; then their outputs are printed in
+ * order, each framed by a marker that carries the run's random nonce, so no output can forge a frame.
  */
 export function batchScript(facts: Fact<unknown>[], nonce: string): string {
-  const framed = facts.map((fact, i) => [`printf '\\n${nonce} ${i} begin\\n'`, "(", fact.command, ") 2>/dev/null </dev/null", `printf '\\n${nonce} ${i} end %s\\n' "$?"`]);
-  return ["export LC_ALL=C", ...framed.flat()].join("\n");
+  const started = facts.map((fact, i) => ["{", "(", fact.command, `) >"$d/${i}" 2>/dev/null </dev/null`, `echo "$?" >"$d/${i}.rc"`, "} &"]);
+  const framed = facts.map((_, i) => `printf '\\n${nonce} ${i} begin\\n'; cat "$d/${i}"; printf '\\n${nonce} ${i} end %s\\n' "$(cat "$d/${i}.rc")"`);
+  return ["export LC_ALL=C", 'd=$(mktemp -d) || exit 1', ...started.flat(), "wait", ...framed, 'rm -rf "$d"'].join("\n");
 }
 
 export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string): Map<string, unknown> {

@@ -7,6 +7,8 @@ export interface CheckArgs extends TaskOptions {
   failure: string;
   /** Try again, once a second, for up to this long (a service still starting); by default once. */
   timeoutSeconds?: number;
+  /** A command that waits by itself: the same check tried once, without waiting. */
+  once?: string;
 }
 
 /** Runs a command until it succeeds or the time is up; the last attempt's output is what fails the task. */
@@ -17,7 +19,8 @@ const retried = (command: string, seconds: number) =>
 /** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
 export function check(args: CheckArgs): Operation {
   const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure }], ...taskOptions(args) });
+  const once = args.once ?? (args.timeoutSeconds ? args.command : undefined);
+  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure, ...(once ? { once } : {}) }], ...taskOptions(args) });
 }
 
 /** A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed. */

@@ -28,6 +28,8 @@ export interface WriteStep {
 export interface ProbeStep {
   kind: "probe";
   command: string;
+  /** The same probe tried once, without waiting (for a probe that waits): what is read ahead. */
+  once?: string;
   /** Said when the probe fails. */
   failure: string;
 }

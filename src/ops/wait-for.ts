@@ -56,6 +56,7 @@ export function waitFor(args: WaitForPort | WaitForUrl): Operation {
   return check({
     name: args.name ?? `wait for ${target}`,
     command: sh`python3 -c ${PROBE} ${kind} ${target} ${status} ${body} ${timeout}`,
+    once: sh`python3 -c ${PROBE} ${kind} ${target} ${status} ${body} 0`,
     failure: `waited ${timeout} s for ${expected}`,
     ...taskOptions(args),
   });

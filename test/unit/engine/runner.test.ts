@@ -21,6 +21,9 @@ class StubSession implements Session {
   value<T>(fact: Fact<T>) {
     return this.cache.get(fact.key) as T;
   }
+  known<T>(fact: Fact<T>) {
+    return this.cache.get(fact.key) as T | undefined;
+  }
   invalidate() {
     this.cache.clear();
   }
@@ -179,4 +182,31 @@ it("in a checks-only play runs every probe, a failed one included, and fails the
   const { events, tasks: taskEvents } = await run(plays, session);
   expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["verify: first", "failed"], ["verify: second", "ok"], ["verify: third", "ok"]]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed", error: "1 check failed" });
+});
+
+it("answers a no-change run's checks from the probes read ahead with the facts: one round trip for all its plays", async () => {
+  const check = (name: string, command: string, once?: string) =>
+    operation({ name, facts: {}, plan: () => [{ kind: "probe", command, failure: `${name} is not so`, ...(once ? { once } : {}) }] });
+  const role = (name: string, tasks: Operation[], verify: Operation[]) => ({ name, tasks, handlers: {}, verify });
+  const plays = (): PreparedPlay[] => [
+    { name: "one", hosts: new Map([["h1", [role("a", [ensure("a", "make a")], [check("a answers", "wait-for-a 30", "wait-for-a 0")])]]]) },
+    { name: "two", hosts: new Map([["h1", [role("b", [], [check("b answers", "curl b")])]]]) },
+  ];
+  // Read ahead: each probe tried once (the waiting one without its wait), its output kept as evidence.
+  const read = { a: true, "probe:wait-for-a 0": { passed: true, output: "a: OK" }, "probe:curl b": { passed: true, output: "b: OK" } };
+  const quiet = new StubSession("h1", read);
+  const { tasks } = await run(plays(), quiet);
+  expect(quiet.ran).toEqual([]);
+  expect(quiet.roundTrips).toBe(1);
+  expect(tasks.filter((e) => e.task.startsWith("verify")).map((e) => [e.task, e.status, e.evidence])).toEqual([
+    ["verify: a answers", "ok", "a: OK"],
+    ["verify: b answers", "ok", "b: OK"],
+  ]);
+  // A probe that failed ahead runs as declared, waiting; after a change every probe does.
+  const failedAhead = new StubSession("h1", { ...read, "probe:curl b": { passed: false, output: "refused" } });
+  await run(plays(), failedAhead);
+  expect(failedAhead.ran).toEqual(["curl b"]);
+  const changed = new StubSession("h1", { ...read, a: false });
+  await run(plays(), changed);
+  expect(changed.ran).toEqual(["make a", "wait-for-a 30", "curl b"]);
 });

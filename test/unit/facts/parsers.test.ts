@@ -9,7 +9,7 @@ import { sysctlFact } from "../../../src/facts/sysctl.js";
 it("frames each fact's output with a nonce so facts cannot bleed into each other", () => {
   const facts = [defineFact("a", "echo one", (out) => out), defineFact("b", "exit 3", (out, code) => ({ out, code }))];
   const script = batchScript(facts, "@@n0nce");
-  expect(script.split("\n")).toHaveLength(11);
+  expect(script.split("\n")).toHaveLength(18);
   expect(script.startsWith("export LC_ALL=C\n")).toBe(true);
   // what sh would print for that script, including output that imitates a marker of another nonce
   const output = "\n@@n0nce 0 begin\none\n@@other 1 end 0\n\n@@n0nce 0 end 0\n\n@@n0nce 1 begin\n\n@@n0nce 1 end 3\n";
@@ -32,6 +32,16 @@ it("keeps the framing whatever a snippet holds: a comment, quotes, a here-doc; a
   expect(() => parseBatch(facts, "@@n", output)).toThrow("fact unreadable could not be read: no permission");
   const values = parseBatch(facts.slice(0, 3), "@@n", output);
   expect([...values.values()]).toEqual(["one\n", "it's \"quoted\"\n", "C\n"]);
+});
+
+it("reads the facts of a batch at once, not one after another, and leaves no temporary files", async () => {
+  const facts = [1, 2, 3, 4].map((i) => defineFact(`slow${i}`, `sleep 0.4; echo ${i}; echo "$d" >&2`, (out) => out));
+  const started = Date.now();
+  const output = (await $`sh -c ${batchScript(facts, "@@n")}`).stdout;
+  expect(Date.now() - started).toBeLessThan(1200);
+  expect([...parseBatch(facts, "@@n", output).values()]).toEqual(["1\n", "2\n", "3\n", "4\n"]);
+  const dir = (await $`sh -c ${`${batchScript([defineFact("dir", 'echo "$d"', (out) => out)], "@@n")}`}`).stdout.split("\n")[2]!;
+  expect((await $({ nothrow: true })`test -e ${dir}`).exitCode).toBe(1);
 });
 
 it("parses stat output into a file state, with content when asked", () => {
