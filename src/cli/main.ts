@@ -1,6 +1,4 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
 import { HostSession } from "../engine/host-session.js";
@@ -17,6 +15,7 @@ import { parseExtraVars } from "./extra-vars.js";
 import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
 import { listHosts, listTasks } from "./listing.js";
+import { importPlaybook } from "./playbook-loader.js";
 import { promptHidden } from "./prompt.js";
 import { writeEvidenceReport } from "./report.js";
 import { LineRenderer, type Renderer } from "./output.js";
@@ -134,7 +133,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
 
 async function loadPlaybook(file: string): Promise<Playbook> {
   if (!existsSync(file)) throw new UsageError(`no playbook at ${file}`);
-  const module = (await import(pathToFileURL(resolve(file)).href)) as { default?: Playbook };
+  const module = (await importPlaybook(file)) as { default?: Playbook };
   if (!module.default || !Array.isArray(module.default.plays)) throw new ConfigError(file, "default", "expected `export default definePlaybook([...])`");
   return module.default;
 }
@@ -153,7 +152,10 @@ function registerSecrets(masker: Masker, inventory: Inventory): void {
   for (const host of inventory.hosts.values()) secretStrings(host.vars).forEach((value) => masker.add(value));
 }
 
+/** rigger's version, from the package.json above this module (src/cli/ or the built dist/). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  let dir = new URL(".", import.meta.url);
+  while (!existsSync(new URL("package.json", dir)) && dir.pathname !== "/") dir = new URL("..", dir);
+  const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as { version: string };
   return `rigger ${pkg.version}`;
 }

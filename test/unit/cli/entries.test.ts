@@ -1,0 +1,47 @@
+/**
+ * The built engine (dist/, as `npm ci` builds it) behind the fast entry bin/rigger.mjs and the
+ * README's `npx tsx run` form: the same answers as the sources, playbooks and roles sharing the
+ * engine's modules, role assets found beside their own files.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { $ } from "zx";
+import { beforeAll, expect, it } from "vitest";
+import { main } from "../../../src/cli/main.js";
+
+async function fromSources(...args: string[]) {
+  const out: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => out.push(l) });
+  return { code, out: out.join("\n") };
+}
+const fast = async (...args: string[]) => {
+  const run = await $({ nothrow: true })`node bin/rigger.mjs ${args}`;
+  return { code: run.exitCode, out: (run.stdout + run.stderr).trimEnd() };
+};
+const npxForm = async (...args: string[]) => {
+  const run = await $({ nothrow: true })`node_modules/.bin/tsx run.ts ${args}`;
+  return { code: run.exitCode, out: (run.stdout + run.stderr).trimEnd() };
+};
+
+const inventory = mkdtempSync(join(tmpdir(), "rigger-entries-"));
+writeFileSync(join(inventory, "hosts.yaml"), "all:\n  hosts:\n    h1: { ansible_host: 192.0.2.1, demo_api_token: entries-test-token-0123456789abcdef }\n");
+
+beforeAll(async () => {
+  await $`npm run build --silent`;
+}, 60_000);
+
+it("lists a playbook's tasks as the sources do, a role's template rendered from beside the role", async () => {
+  // The demo role renders its unit file from roles/demo/templates/ while its tasks are built.
+  const expected = await fromSources("playbooks/demo.ts", "-i", inventory, "--list-tasks");
+  expect(expected.out).toContain("unit file demo-web.service");
+  expect(await fast("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
+  expect(await npxForm("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
+  expect(await fast("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts")).toEqual(await fromSources("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts"));
+}, 30_000);
+
+it("reports a role's refusal as a configuration error (exit 1): playbook and engine share one set of modules", async () => {
+  const refused = await fast("playbooks/site.ts", "-i", "inventory/fleet", "-e", "firewall_backend=ufw", "--list-hosts");
+  expect(refused.code).toBe(1);
+  expect(refused.out).toContain("rigger: configuration error: playbooks/site.ts: hs1: role firewall: firewall_backend ufw cannot open 6379/tcp");
+});
