@@ -4,8 +4,9 @@
  * and its roles are bundled first with esbuild (a few tens of milliseconds), with every import of
  * src/rigger.js pointed at dist/rigger.js, so playbook and engine share one instance of each
  * module, and each file's import.meta.url kept as its own (roles find their templates by it).
+ * The bundle is kept (node_modules/.cache/rigger) and used again while none of its files changed.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { sha256Hex } from "../common/hash.js";
@@ -17,16 +18,28 @@ export async function importPlaybook(file: string): Promise<unknown> {
   return import(fromSources ? url : await bundled(resolve(file)));
 }
 
+/** What a bundle was made from: each input file and its modification time. */
+type Manifest = { output: string; inputs: Record<string, number> };
+
+const unchanged = (manifest: Manifest) =>
+  existsSync(manifest.output) && Object.entries(manifest.inputs).every(([path, mtime]) => existsSync(path) && statSync(path).mtimeMs === mtime);
+
 async function bundled(file: string): Promise<string> {
-  const { build } = await import("esbuild");
   // dist/*.js: the project is its parent; bare imports resolve from its node_modules.
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const cache = join(root, "node_modules", ".cache", "rigger");
+  const manifestFile = join(cache, `playbook-${sha256Hex(file).slice(0, 16)}.json`);
+  // The same playbook, none of its files changed since: the bundle made last time serves.
+  const previous = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest) : undefined;
+  if (previous && unchanged(previous)) return pathToFileURL(previous.output).href;
+  const { build } = await import("esbuild");
   const engine = join(root, "dist", "rigger.js");
   const sources = [join(root, "src", "rigger.js"), join(root, "src", "rigger.ts")];
   const result = await build({
     entryPoints: [file],
     bundle: true,
     write: false,
+    metafile: true,
     format: "esm",
     platform: "node",
     target: "node20",
@@ -46,9 +59,10 @@ async function bundled(file: string): Promise<string> {
     ],
   });
   const code = result.outputFiles[0]!.text;
-  const dir = join(root, "node_modules", ".cache", "rigger");
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, `playbook-${sha256Hex(code).slice(0, 16)}.mjs`);
-  writeFileSync(out, code);
-  return pathToFileURL(out).href;
+  mkdirSync(cache, { recursive: true });
+  const output = join(cache, `playbook-${sha256Hex(code).slice(0, 16)}.mjs`);
+  writeFileSync(output, code);
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
+  writeFileSync(manifestFile, JSON.stringify({ output, inputs } satisfies Manifest));
+  return pathToFileURL(output).href;
 }
