@@ -126,13 +126,13 @@ export class HostSession {
    * (coreutils `timeout`, then SIGKILL 5 s later): sshd does not pass signals on, so a hung command
    * is ended where it runs. The controller stops waiting a little later in any case.
    */
-  async run(command: string, timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS): Promise<ExecResult> {
+  async run(command: string, timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS, stdin?: string | Buffer): Promise<ExecResult> {
     if (this.masker?.holdsSecret(command))
       throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
     this.roundTrips++;
     const limited = sh`timeout -k 5 ${timeoutSeconds} sh -c ${command}`;
     const backstopMs = (timeoutSeconds + 15) * 1000;
-    const input = this.become?.password === undefined ? undefined : `${this.become.password}\n`;
+    const input = this.become?.password === undefined ? stdin : `${this.become.password}\n`;
     const sudo = this.become && (this.become.password === undefined ? "sudo -n" : "sudo -S -p ''");
     const wrapped = this.become ? `${sudo} -H -u ${quote(this.become.user)} -- ${limited}` : limited;
     const result = await this.connection.exec(wrapped, input, backstopMs);
@@ -149,10 +149,14 @@ export class HostSession {
     const suffix = randomBytes(6).toString("hex");
     const [dir, base] = [posix.dirname(step.path), posix.basename(step.path)];
     const temporary = posix.join(dir, `.rigger-${suffix}-${base}`);
-    // Without privilege the login user cannot write into /etc: stage in /tmp and move it as the become user.
-    const staged = this.become ? `/tmp/.rigger-${suffix}-${base}` : temporary;
-    this.roundTrips++;
-    await this.connection.putFile(staged, step.content, 0o600);
+    // The content goes on the script's stdin (one exec) unless stdin carries sudo's password; then by
+    // SFTP as the login user, who cannot write into /etc: staged in /tmp, moved by the become user.
+    const viaStdin = this.become?.password === undefined;
+    const staged = this.become && !viaStdin ? `/tmp/.rigger-${suffix}-${base}` : temporary;
+    if (!viaStdin) {
+      this.roundTrips++;
+      await this.connection.putFile(staged, step.content, 0o600);
+    }
     const backupName = step.path.replace(/^\//, "").replace(/\//g, "__");
     const validate = step.validate ? step.validate.split("%s").join(quote(temporary)) : "";
     // Runs hold the host lock, so another temporary file of this target is a dead run's leftover.
@@ -160,9 +164,10 @@ export class HostSession {
     const script = [
       "set -e",
       leftovers(dir),
-      this.become ? leftovers("/tmp") : "",
-      this.become ? sh`mv -f ${staged} ${temporary}` : "",
+      staged !== temporary ? leftovers("/tmp") : "",
+      staged !== temporary ? sh`mv -f ${staged} ${temporary}` : "",
       sh`trap 'rm -f ${temporary}' EXIT`,
+      viaStdin ? sh`(umask 077 && cat > ${temporary})` : "",
       sh`chown ${`${step.owner}:${step.group}`} ${temporary}`,
       sh`chmod ${octalMode(step.mode)} ${temporary}`,
       validate ? `if ! out=$(${validate} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
@@ -170,8 +175,9 @@ export class HostSession {
       // Only this file's backups: its name, a dot, then the timestamp (another file's name may start with this one's).
       sh`  ls -1t ${BACKUP_DIR}/${backupName}${raw(".[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")} | tail -n +${BACKUPS_KEPT + 1} | xargs -r rm -f; fi`,
       sh`mv -f ${temporary} ${step.path}`,
+      step.then ?? "",
     ].filter(Boolean).join("\n");
-    const result = await this.run(script);
+    const result = await this.run(script, undefined, viaStdin ? step.content : undefined);
     if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
 }

@@ -183,8 +183,9 @@ async function flushHandlers(places: TaskPlace[], options: RunOptions): Promise<
     for (const [name, handler] of Object.entries(place.role.handlers)) {
       if (!place.notified.has(name)) continue;
       place.notified.delete(name);
-      await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options);
-      if (!options.check) await runChecked(place.session, forgetHandler(name));
+      // Done, the handler is owed no more: said in its last command when it has one.
+      const forgotten = await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options, forgetHandler(name));
+      if (!forgotten && !options.check) await runChecked(place.session, forgetHandler(name));
     }
   }
 }
@@ -208,10 +209,9 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
     }
     // After a change the cache is empty: one round trip reads again what the rest of the role needs.
     await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
-    const changed = await runTask(place, op, options);
-    if (!changed || !op.notify?.length) continue;
-    op.notify.forEach((handler) => place.notified.add(handler));
-    if (!options.check) await runChecked(session, rememberHandlers(op.notify));
+    // A change that notifies handlers records them on the host in its last command (see pending-handlers).
+    const changed = await runTask(place, op, options, op.notify?.length ? rememberHandlers(op.notify) : undefined);
+    op.notify?.forEach((handler) => changed && place.notified.add(handler));
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;
@@ -223,8 +223,12 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
   }
 }
 
-/** Plans one operation against the host's facts and applies (or, in check mode, reports) its steps. */
-async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Promise<boolean> {
+/**
+ * Plans one operation against the host's facts and applies (or, in check mode, reports) its steps.
+ * `epilogue`, a command of the runner's own, runs right after the last change, in the same exec
+ * when that is a command or a file write; returns whether anything changed (and the epilogue ran).
+ */
+async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epilogue?: string): Promise<boolean> {
   const { session } = place;
   const started = Date.now();
   let changes: Step[] = [];
@@ -255,7 +259,8 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
       return changes.length > 0;
     }
     const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: op.name, message });
-    for (const step of steps) {
+    const applied = epilogue ? withEpilogue(steps, epilogue) : steps;
+    for (const step of applied) {
       if (step.kind === "run" && step.announce) progress(step.announce);
       const early = step.kind === "probe" && !place.changes.made ? session.known(earlyProbeFact(step)) : undefined;
       if (early?.passed) {
@@ -267,6 +272,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
       else if (seen) progress(seen);
     }
     if (changes.length) {
+      if (epilogue && applied === steps) await runChecked(session, epilogue);
       session.invalidate();
       place.changes.made = true;
     }
@@ -285,6 +291,15 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions): Pr
     emit("failed", [], (error as Error).message);
     throw error;
   }
+}
+
+/** The steps with `command` added to their last change, when that is a command or a file write; else the steps unchanged. */
+function withEpilogue(steps: Step[], command: string): Step[] {
+  const last = steps.map(isChange).lastIndexOf(true);
+  const step = steps[last];
+  const replaced =
+    step?.kind === "write" ? { ...step, then: step.then ? `${step.then}\n${command}` : command } : step?.kind === "run" ? { ...step, command: `{ ${step.command}\n} && ${command}` } : undefined;
+  return replaced ? steps.map((s, i) => (i === last ? replaced : s)) : steps;
 }
 
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */

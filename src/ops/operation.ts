@@ -22,6 +22,8 @@ export interface WriteStep {
   owner: string;
   group: string;
   validate?: string;
+  /** A command run once the file is in place, in the same exec (the runner's bookkeeping). */
+  then?: string;
 }
 
 /** A read-only check (a wait for a port or URL): not a change, and not run in check mode. */

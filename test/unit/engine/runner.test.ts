@@ -27,14 +27,19 @@ class StubSession implements Session {
   invalidate() {
     this.cache.clear();
   }
-  /** Commands that keep notified handlers on the host until they have run. */
+  /** Commands that keep notified handlers on the host until they have run (alone, or after a change's own command). */
   readonly bookkeeping: string[] = [];
   async run(command: string): Promise<ExecResult> {
-    (command.includes("/var/lib/rigger/pending-handlers") ? this.bookkeeping : this.ran).push(command);
-    return command === "false" ? { code: 1, stdout: "", stderr: "it failed" } : { code: 0, stdout: "", stderr: "" };
+    const joined = /^\{ ([\s\S]*)\n\} && (.*)$/.exec(command);
+    const [work, keeping] = joined ? [joined[1]!, joined[2]!] : command.includes("/var/lib/rigger/pending-handlers") ? [undefined, command] : [command, undefined];
+    if (work !== undefined) this.ran.push(work);
+    if (work === "false") return { code: 1, stdout: "", stderr: "it failed" };
+    if (keeping) this.bookkeeping.push(keeping);
+    return { code: 0, stdout: "", stderr: "" };
   }
   async write(step: WriteStep) {
     this.wrote.push(step.path);
+    if (step.then) this.bookkeeping.push(step.then);
   }
   async confirmNewConnection() {}
   forward(): Promise<never> {
