@@ -211,7 +211,7 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
     await session.gather(tasks.slice(tasks.indexOf(op)).flatMap((t) => Object.values(t.facts)));
     // A change that notifies handlers records them on the host in its last command (see pending-handlers).
     const changed = await runTask(place, op, options, op.notify?.length ? rememberHandlers(op.notify) : undefined);
-    op.notify?.forEach((handler) => changed && place.notified.add(handler));
+    if (changed) op.notify?.forEach((handler) => place.notified.add(handler));
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;

@@ -87,6 +87,13 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   const grant = async (user: MatrixUser, room: string, device = "DEVICE") =>
     (await https(NAMES.matrix_host, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
 
+  /** Two new users of the homeserver, each granted a LiveKit token for the room: a call's publisher and subscriber. */
+  const twoUsersIn = async (room: string): Promise<[Grant, Grant]> => {
+    const stamp = Date.now();
+    const [publisher, subscriber] = await Promise.all(["p", "s"].map(async (who) => grant(await register(`${who}${stamp}`), room)));
+    return [publisher!, subscriber!];
+  };
+
   /** LiveKit's own API through Caddy, with an admin token of ours (Twirp: ListRooms, CreateRoom, ListParticipants). */
   const livekitApi = async (method: string, body: unknown, videoGrant: VideoGrant) => {
     const token = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity: "rigger-test" });
@@ -109,5 +116,5 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     return line ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome) : { ok: false, error: `the probe printed no outcome: ${probe.stderr.trim().split("\n").at(-1)}` };
   };
 
-  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, livekitApi, withNames, call };
+  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, twoUsersIn, livekitApi, withNames, call };
 }

@@ -29,10 +29,6 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     (await on(from).exec(`timeout 3 bash -c 'exec 3<>/dev/tcp/${ip(to)}/${port}'`)).code === 0;
   /** A node's LiveKit config checksum and container id: what a rollout that reached it would change. */
   const nodeState = (host: string) => sh(host, "sha256sum /etc/matrixrtc/livekit/livekit.yaml; docker inspect -f '{{.Id}} {{.State.StartedAt}}' matrixrtc-livekit");
-  const twoUsersIn = async (room: string) => {
-    const stamp = Date.now();
-    return Promise.all(["p", "s"].map(async (who) => client.grant(await client.register(`${who}${stamp}`), room)));
-  };
 
   beforeAll(async () => {
     // Debug logs: the nodes then say which of them carried each participant's signalling.
@@ -92,8 +88,8 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
 
   it("carries a call whose signalling goes through one node while the room and its media are on the other", async () => {
     const room = `!fleet-${Date.now()}:example.test`;
-    const [publisher, subscriber] = await twoUsersIn(room);
-    const outcome = await client.call({ publisher: publisher!, subscriber: subscriber! });
+    const [publisher, subscriber] = await client.twoUsersIn(room);
+    const outcome = await client.call({ publisher, subscriber });
     expect(outcome).toMatchObject({ ok: true });
     expect(outcome.received).toBeGreaterThanOrEqual(50);
     // The room's node is where the media went; the other node relayed a participant's signalling to it.
@@ -116,8 +112,8 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     for (const node of FLEET.sfu) await sh(node, block("forward", ["udp dport 7882", "tcp dport 7881"]));
     await sh(FLEET.turn, block("input", ["udp dport 3478", "tcp dport 3478"]));
     try {
-      const [publisher, subscriber] = await twoUsersIn(`!blocked-${Date.now()}:example.test`);
-      const outcome = await client.call({ publisher: publisher!, subscriber: subscriber!, timeoutMs: 15_000 });
+      const [publisher, subscriber] = await client.twoUsersIn(`!blocked-${Date.now()}:example.test`);
+      const outcome = await client.call({ publisher, subscriber, timeoutMs: 15_000 });
       expect(outcome.ok).toBe(false);
       expect(outcome.error).toMatch(/^no media/);
       expect(outcome.error).not.toContain("\n");
@@ -159,9 +155,9 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
 
   it("restarts a node drain-aware: the restart waits while a call is on it and goes on when the call ends", async () => {
     const room = `!drain-${Date.now()}:example.test`;
-    const [publisher, subscriber] = await twoUsersIn(room);
+    const [publisher, subscriber] = await client.twoUsersIn(room);
     // A call that stays 15 s after its media flowed; the rollout starts while it is on.
-    const call: Promise<CallOutcome> = client.call({ publisher: publisher!, subscriber: subscriber!, holdMs: 15_000 });
+    const call: Promise<CallOutcome> = client.call({ publisher, subscriber, holdMs: 15_000 });
     await new Promise((r) => setTimeout(r, 4000));
     const started = Date.now();
     const result = await rigger(SITE, "-i", inventory, "--limit", "sfu", "-e", "livekit_log_level=debug");
@@ -181,8 +177,8 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
 
   it("forces a restart when the drain time runs out, and says so", async () => {
     const room = `!forced-${Date.now()}:example.test`;
-    const [publisher, subscriber] = await twoUsersIn(room);
-    const call = client.call({ publisher: publisher!, subscriber: subscriber!, holdMs: 20_000 });
+    const [publisher, subscriber] = await client.twoUsersIn(room);
+    const call = client.call({ publisher, subscriber, holdMs: 20_000 });
     await new Promise((r) => setTimeout(r, 4000));
     const vars = join(inventory, "short-drain.yaml");
     writeFileSync(vars, "livekit_drain_seconds: 3\nlivekit_log_level: info\n");

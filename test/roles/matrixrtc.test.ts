@@ -153,8 +153,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   });
 
   it("carries a real two-party call: media crosses the SFU over its UDP port through the firewall", async () => {
-    const [publisher, subscriber] = await Promise.all(["bob", "carol"].map(async (name) => client.grant(await client.register(name), "!call2:example.test")));
-    const outcome = await client.call({ publisher: publisher!, subscriber: subscriber! });
+    const [publisher, subscriber] = await client.twoUsersIn("!call2:example.test");
+    const outcome = await client.call({ publisher, subscriber });
     expect(outcome).toMatchObject({ ok: true, icePath: `udp ${hostIp()}:7882` });
     expect(outcome.received).toBeGreaterThanOrEqual(50);
     console.log(`call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, over ${outcome.icePath}, ${outcome.ms} ms in all`);
