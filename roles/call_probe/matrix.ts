@@ -69,11 +69,15 @@ export interface MatrixSide {
   registrationSecret: string;
 }
 
+/** Synapse's shared-secret registration MAC (HMAC-SHA1 over nonce, user, password and "notadmin"). */
+export const registrationMac = (secret: string, nonce: string, user: string, password: string) =>
+  createHmac("sha1", secret).update(`${nonce}\0${user}\0${password}\0notadmin`).digest("hex");
+
 /** The user's access token: registered with the shared secret the first time, logged in with its password later. */
 export async function accessToken(side: MatrixSide, user: string, password: string): Promise<string> {
   const admin = "http://127.0.0.1/_synapse/admin/v1/register";
   const { body: nonce } = await requestJson(admin, { stream: await side.synapseAdmin() });
-  const mac = createHmac("sha1", side.registrationSecret).update(`${nonce.nonce}\0${user}\0${password}\0notadmin`).digest("hex");
+  const mac = registrationMac(side.registrationSecret, nonce.nonce, user, password);
   const registered = await requestJson(admin, { stream: await side.synapseAdmin(), body: { nonce: nonce.nonce, username: user, password, admin: false, mac } });
   if (registered.status === 200) return registered.body.access_token as string;
   if (registered.body.errcode !== "M_USER_IN_USE") throw new Error(`registering ${user}: ${registered.status} ${registered.body.errcode ?? ""} ${registered.body.error ?? ""}`);

@@ -3,7 +3,6 @@
  * the names resolved to the proxy host and TLS verified against Caddy's CA, Matrix users, LiveKit
  * tokens from the jwt service, and calls with the real LiveKit client (test/call/call-probe.ts).
  */
-import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AccessToken, type VideoGrant } from "livekit-server-sdk";
@@ -11,6 +10,7 @@ import { parse } from "yaml";
 import { $ } from "zx";
 import type { SshConnection } from "../../src/connection/ssh.js";
 import type { CallOutcome, Grant } from "../../roles/call_probe/call.js";
+import { registrationMac } from "../../roles/call_probe/matrix.js";
 import { OUTCOME } from "../call/outcome.js";
 import { NAMES } from "./stack.js";
 
@@ -75,7 +75,7 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   const register = async (username: string): Promise<MatrixUser> => {
     const nonce = JSON.parse(await onHomeserver("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
     const password = `${username}-password-0123456789`;
-    const mac = createHmac("sha1", secrets().synapse_registration_shared_secret!).update(`${nonce}\0${username}\0${password}\0notadmin`).digest("hex");
+    const mac = registrationMac(secrets().synapse_registration_shared_secret!, nonce, username, password);
     return JSON.parse(await onHomeserver(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as MatrixUser;
   };
 

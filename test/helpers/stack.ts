@@ -18,13 +18,14 @@ export const NAMES = {
  */
 function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve: (name: string) => string, extra: string[]): string {
   const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
-  const hostLine = (h: string, first: boolean) => (first ? `        ${h}: { ansible_host: ${ip(h)}, public_ip: ${ip(h)} }` : `        ${h}:`);
-  const seen = new Set<string>();
-  const groupLines = Object.entries(groups).flatMap(([group, members]) => [
-    `    ${group}:`,
-    "      hosts:",
-    ...members.map((h) => hostLine(h, !seen.has(h) && !!seen.add(h))),
-  ]);
+  // A host's address where it first appears; in later groups only its name.
+  const declared = new Set<string>();
+  const hostLine = (h: string) => {
+    if (declared.has(h)) return `        ${h}:`;
+    declared.add(h);
+    return `        ${h}: { ansible_host: ${ip(h)}, public_ip: ${ip(h)} }`;
+  };
+  const groupLines = Object.entries(groups).flatMap(([group, members]) => [`    ${group}:`, "      hosts:", ...members.map(hostLine)]);
   const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ip(resolve(n))}`).join(", ")} }`;
   return testInventory({
     "hosts.yaml": ["all:", "  vars:", "    ansible_user: root", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
