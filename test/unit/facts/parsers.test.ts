@@ -1,5 +1,9 @@
 import { expect, it } from "vitest";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { $ } from "zx";
+import { sha256Hex } from "../../../src/common/hash.js";
 import { batchScript, defineFact, parseBatch } from "../../../src/facts/fact.js";
 import { fileFact } from "../../../src/facts/file.js";
 import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
@@ -9,7 +13,7 @@ import { sysctlFact } from "../../../src/facts/sysctl.js";
 it("frames each fact's output with a nonce so facts cannot bleed into each other", () => {
   const facts = [defineFact("a", "echo one", (out) => out), defineFact("b", "exit 3", (out, code) => ({ out, code }))];
   const script = batchScript(facts, "@@n0nce");
-  expect(script.split("\n")).toHaveLength(18);
+  expect(script.split("\n")).toHaveLength(19);
   expect(script.startsWith("export LC_ALL=C\n")).toBe(true);
   // what sh would print for that script, including output that imitates a marker of another nonce
   const output = "\n@@n0nce 0 begin\none\n@@other 1 end 0\n\n@@n0nce 0 end 0\n\n@@n0nce 1 begin\n\n@@n0nce 1 end 3\n";
@@ -42,6 +46,53 @@ it("reads the facts of a batch at once, not one after another, and leaves no tem
   expect([...parseBatch(facts, "@@n", output).values()]).toEqual(["1\n", "2\n", "3\n", "4\n"]);
   const dir = (await $`sh -c ${`${batchScript([defineFact("dir", 'echo "$d"', (out) => out)], "@@n")}`}`).stdout.split("\n")[2]!;
   expect((await $({ nothrow: true })`test -e ${dir}`).exitCode).toBe(1);
+});
+
+it("reads the files of a batch with one stat and one sha256sum, each fact's value what it reads alone", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-files-"));
+  writeFileSync(join(dir, "file"), "content\n");
+  writeFileSync(join(dir, "empty"), "");
+  writeFileSync(join(dir, "it's a\nname"), "odd\n");
+  symlinkSync(join(dir, "file"), join(dir, "link"));
+  mkdirSync(join(dir, "closed"));
+  writeFileSync(join(dir, "closed", "inside"), "");
+  chmodSync(dir, 0o755);
+  const paths = [dir, ...["file", "empty", "it's a\nname", "link", "absent", "closed/absent"].map((name) => join(dir, name))];
+  const facts = paths.map((path) => fileFact(path));
+  const script = batchScript(facts, "@@n");
+  expect(script.match(/\bstat\b/g)).toHaveLength(1);
+  expect(script.match(/\bsha256sum\b/g)).toHaveLength(1);
+  const together = parseBatch(facts, "@@n", (await $`sh -c ${script}`).stdout);
+  for (const fact of facts) {
+    const alone = parseBatch([fact], "@@n", (await $`sh -c ${batchScript([fact], "@@n")}`).stdout);
+    expect(together.get(fact.key)).toEqual(alone.get(fact.key));
+  }
+  expect(together.get(fileFact(join(dir, "it's a\nname")).key)).toMatchObject({ type: "file", sha256: sha256Hex("odd\n") });
+  expect(together.get(fileFact(join(dir, "absent")).key)).toEqual({ exists: false });
+  // Behind a directory its user cannot search: unreadable, as when read alone, never absent.
+  chmodSync(join(dir, "closed"), 0o700);
+  const closed = [fileFact(join(dir, "file")), fileFact(join(dir, "closed", "inside"))];
+  const asNobody = (await $`runuser -u nobody -- sh -c ${batchScript(closed, "@@n")}`).stdout;
+  expect(() => parseBatch(closed, "@@n", asNobody)).toThrow(`fact file:${join(dir, "closed", "inside")} could not be read: stat ${join(dir, "closed", "inside")} failed (exit 1)`);
+  rmSync(dir, { recursive: true });
+});
+
+it("reads the units of a batch with one systemctl show, and refuses output it cannot part", () => {
+  const facts = ["a.service", "b.service"].map(unitFact);
+  const script = batchScript(facts, "@@n");
+  expect(script).toContain("systemctl show -p LoadState,ActiveState,UnitFileState a.service b.service");
+  const framed = (body: string) => `\n@@n 0 begin\n${body}\n@@n 0 end 0\n`;
+  const values = parseBatch(facts, "@@n", framed("LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n\nLoadState=not-found\nActiveState=inactive\nUnitFileState="));
+  expect([...values.values()]).toEqual([
+    { loaded: true, active: "active", enabled: "enabled" },
+    { loaded: false, active: "inactive", enabled: "" },
+  ]);
+  expect(() => parseBatch(facts, "@@n", framed("LoadState=loaded"))).toThrow("facts unit:a.service, unit:b.service could not be read: systemctl show printed 1 blocks for 2 units");
+  // No systemd there: nothing printed, each unit not loaded, as when read alone.
+  expect([...parseBatch(facts, "@@n", "\n@@n 0 begin\n\n@@n 0 end 1\n").values()]).toEqual([
+    { loaded: false, active: "unknown", enabled: "" },
+    { loaded: false, active: "unknown", enabled: "" },
+  ]);
 });
 
 it("parses stat output into a file state, with content when asked", () => {
