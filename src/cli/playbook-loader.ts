@@ -2,8 +2,8 @@
  * Loads the operator's playbook. Under the TypeScript loader (the engine's own sources, as in the
  * tests) it is imported as it is. The built engine (dist/) runs without that loader: the playbook
  * and its roles are bundled first with esbuild (a few tens of milliseconds), with every import of
- * src/rigger.js pointed at dist/rigger.js, so playbook and engine share one instance of each
- * module, and each file's import.meta.url kept as its own (roles find their templates by it).
+ * src/rigger.js pointed at dist/rigger.js and of zod at dist/zod.js, so playbook and engine share
+ * one instance of each module, and each file's import.meta.url kept as its own (roles find their templates by it).
  * The bundle is kept (node_modules/.cache/rigger) and used again while none of its files changed.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -33,6 +33,7 @@ async function bundled(file: string): Promise<string> {
   const previous = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest) : undefined;
   if (previous && unchanged(previous)) return pathToFileURL(previous.output).href;
   const { build } = await import("esbuild");
+  const zod = join(root, "dist", "zod.js");
   const engine = join(root, "dist", "rigger.js");
   const sources = [join(root, "src", "rigger.js"), join(root, "src", "rigger.ts")];
   const result = await build({
@@ -49,6 +50,7 @@ async function bundled(file: string): Promise<string> {
       {
         name: "rigger-engine",
         setup(on) {
+          on.onResolve({ filter: /^zod$/ }, () => ({ path: zod, external: true }));
           on.onResolve({ filter: /rigger\.js$/ }, (args) => (sources.includes(resolve(args.resolveDir, args.path)) ? { path: engine, external: true } : undefined));
           on.onLoad({ filter: /\.[cm]?ts$/ }, (args) => ({
             contents: readFileSync(args.path, "utf8").replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href)),
@@ -62,7 +64,8 @@ async function bundled(file: string): Promise<string> {
   mkdirSync(cache, { recursive: true });
   const output = join(cache, `playbook-${sha256Hex(code).slice(0, 16)}.mjs`);
   writeFileSync(output, code);
-  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
+  // The engine's build is an input too: a new build may point the imports elsewhere.
+  const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), engine].map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
   writeFileSync(manifestFile, JSON.stringify({ output, inputs } satisfies Manifest));
   return pathToFileURL(output).href;
 }
