@@ -41,8 +41,9 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     connections.push(connection);
     const session = new HostSession({ name: "th3", connection, become: { user: "root" }, takeLock: true, openAnother: () => SshConnection.open(testbed().target("th3")) });
     await session.write({ kind: "write", path: "/etc/rigger-become.conf", content: "secret=1\n", mode: 0o640, owner: "root", group: "adm" });
-    const check = await connection.exec("sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c rigger- || true");
-    expect(check.stdout).toBe("640 root adm\nsecret=1\n1\n");
+    const check = await connection.exec("sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c '^\\.rigger-' || true");
+    // No temporary (.rigger-<random>-<name>) is left, staged or beside the file.
+    expect(check.stdout).toBe("640 root adm\nsecret=1\n0\n");
     await connection.exec("sudo rm -f /etc/rigger-become.conf");
   });
 });
