@@ -13,9 +13,15 @@ import { sha256Hex } from "../common/hash.js";
 
 const fromSources = import.meta.url.endsWith(".ts");
 
+/** How ES modules are imported. The built engine runs as a compiled script, which cannot `import()`: its loader hands it one. */
+let importModule = (specifier: string): Promise<unknown> => import(specifier);
+export function useImporter(importer: typeof importModule): void {
+  importModule = importer;
+}
+
 export async function importPlaybook(file: string): Promise<unknown> {
   const url = pathToFileURL(resolve(file)).href;
-  return import(fromSources ? url : await bundled(resolve(file)));
+  return importModule(fromSources ? url : await bundled(resolve(file)));
 }
 
 /** What a bundle was made from: each input file and its modification time. */
@@ -32,7 +38,7 @@ async function bundled(file: string): Promise<string> {
   // The same playbook, none of its files changed since: the bundle made last time serves.
   const previous = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest) : undefined;
   if (previous && unchanged(previous)) return pathToFileURL(previous.output).href;
-  const { build } = await import("esbuild");
+  const { build } = (await importModule("esbuild")) as typeof import("esbuild");
   const zod = join(root, "dist", "zod.js");
   const engine = join(root, "dist", "rigger.js");
   const sources = [join(root, "src", "rigger.js"), join(root, "src", "rigger.ts")];

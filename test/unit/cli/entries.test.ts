@@ -1,13 +1,14 @@
 /**
  * The built engine (dist/, as `npm ci` builds it) behind the fast entry bin/rigger.mjs and the
  * README's `npx tsx run` form: the same answers as the sources, playbooks and roles sharing the
- * engine's modules, role assets found beside their own files.
+ * engine's modules, role assets found beside their own files, the engine compiled from V8's code cache.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync, spawn } from "node:child_process";
 import { $ } from "zx";
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
 
 async function fromSources(...args: string[]) {
@@ -45,3 +46,34 @@ it("reports a role's refusal as a configuration error (exit 1): playbook and eng
   expect(refused.code).toBe(1);
   expect(refused.out).toContain("rigger: configuration error: playbooks/site.ts: hs1: role firewall: firewall_backend ufw cannot open 6379/tcp");
 });
+
+it("keeps V8's code cache of the built engine: written by a run without one, and a cache V8 refuses is replaced", async () => {
+  const cache = "dist/engine.cjs.v8cache";
+  const expected = await fromSources("playbooks/demo.ts", "-i", inventory, "--list-tasks");
+  rmSync(cache, { force: true });
+  expect(await fast("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
+  expect(statSync(cache).size).toBeGreaterThan(500_000);
+  writeFileSync(cache, "not a code cache");
+  expect(await fast("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
+  expect(statSync(cache).size).toBeGreaterThan(500_000);
+}, 30_000);
+
+it("passes a signal on to the run it started: stopping the npx form leaves no run behind", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-signal-"));
+  const playbook = join(dir, "waits.ts");
+  writeFileSync(playbook, "await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { plays: [] };\n");
+  const runs = () => {
+    try {
+      return execFileSync("pgrep", ["-f", `bin/rigger.mjs ${playbook}`], { encoding: "utf8" }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const npx = spawn("node_modules/.bin/tsx", ["run.ts", playbook, "-i", inventory], { stdio: "ignore" });
+  const ended = new Promise((resolve) => npx.on("exit", (code, signal) => resolve(signal ?? code)));
+  await vi.waitFor(() => expect(runs()).not.toBe(""), { timeout: 15_000, interval: 100 });
+  npx.kill("SIGTERM");
+  // tsx ends as its child did: by the signal, or with 128 + its number.
+  expect([143, "SIGTERM"]).toContain(await ended);
+  expect(runs()).toBe("");
+}, 30_000);
