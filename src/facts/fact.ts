@@ -41,7 +41,7 @@ function reads(facts: Fact<unknown>[]): Read[] {
   const families = new Map<FactFamily, Fact<unknown>[]>();
   for (const fact of facts) if (fact.family) families.set(fact.family.of, [...(families.get(fact.family.of) ?? []), fact]);
   const together = [...families].filter(([, members]) => members.length > 1);
-  const alone = facts.filter((fact) => !together.some(([, members]) => members.includes(fact)));
+  const alone = facts.filter((fact) => !fact.family || families.get(fact.family.of)!.length === 1);
   return [
     ...alone.map((fact) => ({ command: fact.command, facts: [fact], outputs: (stdout: string, exitCode: number) => [{ stdout, exitCode }] })),
     ...together.map(([family, members]) => {
