@@ -107,11 +107,12 @@ export async function twoPartyCall(publisherGrant: Grant, subscriberGrant: Grant
     })();
     const timedOut = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), options.timeoutMs));
     const ok = (await Promise.race([enough.then(() => "ok" as const), timedOut])) === "ok";
+    // The path the frames came over, read when they came: a call held on may be drained or moved later.
+    const sessions = await Promise.all([subscriber.getRtcStats(), publisher.getRtcStats()]);
+    const path = icePath(sessions.flatMap((s) => [...(s.subscriberStats ?? []), ...(s.publisherStats ?? [])]) as unknown as Stat[]);
     if (ok) await new Promise((r) => setTimeout(r, options.holdMs ?? 0));
     sending = false;
     await send.catch(() => undefined);
-    const sessions = await Promise.all([subscriber.getRtcStats(), publisher.getRtcStats()]);
-    const path = icePath(sessions.flatMap((s) => [...(s.subscriberStats ?? []), ...(s.publisherStats ?? [])]) as unknown as Stat[]);
     const error = ok ? undefined : `no media: ${received} of ${options.frames} frames within ${options.timeoutMs} ms (ICE path: ${path})`;
     return { ok, received, firstFrameMs, icePath: path, ms: Date.now() - started, ...(error ? { error } : {}) };
   } catch (error) {

@@ -46,14 +46,18 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
   const onHomeserver = async (command: string) => (await options.homeserver().exec(command)).stdout;
 
-  // Caddy's CA (it does not change while the stack stands), as a file on the controller, read once.
-  let caFile: string | undefined;
-  const caddyCa = async () => {
-    if (caFile) return caFile;
-    caFile = join(inventory, "caddy-root.crt");
-    writeFileSync(caFile, await options.homeserver().exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt").then((r) => r.stdout));
-    return caFile;
-  };
+  // Caddy's CA (it does not change while the stack stands), as a file on the controller, read once:
+  // the promise is kept, so requests made at once all wait for the file to be written.
+  let caFile: Promise<string> | undefined;
+  const caddyCa = () =>
+    (caFile ??= options
+      .homeserver()
+      .exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt")
+      .then((read) => {
+        const file = join(inventory, "caddy-root.crt");
+        writeFileSync(file, read.stdout);
+        return file;
+      }));
 
   /** A request through Caddy from the controller, as a client on the Internet makes it. */
   const throughCaddy = async (name: string, path: string, ...extra: string[]) =>

@@ -167,6 +167,7 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     // The call went on through the restarts, media on its node all along.
     expect(outcome).toMatchObject({ ok: true });
     const media = FLEET.sfu.find((node) => outcome.icePath === `udp ${ip(node)}:7882`)!;
+    expect(media, `the call's media went over ${outcome.icePath}`).toBeDefined();
     expect(result.out).toContain(`[${media}] livekit | handler: restart livekit: draining: waiting up to 600 s for the calls on this node to end before the restart`);
     const drained = new RegExp(`\\[${media}\\] livekit \\| handler: restart livekit: drained in (\\d+) s, then started`).exec(result.out);
     expect(drained, result.out).not.toBeNull();
