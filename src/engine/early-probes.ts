@@ -5,7 +5,7 @@
  * So a run that changes nothing costs one round trip per host, its checks included.
  */
 import { sh } from "../common/shell.js";
-import { defineFact, type Fact } from "../facts/fact.js";
+import { defineFact, type Fact, type FactFamily } from "../facts/fact.js";
 import type { Operation, ProbeStep } from "../ops/operation.js";
 
 export interface EarlyResult {
@@ -15,9 +15,19 @@ export interface EarlyResult {
 
 const LIMIT_SECONDS = 10;
 
+const limited = (command: string) => sh`timeout ${LIMIT_SECONDS} sh -c ${command}`;
+
+/** A family's command under the same limit; one wrapper a family, as a batch groups its members by it. */
+const limitedFamilies = new WeakMap<FactFamily, FactFamily>();
+function limitedFamily(family: FactFamily): FactFamily {
+  if (!limitedFamilies.has(family)) limitedFamilies.set(family, { command: (members) => limited(family.command(members)), split: family.split });
+  return limitedFamilies.get(family)!;
+}
+
 export const earlyProbeFact = (step: ProbeStep): Fact<EarlyResult> => {
   const command = step.once ?? step.command;
-  return defineFact(`probe:${command}`, `${sh`timeout ${LIMIT_SECONDS} sh -c ${command}`} 2>&1`, (stdout, code) => ({ passed: code === 0, output: stdout.trim() }));
+  const fact = defineFact(`probe:${command}`, `${limited(command)} 2>&1`, (stdout, code) => ({ passed: code === 0, output: stdout.trim() }));
+  return step.family ? { ...fact, family: { of: limitedFamily(step.family.of), member: step.family.member } } : fact;
 };
 
 /** The probes these operations make, as facts; only operations that need no facts can be planned ahead. */

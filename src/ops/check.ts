@@ -1,4 +1,4 @@
-import { operation, taskOptions, type HostAccess, type Operation, type TaskOptions } from "./operation.js";
+import { operation, taskOptions, type HostAccess, type Operation, type ProbeStep, type TaskOptions } from "./operation.js";
 
 export interface CheckArgs extends TaskOptions {
   name: string;
@@ -9,6 +9,8 @@ export interface CheckArgs extends TaskOptions {
   timeoutSeconds?: number;
   /** A command that waits by itself: the same check tried once, without waiting. */
   once?: string;
+  /** See ProbeStep.family. */
+  family?: ProbeStep["family"];
 }
 
 /** Runs a command until it succeeds or the time is up; the last attempt's output is what fails the task. */
@@ -20,7 +22,7 @@ const retried = (command: string, seconds: number) =>
 export function check(args: CheckArgs): Operation {
   const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
   const once = args.once ?? (args.timeoutSeconds ? args.command : undefined);
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure, ...(once ? { once } : {}) }], ...taskOptions(args) });
+  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure, ...(once ? { once } : {}), ...(args.family ? { family: args.family } : {}) }], ...taskOptions(args) });
 }
 
 /** A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed. */

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import type { Fact, FactValues } from "../facts/fact.js";
+import type { Fact, FactFamily, FactValues } from "../facts/fact.js";
 
 /** Run a command on the host; a non-zero exit fails the task. */
 export interface RunStep {
@@ -32,6 +32,8 @@ export interface ProbeStep {
   command: string;
   /** The same probe tried once, without waiting (for a probe that waits): what is read ahead. */
   once?: string;
+  /** That once form, when one command can try many of its kind at once (one Python for every URL). */
+  family?: { of: FactFamily; member: string };
   /** Said when the probe fails. */
   failure: string;
 }
