@@ -1,5 +1,5 @@
 import { sh } from "../common/shell.js";
-import { defineFact, type Fact } from "./fact.js";
+import { defineFact, type Fact, type FactFamily } from "./fact.js";
 
 export interface ContainerState {
   exists: boolean;
@@ -23,14 +23,38 @@ export interface NetworkState {
 
 export const SPEC_HASH_LABEL = "rigger.spec-hash";
 
+const CONTAINER_FORMAT = `{{.State.Running}} {{.Image}} {{index .Config.Labels "${SPEC_HASH_LABEL}"}}`;
+
 export function containerFact(name: string): Fact<ContainerState> {
-  const format = `{{.State.Running}} {{.Image}} {{index .Config.Labels "${SPEC_HASH_LABEL}"}}`;
-  return defineFact(`container:${name}`, sh`docker container inspect --format ${format} ${name}`, (stdout, code) => {
+  const fact = defineFact(`container:${name}`, sh`docker container inspect --format ${CONTAINER_FORMAT} ${name}`, (stdout, code) => {
     if (code !== 0) return { exists: false };
     const [running, imageId, specHash] = stdout.trim().split(" ");
     return { exists: true, running: running === "true", imageId, specHash: specHash && specHash !== "<no" ? specHash : undefined };
   });
+  return { ...fact, family: { of: CONTAINERS, member: name } };
 }
+
+/**
+ * The containers of a batch in one `docker container inspect`: it prints a line for each container
+ * it found, led here by its id and name, and nothing for one that is missing. A container is found
+ * by its name, as Docker does, else by a prefix of its id.
+ */
+const CONTAINERS: FactFamily = {
+  command: (names) => sh`docker container inspect --format ${`{{.Id}} {{.Name}} ${CONTAINER_FORMAT}`} ${names}`,
+  split(stdout, names) {
+    const found = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [id = "", name = "", ...state] = line.split(" ");
+        return { id, name, state: state.join(" ") };
+      });
+    return names.map((member) => {
+      const container = found.find((c) => c.name === `/${member}`) ?? found.find((c) => c.id.startsWith(member));
+      return container ? { stdout: `${container.state}\n`, exitCode: 0 } : { stdout: "", exitCode: 1 };
+    });
+  },
+};
 
 export function imageFact(ref: string): Fact<ImageState> {
   return defineFact(`image:${ref}`, sh`docker image inspect --format '{{.Id}}' ${ref}`, (stdout, code) =>

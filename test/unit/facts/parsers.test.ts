@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { $ } from "zx";
 import { sha256Hex } from "../../../src/common/hash.js";
 import { batchScript, defineFact, parseBatch } from "../../../src/facts/fact.js";
+import { containerFact } from "../../../src/facts/docker.js";
 import { fileFact } from "../../../src/facts/file.js";
 import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
 import { unitFact } from "../../../src/facts/systemd.js";
@@ -92,6 +93,19 @@ it("reads the units of a batch with one systemctl show, and refuses output it ca
   expect([...parseBatch(facts, "@@n", "\n@@n 0 begin\n\n@@n 0 end 1\n").values()]).toEqual([
     { loaded: false, active: "unknown", enabled: "" },
     { loaded: false, active: "unknown", enabled: "" },
+  ]);
+});
+
+it("reads the containers of a batch with one docker container inspect, each found by its name, else by a prefix of its id", () => {
+  const facts = ["web", "db", "gone", "0123abc"].map(containerFact);
+  expect(batchScript(facts, "@@n").match(/docker container inspect/g)).toHaveLength(1);
+  // What Docker prints for those four: a line for each container it found, in no order we rely on, and exit 1 for the missing one.
+  const found = "aaaa1111 /web true sha256:img1 h1\n0123abcdef99 /other false sha256:img2 <no value>\nffff2222 /db true sha256:img3 h3\n";
+  expect([...parseBatch(facts, "@@n", `\n@@n 0 begin\n${found}\n@@n 0 end 1\n`).values()]).toEqual([
+    { exists: true, running: true, imageId: "sha256:img1", specHash: "h1" },
+    { exists: true, running: true, imageId: "sha256:img3", specHash: "h3" },
+    { exists: false },
+    { exists: true, running: false, imageId: "sha256:img2", specHash: undefined },
   ]);
 });
 
