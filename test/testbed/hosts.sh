@@ -44,6 +44,9 @@ up() {
     esac
   done
   [ "$n" -ge 1 ] && [ "$n" -le 50 ] || die "N must be 1-50, got $n"
+  # Each host's systemd holds several inotify instances: the kernel's default of 128 a user runs out
+  # at about 25 hosts, and the later ones never finish booting.
+  if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 1024 ]; then sysctl -qw fs.inotify.max_user_instances=1024; fi
   bash "$TESTBED_DIR/setup.sh"
   down_hosts
   local names=() tag; tag=$(image_tag)
