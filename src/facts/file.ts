@@ -74,12 +74,15 @@ const FILES: FactFamily = {
     const early = new Map<string, number>();
     const meta = new Map<string, string>();
     const sums = new Map<string, string>();
-    for (let i = 0; i < records.length; i++) {
+    // Tagged records, walked in order (a path may itself read "H"); after `H`, sha256sum's own
+    // records: 64 hex digits, two spaces, the path.
+    let i = 0;
+    for (; i < records.length && records[i] !== "H"; i++) {
       const tag = records[i];
       if (tag === "A" || tag === "U") early.set(records[++i]!, tag === "A" ? ABSENT : 1);
       else if (tag === "S") meta.set(records[++i]!, records[++i]!);
-      else if (tag === "H") for (const sum of records.slice(i + 1, (i = records.length))) sums.set(sum.slice(66), sum.slice(0, 64));
     }
+    for (const sum of records.slice(i + 1)) sums.set(sum.slice(66), sum.slice(0, 64));
     return paths.map((path) => {
       if (early.has(path)) return { stdout: "", exitCode: early.get(path)! };
       const stat = meta.get(path);
