@@ -18,4 +18,5 @@ export { sysctl } from "./ops/sysctl.js";
 export { service, serviceAction, unitFile } from "./ops/systemd.js";
 export { render, template } from "./ops/template.js";
 export { ufwFirewall } from "./ops/ufw.js";
+export { SSH_SERVED_PORT_SHELL } from "./facts/ssh-port.js";
 export { waitFor } from "./ops/wait-for.js";

@@ -1,4 +1,4 @@
-import { apt, check, defineRole, directory, type HostContext, nftablesFirewall, nftablesRulesetPath, portText, service, ufwFirewall, unitFile } from "../../src/rigger.js";
+import { apt, check, defineRole, directory, nftablesFirewall, nftablesRulesetPath, portText, service, SSH_SERVED_PORT_SHELL, ufwFirewall, unitFile } from "../../src/rigger.js";
 import { firewallVars } from "./vars.js";
 
 const BOOT_UNIT = `[Unit]
@@ -15,8 +15,6 @@ ExecStart=/usr/sbin/nft -f ${nftablesRulesetPath()}
 WantedBy=multi-user.target
 `;
 
-/** The SSH port: the role's variable, else the host's ansible_port, else 22. */
-const sshPort = (vars: { firewall_ssh_port?: number }, host: HostContext) => vars.firewall_ssh_port ?? Number(host.vars.ansible_port ?? 22);
 
 /** The host firewall: every port the play's roles declare, plus extra rules, SSH first and always. */
 export default defineRole({
@@ -30,23 +28,24 @@ export default defineRole({
         `firewall_backend ufw cannot open ${limited.map((r) => `${portText(r)}/${r.protocol}`).join(", ")} to some addresses only ` +
           "(ufw does not filter ports Docker publishes): use firewall_backend nftables",
       );
-    if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: sshPort(vars, host), rules })];
+    if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: vars.firewall_ssh_port, rules })];
     return [
       apt({ packages: ["nftables"] }),
       directory({ path: "/etc/rigger", mode: 0o700 }),
-      nftablesFirewall({ sshPort: sshPort(vars, host), rules, rollbackSeconds: vars.firewall_rollback_seconds }),
+      nftablesFirewall({ sshPort: vars.firewall_ssh_port, rules, rollbackSeconds: vars.firewall_rollback_seconds }),
       unitFile({ unit: "rigger-firewall.service", content: BOOT_UNIT }),
       service({ unit: "rigger-firewall.service", enabled: true }),
     ];
   },
-  verify: (vars, host) => {
-    const port = sshPort(vars, host);
+  verify: (vars) => {
+    // The port the tasks opened: the role's variable, else the one sshd serves this run on.
+    const port = vars.firewall_ssh_port ?? SSH_SERVED_PORT_SHELL;
     return [
       vars.firewall_backend === "ufw"
-        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq '^${port}/tcp +ALLOW' && ufw status`, failure: "ufw is not active, or SSH is not open" })
+        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq "^${port}/tcp +ALLOW" && ufw status`, failure: "ufw is not active, or SSH is not open" })
         : check({
             name: "the rigger table drops by default and lets SSH in",
-            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q 'tcp dport ${port} accept' && nft list chain inet rigger input | grep -E 'policy|dport'`,
+            command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q "tcp dport ${port} accept" && nft list chain inet rigger input | grep -E 'policy|dport'`,
             failure: "the table inet rigger is missing, not dropping by default, or without the SSH rule",
           }),
     ];

@@ -5,7 +5,7 @@ const port = z.number().int().min(1).max(65535);
 export const firewallVars = z.object({
   /** "nftables": one table of rigger's own (the default). "ufw": for hosts that already use ufw. */
   firewall_backend: z.enum(["nftables", "ufw"]).default("nftables"),
-  /** The SSH port, opened first and always; by default the host's ansible_port, or 22. */
+  /** The SSH port, opened first and always; by default the port sshd serves the run on, as the host sees it. */
   firewall_ssh_port: port.optional(),
   /** Rules beyond those the play's roles declare. */
   firewall_extra_rules: z

@@ -12,6 +12,10 @@ export interface CliOptions {
   skipTags?: string[];
   extraVars: string[];
   forks: number;
+  /** Seconds for a host's TCP connect and SSH handshake (Ansible's -T). */
+  timeout?: number;
+  /** Hosts whose lock a vanished run left behind: its holder is ended, then the lock taken. */
+  breakLock: string[];
   json?: string;
   /** A folder for the evidence report (report.md, report.json) of the run's checks. */
   report?: string;
@@ -46,6 +50,8 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --skip-tags LIST      no task with one of these tags
   -e, --extra-vars K=V|@FILE  variables of the highest precedence (repeatable)
   -f, --forks N             hosts worked on at once (default 10)
+  -T, --timeout SECONDS     connect timeout: TCP and the SSH handshake (default 10)
+      --break-lock HOST     end the run that holds HOST's lock (one that vanished), then go on (repeatable)
       --json FILE           write a JSON report of the run
       --report DIR          write the evidence report of the run's checks (report.md, report.json)
   -v, -vv                   more detail: round trips per host; the commands of each change
@@ -85,6 +91,8 @@ export function parseCli(argv: string[]): CliOptions {
         "skip-tags": { type: "string" },
         "extra-vars": { type: "string", short: "e", multiple: true, default: [] },
         forks: { type: "string", short: "f", default: "10" },
+        timeout: { type: "string", short: "T" },
+        "break-lock": { type: "string", multiple: true, default: [] },
         json: { type: "string" },
         report: { type: "string" },
         verbose: { type: "boolean", short: "v", multiple: true, default: [] },
@@ -112,6 +120,9 @@ export function parseCli(argv: string[]): CliOptions {
   if (positionals.length > 1) throw new UsageError(`one playbook at a time, got ${positionals.join(" ")}`);
   const forks = Number(values.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks expects a positive integer, got "${values.forks}"`);
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) throw new UsageError(`--timeout expects whole seconds (1 or more), got "${values.timeout}"`);
+  if (values["break-lock"].length && values.check) throw new UsageError("--break-lock goes with a run that changes hosts (a --check run takes no lock)");
   if (values["fail-on-change"] && !values.check) throw new UsageError("--fail-on-change goes with --check");
   return {
     playbook: positionals[0],
@@ -123,6 +134,8 @@ export function parseCli(argv: string[]): CliOptions {
     skipTags: list(values["skip-tags"]),
     extraVars: values["extra-vars"],
     forks,
+    timeout,
+    breakLock: values["break-lock"],
     json: values.json,
     report: values.report,
     verbosity: values.verbose.length,

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
 import { HostSession } from "../engine/host-session.js";
@@ -12,7 +13,7 @@ import { loadInventory, type Inventory } from "../inventory/load.js";
 import { secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
-import { readSshConfig, sshTarget, type SshConfig } from "./targets.js";
+import { linkSettings, readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
 import { listHosts, listTasks } from "./listing.js";
 import { importPlaybook } from "./playbook-loader.js";
@@ -71,6 +72,9 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
   if (options.listTasks) return (listTasks(plays).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
+  const strangers = options.breakLock.filter((host) => !hosts.includes(host));
+  if (strangers.length) throw new UsageError(`--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`);
+  checkOutputPaths(options);
   if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
     throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
   // Every host's connection settings are checked before the first connection; -u, --private-key,
@@ -110,7 +114,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     startAtTask: options.startAtTask,
     holdsSecret: (text) => masker.holdsSecret(text),
     emit,
-    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker),
+    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker, (message) => emit({ type: "warning", message })),
   });
   const summary = await renderer.finish(events);
   const exitCode = summary.some((h) => h.status === "unreachable")
@@ -138,13 +142,37 @@ async function loadPlaybook(file: string): Promise<Playbook> {
   return module.default;
 }
 
-async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker): Promise<HostSession> {
-  const target = sshTarget(host, vars, sshConfig, { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys });
+/**
+ * Where --json and --report will write, proved writable before any host is touched: a run's
+ * outcome (and its exit code) must never be lost to a report that cannot be written afterwards.
+ */
+function checkOutputPaths(options: CliOptions): void {
+  const writable = (dir: string, flag: string) => {
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (error) {
+      throw new UsageError(`${flag}: cannot write into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  if (options.json) writable(dirname(options.json), "--json");
+  if (options.report) {
+    try {
+      mkdirSync(options.report, { recursive: true });
+    } catch (error) {
+      throw new UsageError(`--report: cannot create ${options.report} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    writable(options.report, "--report");
+  }
+}
+
+async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker, warn: (message: string) => void): Promise<HostSession> {
+  const common = { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys, ...linkSettings(vars, options.timeout) };
+  const target = sshTarget(host, vars, sshConfig, common);
   const connection = await SshConnection.open(target);
   const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
-  const openAnother = () => SshConnection.open({ ...target, connectTimeoutMs: 10_000 });
-  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother, masker });
+  const openAnother = () => SshConnection.open(target);
+  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother, masker, breakLock: options.breakLock.includes(host), warn });
 }
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {

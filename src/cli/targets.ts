@@ -5,6 +5,17 @@ import type { SshTarget } from "../connection/ssh.js";
 import type { ConnectionVars } from "../inventory/connection-vars.js";
 
 export type SshConfig = ReturnType<typeof parseSshConfig>;
+/** What every hop of a host's connection shares. */
+type Common = Pick<SshTarget, "knownHostsFile" | "acceptNewHostKeys" | "connectTimeoutMs" | "keepaliveIntervalMs" | "keepaliveCountMax">;
+
+/** The run's connect timeout and the host's keepalive settings, where set. */
+export function linkSettings(vars: ConnectionVars, connectTimeoutSeconds: number | undefined): Pick<SshTarget, "connectTimeoutMs" | "keepaliveIntervalMs" | "keepaliveCountMax"> {
+  return {
+    ...(connectTimeoutSeconds ? { connectTimeoutMs: connectTimeoutSeconds * 1000 } : {}),
+    ...(vars.rigger_ssh_keepalive ? { keepaliveIntervalMs: vars.rigger_ssh_keepalive * 1000 } : {}),
+    ...(vars.rigger_ssh_keepalive_count ? { keepaliveCountMax: vars.rigger_ssh_keepalive_count } : {}),
+  };
+}
 
 export function readSshConfig(file: string): SshConfig {
   return existsSync(file) ? parseSshConfig(readFileSync(file, "utf8")) : [];
@@ -20,7 +31,7 @@ function jumpFromArgs(args: string | undefined): string[] | undefined {
  * Where and how to reach a host: the inventory's connection variables first, then what
  * ~/.ssh/config says about the alias (HostName, User, Port, IdentityFile, ProxyJump), then defaults.
  */
-export function sshTarget(name: string, vars: ConnectionVars, config: SshConfig, common: Pick<SshTarget, "knownHostsFile" | "acceptNewHostKeys">): SshTarget {
+export function sshTarget(name: string, vars: ConnectionVars, config: SshConfig, common: Common): SshTarget {
   const alias = vars.ansible_host ?? name;
   const entry = sshConfigFor(config, alias);
   const hops = jumpFromArgs(vars.ansible_ssh_common_args) ?? entry.proxyJump;
@@ -36,7 +47,7 @@ export function sshTarget(name: string, vars: ConnectionVars, config: SshConfig,
 }
 
 /** The hops of a ProxyJump, each reached through the one before it; each hop's own ssh config applies. */
-function jumpChain(name: string, hops: string[], vars: ConnectionVars, config: SshConfig, common: Pick<SshTarget, "knownHostsFile" | "acceptNewHostKeys">): SshTarget {
+function jumpChain(name: string, hops: string[], vars: ConnectionVars, config: SshConfig, common: Common): SshTarget {
   let previous: SshTarget | undefined;
   for (const hop of hops) {
     const { user, host, port } = parseJump(hop);

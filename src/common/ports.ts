@@ -28,5 +28,9 @@ export function firewallRules(sshPort: number, rules: PortRule[]): PortRule[] {
   ];
 }
 
+/** The rules for a task's name, SSH first: its port, or `ssh` where the host will tell it. */
+export const rulesText = (sshPort: number | undefined, rules: PortRule[], rangeSeparator = "-") =>
+  [sshPort ? `${sshPort}/tcp` : "ssh", ...firewallRules(sshPort ?? 0, rules).slice(1).map((r) => `${portText(r, rangeSeparator)}/${r.protocol}`)].join(" ");
+
 /** Whether some rule opens this port. */
 export const isOpen = (rules: PortRule[], protocol: string, port: number) => rules.some((rule) => covers(rule, protocol, port));

@@ -1,5 +1,7 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { connect as tcpConnect } from "node:net";
+import type { Duplex } from "node:stream";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { AuthenticationError, CommandTimeoutError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
 import { authMethods, hostKeyAlgorithms } from "./auth.js";
@@ -16,8 +18,12 @@ export interface SshTarget {
   knownHostsFile: string;
   /** Record the key of a host that known_hosts does not list yet (never replaces a listed key). */
   acceptNewHostKeys?: boolean;
+  /** TCP connect plus the SSH handshake (Ansible's --timeout). */
   connectTimeoutMs?: number;
-  /** A connection that misses this many keepalives in a row is declared unreachable. */
+  /**
+   * A keepalive goes out every interval; a connection from which nothing at all has been heard
+   * for interval x count is declared unreachable (OpenSSH's ServerAliveInterval/CountMax).
+   */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
   /** Concurrent channels on the one connection (OpenSSH's MaxSessions is 10, freed with a lag). */
@@ -32,7 +38,8 @@ export interface ExecResult {
   stderr: string;
 }
 
-const DEFAULTS = { connectTimeoutMs: 5000, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, maxChannels: 6 };
+/** Patient enough for a Wi-Fi roam, a VPN rekey or a write queued on a slow uplink: a minute of silence. */
+export const SSH_DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, maxChannels: 6 };
 const CHANNEL_OPEN_ATTEMPTS = 5;
 
 /** One SSH connection to one host, shared by every command and file transfer of a run. */
@@ -56,7 +63,7 @@ export class SshConnection {
   }
 
   static async open(target: SshTarget): Promise<SshConnection> {
-    const settings = { ...DEFAULTS, ...target };
+    const settings = { ...SSH_DEFAULTS, ...target };
     const jump = target.jump ? await SshConnection.open(target.jump) : undefined;
     try {
       const sock = jump
@@ -82,21 +89,26 @@ export class SshConnection {
     );
   }
 
-  private static async connect(target: SshTarget, settings: typeof DEFAULTS, sock: ClientChannel | undefined): Promise<SshConnection> {
+  private static async connect(target: SshTarget, settings: typeof SSH_DEFAULTS, tunnel: ClientChannel | undefined): Promise<SshConnection> {
     const knownHosts = await readKnownHosts(target.knownHostsFile);
     const knownTypes = keysForHost(parseKnownHosts(knownHosts), target.host, target.port).map((entry) => keyTypeOf(entry.key));
     let hostKeyFailure: HostKeyError | undefined;
+    const authHandler = await authMethods(target.user, target.privateKeyFile);
     const client = new Client();
+    // Our own socket, so that every byte heard from the host counts as life (see watchLiveness).
+    const sock: Duplex = tunnel ?? tcpConnect({ host: target.host, port: target.port });
     const config: ConnectConfig = {
       host: target.host,
       port: target.port,
       sock,
       username: target.user,
-      authHandler: await authMethods(target.user, target.privateKeyFile),
+      authHandler,
       algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] },
       readyTimeout: settings.connectTimeoutMs,
+      // ssh2 pings each interval but counts only the answers to its pings, which queue behind an
+      // upload on a slow link: it pings and never gives up; watchLiveness decides.
       keepaliveInterval: settings.keepaliveIntervalMs,
-      keepaliveCountMax: settings.keepaliveCountMax,
+      keepaliveCountMax: Number.MAX_SAFE_INTEGER,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         verifyHostKey(target, knownHosts, key).then(
           () => verify(true),
@@ -122,7 +134,15 @@ export class SshConnection {
       client.once("error", fail);
       client.connect(config);
     });
-    return new SshConnection(target, client, new Semaphore(settings.maxChannels));
+    const connection = new SshConnection(target, client, new Semaphore(settings.maxChannels));
+    watchLiveness(sock, settings.keepaliveIntervalMs, settings.keepaliveCountMax, (silence) => connection.abandon(silence));
+    return connection;
+  }
+
+  /** Ends a connection the host no longer answers on: everything waiting on it fails as unreachable. */
+  private abandon(reason: string): void {
+    this.failure ??= new UnreachableError(this.target.name, reason);
+    this.client.destroy();
   }
 
   /**
@@ -151,19 +171,24 @@ export class SshConnection {
 
   /**
    * Starts a command that lives as long as this connection (it holds something, such as a lock)
-   * and resolves with its output once that matches `ready`, or when it exits. It has a channel of
-   * its own, outside the limit.
+   * and resolves with what it printed once its output matches `ready` (code -1: still running), or
+   * when it exits. `input` is written to its stdin, which stays open. It has a channel of its own,
+   * outside the limit.
    */
-  hold(command: string, ready: RegExp): Promise<string> {
-    return this.guard<string>((resolve, reject) =>
+  hold(command: string, ready: RegExp, input?: string): Promise<ExecResult> {
+    return this.guard<ExecResult>((resolve, reject) =>
       this.client.exec(command, (error, channel) => {
         if (error) return reject(error);
-        let output = "";
+        let [stdout, stderr, code] = ["", "", -1];
+        const answer = () => resolve({ code, stdout, stderr });
         channel.on("data", (chunk: Buffer) => {
-          output += chunk.toString();
-          if (ready.test(output)) resolve(output);
+          stdout += chunk.toString();
+          if (ready.test(stdout)) answer();
         });
-        channel.on("close", () => resolve(output));
+        channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
+        channel.on("close", answer);
+        if (input !== undefined) channel.write(input);
       }),
     );
   }
@@ -202,6 +227,23 @@ export class SshConnection {
       executor(settle(resolve), settle(reject));
     });
   }
+}
+
+/**
+ * Declares the connection dead after interval x count of silence, any packet from the host (data,
+ * a window adjustment, an answer to a keepalive) counting as life. Stops with the socket.
+ */
+function watchLiveness(sock: Duplex, intervalMs: number, countMax: number, dead: (reason: string) => void): void {
+  let heard = Date.now();
+  sock.on("data", () => (heard = Date.now()));
+  const limitMs = intervalMs * countMax;
+  const timer = setInterval(() => {
+    if (Date.now() - heard < limitMs) return;
+    clearInterval(timer);
+    dead(`nothing heard from it for ${limitMs / 1000} s (a keepalive every ${intervalMs / 1000} s, ${countMax} unanswered)`);
+  }, Math.min(intervalMs, 1000));
+  timer.unref();
+  sock.once("close", () => clearInterval(timer));
 }
 
 function collect(channel: ClientChannel, input: string | Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult | CommandTimeoutError> {

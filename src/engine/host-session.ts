@@ -8,6 +8,7 @@ import type { Masker } from "./masker.js";
 import { batchScript, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
 import { octalMode } from "../common/mode.js";
+import { sha256Hex } from "../common/hash.js";
 import { quote, raw, sh } from "../common/shell.js";
 
 export interface Become {
@@ -17,30 +18,45 @@ export interface Become {
 
 export class HostLockedError extends Error {
   constructor(host: string, holder: string) {
-    super(`${host} is being changed by another run (${holder}); try again when it has finished`);
+    super(`${host} is being changed by another run (${holder}); try again when it has finished, or, if that run is gone (its machine or link died), run with --break-lock ${host}`);
     this.name = "HostLockedError";
   }
 }
 
-const LOCK_FILE = "/run/lock/rigger.lock";
+const LOCK_DIR = "/run/rigger";
+const LOCK_FILE = `${LOCK_DIR}/lock`;
+const HOLDER_FILE = `${LOCK_DIR}/holder`;
 const BACKUP_DIR = "/var/backups/rigger";
 const BACKUPS_KEPT = 5;
 /** A command's time limit unless its operation sets another: long enough for a slow apt install. */
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
 /**
- * The host lock: flock on a file in /run/lock (atomic: of two runs started together exactly one
- * gets it), held by a command that lives as long as this run's SSH connection, so a run that died
- * frees it at once. Open to every login user (0666 in the sticky /run/lock): runs as different
- * users exclude each other too. Prints "acquired", or "busy" and who holds it.
+ * The host lock: flock on a file in a root-owned directory (atomic: of two runs started together
+ * exactly one gets it), taken as the become user and held by a command that lives as long as this
+ * run's SSH connection, so a run that exits frees it at once. A run whose controller vanished
+ * without closing TCP keeps it until sshd notices; `breakStale` ends that holder (the process that
+ * holds the lock file open, named in the holder file) and takes the lock. Prints "acquired" (after
+ * "broke: HOLDER" when it broke one), or "busy" and the holder; anything else is an error.
  */
-const lockScript = (holder: string) => sh`
-umask 000; [ -e ${LOCK_FILE} ] || : >> ${LOCK_FILE}
-exec 9< ${LOCK_FILE}
-if ! flock -n 9; then echo busy; cat ${`${LOCK_FILE}.holder`} 2>/dev/null; exit 0; fi
-echo ${holder} > ${`${LOCK_FILE}.holder`}
+const lockScript = (holder: string, breakStale: boolean) => sh`
+set -e
+install -d -m 755 ${LOCK_DIR}
+exec 9>> ${LOCK_FILE}
+if ! flock -n 9; then
+  stale=$(cat ${HOLDER_FILE} 2>/dev/null || true)
+  if [ ${breakStale ? 1 : 0} = 0 ]; then echo busy; printf '%s\n' "$stale"; exit 0; fi
+  pid=$(printf '%s\n' "$stale" | sed -n 's/.*, host pid \([0-9]*\)$/\1/p')
+  if [ -n "$pid" ] && [ "$(readlink /proc/"$pid"/fd/9 2>/dev/null)" = ${LOCK_FILE} ]; then kill "$pid"; fi
+  if ! flock -w 10 9; then echo busy; printf '%s\n' "$stale"; exit 0; fi
+  printf 'broke: %s\n' "$stale"
+fi
+printf '%s, host pid %s\n' ${holder} "$$" > ${HOLDER_FILE}
 echo acquired
 exec cat >/dev/null`;
+
+/** sudo drops SSH_CONNECTION: a command run as the become user gets it back (where the host sees this run arrive). */
+const KEEP_SSH_CONNECTION = 'env SSH_CONNECTION="$SSH_CONNECTION"';
 
 /** One host's side of a run: its connection, its fact cache, privilege escalation and the host lock. */
 export class HostSession {
@@ -54,6 +70,8 @@ export class HostSession {
   private readonly takeLock: boolean;
   private readonly openAnother: () => Promise<SshConnection>;
   private readonly masker: Masker | undefined;
+  private readonly breakLock: boolean;
+  private readonly warn: (message: string) => void;
 
   constructor(options: {
     name: string;
@@ -65,8 +83,13 @@ export class HostSession {
     openAnother: () => Promise<SshConnection>;
     /** Knows the run's secrets: a command holding one is refused (it would show in the host's process list). */
     masker?: Masker;
+    /** End the run that holds this host's lock, then take it (--break-lock). */
+    breakLock?: boolean;
+    warn?: (message: string) => void;
   }) {
     ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother, masker: this.masker } = options);
+    this.breakLock = options.breakLock ?? false;
+    this.warn = options.warn ?? (() => undefined);
   }
 
   forward(port: number): Promise<Duplex> {
@@ -91,9 +114,28 @@ export class HostSession {
 
   private async lock(): Promise<void> {
     const holder = `rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`;
-    const [state = "", ...rest] = (await this.connection.hold(lockScript(holder), /^acquired\n/m)).trim().split("\n");
-    if (state !== "acquired") throw new HostLockedError(this.name, rest.join(" ") || "unknown holder");
-    this.locked = true;
+    const answer = await this.connection.hold(this.asBecome(sh`sh -c ${lockScript(holder, this.breakLock)}`), /^acquired\n/m, this.sudoInput());
+    const lines = answer.stdout.trim().split("\n");
+    if (lines.includes("acquired")) {
+      const broken = lines.find((line) => line.startsWith("broke: "));
+      if (broken) this.warn(`[${this.name}] --break-lock: ended the run that held the lock (${broken.slice("broke: ".length) || "no holder recorded"})`);
+      this.locked = true;
+      return;
+    }
+    if (lines[0] === "busy") throw new HostLockedError(this.name, lines.slice(1).join(" ") || "unknown holder");
+    const said = (answer.stderr.trim() || answer.stdout.trim() || "no output").split("\n").slice(-3).join("; ");
+    throw new Error(`could not take the host lock in ${LOCK_DIR} (exit ${answer.code}): ${said}`);
+  }
+
+  /** A command as the become user (sudo), when there is one, with SSH_CONNECTION kept. */
+  private asBecome(command: string): string {
+    if (!this.become) return command;
+    const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";
+    return `${sudo} -H -u ${quote(this.become.user)} -- ${KEEP_SSH_CONNECTION} ${command}`;
+  }
+
+  private sudoInput(): string | undefined {
+    return this.become?.password === undefined ? undefined : `${this.become.password}\n`;
   }
 
   private async readFacts(facts: Fact<unknown>[]): Promise<Map<string, unknown>> {
@@ -132,49 +174,51 @@ export class HostSession {
     this.roundTrips++;
     const limited = sh`timeout -k 5 ${timeoutSeconds} sh -c ${command}`;
     const backstopMs = (timeoutSeconds + 15) * 1000;
-    const input = this.become?.password === undefined ? stdin : `${this.become.password}\n`;
-    const sudo = this.become && (this.become.password === undefined ? "sudo -n" : "sudo -S -p ''");
-    const wrapped = this.become ? `${sudo} -H -u ${quote(this.become.user)} -- ${limited}` : limited;
-    const result = await this.connection.exec(wrapped, input, backstopMs);
-    if (result.code === 124 || result.code === 137) throw new CommandTimeoutError(timeoutSeconds * 1000);
+    const started = Date.now();
+    const result = await this.connection.exec(this.asBecome(limited), this.sudoInput() ?? stdin, backstopMs);
+    // 124 and 137 are also what a command may exit with by itself: only past the limit are they the limit's.
+    const timedOut = (result.code === 124 || result.code === 137) && Date.now() - started >= timeoutSeconds * 1000;
+    if (timedOut) throw new CommandTimeoutError(timeoutSeconds * 1000);
     return result;
   }
 
   /**
-   * Writes a file atomically: SFTP to a temporary name beside it (mode 0600, so a secret is never
-   * readable on the way), then in one command: owner and mode, validation, a backup of the old
-   * content outside any config directory, and the rename. A failed validation leaves the old file live.
+   * Writes a file all or nothing: the content goes to a temporary name beside it (mode 0600, so a
+   * secret is never readable on the way), then in one command: its checksum against the one wanted
+   * (a link cut mid-transfer leaves a prefix, which must never go live), owner and mode,
+   * validation, a backup of the old content outside any config directory, the rename, and only
+   * then `then` (what is owed after the change). Any failure leaves the old file live and no
+   * temporary behind.
    */
   async write(step: WriteStep): Promise<void> {
     const suffix = randomBytes(6).toString("hex");
-    const [dir, base] = [posix.dirname(step.path), posix.basename(step.path)];
-    const temporary = posix.join(dir, `.rigger-${suffix}-${base}`);
+    const base = posix.basename(step.path);
+    const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${base}`);
     // The content goes on the script's stdin (one exec) unless stdin carries sudo's password; then by
     // SFTP as the login user, who cannot write into /etc: staged in /tmp, moved by the become user.
     const viaStdin = this.become?.password === undefined;
-    const staged = this.become && !viaStdin ? `/tmp/.rigger-${suffix}-${base}` : temporary;
-    if (!viaStdin) {
+    const staged = viaStdin ? undefined : `/tmp/.rigger-${suffix}-${base}`;
+    if (staged) {
       this.roundTrips++;
       await this.connection.putFile(staged, step.content, 0o600);
     }
-    const backupName = step.path.replace(/^\//, "").replace(/\//g, "__");
-    const validate = step.validate ? step.validate.split("%s").join(quote(temporary)) : "";
-    // Runs hold the host lock, so another temporary file of this target is a dead run's leftover.
-    const leftovers = (d: string) => sh`for f in ${raw(`${quote(d)}/.rigger-*-${quote(base)}`)}; do [ "$f" = ${temporary} ] || [ "$f" = ${staged} ] || rm -f "$f"; done`;
+    const size = Buffer.byteLength(step.content);
     const script = [
       "set -e",
-      leftovers(dir),
-      staged !== temporary ? leftovers("/tmp") : "",
-      staged !== temporary ? sh`mv -f ${staged} ${temporary}` : "",
-      sh`trap 'rm -f ${temporary}' EXIT`,
-      viaStdin ? sh`(umask 077 && cat > ${temporary})` : "",
-      sh`chown ${`${step.owner}:${step.group}`} ${temporary}`,
-      sh`chmod ${octalMode(step.mode)} ${temporary}`,
-      validate ? `if ! out=$(${validate} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
-      sh`if [ -f ${step.path} ]; then install -d -m 700 ${BACKUP_DIR}; cp -p ${step.path} ${`${BACKUP_DIR}/${backupName}`}.$(date +%Y%m%dT%H%M%S%N);`,
-      // Only this file's backups: its name, a dot, then the timestamp (another file's name may start with this one's).
-      sh`  ls -1t ${BACKUP_DIR}/${backupName}${raw(".[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")} | tail -n +${BACKUPS_KEPT + 1} | xargs -r rm -f; fi`,
-      sh`mv -f ${temporary} ${step.path}`,
+      // Every path is a variable from here on: a quoted path never sits inside other quotes.
+      sh`target=${step.path} tmp=${temporary} staged=${staged ?? ""} backup=${`${BACKUP_DIR}/${step.path.replace(/^\//, "").replace(/\//g, "__")}`}`,
+      'trap \'rm -f -- "$tmp" ${staged:+"$staged"}\' EXIT',
+      // Runs hold the host lock, so another temporary of this target is a dead run's leftover.
+      'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done',
+      staged ? 'mv -f -- "$staged" "$tmp"' : '(umask 077 && cat > "$tmp")',
+      sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256Hex(step.content)} ]; then echo "the content arrived incomplete ($(wc -c < "$tmp") of ${size} bytes): the old file stays" >&2; exit 5; fi`,
+      sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
+      sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
+      step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
+      // Backups are named by time, so the glob's order is theirs: all but the newest few go.
+      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; cp -p -- "$target" "$backup.$(date +%Y%m%dT%H%M%S%N)";`,
+      sh`  set -- "$backup".${raw("[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")}; while [ $# -gt ${BACKUPS_KEPT} ]; do rm -f -- "$1"; shift; done; fi`,
+      'mv -f -- "$tmp" "$target"',
       step.then ?? "",
     ].filter(Boolean).join("\n");
     const result = await this.run(script, undefined, viaStdin ? step.content : undefined);

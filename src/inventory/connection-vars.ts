@@ -5,6 +5,7 @@ import { ConfigError, firstIssue } from "./errors.js";
 import type { InventoryHost } from "./load.js";
 
 const port = z.coerce.number().int().min(1).max(65535);
+const seconds = (max: number) => z.coerce.number().int().min(1).max(max);
 const bool = z.union([z.boolean(), z.enum(["true", "false", "yes", "no"]).transform((v) => v === "true" || v === "yes")]);
 
 /** The connection variables, under Ansible's names, and what each must hold. Unset ones fall back to ~/.ssh/config. */
@@ -18,6 +19,9 @@ export const connectionVarsSchema = z.object({
   ansible_become_password: z.string().optional(),
   /** Ansible's extra ssh arguments: rigger reads a ProxyJump from them (`-J hop` or `-o ProxyJump=hop`). */
   ansible_ssh_common_args: z.string().optional(),
+  /** Seconds between keepalives; the host is given up after rigger_ssh_keepalive_count of them pass in silence. */
+  rigger_ssh_keepalive: seconds(3600).optional(),
+  rigger_ssh_keepalive_count: seconds(100).optional(),
   rigger_known_hosts_file: z.string().min(1).default(join(homedir(), ".ssh", "known_hosts")),
 });
 
@@ -36,5 +40,7 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
 function describeIssue(key: string, message: string): string {
   if (key === "ansible_port") return "expected an integer port from 1 to 65535";
   if (key === "ansible_become") return "expected true or false";
+  if (key === "rigger_ssh_keepalive") return "expected whole seconds from 1 to 3600";
+  if (key === "rigger_ssh_keepalive_count") return "expected a count from 1 to 100";
   return `expected a non-empty string (${message})`;
 }

@@ -1,15 +1,17 @@
 import { defineFact } from "../facts/fact.js";
 import { fileFact } from "../facts/file.js";
 import { publishedPortsFact, type PublishedPort } from "../facts/docker.js";
+import { sshServedPortFact } from "../facts/ssh-port.js";
 import { sha256Hex } from "../common/hash.js";
 import { sh } from "../common/shell.js";
-import { firewallRules, isOpen, portText, type PortRule } from "../common/ports.js";
+import { firewallRules, isOpen, portText, rulesText, type PortRule } from "../common/ports.js";
 import { operation, taskOptions, type Operation, type TaskOptions } from "./operation.js";
 
 export interface NftablesArgs extends TaskOptions {
   /** Our own table: other tables are never touched. */
   table?: string;
-  sshPort: number;
+  /** Unset: the port sshd serves this run on, as the host sees it. */
+  sshPort?: number;
   rules: PortRule[];
   /** Seconds after which the host restores the previous rules unless a new SSH connection succeeded. */
   rollbackSeconds: number;
@@ -76,6 +78,8 @@ export function nftablesRuleset(table: string, rules: PortRule[]): string {
 /** The checksum of the live table, as the fact reads it and as it is recorded once confirmed. */
 const liveTableHash = (table: string) => sh`nft list table inet ${table} 2>/dev/null | sha256sum | cut -c1-64`;
 const appliedHashFile = (table: string) => `${STATE}/firewall-${table}.applied`;
+/** The live table's checksum right after the new rules went live: what the undo timer would change. */
+const expectedHashFile = (table: string) => `${STATE}/firewall-${table}.expected`;
 
 /** The live table's checksum and the one recorded when rigger last applied it. */
 function liveTableFact(table: string) {
@@ -107,18 +111,17 @@ function unprotected(published: PublishedPort[], rules: PortRule[]): string[] {
  */
 export function nftablesFirewall(args: NftablesArgs): Operation {
   const table = args.table ?? "rigger";
-  const rules = firewallRules(args.sshPort, args.rules);
-  const ruleset = nftablesRuleset(table, rules);
-  const sha256 = sha256Hex(ruleset);
   const persisted = nftablesRulesetPath(table);
   const candidate = `${DIR}/firewall-${table}.candidate.nft`;
   const rollback = `${STATE}/firewall-${table}.rollback.nft`;
   const unit = `rigger-firewall-rollback-${table}`;
   return operation({
-    name: args.name ?? `nftables table ${table}: ${rules.map((r) => `${portText(r)}/${r.protocol}`).join(" ")}`,
-    facts: { file: fileFact(persisted), table: liveTableFact(table), published: publishedPortsFact },
-    warnings: ({ published }) => unprotected(published, rules),
-    plan: ({ file, table: live }) => {
+    name: args.name ?? `nftables table ${table}: ${rulesText(args.sshPort, args.rules)}`,
+    facts: { file: fileFact(persisted), table: liveTableFact(table), published: publishedPortsFact, sshPort: sshServedPortFact },
+    warnings: ({ published, sshPort }) => unprotected(published, firewallRules(args.sshPort ?? sshPort, args.rules)),
+    plan: ({ file, table: live, sshPort }) => {
+      const ruleset = nftablesRuleset(table, firewallRules(args.sshPort ?? sshPort, args.rules));
+      const sha256 = sha256Hex(ruleset);
       if (file.sha256 === sha256 && file.mode === 0o600 && live.live === live.applied) return [];
       return [
         { kind: "write", path: candidate, content: ruleset, mode: 0o600, owner: "root", group: "root", validate: "nft -c -f %s" },
@@ -133,11 +136,15 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
             // A timer's default accuracy is a minute: the undo must come when it was promised.
             sh`systemd-run --quiet --unit=${unit} --on-active=${args.rollbackSeconds} --timer-property=AccuracySec=1s /usr/sbin/nft -f ${rollback}`,
           ].join("; "),
-          apply: sh`nft -f ${candidate}`,
+          apply: `${sh`nft -f ${candidate}`} && ${liveTableHash(table)} > ${sh`${expectedHashFile(table)}`}`,
+          // The timer may have fired just before it was stopped: then the old rules are live again,
+          // and that is recorded (the next run applies anew) and said, not taken for success.
           cancel: [
             sh`systemctl stop ${`${unit}.timer`}`,
+            `live=$(${liveTableHash(table)})`,
+            sh`echo "$live" > ${appliedHashFile(table)}`,
+            sh`if [ "$live" != "$(cat ${expectedHashFile(table)})" ]; then echo "the undo timer fired before it was stopped: the previous rules are live again; run again to apply the new ones" >&2; exit 1; fi`,
             sh`mv -f ${candidate} ${persisted}`,
-            `${liveTableHash(table)} > ${sh`${appliedHashFile(table)}`}`,
           ].join(" && "),
         },
       ];

@@ -1,6 +1,7 @@
 import { defineFact } from "../facts/fact.js";
 import { sh } from "../common/shell.js";
-import { firewallRules, portText, type PortRule } from "../common/ports.js";
+import { firewallRules, portText, rulesText, type PortRule } from "../common/ports.js";
+import { sshServedPortFact } from "../facts/ssh-port.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
 
 export interface UfwState {
@@ -20,17 +21,18 @@ export const ufwFact = defineFact<UfwState>("ufw", "LC_ALL=C ufw status verbose;
 });
 
 export interface UfwArgs extends TaskOptions {
-  sshPort: number;
+  /** Unset: the port sshd serves this run on, as the host sees it. */
+  sshPort?: number;
   rules: PortRule[];
 }
 
 /** ufw for hosts that already use it: the SSH rule first, missing rules added, others removed, then enabled. */
 export function ufwFirewall(args: UfwArgs): Operation {
-  const wanted = firewallRules(args.sshPort, args.rules).map((r) => `allow ${portText(r, ":")}/${r.protocol}`);
   return operation({
-    name: args.name ?? `ufw: ${wanted.map((w) => w.slice(6)).join(" ")}`,
-    facts: { ufw: ufwFact },
-    plan: ({ ufw }) => {
+    name: args.name ?? `ufw: ${rulesText(args.sshPort, args.rules, ":")}`,
+    facts: { ufw: ufwFact, sshPort: sshServedPortFact },
+    plan: ({ ufw, sshPort }) => {
+      const wanted = firewallRules(args.sshPort ?? sshPort, args.rules).map((r) => `allow ${portText(r, ":")}/${r.protocol}`);
       const steps: Step[] = wanted.filter((w) => !ufw.added.includes(w)).map((w) => ({ kind: "run", command: `ufw ${sh`${w.split(" ")}`}` }));
       const ssh = wanted[0]!;
       for (const extra of ufw.added.filter((a) => !wanted.includes(a) && a !== ssh)) steps.push({ kind: "run", command: `ufw delete ${sh`${extra.split(" ")}`}` });

@@ -41,7 +41,7 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
     const first = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th1");
     expect(first.code).toBe(0);
     expect(first.out).toContain("[th1] docker | apt present docker.io: changed");
-    expect(first.out).toContain("[th1] firewall | nftables table rigger: 22/tcp 7881/tcp 7882/udp 50000-50100/udp: changed");
+    expect(first.out).toContain("[th1] firewall | nftables table rigger: ssh 7881/tcp 7882/udp 50000-50100/udp: changed");
     expect(first.out).toContain("[th1] kernel | verify: socket buffers are large enough: ok");
     const state = await on("th1").exec("systemctl is-active docker; systemctl is-enabled rigger-firewall; cat /etc/sysctl.d/90-rigger-net.core.rmem_max.conf; stat -c %a /etc/rigger/firewall-rigger.nft");
     expect(state.stdout).toBe("active\nenabled\nnet.core.rmem_max = 7500000\n600\n");
@@ -134,7 +134,7 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
     writeFileSync(ufw, "firewall_backend: ufw\n");
     const first = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th3", "-e", `@${ufw}`);
     expect(first.code).toBe(0);
-    expect(first.out).toContain("[th3] firewall | ufw: 22/tcp 7881/tcp 7882/udp 50000:50100/udp: changed");
+    expect(first.out).toContain("[th3] firewall | ufw: ssh 7881/tcp 7882/udp 50000:50100/udp: changed");
     const second = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th3", "-e", `@${ufw}`);
     expect(notOk(second.out)).toEqual([]);
     const result = await probePorts(on("th3"), ip("th3"), on("th2"), ["tcp/7881", "udp/50050", "tcp/8443", "udp/50101"]);

@@ -71,7 +71,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const verified = first.out.split("\n").filter((l) => l.includes("| verify: "));
     expect(verified.filter((l) => !/: ok \(\d+ ms\)$|: ok$/.test(l))).toEqual([]);
     for (const role of ["caddy", "livekit", "lk_jwt", "synapse", "coturn", "element_call"]) expect(verified.some((l) => l.includes(`] ${role} | verify: `)), role).toBe(true);
-    expect(first.out).toContain(`[${HOST}] firewall | nftables table rigger: 22/tcp 80/tcp 443/tcp 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-49172/udp: changed`);
+    expect(first.out).toContain(`[${HOST}] firewall | nftables table rigger: ssh 80/tcp 443/tcp 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-49172/udp: changed`);
 
     const second = await run(SITE, "-i", inventory, "-v");
     expect(second.code).toBe(0);

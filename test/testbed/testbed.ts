@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { $ } from "zx";
 import { beforeAll, describe } from "vitest";
-import { sshTarget } from "../../src/cli/targets.js";
+import { linkSettings, sshTarget } from "../../src/cli/targets.js";
 import type { SshTarget } from "../../src/connection/ssh.js";
 import { connectionVars } from "../../src/inventory/connection-vars.js";
 import { loadInventory } from "../../src/inventory/load.js";
@@ -44,7 +44,7 @@ export function loadTestbed(): Testbed {
   const target = (name: string): SshTarget => {
     const vars = settings.get(name);
     if (!vars) throw new Error(`no test host named ${name}; the testbed has ${hosts.map((h) => h.name).join(", ")}`);
-    return sshTarget(name, vars, [], { knownHostsFile: vars.rigger_known_hosts_file });
+    return sshTarget(name, vars, [], { knownHostsFile: vars.rigger_known_hosts_file, ...linkSettings(vars, undefined) });
   };
   const any = settings.values().next().value!;
   return { hosts, keyFile: any.ansible_ssh_private_key_file!, knownHostsFile: any.rigger_known_hosts_file, target };

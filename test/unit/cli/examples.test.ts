@@ -26,8 +26,8 @@ it("the fleet example: each host gets its group's roles, Redis and the nodes' AP
   expect(rolesOf("sfu1")).toEqual(["docker", "firewall", "kernel", "livekit"]);
   expect(rolesOf("turn1")).toEqual(["docker", "firewall", "coturn"]);
   const firewallTask = (host: string) => plays[0]!.hosts.get(host)!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
-  expect(firewallTask("hs1").name).toBe("nftables table rigger: 22/tcp 80/tcp 443/tcp 6379/tcp");
-  expect(firewallTask("sfu2").name).toBe("nftables table rigger: 22/tcp 7880/tcp 7881/tcp 7882/udp");
+  expect(firewallTask("hs1").name).toBe("nftables table rigger: ssh 80/tcp 443/tcp 6379/tcp");
+  expect(firewallTask("sfu2").name).toBe("nftables table rigger: ssh 7880/tcp 7881/tcp 7882/udp");
   expect(plays.find((p) => p.name === "sfu")!.serial).toEqual([1, "50%"]);
 });
 
