@@ -45,13 +45,14 @@ install -d -m 755 ${LOCK_DIR}
 exec 9>> ${LOCK_FILE}
 if ! flock -n 9; then
   stale=$(cat ${HOLDER_FILE} 2>/dev/null || true)
-  if [ ${breakStale ? 1 : 0} = 0 ]; then echo busy; printf '%s\n' "$stale"; exit 0; fi
-  pid=$(printf '%s\n' "$stale" | sed -n 's/.*, host pid \([0-9]*\)$/\1/p')
+  if [ ${breakStale ? 1 : 0} = 0 ]; then echo busy; printf '%s\\n' "$stale"; exit 0; fi
+  pid=\${stale##*, host pid }
+  case $pid in "" | *[!0-9]*) pid= ;; esac
   if [ -n "$pid" ] && [ "$(readlink /proc/"$pid"/fd/9 2>/dev/null)" = ${LOCK_FILE} ]; then kill "$pid"; fi
-  if ! flock -w 10 9; then echo busy; printf '%s\n' "$stale"; exit 0; fi
-  printf 'broke: %s\n' "$stale"
+  if ! flock -w 10 9; then echo busy; printf '%s\\n' "$stale"; exit 0; fi
+  printf 'broke: %s\\n' "$stale"
 fi
-printf '%s, host pid %s\n' ${holder} "$$" > ${HOLDER_FILE}
+printf '%s, host pid %s\\n' ${holder} "$$" > ${HOLDER_FILE}
 echo acquired
 exec cat >/dev/null`;
 

@@ -20,7 +20,7 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
   afterAll(() => connections.forEach((c) => c.close()));
 
   it("reports a host cut off mid-run unreachable, lets the others finish, and exits 4", async () => {
-    const inventory = testInventory({ "host_vars/th3.yaml": "fault_run: sleep 20\n" });
+    const inventory = testInventory({ "host_vars/th3.yaml": "fault_run: sleep 20\nrigger_ssh_keepalive: 1\nrigger_ssh_keepalive_count: 3\n" });
     const watcher = await open("th3");
     const run = rigger(PLAYBOOK, "-i", inventory);
     // Cut th3 once its command is running.

@@ -77,12 +77,12 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   });
 
   it("fails a command on a connection whose host is cut off mid-run, within the keepalive bound", async () => {
-    const connection = await SshConnection.open(testbed().target("th2"));
+    // Impatient on purpose (the default waits a minute of silence): a keepalive every second, three unanswered.
+    const connection = await SshConnection.open({ ...testbed().target("th2"), keepaliveIntervalMs: 1000, keepaliveCountMax: 3 });
     await fault.cut("th2");
     try {
       const started = Date.now();
       await expect(connection.exec("sleep 30")).rejects.toBeInstanceOf(UnreachableError);
-      // keepalive every 1 s, three misses allowed
       expect(Date.now() - started).toBeLessThan(6000);
       await expect(connection.exec("true")).rejects.toBeInstanceOf(UnreachableError);
     } finally {

@@ -55,6 +55,8 @@ wait_running() { # name ip
 
 host_ip() { echo "172.30.0.$((10 + ${1#th}))"; }
 container_name() { echo "rigger-$1"; }
+# Where Toxiproxy relays a host's SSH port (test/testbed/toxiproxy.sh).
+toxiproxy_port() { echo $((22000 + ${1#th})); }
 
 # Images are tagged by a hash of their recipe and the test key: a changed recipe builds anew,
 # an unchanged one is reused.

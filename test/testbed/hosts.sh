@@ -2,7 +2,8 @@
 # Starts, lists and removes the test hosts.
 #   hosts.sh up [N] [--docker]   set up the machine if needed, (re)start N hosts (default 3), write
 #                                the inventory to $STATE/inventory/hosts.yaml
-#   hosts.sh down                remove every host, the network, the registry and any relay
+#                                and give each host a Toxiproxy proxy for its SSH port (toxiproxy.sh)
+#   hosts.sh down                remove every host, the network, the registry and Toxiproxy
 #   hosts.sh status              one line per running host
 #   hosts.sh leftovers           what down left behind (nothing, normally)
 set -euo pipefail
@@ -62,6 +63,7 @@ up() {
   done
   for name in "${names[@]}"; do wait_running "$name" "$(host_ip "$name")"; done
   write_inventory "${names[@]}"
+  bash "$TESTBED_DIR/toxiproxy.sh" up "${names[@]}"
   log "$n hosts running ($image); inventory: $STATE/inventory/hosts.yaml"
 }
 
@@ -77,6 +79,7 @@ down() {
     kill "$(cat "$CACHE/registry/pid")" 2>/dev/null || true
     rm -f "$CACHE/registry/pid"
   fi
+  bash "$TESTBED_DIR/toxiproxy.sh" down
   log "down: no test hosts, network or registry left"
 }
 
@@ -85,6 +88,7 @@ leftovers() {
   docker ps -a --filter "label=$LABEL=1" --format 'container {{.Names}}'
   docker network ls --filter "label=$LABEL=1" --format 'network {{.Name}}'
   if [ -f "$CACHE/registry/pid" ] && kill -0 "$(cat "$CACHE/registry/pid")" 2>/dev/null; then echo "process docker-registry"; fi
+  if [ -f "$CACHE/toxiproxy.pid" ] && kill -0 "$(cat "$CACHE/toxiproxy.pid")" 2>/dev/null; then echo "process toxiproxy"; fi
 }
 
 status() {

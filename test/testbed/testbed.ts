@@ -2,7 +2,7 @@
  * The real-host suites' view of the test hosts started by hosts.sh: where they are, how to reach
  * them, and faults on demand.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { beforeAll, describe } from "vitest";
 import { linkSettings, sshTarget } from "../../src/cli/targets.js";
 import type { SshTarget } from "../../src/connection/ssh.js";
 import { connectionVars } from "../../src/inventory/connection-vars.js";
+import { parse, stringify } from "yaml";
 import { loadInventory } from "../../src/inventory/load.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -130,4 +131,64 @@ export function serviceImages(): string {
   const file = join(cacheDir, "service-images.yaml");
   if (!existsSync(file)) throw new Error(`no ${file}: build the service images with \`bash test/testbed/images.sh\` (npm test does)`);
   return readFileSync(file, "utf8");
+}
+
+const TOXIPROXY_API = "http://127.0.0.1:8474";
+
+/** A toxic of Toxiproxy's: upstream is the controller's side sending to the host, downstream the host's answers. */
+export interface Toxic {
+  type: "latency" | "bandwidth" | "timeout" | "limit_data" | "reset_peer" | "slow_close" | "slicer";
+  stream: "upstream" | "downstream";
+  attributes: Record<string, number>;
+}
+
+async function toxiproxyApi(method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${TOXIPROXY_API}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`Toxiproxy ${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/**
+ * The faulty-network layer (toxiproxy.sh): each test host's SSH port relayed at
+ * 127.0.0.1:22000+N through Toxiproxy, whose toxics a test adds and removes.
+ */
+export const toxiproxy = {
+  port: (host: string) => 22000 + Number(host.replace(/^th/, "")),
+  /** Adds a toxic to the host's proxy; returns its name, for remove. */
+  async add(host: string, toxic: Toxic): Promise<string> {
+    const name = `${toxic.type}-${toxic.stream}-${Math.random().toString(36).slice(2, 8)}`;
+    await toxiproxyApi("POST", `/proxies/${host}-ssh/toxics`, { name, ...toxic, toxicity: 1 });
+    return name;
+  },
+  remove: (host: string, name: string) => toxiproxyApi("DELETE", `/proxies/${host}-ssh/toxics/${name}`),
+  /** Every proxy enabled and every toxic gone. */
+  reset: () => toxiproxyApi("POST", "/reset"),
+};
+
+/**
+ * Points an inventory's host at its Toxiproxy proxy: 127.0.0.1 on another port (as a port-forward
+ * or NAT would), its host key recorded for that address in a known_hosts of the inventory's own.
+ */
+export function throughToxiproxy(testbed: Testbed, inventoryDir: string, host: string): void {
+  const file = join(inventoryDir, "hosts.yaml");
+  const inventory = parse(readFileSync(file, "utf8"));
+  const ip = testbed.hosts.find((h) => h.name === host)!.ip;
+  const entry = (function find(group: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    const hosts = (group?.hosts ?? {}) as Record<string, Record<string, unknown> | null>;
+    if (host in hosts) return (hosts[host] ??= {});
+    for (const child of Object.values((group?.children ?? {}) as Record<string, Record<string, unknown>>)) {
+      const found = find(child);
+      if (found) return found;
+    }
+    return undefined;
+  })(inventory.all);
+  if (!entry) throw new Error(`${host} is not in ${file}`);
+  const port = toxiproxy.port(host);
+  const key = readFileSync(testbed.knownHostsFile, "utf8").split("\n").find((line) => line.startsWith(`${ip} `));
+  if (!key) throw new Error(`no host key of ${ip} in ${testbed.knownHostsFile}`);
+  const knownHosts = join(inventoryDir, "known_hosts");
+  writeFileSync(knownHosts, `${key.replace(ip, `[127.0.0.1]:${port}`)}\n${key}\n`);
+  Object.assign(entry, { ansible_host: "127.0.0.1", ansible_port: port, rigger_known_hosts_file: knownHosts });
+  writeFileSync(file, stringify(inventory));
 }
