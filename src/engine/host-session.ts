@@ -212,7 +212,7 @@ export class HostSession {
       // Runs hold the host lock, so another temporary of this target is a dead run's leftover.
       'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done',
       staged ? 'mv -f -- "$staged" "$tmp"' : '(umask 077 && cat > "$tmp")',
-      sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256Hex(step.content)} ]; then echo "the content arrived incomplete ($(wc -c < "$tmp") of ${size} bytes): the old file stays" >&2; exit 5; fi`,
+      sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256Hex(step.content)} ]; then printf 'the content arrived incomplete (%s of %s bytes): the old file stays\n' "$(wc -c < "$tmp")" ${size} >&2; exit 5; fi`,
       sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
       sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
       step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",

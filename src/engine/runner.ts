@@ -258,7 +258,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epi
       if (changes.length) place.drift.due = true;
       return changes.length > 0;
     }
-    const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: op.name, message });
+    const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: oneLine(op.name), message });
     const applied = epilogue ? withEpilogue(steps, epilogue) : steps;
     for (const step of applied) {
       if (step.kind === "run" && step.announce) progress(step.announce);
@@ -365,5 +365,8 @@ async function fileDiffs(session: Session, changes: Step[], options: RunOptions)
 }
 
 function taskEvent(place: TaskPlace, op: Operation, outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">): TaskEvent {
-  return { type: "task", host: place.session.name, play: place.play, role: place.role.name, task: op.name, handler: place.handler, ...outcome };
+  return { type: "task", host: place.session.name, play: place.play, role: place.role.name, task: oneLine(op.name), handler: place.handler, ...outcome };
 }
+
+/** A name on one line whatever it holds (a path may hold a newline): control characters as JSON escapes them. */
+const oneLine = (name: string) => name.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));

@@ -173,7 +173,7 @@ export function containerDrainRestart(name: string, drainSeconds: number, what: 
     "took=$(( $(date +%s) - started ))",
     sh`docker start ${name} >/dev/null`,
     // 137: killed, the grace ran out.
-    `if [ "$code" = 137 ]; then echo "${what} still going after $took s: stopped by force, then started"; else echo "drained in $took s, then started"; fi`,
+    sh`if [ "$code" = 137 ]; then printf '%s still going after %s s: stopped by force, then started\n' ${what} "$took"; else echo "drained in $took s, then started"; fi`,
   ].join(" && ");
   return operation({
     name: `restart container ${name} (drain-aware)`,
