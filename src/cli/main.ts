@@ -10,7 +10,7 @@ import { runPlays } from "../engine/runner.js";
 import { connectionVars, type ConnectionVars } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
 import { loadInventory, type Inventory } from "../inventory/load.js";
-import { secretStrings } from "../inventory/secret-vars.js";
+import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
 import { linkSettings, readSshConfig, sshTarget, type SshConfig } from "./targets.js";
@@ -177,7 +177,10 @@ async function connect(host: string, vars: ConnectionVars, options: CliOptions, 
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {
   inventory.secretValues.forEach((v) => masker.add(v));
-  for (const host of inventory.hosts.values()) secretStrings(host.vars).forEach((value) => masker.add(value));
+  for (const host of inventory.hosts.values()) {
+    refuseShortSecrets(host.vars, host.name, (key) => host.origins[key] ?? inventory.source);
+    secretStrings(host.vars).forEach((value) => masker.add(value));
+  }
 }
 
 /** rigger's version, from the package.json above this module (src/cli/ or the built dist/). */

@@ -172,23 +172,29 @@ export class SshConnection {
   /**
    * Starts a command that lives as long as this connection (it holds something, such as a lock)
    * and resolves with what it printed once its output matches `ready` (code -1: still running), or
-   * when it exits. `input` is written to its stdin, which stays open. It has a channel of its own,
-   * outside the limit.
+   * when it exits. Its stdin stays open. `answer`: when `prompt` shows on its stderr, `reply` is
+   * written to its stdin; shown again (the reply was refused), stdin is closed. It has a channel
+   * of its own, outside the limit.
    */
-  hold(command: string, ready: RegExp, input?: string): Promise<ExecResult> {
+  hold(command: string, ready: RegExp, answer?: { prompt: string; reply: string }): Promise<ExecResult> {
     return this.guard<ExecResult>((resolve, reject) =>
       this.client.exec(command, (error, channel) => {
         if (error) return reject(error);
-        let [stdout, stderr, code] = ["", "", -1];
-        const answer = () => resolve({ code, stdout, stderr });
+        let [stdout, stderr, code, prompts] = ["", "", -1, 0];
+        const settle = () => resolve({ code, stdout, stderr });
         channel.on("data", (chunk: Buffer) => {
           stdout += chunk.toString();
-          if (ready.test(stdout)) answer();
+          if (ready.test(stdout)) settle();
         });
-        channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        channel.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!answer || !stderr.includes(answer.prompt)) return;
+          stderr = stderr.split(answer.prompt).join("");
+          if (prompts++ === 0) channel.write(answer.reply);
+          else channel.end();
+        });
         channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
-        channel.on("close", answer);
-        if (input !== undefined) channel.write(input);
+        channel.on("close", settle);
       }),
     );
   }

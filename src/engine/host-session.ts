@@ -24,16 +24,15 @@ export class HostLockedError extends Error {
 }
 
 const LOCK_DIR = "/run/rigger";
-const LOCK_FILE = `${LOCK_DIR}/lock`;
-const HOLDER_FILE = `${LOCK_DIR}/holder`;
 const BACKUP_DIR = "/var/backups/rigger";
 const BACKUPS_KEPT = 5;
 /** A command's time limit unless its operation sets another: long enough for a slow apt install. */
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
 /**
- * The host lock: flock on a file in a root-owned directory (atomic: of two runs started together
- * exactly one gets it), taken as the become user and held by a command that lives as long as this
+ * The host lock: flock on a file in a root-owned directory, /run/rigger (atomic: of two runs started
+ * together exactly one gets it), taken as the become user (a login user without become, who could
+ * not write there, locks in a directory of its own) and held by a command that lives as long as this
  * run's SSH connection, so a run that exits frees it at once. A run whose controller vanished
  * without closing TCP keeps it until sshd notices; `breakStale` ends that holder (the process that
  * holds the lock file open, named in the holder file) and takes the lock. Prints "acquired" (after
@@ -41,18 +40,19 @@ const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
  */
 const lockScript = (holder: string, breakStale: boolean) => sh`
 set -e
-install -d -m 755 ${LOCK_DIR}
-exec 9>> ${LOCK_FILE}
+if [ "$(id -u)" = 0 ]; then dir=${LOCK_DIR}; else dir="\${XDG_RUNTIME_DIR:-$HOME}/.rigger"; fi
+install -d -m 755 "$dir"
+exec 9>> "$dir/lock"
 if ! flock -n 9; then
-  stale=$(cat ${HOLDER_FILE} 2>/dev/null || true)
+  stale=$(cat "$dir/holder" 2>/dev/null || true)
   if [ ${breakStale ? 1 : 0} = 0 ]; then echo busy; printf '%s\\n' "$stale"; exit 0; fi
   pid=\${stale##*, host pid }
   case $pid in "" | *[!0-9]*) pid= ;; esac
-  if [ -n "$pid" ] && [ "$(readlink /proc/"$pid"/fd/9 2>/dev/null)" = ${LOCK_FILE} ]; then kill "$pid"; fi
+  if [ -n "$pid" ] && [ "$(readlink /proc/"$pid"/fd/9 2>/dev/null)" = "$dir/lock" ]; then kill "$pid"; fi
   if ! flock -w 10 9; then echo busy; printf '%s\\n' "$stale"; exit 0; fi
   printf 'broke: %s\\n' "$stale"
 fi
-printf '%s, host pid %s\\n' ${holder} "$$" > ${HOLDER_FILE}
+printf '%s, host pid %s\\n' ${holder} "$$" > "$dir/holder"
 echo acquired
 exec cat >/dev/null`;
 
@@ -115,7 +115,12 @@ export class HostSession {
 
   private async lock(): Promise<void> {
     const holder = `rigger pid ${process.pid} on ${hostname()} by ${userInfo().username}, since ${new Date().toISOString()}`;
-    const answer = await this.connection.hold(this.asBecome(sh`sh -c ${lockScript(holder, this.breakLock)}`), /^acquired\n/m, this.sudoInput());
+    // sudo's password only when sudo asks for it (its prompt, a random marker, on stderr): the lock's
+    // stdin stays open for as long as the run, so a refused password must not leave sudo waiting.
+    const prompt = `[rigger-sudo-${randomBytes(6).toString("hex")}]`;
+    const password = this.become?.password;
+    const command = this.asBecome(sh`sh -c ${lockScript(holder, this.breakLock)}`, prompt);
+    const answer = await this.connection.hold(command, /^acquired\n/m, password === undefined ? undefined : { prompt, reply: `${password}\n` });
     const lines = answer.stdout.trim().split("\n");
     if (lines.includes("acquired")) {
       const broken = lines.find((line) => line.startsWith("broke: "));
@@ -125,16 +130,17 @@ export class HostSession {
     }
     if (lines[0] === "busy") throw new HostLockedError(this.name, lines.slice(1).join(" ") || "unknown holder");
     const said = (answer.stderr.trim() || answer.stdout.trim() || "no output").split("\n").slice(-3).join("; ");
-    throw new Error(`could not take the host lock in ${LOCK_DIR} (exit ${answer.code}): ${said}`);
+    throw new Error(`could not take the host lock (exit ${answer.code}): ${said}`);
   }
 
-  /** A command as the become user (sudo), when there is one, with SSH_CONNECTION kept. */
-  private asBecome(command: string): string {
+  /** A command as the become user (sudo), when there is one, with SSH_CONNECTION kept; `prompt`: sudo's prompt for a password. */
+  private asBecome(command: string, prompt = ""): string {
     if (!this.become) return command;
-    const sudo = this.become.password === undefined ? "sudo -n" : "sudo -S -p ''";
+    const sudo = this.become.password === undefined ? "sudo -n" : `sudo -S -p ${quote(prompt)}`;
     return `${sudo} -H -u ${quote(this.become.user)} -- ${KEEP_SSH_CONNECTION} ${command}`;
   }
 
+  /** What a command's stdin starts with: sudo's password, where there is one. */
   private sudoInput(): string | undefined {
     return this.become?.password === undefined ? undefined : `${this.become.password}\n`;
   }

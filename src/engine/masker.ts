@@ -2,17 +2,23 @@
  * Replaces every known secret value with a mask. Every byte the CLI prints or writes (lines, the
  * listr2 tree, diffs, errors, the JSON report) goes through one of these.
  */
+import { SECRET_MIN_LENGTH } from "../common/secret-length.js";
+
 export const MASK = "********";
 
 export class Masker {
   private readonly secrets = new Set<string>();
 
   add(value: unknown): void {
-    // Very short values would mask ordinary words; the inventory refuses such secrets anyway.
-    if (typeof value !== "string" || value.length < 4) return;
+    // Very short values would mask ordinary words; a run refuses such secrets before it starts (refuseShortSecrets).
+    if (typeof value !== "string" || value.length < SECRET_MIN_LENGTH) return;
     this.secrets.add(value);
-    // The form it takes inside a shell-quoted word, so that a quoted command is masked (and refused) too.
+    // The forms it takes once escaped, so that a quoted command, a JSON document or a YAML
+    // double-quoted scalar that holds it is masked (and a command refused) too: shell single
+    // quotes, shell double quotes, JSON's (and YAML's) backslash escapes.
     this.secrets.add(value.replace(/'/g, `'\\''`));
+    this.secrets.add(value.replace(/[\\"$`]/g, "\\$&"));
+    this.secrets.add(JSON.stringify(value).slice(1, -1));
     // A secret over several lines shows line by line in a diff: each line is masked on its own.
     for (const line of value.split("\n")) if (line !== value && line.trim().length >= 4) this.secrets.add(line);
   }

@@ -2,7 +2,7 @@ import { ConfigError, firstIssue } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory, InventoryHost } from "../inventory/load.js";
 import { likelyMeant } from "../inventory/near-miss.js";
-import { secretStrings } from "../inventory/secret-vars.js";
+import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import type { Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
 import { serialProblem, type Serial } from "./rollout.js";
@@ -67,9 +67,10 @@ export function preparePlaybook(
     const host = inventory.hosts.get(name)!;
     const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
     for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
-    secretStrings(vars).forEach((value) => options.masker.add(value));
     const origin = (key: string) =>
       key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
+    refuseShortSecrets(vars, name, origin);
+    secretStrings(vars).forEach((value) => options.masker.add(value));
     const result = role.vars.safeParse(vars);
     if (!result.success) {
       const issue = firstIssue(result.error);

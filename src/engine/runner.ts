@@ -79,6 +79,8 @@ interface HostRun {
   failedChecks: { count: number };
   /** Set once the host failed or became unreachable: later plays skip it. */
   stopped: boolean;
+  /** Its connection is closed: its part of the run is done. */
+  released?: boolean;
 }
 
 /** Runs prepared plays: hosts in parallel (up to `forks`, in batches when a play has `serial`), each through its roles in order. */
@@ -100,8 +102,15 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
     options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: run.session?.roundTrips ?? 0, ms: Date.now() - run.started });
 
-  /** One host through one play: its facts in one round trip, its roles in order, handlers at the end. */
-  async function runHost(host: string, play: PreparedPlay): Promise<void> {
+  /** The index of each host's last play: its connection is released once that play is done with it. */
+  const lastPlay = new Map(plays.flatMap((play, index) => [...play.hosts.keys()].map((host) => [host, index] as const)));
+
+  /**
+   * One host through one play: its facts in one round trip, its roles in order, handlers at the end.
+   * `later`: the host's turn comes after other batches of a rolling play, so what it read ahead
+   * (perhaps an hour ago) is read again.
+   */
+  async function runHost(host: string, play: PreparedPlay, index: number, later: boolean): Promise<void> {
     const roles = play.hosts.get(host)!;
     let run = runs.get(host);
     if (run?.stopped) return;
@@ -110,7 +119,16 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       options.emit({ type: "host-start", host });
     }
     try {
+      await playHost(host, play, roles, run, later);
+    } finally {
+      if (run.stopped || lastPlay.get(host) === index) release(run);
+    }
+  }
+
+  async function playHost(host: string, play: PreparedPlay, roles: PreparedRole[], run: HostRun, later: boolean): Promise<void> {
+    try {
       const first = !run.session;
+      if (later) run.session?.invalidate();
       const session = (run.session ??= await options.connect(host));
       const notified = new Set<string>();
       const failedChecks = play.checksOnly ? run.failedChecks : undefined;
@@ -140,11 +158,12 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   /** `${play index} ${host}` for every host whose batch of that play ran. */
   const reached = new Set<string>();
   for (const [index, play] of plays.entries()) {
-    for (const [number, batch] of batches([...play.hosts.keys()], play.serial).entries()) {
-      const stoppedBefore = new Set(batch.filter((host) => runs.get(host)?.stopped));
+    // Batches and the failure budget count the hosts still in the play: a canary never lands on a host that already failed.
+    const inPlay = [...play.hosts.keys()].filter((host) => !runs.get(host)?.stopped);
+    for (const [number, batch] of batches(inPlay, play.serial).entries()) {
       batch.forEach((host) => reached.add(`${index} ${host}`));
-      await Promise.all(batch.map((host) => forks.run(() => runHost(host, play))));
-      const failed = batch.filter((host) => runs.get(host)?.stopped && !stoppedBefore.has(host)).length;
+      await Promise.all(batch.map((host) => forks.run(() => runHost(host, play, index, number > 0))));
+      const failed = batch.filter((host) => runs.get(host)?.stopped).length;
       if (play.serial === undefined || !budgetSpent(failed, batch.length, play.maxFailPercentage)) continue;
       options.emit({ type: "warning", message: `rollout of play "${play.name}" stopped after batch ${number + 1}: ${failed} of its ${batch.length} hosts failed (budget ${play.maxFailPercentage ?? 0}%)` });
       stoppedRollout = true;
@@ -170,7 +189,14 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
     const failed = run.failedChecks.count;
     end(host, run, failed ? "failed" : "ok", failed ? `${failed} check${failed > 1 ? "s" : ""} failed` : undefined);
   }
-  runs.forEach((run) => run.session?.close());
+  runs.forEach(release);
+}
+
+/** Closes a host's connection (and with it its lock and keepalive timer) once its part of the run is done. */
+function release(run: HostRun): void {
+  if (run.released) return;
+  run.session?.close();
+  run.released = true;
 }
 
 const selected = (op: Operation, options: RunOptions) =>

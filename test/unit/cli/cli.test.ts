@@ -78,3 +78,26 @@ it("masks, in --list-inventory, a secret holding quotes, a dollar, a newline and
   expect(JSON.parse(out)._meta.hostvars.h1.services[0].api_token).toBe("********");
   for (const fragment of [secret, JSON.stringify(secret).slice(1, -1), "it's", "second line of it"]) expect(out).not.toContain(fragment);
 });
+
+it("refuses a secret too short to mask, naming the file and the variable, before anything else", async () => {
+  const short = mkdtempSync(join(tmpdir(), "rigger-cli-"));
+  writeFileSync(join(short, "hosts.yaml"), "all:\n  hosts:\n    h1:\n      ansible_host: 192.0.2.1\n      db_password: abc\n");
+  const { code, err } = await cli("--list-inventory", "-i", short);
+  expect(code).toBe(1);
+  expect(err).toContain(`${join(short, "hosts.yaml")}: h1.db_password: a secret of 3 characters cannot be masked in output: expected at least 4`);
+  expect(err).not.toContain(": abc");
+});
+
+it("checks where --json and --report will write before connecting to any host, and --break-lock names a host of the run", async () => {
+  const unreachable = mkdtempSync(join(tmpdir(), "rigger-cli-"));
+  // 192.0.2.1 is TEST-NET-1: a connection attempt would hang, so an answer at once means none was made.
+  writeFileSync(join(unreachable, "hosts.yaml"), "all:\n  hosts:\n    h1:\n      ansible_host: 192.0.2.1\n");
+  const NEEDS_NO_VARS = "test/e2e/fixtures/faults.ts";
+  const started = Date.now();
+  expect(await cli(NEEDS_NO_VARS, "-i", unreachable, "--json", "/nonexistent/dir/run.json")).toMatchObject({ code: 1, err: expect.stringContaining("--json: cannot write into /nonexistent/dir (ENOENT)") });
+  const underAFile = join(unreachable, "hosts.yaml", "evidence");
+  expect(await cli(NEEDS_NO_VARS, "-i", unreachable, "--report", underAFile)).toMatchObject({ code: 1, err: expect.stringContaining(`--report: cannot create ${underAFile} (ENOTDIR)`) });
+  expect(await cli(NEEDS_NO_VARS, "-i", unreachable, "--break-lock", "h9")).toMatchObject({ code: 1, err: expect.stringContaining("--break-lock: h9 is not a host of this run (h1)") });
+  expect(await cli(NEEDS_NO_VARS, "-i", unreachable, "-T", "0")).toMatchObject({ code: 1, err: expect.stringContaining("--timeout expects whole seconds") });
+  expect(Date.now() - started).toBeLessThan(5000);
+});

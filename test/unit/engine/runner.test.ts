@@ -1,4 +1,4 @@
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExecResult } from "../../../src/connection/ssh.js";
 import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
 import { runPlays, type Session } from "../../../src/engine/runner.js";
@@ -214,4 +214,72 @@ it("answers a no-change run's checks from the probes read ahead with the facts: 
   const changed = new StubSession("h1", { ...read, a: false });
   await run(plays(), changed);
   expect(changed.ran).toEqual(["make a", "wait-for-a 30", "curl b"]);
+});
+
+describe("a run of several plays and batches", () => {
+  /** Hosts h1..hN, each a StubSession that says when it was closed. */
+  const fleet = (count: number, log: string[], facts: Record<string, unknown> = {}) =>
+    new Map(
+      Array.from({ length: count }, (_, i) => {
+        const session = new StubSession(`h${i + 1}`, facts);
+        session.close = () => void log.push(`closed ${session.name}`);
+        return [session.name, session] as const;
+      }),
+    );
+  const role = (name: string, command: string) => ({ name, tasks: [ensure(`${name} task`, command)], handlers: {}, verify: [] });
+  const runFleet = async (plays: PreparedPlay[], sessions: Map<string, StubSession>, log: string[]) => {
+    const events: RunEvent[] = [];
+    await runPlays(plays, {
+      check: false,
+      diff: false,
+      forks: 10,
+      connect: async (host) => sessions.get(host)!,
+      emit: (e) => {
+        events.push(e);
+        if (e.type === "task") log.push(`${e.host} ${e.task}`);
+      },
+    });
+    return events;
+  };
+
+  it("puts a rolling play's canary on a host still in the play, not on one that already failed", async () => {
+    const log: string[] = [];
+    const sessions = fleet(4, log);
+    const plays: PreparedPlay[] = [
+      { name: "base", hosts: new Map(["h1", "h2", "h3", "h4"].map((h) => [h, [role("base", h === "h1" ? "false" : "true")]])) },
+      // h2 is broken for this play: as the canary, it must stop the rollout before h3 and h4.
+      { name: "sfu", serial: [1, "100%"], hosts: new Map(["h1", "h2", "h3", "h4"].map((h) => [h, [role("sfu", h === "h2" ? "false" : "true")]])) },
+    ];
+    const events = await runFleet(plays, sessions, log);
+    const ends = Object.fromEntries(events.flatMap((e) => (e.type === "host-end" ? [[e.host, e.status]] : [])));
+    expect(ends).toEqual({ h1: "failed", h2: "failed", h3: "untouched", h4: "untouched" });
+    expect(log.filter((l) => l.includes("sfu task"))).toEqual(["h2 sfu task"]);
+  });
+
+  it("releases a host's connection as soon as its last play is done with it", async () => {
+    const log: string[] = [];
+    const sessions = fleet(2, log);
+    const plays: PreparedPlay[] = [
+      { name: "both", hosts: new Map(["h1", "h2"].map((h) => [h, [role("both", "true")]])) },
+      { name: "h2 only", hosts: new Map([["h2", [role("later", "true")]]]) },
+    ];
+    await runFleet(plays, sessions, log);
+    expect(log.indexOf("closed h1")).toBeGreaterThan(-1);
+    expect(log.indexOf("closed h1")).toBeLessThan(log.indexOf("h2 later task"));
+    expect(log.filter((l) => l === "closed h2")).toHaveLength(1);
+  });
+
+  it("reads again, when a later batch's turn comes, the facts a host read ahead before the rollout began", async () => {
+    const log: string[] = [];
+    // Nothing to change: only the reads count.
+    const sessions = fleet(2, log, { "first task": true, "rolling task": true });
+    const plays: PreparedPlay[] = [
+      { name: "first", hosts: new Map(["h1", "h2"].map((h) => [h, [role("first", "true")]])) },
+      { name: "rolling", serial: 1, hosts: new Map(["h1", "h2"].map((h) => [h, [role("rolling", "true")]])) },
+    ];
+    await runFleet(plays, sessions, log);
+    // h1 (the first batch) uses what it read ahead; h2 waited for h1's batch and reads again.
+    expect(sessions.get("h1")!.roundTrips).toBe(1);
+    expect(sessions.get("h2")!.roundTrips).toBe(2);
+  });
 });

@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { stringify } from "yaml";
 import { Masker, MASK } from "../../../src/engine/masker.js";
 import { quote, raw, sh } from "../../../src/common/shell.js";
 import { lineDiff } from "../../../src/engine/diff.js";
@@ -64,4 +65,27 @@ it("shows no old line of a file that holds secrets: a rotated secret is known to
   const diff = lineDiff("A=1\nSECRET=old-value-nobody-masks\n", "A=1\nSECRET=new\n", "/f", { hideRemoved: MASK });
   expect(diff).not.toContain("old-value-nobody-masks");
   expect(diff.split("\n").slice(2)).toEqual(["@@ -1,3 +1,3 @@", " A=1", `-${MASK}`, "+SECRET=new", " "]);
+});
+
+it("masks a secret in its escaped forms too: JSON and YAML double quotes, shell single and double quotes", () => {
+  const secret = `pa"ss\\wo'rd$1`;
+  const masker = new Masker();
+  masker.add(secret);
+  expect(masker.mask(JSON.stringify({ password: secret }))).toBe(`{"password":"${MASK}"}`);
+  const yaml = masker.mask(stringify({ password: secret }, { defaultStringType: "QUOTE_DOUBLE" }));
+  expect(yaml).toContain(`: "${MASK}"`);
+  expect(yaml).not.toContain("rd$1");
+  expect(masker.mask(sh`echo ${secret}`)).toBe(`echo '${MASK}'`);
+  expect(masker.mask(`echo "pa\\"ss\\\\wo'rd\\$1"`)).toBe(`echo "${MASK}"`);
+});
+
+it("tells a command's own exit 124 or 137 from its time limit: only past the limit is it the limit's", async () => {
+  const answering = (code: number) => ({ exec: async () => ({ code, stdout: "", stderr: "" }) }) as unknown as SshConnection;
+  for (const code of [124, 137]) {
+    const session = new HostSession({ name: "h", connection: answering(code), takeLock: false, openAnother: async () => answering(code) });
+    await expect(session.run("exit 124", 600)).resolves.toMatchObject({ code });
+  }
+  const slow = { exec: () => new Promise((resolve) => setTimeout(() => resolve({ code: 124, stdout: "", stderr: "" }), 1100)) } as unknown as SshConnection;
+  const limited = new HostSession({ name: "h", connection: slow, takeLock: false, openAnother: async () => slow });
+  await expect(limited.run("sleep 5", 1)).rejects.toThrow("still running after 1 s: killed");
 });
