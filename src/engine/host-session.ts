@@ -129,7 +129,7 @@ export class HostSession {
       return;
     }
     if (lines[0] === "busy") throw new HostLockedError(this.name, lines.slice(1).join(" ") || "unknown holder");
-    const said = (answer.stderr.trim() || answer.stdout.trim() || "no output").split("\n").slice(-3).join("; ");
+    const said = (answer.stderr.trim() || answer.stdout.trim() || "no output").split("\n").filter((line) => line.trim()).slice(-3).join("; ");
     throw new Error(`could not take the host lock (exit ${answer.code}): ${said}`);
   }
 

@@ -31,8 +31,8 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     process.env.RIGGER_TEST_SUDO = "not-the-password-at-all";
     const bad = await rigger(PLAYBOOK, "-i", testInventory({ "group_vars/all.yaml": vars }), "--limit", "th2", "-vv");
     expect(bad.code).toBe(2);
-    // The lock needs no privilege; the first command that does fails with sudo's own words.
-    expect(bad.out).toMatch(/\[th2\] fault \| fault command: failed: exit 1: [\s\S]*incorrect password/);
+    // The lock is taken as the become user: it fails first, with sudo's own words, and sudo is not left waiting.
+    expect(bad.out).toMatch(/\[th2\] FAILED: could not take the host lock \(exit 1\): .*incorrect password/);
     expect(bad.out + bad.err).not.toContain("not-the-password-at-all");
   });
 
