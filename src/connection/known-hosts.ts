@@ -8,17 +8,24 @@ export interface KnownHostEntry {
   keyType: string;
   /** The public key blob (base64-decoded). */
   key: Buffer;
+  /** `@revoked`: this key is refused wherever it is presented; `@cert-authority`: it signs host certificates. */
+  marker?: "revoked" | "cert-authority";
 }
 
-/** Parses known_hosts text; @cert-authority and @revoked lines and comments are skipped. */
+const MARKERS = { "@revoked": "revoked", "@cert-authority": "cert-authority" } as const;
+
+/** Parses known_hosts text, @revoked and @cert-authority lines included; comments and unknown markers are skipped. */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   for (const raw of text.split("\n")) {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith("@")) continue;
-    const [hosts, keyType, keyBase64] = line.split(/\s+/);
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    const marker = fields[0]!.startsWith("@") ? MARKERS[fields.shift() as keyof typeof MARKERS] : undefined;
+    if (line.startsWith("@") && !marker) continue;
+    const [hosts, keyType, keyBase64] = fields;
     if (!hosts || !keyType || !keyBase64) continue;
-    entries.push({ hosts: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64") });
+    entries.push({ hosts: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64"), ...(marker ? { marker } : {}) });
   }
   return entries;
 }
@@ -37,10 +44,10 @@ function matchesPattern(pattern: string, name: string): boolean {
   return globToRegExp(pattern, "i").test(name);
 }
 
-/** The keys recorded for a host; a `!pattern` match excludes the entry. */
-export function keysForHost(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
+/** The entries for a host with this marker (none: its plain keys); a `!pattern` match excludes the entry. */
+export function keysForHost(entries: KnownHostEntry[], host: string, port: number, marker?: KnownHostEntry["marker"]): KnownHostEntry[] {
   const name = knownHostsName(host, port);
-  return entries.filter((entry) => patternListMatches(entry.hosts, (p) => matchesPattern(p, name)));
+  return entries.filter((entry) => entry.marker === marker && patternListMatches(entry.hosts, (p) => matchesPattern(p, name)));
 }
 
 /** OpenSSH's fingerprint notation: `SHA256:` and unpadded base64. */

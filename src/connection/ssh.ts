@@ -286,8 +286,11 @@ async function readKnownHosts(file: string): Promise<string> {
 }
 
 async function verifyHostKey(target: SshTarget, knownHosts: string, key: Buffer): Promise<void> {
-  const recorded = keysForHost(parseKnownHosts(knownHosts), target.host, target.port);
+  const entries = parseKnownHosts(knownHosts);
+  const recorded = keysForHost(entries, target.host, target.port);
   const presented = fingerprint(key);
+  if (keysForHost(entries, target.host, target.port, "revoked").some((entry) => entry.key.equals(key)))
+    throw new HostKeyError(target.name, `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is marked @revoked in ${target.knownHostsFile}: refused`, presented, []);
   if (recorded.some((entry) => entry.key.equals(key))) return;
   if (recorded.length > 0) {
     const expected = recorded.map((entry) => fingerprint(entry.key));
@@ -297,6 +300,15 @@ async function verifyHostKey(target: SshTarget, knownHosts: string, key: Buffer)
         `${target.knownHostsFile} records ${expected.join(", ")}. If the host was rebuilt, remove its old entry.`,
       presented,
       expected,
+    );
+  }
+  if (keysForHost(entries, target.host, target.port, "cert-authority").length > 0) {
+    throw new HostKeyError(
+      target.name,
+      `${target.name}: ${target.knownHostsFile} trusts a @cert-authority for ${target.host}:${target.port}, and rigger cannot check host certificates: ` +
+        `add the host's own key (${presented}, after verifying it) beside the authority`,
+      presented,
+      [],
     );
   }
   if (!target.acceptNewHostKeys) {

@@ -35,6 +35,23 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     expect((error as HostKeyError).message).toContain(presentedPrint);
   });
 
+  it("honours @revoked and @cert-authority lines: a revoked key is refused though also listed, an authority is named, not taken for a key", async () => {
+    const th1 = testbed().hosts.find((h) => h.name === "th1")!;
+    const line = `${th1.ip} ${recorded.get(th1.ip)!}`;
+    const revoked = join(dir, "known_hosts.revoked");
+    await writeFile(revoked, `${line}\n@revoked * ${recorded.get(th1.ip)!}\n`);
+    const refused = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: revoked }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HostKeyError);
+    expect((refused as Error).message).toContain(`is marked @revoked in ${revoked}: refused`);
+
+    const authority = join(dir, "known_hosts.ca");
+    await writeFile(authority, `@cert-authority ${th1.ip} ${recorded.get(testbed().hosts.find((h) => h.name === "th2")!.ip)!}\n`);
+    const named = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: authority, acceptNewHostKeys: true }).catch((e: unknown) => e);
+    expect(named).toBeInstanceOf(HostKeyError);
+    expect((named as Error).message).toContain("trusts a @cert-authority for");
+    expect(await readFile(authority, "utf8")).not.toContain(`\n|1|`);
+  });
+
   it("refuses an unknown host by default and records it, hashed, only when told to", async () => {
     const file = knownHosts("new");
     const target = { ...testbed().target("th2"), knownHostsFile: file };
