@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { fileFact, type FileState } from "../facts/file.js";
 import { sha256Hex } from "../common/hash.js";
 import { octalMode } from "../common/mode.js";
@@ -32,9 +32,23 @@ function ownershipSteps(path: string, state: FileState, wanted: Required<Ownersh
   return steps;
 }
 
+/** Controller files by path, read once for all hosts (again only once changed): a fleet does not read one file a hundred times. */
+const sources = new Map<string, { stamp: string; content: Buffer }>();
+
+function readSource(source: string | URL): Buffer {
+  const key = String(source);
+  const { mtimeMs, size } = statSync(source);
+  const stamp = `${mtimeMs} ${size}`;
+  const known = sources.get(key);
+  if (known?.stamp === stamp) return known.content;
+  const content = readFileSync(source);
+  sources.set(key, { stamp, content });
+  return content;
+}
+
 /** A regular file with this content, mode and owner. */
 export function file(args: FileArgs): Operation {
-  const content = args.content ?? (args.source !== undefined ? readFileSync(args.source) : undefined);
+  const content = args.content ?? (args.source !== undefined ? readSource(args.source) : undefined);
   if (content === undefined) throw new Error(`file ${args.path}: give content, source or a template`);
   const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
   const sha256 = sha256Hex(content);
