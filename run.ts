@@ -6,21 +6,10 @@
  * from src/ through the loader, as in development.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { builtIsFresh } from "./bin/built-is-fresh.mjs";
 
-const built = new URL("./dist/main.js", import.meta.url);
-const sources = new URL("./src/", import.meta.url);
 const args = process.argv.slice(2);
-
-function builtIsFresh(): boolean {
-  try {
-    const at = statSync(built).mtimeMs;
-    return readdirSync(sources, { recursive: true }).every((file) => statSync(new URL(String(file), sources)).mtimeMs <= at);
-  } catch {
-    return false;
-  }
-}
 
 /** Runs the fast entry with this process's terminal, passing signals on; resolves to its exit. */
 function fastEntry(): Promise<number> {

@@ -4,9 +4,12 @@
  * and its roles are bundled first with esbuild (a few tens of milliseconds), with every import of
  * src/rigger.js pointed at dist/rigger.js and of zod at dist/zod.js, so playbook and engine share
  * one instance of each module, and each file's import.meta.url kept as its own (roles find their templates by it).
- * The bundle is kept (node_modules/.cache/rigger) and used again while none of its files changed.
+ * The bundle is kept (node_modules/.cache/rigger, each file written whole then renamed) and used
+ * again while none of its files changed; where that folder cannot be written, it is made anew in a
+ * private temporary folder each run.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { sha256Hex } from "../common/hash.js";
@@ -67,11 +70,26 @@ async function bundled(file: string): Promise<string> {
     ],
   });
   const code = result.outputFiles[0]!.text;
-  mkdirSync(cache, { recursive: true });
-  const output = join(cache, `playbook-${sha256Hex(code).slice(0, 16)}.mjs`);
-  writeFileSync(output, code);
-  // The engine's build is an input too: a new build may point the imports elsewhere.
-  const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), engine].map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
-  writeFileSync(manifestFile, JSON.stringify({ output, inputs } satisfies Manifest));
-  return pathToFileURL(output).href;
+  const name = `playbook-${sha256Hex(code).slice(0, 16)}.mjs`;
+  try {
+    mkdirSync(cache, { recursive: true });
+    const output = join(cache, name);
+    writeWhole(output, code);
+    // The engine's build is an input too: a new build may point the imports elsewhere.
+    const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), engine].map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
+    writeWhole(manifestFile, JSON.stringify({ output, inputs } satisfies Manifest));
+    return pathToFileURL(output).href;
+  } catch {
+    // A read-only install: the bundle goes to a private temporary folder, made anew each run.
+    const output = join(mkdtempSync(join(tmpdir(), "rigger-playbook-")), name);
+    writeFileSync(output, code);
+    return pathToFileURL(output).href;
+  }
+}
+
+/** Writes a file that another run may read at any moment: to a temporary name, then renamed over. */
+function writeWhole(path: string, content: string): void {
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, content);
+  renameSync(partial, path);
 }

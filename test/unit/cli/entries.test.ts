@@ -3,7 +3,8 @@
  * README's `npx tsx run` form: the same answers as the sources, playbooks and roles sharing the
  * engine's modules, role assets found beside their own files, the engine compiled from V8's code cache.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
@@ -76,4 +77,65 @@ it("passes a signal on to the run it started: stopping the npx form leaves no ru
   // tsx ends as its child did: by the signal, or with 128 + its number.
   expect([143, "SIGTERM"]).toContain(await ended);
   expect(runs()).toBe("");
+}, 30_000);
+
+it("keys V8's code cache by the engine's sha256, and writes none from an engine that changed during the run", async () => {
+  const cache = "dist/engine.cjs.v8cache";
+  const engine = "dist/engine.cjs";
+  const digest = () => createHash("sha256").update(readFileSync(engine)).digest();
+  rmSync(cache, { force: true });
+  expect((await fast("--version")).code).toBe(0);
+  expect(readFileSync(cache).subarray(0, 32).equals(digest())).toBe(true);
+  // A cache made for another build, however new, is not read: it is made again for this one.
+  const other = Buffer.concat([Buffer.alloc(32), readFileSync(cache).subarray(32)]);
+  writeFileSync(cache, other);
+  expect((await fast("--version")).code).toBe(0);
+  expect(readFileSync(cache).subarray(0, 32).equals(digest())).toBe(true);
+
+  // The engine is rebuilt while a run goes on: that run's functions are not the new engine's.
+  const dir = mkdtempSync(join(tmpdir(), "rigger-rebuilt-"));
+  const playbook = join(dir, "waits.ts");
+  writeFileSync(playbook, "await new Promise((resolve) => setTimeout(resolve, 1500));\nexport default { plays: [] };\n");
+  const original = readFileSync(engine);
+  rmSync(cache, { force: true });
+  try {
+    const run = fast(playbook, "-i", inventory);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    appendFileSync(engine, "\n// rebuilt\n");
+    await run;
+    expect(existsSync(cache)).toBe(false);
+  } finally {
+    writeFileSync(engine, original);
+  }
+}, 30_000);
+
+it("refuses to run a built engine older than the sources (a git pull since the build), saying how to rebuild", async () => {
+  const source = "src/cli/args.ts";
+  const { atime, mtime } = statSync(source);
+  const later = new Date(statSync("dist/main.js").mtimeMs + 60_000);
+  utimesSync(source, later, later);
+  try {
+    const stale = await fast("--version");
+    expect(stale.code).toBe(1);
+    expect(stale.out).toContain("rigger: the built engine (dist/) is older than the sources in src/");
+    expect(stale.out).toContain("run `npm run build`");
+  } finally {
+    utimesSync(source, atime, mtime);
+  }
+  expect((await fast("--version")).code).toBe(0);
+});
+
+it("bundles a playbook where its cache folder cannot be written: the run goes on", async () => {
+  const cacheDir = "node_modules/.cache/rigger";
+  const aside = `${cacheDir}.aside-${process.pid}`;
+  if (existsSync(cacheDir)) renameSync(cacheDir, aside);
+  // A file where the folder should be: mkdir fails as on a read-only install.
+  writeFileSync(cacheDir, "");
+  try {
+    const expected = await fromSources("playbooks/demo.ts", "-i", inventory, "--list-tasks");
+    expect(await fast("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
+  } finally {
+    rmSync(cacheDir, { force: true });
+    if (existsSync(aside)) renameSync(aside, cacheDir);
+  }
 }, 30_000);

@@ -36,7 +36,10 @@ it("matches plain names, bracketed ports, comma lists and globs, and honours neg
       `*.media.example.org,!bad.media.example.org ssh-ed25519 ${OTHER}`,
     ].join("\n"),
   );
-  expect(entries).toHaveLength(3);
+  // The authority is read as one, never as a plain key of the hosts it names.
+  expect(entries).toHaveLength(4);
+  expect(keysForHost(entries, "sfu.example.org", 22)).toHaveLength(0);
+  expect(keysForHost(entries, "sfu.example.org", 22, "cert-authority")).toHaveLength(1);
   expect(keysForHost(entries, "10.0.0.5", 22)[0]?.key.toString("base64")).toBe(KEY);
   expect(keysForHost(entries, "10.0.0.6", 2200)).toHaveLength(1);
   expect(keysForHost(entries, "10.0.0.6", 22)).toHaveLength(0);
@@ -53,4 +56,11 @@ it("writes hashed lines that it reads back, for that host and port only", () => 
   const entries = parseKnownHosts(line);
   expect(keysForHost(entries, "10.0.0.7", 2222)).toHaveLength(1);
   expect(keysForHost(entries, "10.0.0.7", 22)).toHaveLength(0);
+});
+
+it("reads a @revoked key as revoked for every host it names, and as no plain key", () => {
+  const entries = parseKnownHosts(`@revoked * ssh-ed25519 ${KEY}\n10.0.0.5 ssh-ed25519 ${KEY}\n@future-marker 10.0.0.5 ssh-ed25519 ${OTHER}`);
+  expect(keysForHost(entries, "10.0.0.5", 22, "revoked").map((e) => e.key.toString("base64"))).toEqual([KEY]);
+  expect(keysForHost(entries, "any.example.org", 2222, "revoked")).toHaveLength(1);
+  expect(keysForHost(entries, "10.0.0.5", 22)).toHaveLength(1);
 });
