@@ -179,7 +179,10 @@ export class HostSession {
     if (this.masker?.holdsSecret(command))
       throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
     this.roundTrips++;
-    const limited = sh`timeout -k 5 ${timeoutSeconds} sh -c ${command}`;
+    // stdin carries sudo's password: should sudo not ask for it (NOPASSWD, a cached login), the
+    // command must not read it, so the command's stdin is /dev/null.
+    const guarded = this.sudoInput() === undefined ? command : `exec </dev/null\n${command}`;
+    const limited = sh`timeout -k 5 ${timeoutSeconds} sh -c ${guarded}`;
     const backstopMs = (timeoutSeconds + 15) * 1000;
     const started = Date.now();
     const result = await this.connection.exec(this.asBecome(limited), this.sudoInput() ?? stdin, backstopMs);

@@ -36,6 +36,17 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     expect(bad.out + bad.err).not.toContain("not-the-password-at-all");
   });
 
+  it("never hands the sudo password to a command when sudo does not ask for it", async () => {
+    // deploy may sudo without a password: sudo reads nothing, and what it was given must not reach the task.
+    process.env.RIGGER_TEST_SUDO = "a-password-sudo-never-asked-for";
+    const vars = `ansible_user: deploy\nansible_become: true\nansible_become_password: !env RIGGER_TEST_SUDO\nfault_run: cat > /tmp/rigger-stdin-seen\n`;
+    const run = await rigger(PLAYBOOK, "-i", testInventory({ "group_vars/all.yaml": vars }), "--limit", "th3");
+    expect(run.code, run.out).toBe(0);
+    const connection = await SshConnection.open(testbed().target("th3"));
+    connections.push(connection);
+    expect((await connection.exec("cat /tmp/rigger-stdin-seen; rm -f /tmp/rigger-stdin-seen")).stdout).toBe("");
+  });
+
   it("writes a root-owned file atomically as an unprivileged login user", async () => {
     const connection = await SshConnection.open({ ...testbed().target("th3"), user: "deploy" });
     connections.push(connection);
