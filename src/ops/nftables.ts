@@ -140,7 +140,8 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
           // The timer may have fired just before it was stopped: then the old rules are live again,
           // and that is recorded (the next run applies anew) and said, not taken for success.
           cancel: [
-            sh`systemctl stop ${`${unit}.timer`}`,
+            // A timer that fired is gone: nothing to stop, and the checksum below tells what happened.
+            sh`{ ! systemctl is-active --quiet ${`${unit}.timer`} || systemctl stop ${`${unit}.timer`}; }`,
             `live=$(${liveTableHash(table)})`,
             sh`echo "$live" > ${appliedHashFile(table)}`,
             sh`expected=$(cat ${expectedHashFile(table)})`,
