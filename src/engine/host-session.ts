@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import { CommandTimeoutError } from "../connection/errors.js";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
-import { batchScript, parseBatch, type Fact } from "../facts/fact.js";
+import { batchScript, FactReadError, parseBatch, type Fact } from "../facts/fact.js";
 import type { WriteStep } from "../ops/operation.js";
 import { octalMode } from "../common/mode.js";
 import { sha256Hex } from "../common/hash.js";
@@ -154,11 +154,14 @@ export class HostSession {
 
   value<T>(fact: Fact<T>): T {
     if (!this.facts.has(fact.key)) throw new Error(`fact ${fact.key} was not gathered`);
-    return this.facts.get(fact.key) as T;
+    const value = this.facts.get(fact.key);
+    if (value instanceof FactReadError) throw value;
+    return value as T;
   }
 
   known<T>(fact: Fact<T>): T | undefined {
-    return this.facts.get(fact.key) as T | undefined;
+    const value = this.facts.get(fact.key);
+    return value instanceof FactReadError ? undefined : (value as T | undefined);
   }
 
   /** After a change, what was read may be stale: everything is read again when next needed. */

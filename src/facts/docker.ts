@@ -1,5 +1,5 @@
 import { sh } from "../common/shell.js";
-import { defineFact, type Fact, type FactFamily } from "./fact.js";
+import { ABSENT, defineFact, type Fact, type FactFamily } from "./fact.js";
 
 export interface ContainerState {
   exists: boolean;
@@ -25,9 +25,23 @@ export const SPEC_HASH_LABEL = "rigger.spec-hash";
 
 const CONTAINER_FORMAT = `{{.State.Running}} {{.Image}} {{index .Config.Labels "${SPEC_HASH_LABEL}"}}`;
 
+/** A Docker command with Docker's own words on stdout; no docker at all: absent, as everything it would hold. */
+const docker = (command: string) => `command -v docker >/dev/null || exit ${ABSENT}; ${command} 2>&1`;
+const NOT_THERE = /No such (container|image|network|object)/;
+
+/**
+ * Whether Docker found the object: false when it said there is none (or there is no Docker); a
+ * Docker that could not be asked (its daemon down) is an error, never taken for "absent".
+ */
+function found(what: string, stdout: string, code: number): boolean {
+  if (code === 0) return true;
+  if (code === ABSENT || NOT_THERE.test(stdout)) return false;
+  throw new Error(`docker could not tell about ${what}: ${stdout.trim() || `exit ${code}`}`);
+}
+
 export function containerFact(name: string): Fact<ContainerState> {
-  const fact = defineFact(`container:${name}`, sh`docker container inspect --format ${CONTAINER_FORMAT} ${name}`, (stdout, code) => {
-    if (code !== 0) return { exists: false };
+  const fact = defineFact(`container:${name}`, docker(sh`docker container inspect --format ${CONTAINER_FORMAT} ${name}`), (stdout, code) => {
+    if (!found(`container ${name}`, stdout, code)) return { exists: false };
     const [running, imageId, specHash] = stdout.trim().split(" ");
     return { exists: true, running: running === "true", imageId, specHash: specHash && specHash !== "<no" ? specHash : undefined };
   });
@@ -40,32 +54,36 @@ export function containerFact(name: string): Fact<ContainerState> {
  * by its name, as Docker does, else by a prefix of its id.
  */
 const CONTAINERS: FactFamily = {
-  command: (names) => sh`docker container inspect --format ${`{{.Id}} {{.Name}} ${CONTAINER_FORMAT}`} ${names}`,
-  split(stdout, names) {
-    const found = stdout
-      .split("\n")
-      .filter(Boolean)
+  command: (names) => docker(sh`docker container inspect --format ${`{{.Id}} {{.Name}} ${CONTAINER_FORMAT}`} ${names}`),
+  split(stdout, names, exitCode) {
+    if (exitCode === ABSENT) return names.map(() => ({ stdout: "", exitCode }));
+    const lines = stdout.split("\n").filter(Boolean);
+    // Each found container's line; Docker's "No such container" for each missing one; anything else is a failed read.
+    const failure = lines.find((line) => !/^\S+ \/\S+ (true|false) /.test(line) && !NOT_THERE.test(line));
+    if (failure) throw new Error(`docker could not tell about the containers: ${failure}`);
+    const containers = lines
+      .filter((line) => !NOT_THERE.test(line))
       .map((line) => {
         const [id = "", name = "", ...state] = line.split(" ");
         return { id, name, state: state.join(" ") };
       });
     return names.map((member) => {
-      const container = found.find((c) => c.name === `/${member}`) ?? found.find((c) => c.id.startsWith(member));
-      return container ? { stdout: `${container.state}\n`, exitCode: 0 } : { stdout: "", exitCode: 1 };
+      const container = containers.find((c) => c.name === `/${member}`) ?? containers.find((c) => c.id.startsWith(member));
+      return container ? { stdout: `${container.state}\n`, exitCode: 0 } : { stdout: `Error: No such container: ${member}\n`, exitCode: 1 };
     });
   },
 };
 
 export function imageFact(ref: string): Fact<ImageState> {
-  return defineFact(`image:${ref}`, sh`docker image inspect --format '{{.Id}}' ${ref}`, (stdout, code) =>
-    code === 0 ? { exists: true, id: stdout.trim() } : { exists: false },
+  return defineFact(`image:${ref}`, docker(sh`docker image inspect --format '{{.Id}}' ${ref}`), (stdout, code) =>
+    found(`image ${ref}`, stdout, code) ? { exists: true, id: stdout.trim() } : { exists: false },
   );
 }
 
 export function networkFact(name: string): Fact<NetworkState> {
   const format = "{{range .IPAM.Config}}{{.Subnet}} {{end}}|{{range .Containers}}{{.Name}} {{end}}";
-  return defineFact(`network:${name}`, sh`docker network inspect --format ${format} ${name}`, (stdout, code) => {
-    if (code !== 0) return { exists: false };
+  return defineFact(`network:${name}`, docker(sh`docker network inspect --format ${format} ${name}`), (stdout, code) => {
+    if (!found(`network ${name}`, stdout, code)) return { exists: false };
     const [subnets = "", containers = ""] = stdout.trim().split("|");
     return { exists: true, subnets: subnets.split(" ").filter(Boolean), containers: containers.split(" ").filter(Boolean) };
   });
@@ -81,9 +99,9 @@ export interface PublishedPort {
 /** Every port a running container publishes on the host, with the address it is bound to. */
 export const publishedPortsFact: Fact<PublishedPort[]> = defineFact(
   "docker-published-ports",
-  `command -v docker >/dev/null && docker ps --format '{{.Names}}|{{.Ports}}'`,
+  docker("docker ps --format '{{.Names}}|{{.Ports}}'"),
   (stdout, code) => {
-    if (code !== 0) return [];
+    if (!found("the running containers", stdout, code)) return [];
     return stdout
       .trim()
       .split("\n")

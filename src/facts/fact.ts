@@ -16,8 +16,8 @@ export interface Fact<T> {
  */
 export interface FactFamily {
   command(members: string[]): string;
-  /** Each member's stdout and exit code, in the order given; throws when the output cannot be parted. */
-  split(stdout: string, members: string[]): Array<{ stdout: string; exitCode: number }>;
+  /** Each member's stdout and exit code, in the order given; throws when the output cannot be parted or tells of a failed read. */
+  split(stdout: string, members: string[], exitCode: number): Array<{ stdout: string; exitCode: number }>;
 }
 
 export type FactValue<F> = F extends Fact<infer T> ? T : never;
@@ -46,7 +46,7 @@ function reads(facts: Fact<unknown>[]): Read[] {
     ...alone.map((fact) => ({ command: fact.command, facts: [fact], outputs: (stdout: string, exitCode: number) => [{ stdout, exitCode }] })),
     ...together.map(([family, members]) => {
       const names = members.map((fact) => fact.family!.member);
-      return { command: family.command(names), facts: members, outputs: (stdout: string) => family.split(stdout, names) };
+      return { command: family.command(names), facts: members, outputs: (stdout: string, exitCode: number) => family.split(stdout, names, exitCode) };
     }),
   ];
 }
@@ -62,6 +62,18 @@ export function batchScript(facts: Fact<unknown>[], nonce: string): string {
   return ["export LC_ALL=C", 'd=$(mktemp -d) || exit 1', ...started.flat(), "wait", 'cat "$d"/*', 'rm -rf "$d"'].join("\n");
 }
 
+/**
+ * A fact that could not be read (Docker's daemon down, no answer from systemctl): kept as the
+ * fact's value, it fails the task that needs it, not the whole batch (a task before that one may be
+ * what brings the daemon back).
+ */
+export class FactReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FactReadError";
+  }
+}
+
 export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string): Map<string, unknown> {
   const values = new Map<string, unknown>();
   reads(facts).forEach((read, i) => {
@@ -74,13 +86,14 @@ export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string
     try {
       outputs = read.outputs(output.slice(begin + `\n${nonce} ${i} begin\n`.length, end), Number.parseInt(output.slice(end + endMarker.length), 10));
     } catch (error) {
-      throw new Error(`facts ${named} could not be read: ${(error as Error).message}`);
+      const failed = new FactReadError(`facts ${named} could not be read: ${(error as Error).message}`);
+      return read.facts.forEach((fact) => values.set(fact.key, failed));
     }
     read.facts.forEach((fact, j) => {
       try {
         values.set(fact.key, fact.parse(outputs[j]!.stdout, outputs[j]!.exitCode));
       } catch (error) {
-        throw new Error(`fact ${fact.key} could not be read: ${(error as Error).message}`);
+        values.set(fact.key, new FactReadError(`fact ${fact.key} could not be read: ${(error as Error).message}`));
       }
     });
   });

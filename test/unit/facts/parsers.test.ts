@@ -4,12 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "zx";
 import { sha256Hex } from "../../../src/common/hash.js";
-import { batchScript, defineFact, parseBatch } from "../../../src/facts/fact.js";
+import { batchScript, defineFact, FactReadError, parseBatch } from "../../../src/facts/fact.js";
+import { HostSession } from "../../../src/engine/host-session.js";
+import type { SshConnection } from "../../../src/connection/ssh.js";
 import { containerFact } from "../../../src/facts/docker.js";
 import { fileFact } from "../../../src/facts/file.js";
 import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
 import { unitFact } from "../../../src/facts/systemd.js";
 import { sysctlFact } from "../../../src/facts/sysctl.js";
+
+/** The message of the first fact of a batch that could not be read: kept as its value, thrown where the fact is used. */
+const failedRead = (values: Map<string, unknown>) => [...values.values()].find((value): value is FactReadError => value instanceof FactReadError)?.message;
 
 it("frames each fact's output with a nonce so facts cannot bleed into each other", () => {
   const facts = [defineFact("a", "echo one", (out) => out), defineFact("b", "exit 3", (out, code) => ({ out, code }))];
@@ -34,7 +39,7 @@ it("keeps the framing whatever a snippet holds: a comment, quotes, a here-doc; a
     }),
   ];
   const output = (await $`sh -c ${batchScript(facts, "@@n")}`).stdout;
-  expect(() => parseBatch(facts, "@@n", output)).toThrow("fact unreadable could not be read: no permission");
+  expect(failedRead(parseBatch(facts, "@@n", output))).toContain("fact unreadable could not be read: no permission");
   const values = parseBatch(facts.slice(0, 3), "@@n", output);
   expect([...values.values()]).toEqual(["one\n", "it's \"quoted\"\n", "C\n"]);
 });
@@ -74,7 +79,7 @@ it("reads the files of a batch with one stat and one sha256sum, each fact's valu
   chmodSync(join(dir, "closed"), 0o700);
   const closed = [fileFact(join(dir, "file")), fileFact(join(dir, "closed", "inside"))];
   const asNobody = (await $`runuser -u nobody -- sh -c ${batchScript(closed, "@@n")}`).stdout;
-  expect(() => parseBatch(closed, "@@n", asNobody)).toThrow(`fact file:${join(dir, "closed", "inside")} could not be read: stat ${join(dir, "closed", "inside")} failed (exit 1)`);
+  expect(failedRead(parseBatch(closed, "@@n", asNobody))).toContain(`fact file:${join(dir, "closed", "inside")} could not be read: stat ${join(dir, "closed", "inside")} failed (exit 1)`);
   rmSync(dir, { recursive: true });
 });
 
@@ -88,12 +93,18 @@ it("reads the units of a batch with one systemctl show, and refuses output it ca
     { loaded: true, active: "active", enabled: "enabled" },
     { loaded: false, active: "inactive", enabled: "" },
   ]);
-  expect(() => parseBatch(facts, "@@n", framed("LoadState=loaded"))).toThrow("facts unit:a.service, unit:b.service could not be read: systemctl show printed 1 blocks for 2 units");
-  // No systemd there: nothing printed, each unit not loaded, as when read alone.
-  expect([...parseBatch(facts, "@@n", "\n@@n 0 begin\n\n@@n 0 end 1\n").values()]).toEqual([
+  expect(failedRead(parseBatch(facts, "@@n", framed("LoadState=loaded")))).toContain("facts unit:a.service, unit:b.service could not be read: systemctl show printed 1 blocks for 2 units");
+  // No systemctl there: each unit not loaded, as when read alone.
+  const absent = "\n@@n 0 begin\n\n@@n 0 end 100\n";
+  expect([...parseBatch(facts, "@@n", absent).values()]).toEqual([
     { loaded: false, active: "unknown", enabled: "" },
     { loaded: false, active: "unknown", enabled: "" },
   ]);
+  expect(unitFact("a.service").parse("", 100)).toEqual({ loaded: false, active: "unknown", enabled: "" });
+  // A systemctl that cannot answer is a failed read, not units that are not there.
+  const noBus = "Failed to connect to bus: No such file or directory";
+  expect(failedRead(parseBatch(facts, "@@n", `\n@@n 0 begin\n${noBus}\n@@n 0 end 1\n`))).toContain(`could not be read: systemctl could not answer: ${noBus}`);
+  expect(() => unitFact("a.service").parse(noBus, 1)).toThrow(noBus);
 });
 
 it("reads the containers of a batch with one docker container inspect, each found by its name, else by a prefix of its id", () => {
@@ -107,6 +118,14 @@ it("reads the containers of a batch with one docker container inspect, each foun
     { exists: false },
     { exists: true, running: false, imageId: "sha256:img2", specHash: undefined },
   ]);
+  // Docker's word for the missing one, among the others, is "not there"; a daemon that cannot be asked is a failed read.
+  const withMissing = `${found}Error: No such container: gone\n`;
+  expect([...parseBatch(facts, "@@n", `\n@@n 0 begin\n${withMissing}\n@@n 0 end 1\n`).values()][2]).toEqual({ exists: false });
+  const down = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+  expect(failedRead(parseBatch(facts, "@@n", `\n@@n 0 begin\n${down}\n@@n 0 end 1\n`))).toContain(`docker could not tell about the containers: ${down}`);
+  expect(() => containerFact("web").parse(down, 1)).toThrow(down);
+  expect(containerFact("web").parse("Error: No such container: web", 1)).toEqual({ exists: false });
+  expect(containerFact("web").parse("", 100)).toEqual({ exists: false });
 });
 
 it("parses stat output into a file state, with content when asked", () => {
@@ -137,4 +156,22 @@ it("parses systemctl show and sysctl output", () => {
   expect(unitFact("b.service").parse("LoadState=not-found\nActiveState=inactive\nUnitFileState=\n", 0)).toMatchObject({ loaded: false });
   expect(sysctlFact("net.ipv4.tcp_rmem").parse("4096\t131072\t6291456\n", 0)).toBe("4096 131072 6291456");
   expect(sysctlFact("no.such").parse("", 255)).toBeUndefined();
+});
+
+it("keeps a fact that could not be read as a failure of the task that uses it, not of the whole batch", async () => {
+  const fine = defineFact("fine", "echo fine", (out) => out.trim());
+  const broken = containerFact("web");
+  // A host whose Docker daemon is down: the batch answers, the container fact says why it has no value.
+  const connection = {
+    exec: async (command: string) => {
+      const nonce = /@@rigger-[0-9a-f]+/.exec(command)![0];
+      const frame = (i: number, body: string, code: number) => `\n${nonce} ${i} begin\n${body}\n${nonce} ${i} end ${code}\n`;
+      return { code: 0, stdout: frame(0, "fine", 0) + frame(1, "Cannot connect to the Docker daemon", 1), stderr: "" };
+    },
+  } as unknown as SshConnection;
+  const session = new HostSession({ name: "h", connection, takeLock: false, openAnother: async () => connection });
+  await session.gather([fine, broken]);
+  expect(session.value(fine)).toBe("fine");
+  expect(session.known(broken)).toBeUndefined();
+  expect(() => session.value(broken)).toThrow("fact container:web could not be read: docker could not tell about container web: Cannot connect to the Docker daemon");
 });
