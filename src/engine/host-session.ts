@@ -196,6 +196,29 @@ export class HostSession {
   }
 
   /**
+   * Runs a write's validator on its content in a private temporary file, changing nothing else (for
+   * check mode); returns the validator's words when it refuses.
+   */
+  async validate(step: WriteStep): Promise<string | undefined> {
+    if (!step.validate) return undefined;
+    const viaStdin = this.become?.password === undefined;
+    const staged = viaStdin ? undefined : `/tmp/.rigger-check-${randomBytes(6).toString("hex")}`;
+    if (staged) {
+      this.roundTrips++;
+      await this.connection.putFile(staged, step.content, 0o600);
+    }
+    const script = [
+      "set -e",
+      staged ? sh`tmp=${staged}` : "tmp=$(mktemp)",
+      "trap 'rm -f -- \"$tmp\"' EXIT",
+      staged ? "" : 'cat > "$tmp"',
+      `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then printf 'validation failed: %s\\n' "$out" >&2; exit 3; fi`,
+    ].filter(Boolean).join("\n");
+    const result = await this.run(script, undefined, viaStdin ? step.content : undefined);
+    return result.code === 0 ? undefined : result.stderr.trim() || `the validator exited ${result.code}`;
+  }
+
+  /**
    * Writes a file all or nothing: the content goes to a temporary name beside it (mode 0600, so a
    * secret is never readable on the way), then in one command: its checksum against the one wanted
    * (a link cut mid-transfer leaves a prefix, which must never go live), owner and mode,

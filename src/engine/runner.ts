@@ -44,6 +44,8 @@ export interface Session {
   /** Runs a command; one still running after `timeoutSeconds` (default 600) is killed and fails. */
   run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
   write(step: WriteStep): Promise<void>;
+  /** Runs a write's validator on its content, changing nothing; says why it refused, or undefined. */
+  validate(step: WriteStep): Promise<string | undefined>;
   /** A TCP stream to 127.0.0.1:port on the host, through the run's connection. */
   forward(port: number): Promise<Duplex>;
   /** Opens, and closes again, a new SSH connection: proof that new connections still get through. */
@@ -279,6 +281,12 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epi
     for (const warning of op.warnings?.(values) ?? []) options.emit({ type: "warning", message: `[${session.name}] ${warning}` });
     const diffs = options.diff ? await fileDiffs(session, changes, options) : [];
     if (options.check) {
+      // What the real run would refuse is a failure here too: a new file that its validator rejects.
+      for (const step of changes) {
+        if (step.kind !== "write" || !step.validate) continue;
+        const refused = await session.validate(step);
+        if (refused) throw new Error(`${step.path}: ${refused}`);
+      }
       // A probe proves a live state: in check mode nothing was changed for it to prove.
       emit(changes.length ? "changed" : steps.length ? "skipped" : "ok", diffs);
       if (changes.length) place.drift.due = true;

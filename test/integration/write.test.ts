@@ -30,6 +30,14 @@ describeHosts("atomic writes: validation, backups, no half-written file", (testb
     expect(state.stdout).toBe("good=1\napp.conf\n");
   });
 
+  it("validates new content for check mode without writing it: the validator's words, nothing left behind", async () => {
+    await session.write(step("good=1\n"));
+    expect(await session.validate(step("good=2\n", "grep -q good %s"))).toBeUndefined();
+    expect(await session.validate(step("bad=1\n", "grep good %s || { echo 'line 1: no good here'; false; }"))).toBe("validation failed: line 1: no good here");
+    const state = await connection.exec(`cat ${path}; ls -A /etc/rigger-write-test; ls -A /tmp | grep -c '^tmp\\.' || true`);
+    expect(state.stdout).toBe("good=1\napp.conf\n0\n");
+  });
+
   it("keeps a bounded number of backups, private, outside the config directory", async () => {
     for (let i = 0; i < 7; i++) await session.write(step(`version=${i}\n`));
     const backups = await connection.exec("stat -c '%a' /var/backups/rigger; ls /var/backups/rigger | grep -c etc__rigger-write-test__app.conf; cat $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1); stat -c %a $(ls -1t /var/backups/rigger/etc__rigger-write-test__app.conf.* | head -1)");

@@ -41,6 +41,11 @@ class StubSession implements Session {
     this.wrote.push(step.path);
     if (step.then) this.bookkeeping.push(step.then);
   }
+  /** What a validator says of a path's new content (unset: it accepts it). */
+  readonly refusals = new Map<string, string>();
+  async validate(step: WriteStep) {
+    return this.refusals.get(step.path);
+  }
   async confirmNewConnection() {}
   forward(): Promise<never> {
     return Promise.reject(new Error("no tunnels here"));
@@ -282,4 +287,13 @@ describe("a run of several plays and batches", () => {
     expect(sessions.get("h1")!.roundTrips).toBe(1);
     expect(sessions.get("h2")!.roundTrips).toBe(2);
   });
+});
+
+it("in check mode fails a task whose new file its validator refuses, as the real run would, writing nothing", async () => {
+  const session = new StubSession("h1", {});
+  session.refusals.set("/etc/caddy/Caddyfile", "validation failed: Error: adapting config using caddyfile: unrecognized directive: reverse_prox");
+  const caddyfile = operation({ name: "template /etc/caddy/Caddyfile", facts: {}, plan: () => [{ kind: "write", path: "/etc/caddy/Caddyfile", content: "x", mode: 0o644, owner: "root", group: "root", validate: "caddy validate --config %s" }] });
+  const { tasks: events } = await run(play([caddyfile, ensure("after", "make after")]), session, { check: true });
+  expect(events.map((e) => [e.task, e.status, e.error])).toEqual([["template /etc/caddy/Caddyfile", "failed", "/etc/caddy/Caddyfile: validation failed: Error: adapting config using caddyfile: unrecognized directive: reverse_prox"]]);
+  expect(session.wrote).toEqual([]);
 });
