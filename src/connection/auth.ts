@@ -9,12 +9,18 @@ type AuthMethod = AgentAuthMethod | PublicKeyAuthMethod;
 const DEFAULT_IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /**
- * How to log in, as OpenSSH would: the configured key file alone; or, with none, the ssh-agent
+ * How to log in, as OpenSSH would: the configured key file alone (or, when it is passphrase-protected,
+ * the ssh-agent that holds it once `ssh-add` was given the passphrase); with none, the ssh-agent
  * (SSH_AUTH_SOCK) and then each default identity file that exists and needs no passphrase.
  */
 export async function authMethods(user: string, privateKeyFile: string | undefined): Promise<AuthMethod[]> {
-  if (privateKeyFile) return [{ type: "publickey", username: user, key: await readFile(privateKeyFile) }];
   const agent = process.env.SSH_AUTH_SOCK;
+  if (privateKeyFile) {
+    const key = await readFile(privateKeyFile);
+    if (!(ssh2.utils.parseKey(key) instanceof Error)) return [{ type: "publickey", username: user, key }];
+    if (agent) return [{ type: "agent", username: user, agent }];
+    throw new Error(`${privateKeyFile} is passphrase-protected (or not a key that can be read): add it to your ssh-agent (ssh-add ${privateKeyFile}), which rigger then uses`);
+  }
   const methods: AuthMethod[] = agent ? [{ type: "agent", username: user, agent }] : [];
   for (const name of DEFAULT_IDENTITIES) {
     const key = await readFile(join(homedir(), ".ssh", name)).catch(() => undefined);

@@ -93,7 +93,9 @@ export class SshConnection {
     const knownHosts = await readKnownHosts(target.knownHostsFile);
     const knownTypes = keysForHost(parseKnownHosts(knownHosts), target.host, target.port).map((entry) => keyTypeOf(entry.key));
     let hostKeyFailure: HostKeyError | undefined;
-    const authHandler = await authMethods(target.user, target.privateKeyFile);
+    const authHandler = await authMethods(target.user, target.privateKeyFile).catch((error: Error) => {
+      throw new AuthenticationError(target.name, target.user, error.message);
+    });
     const client = new Client();
     // Our own socket, so that every byte heard from the host counts as life (see watchLiveness).
     const sock: Duplex = tunnel ?? tcpConnect({ host: target.host, port: target.port });

@@ -107,6 +107,37 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     }
   });
 
+  it("logs in with a passphrase-protected key file through the ssh-agent that holds it, and says what to do when none does", async () => {
+    const locked = join(dir, "locked");
+    await $`cp ${testbed().keyFile} ${locked}`;
+    await $`ssh-keygen -q -p -P '' -N 'a passphrase' -f ${locked}`;
+    const saved = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      const refused = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: locked }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AuthenticationError);
+      expect((refused as Error).message).toContain(`${locked} is passphrase-protected`);
+      expect((refused as Error).message).toContain(`ssh-add ${locked}`);
+    } finally {
+      process.env.SSH_AUTH_SOCK = saved;
+    }
+    const socket = join(dir, "agent-locked.sock");
+    const agent = $({ nothrow: true })`ssh-agent -D -a ${socket}`;
+    try {
+      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      // What ssh-add does with the passphrase: the agent holds the key itself (here from its unprotected twin).
+      await $({ env: { ...process.env, SSH_AUTH_SOCK: socket } })`ssh-add -q ${testbed().keyFile}`;
+      process.env.SSH_AUTH_SOCK = socket;
+      const connection = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: locked });
+      expect((await connection.exec("hostname")).stdout).toBe("th2\n");
+      connection.close();
+    } finally {
+      process.env.SSH_AUTH_SOCK = saved;
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      agent.kill();
+    }
+  });
+
   it("exits 4 (unreachable, as Ansible) when the host refuses the key, saying so", async () => {
     const keyFile = join(dir, "refused");
     await $`ssh-keygen -q -t ed25519 -N '' -f ${keyFile}`;
