@@ -112,6 +112,7 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     await $`cp ${testbed().keyFile} ${locked}`;
     await $`ssh-keygen -q -p -P '' -N 'a passphrase' -f ${locked}`;
     const saved = process.env.SSH_AUTH_SOCK;
+    const restore = () => (saved === undefined ? delete process.env.SSH_AUTH_SOCK : (process.env.SSH_AUTH_SOCK = saved));
     delete process.env.SSH_AUTH_SOCK;
     try {
       const refused = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: locked }).catch((e: unknown) => e);
@@ -119,7 +120,7 @@ describeHosts("connection: host keys and authentication", (testbed) => {
       expect((refused as Error).message).toContain(`${locked} is passphrase-protected`);
       expect((refused as Error).message).toContain(`ssh-add ${locked}`);
     } finally {
-      process.env.SSH_AUTH_SOCK = saved;
+      restore();
     }
     const socket = join(dir, "agent-locked.sock");
     const agent = $({ nothrow: true })`ssh-agent -D -a ${socket}`;
@@ -132,8 +133,7 @@ describeHosts("connection: host keys and authentication", (testbed) => {
       expect((await connection.exec("hostname")).stdout).toBe("th2\n");
       connection.close();
     } finally {
-      process.env.SSH_AUTH_SOCK = saved;
-      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      restore();
       agent.kill();
     }
   });
