@@ -156,6 +156,24 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     expect(await synapseStarted()).not.toBe(before);
   }, 300_000);
 
+  it("reports a host whose link is reset mid-run unreachable (exit 4), and the next run converges", async () => {
+    await sh(`echo '# drift again' >> ${TURNSERVER_CONF}`);
+    await forgetHolder();
+    // A slow link, so that the run is surely still going when the reset comes.
+    await toxiproxy.add(HOST, { type: "latency", stream: "downstream", attributes: { latency: 500 } });
+    const run = rigger(SITE, "-i", proxied);
+    await lockTaken();
+    await toxiproxy.add(HOST, { type: "reset_peer", stream: "upstream", attributes: { timeout: 0 } });
+    const reset = await run;
+    expect(reset.code, reset.out + reset.err).toBe(4);
+    expect(reset.out).toMatch(new RegExp(`\\[${HOST}\\] UNREACHABLE: ${HOST} is unreachable`));
+    await toxiproxy.reset();
+    const next = await rigger(SITE, "-i", proxied);
+    expect(next.code, next.out + next.err).toBe(0);
+    expect(await sh(`grep -c '# drift' ${TURNSERVER_CONF} || true`)).toBe("0\n");
+    expect(await temporaries()).toBe("");
+  }, 180_000);
+
   it("names the holder of a lock left by a controller that vanished without closing TCP, and --break-lock frees it", async () => {
     // A run in a process of its own, which then goes dark: its link drops everything and it is
     // frozen, so neither side ever closes the TCP connection (a laptop that lost its network).
