@@ -124,14 +124,24 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       : options.failOnChange && summary.some((h) => h.changed > 0)
         ? EXIT.drift
         : EXIT.ok;
-  if (options.report) {
-    const written = writeEvidenceReport(options.report, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
-    io.out(`evidence report: ${written.markdown} and ${written.json}`);
-  }
-  if (options.json) {
-    const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
-    writeFileSync(options.json, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });
-  }
+  // The hosts are done: a report that cannot be written now (a full disk) is said, and the run's exit code stands.
+  const reportOrSay = (what: string, write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      io.err(masker.mask(`rigger: the ${what} could not be written: ${(error as Error).message}`));
+    }
+  };
+  if (options.report)
+    reportOrSay("evidence report", () => {
+      const written = writeEvidenceReport(options.report!, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
+      io.out(`evidence report: ${written.markdown} and ${written.json}`);
+    });
+  if (options.json)
+    reportOrSay("JSON report", () => {
+      const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
+      writeFileSync(options.json!, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });
+    });
   return exitCode;
 }
 

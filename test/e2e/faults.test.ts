@@ -107,6 +107,15 @@ describeHosts("faults: unreachable hosts, failed tasks, bad inventories, the hos
     expect((await host.exec("pgrep -f 'sleep 600'")).code).not.toBe(0);
   });
 
+  it("keeps a run's exit code when its JSON report cannot be written after the hosts are done, and says why", async () => {
+    const inventory = testInventory({ "host_vars/th2.yaml": "fault_run: echo the disk is full >&2; exit 7\n" });
+    // A folder where the report file should go: the path passed the check, the write fails at the end.
+    const report = mkdtempSync(join(tmpdir(), "rigger-report-"));
+    const result = await rigger(PLAYBOOK, "-i", inventory, "--limit", "th2", "--json", report);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("rigger: the JSON report could not be written: EISDIR");
+  });
+
   it("lets exactly one of two runs started at the same instant change a host", async () => {
     const inventory = testInventory({ "host_vars/th2.yaml": "fault_run: sleep 2\n" });
     const results = await Promise.all([1, 2].map(() => rigger(PLAYBOOK, "-i", inventory, "--limit", "th2")));
