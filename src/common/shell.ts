@@ -1,6 +1,12 @@
 /**
  * Shell commands as values: every interpolated argument is quoted for a POSIX sh (dash included,
  * so no bash-only `$'...'`), and an array becomes several quoted words.
+ *
+ * The rule: an `sh` template never writes quotes around a value (`'${path}'`, `"${path}"`): sh
+ * quotes it already, and a quoted value inside quotes breaks out of them (a space, a `'`, a
+ * `$(...)`). Where a script needs a value inside quotes, it puts it in a variable first
+ * (`tmp=${path}`, then `"$tmp"`). test/unit/common/shell-quoting-rule.test.ts holds every template
+ * of src/ and roles/ to this.
  */
 export function quote(word: string | number): string {
   const text = String(word);
