@@ -36,6 +36,17 @@ chroot_install() { # rootfs log-name packages...
   rm -f "$r/usr/sbin/policy-rc.d"; rm -rf "$r"/var/lib/apt/lists/*; : >"$r/etc/resolv.conf"
 }
 
+# Builds a Go module's command into a static binary at OUT, unless it is there already (cached).
+go_build() { # module@version out log-name
+  [ -x "$2" ] && return
+  command -v go >/dev/null || die "Go (1.23 or newer) is needed to build $1"
+  log "building $1 from its Go module (cached afterwards)"
+  local gobin; gobin=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-trimpath go install -ldflags='-s -w' "$1" >"$CACHE/$3.log" 2>&1 ||
+    die "building $1 failed; see $CACHE/$3.log"
+  mv "$gobin"/* "$2"; rm -rf "$gobin"
+}
+
 log() { echo "[testbed $(date +%T)] $*" >&2; }
 die() { echo "testbed: $*" >&2; exit 1; }
 

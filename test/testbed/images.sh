@@ -16,14 +16,7 @@ OUT="$CACHE/service-images.yaml"
 
 livekit_binary() {
   local bin="$CACHE/livekit-server-$LIVEKIT_VERSION"
-  if [ ! -x "$bin" ]; then
-    log "building livekit-server $LIVEKIT_VERSION from its Go module (about 2.5 minutes, cached afterwards)"
-    local gobin; gobin=$(mktemp -d)
-    CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-trimpath go install -ldflags='-s -w' \
-      "github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION" >"$CACHE/livekit-build.log" 2>&1 ||
-      die "building LiveKit failed; see $CACHE/livekit-build.log"
-    mv "$gobin/server" "$bin"; rm -rf "$gobin"
-  fi
+  go_build "github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION" "$bin" livekit-build >&2
   echo "$bin"
 }
 

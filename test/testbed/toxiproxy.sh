@@ -11,19 +11,8 @@ API=127.0.0.1:8474
 BIN="$CACHE/toxiproxy-server-$TOXIPROXY_VERSION"
 PIDFILE="$CACHE/toxiproxy.pid"
 
-build() {
-  [ -x "$BIN" ] && return
-  command -v go >/dev/null || die "Go is needed to build Toxiproxy from its module"
-  log "building toxiproxy $TOXIPROXY_VERSION from its Go module (cached afterwards)"
-  local gobin; gobin=$(mktemp -d)
-  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-trimpath go install -ldflags='-s -w' \
-    "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" >"$CACHE/toxiproxy-build.log" 2>&1 ||
-    die "building Toxiproxy failed; see $CACHE/toxiproxy-build.log"
-  mv "$gobin/server" "$BIN"; rm -rf "$gobin"
-}
-
 up() {
-  build
+  go_build "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" "$BIN" toxiproxy-build
   if ! curl -sf "http://$API/version" >/dev/null; then
     setsid nohup "$BIN" -host 127.0.0.1 -port 8474 >"$CACHE/toxiproxy.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
