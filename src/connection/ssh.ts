@@ -39,7 +39,7 @@ export interface ExecResult {
 }
 
 /** Patient enough for a Wi-Fi roam, a VPN rekey or a write queued on a slow uplink: a minute of silence. */
-export const SSH_DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, maxChannels: 6 };
+const SSH_DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, maxChannels: 6 };
 const CHANNEL_OPEN_ATTEMPTS = 5;
 
 /** One SSH connection to one host, shared by every command and file transfer of a run. */
