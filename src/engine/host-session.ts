@@ -40,8 +40,8 @@ const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
  */
 const lockScript = (holder: string, breakStale: boolean) => sh`
 set -e
-if [ "$(id -u)" = 0 ]; then dir=${LOCK_DIR}; else dir="\${XDG_RUNTIME_DIR:-$HOME}/.rigger"; fi
-install -d -m 755 "$dir"
+dir=${LOCK_DIR}
+install -d -m 755 "$dir" 2>/dev/null || { dir="\${XDG_RUNTIME_DIR:-$HOME}/.rigger"; install -d -m 700 "$dir"; }
 exec 9>> "$dir/lock"
 if ! flock -n 9; then
   stale=$(cat "$dir/holder" 2>/dev/null || true)
