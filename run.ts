@@ -25,7 +25,7 @@ function fastEntry(): Promise<number> {
   );
 }
 
-if (builtIsFresh()) process.exit(await fastEntry());
+if (builtIsFresh({ everyFile: true })) process.exit(await fastEntry());
 const { main } = (await import("./src/cli/main.js")) as typeof import("./src/cli/main.js");
 // Exit when the run is done, even if a library keeps handles open (LiveKit's client does); on
 // Linux, writes to pipes and files have completed by then.

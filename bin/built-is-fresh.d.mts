@@ -1,2 +1,2 @@
-/** Whether dist/ was built from the sources as they are (no file under src/ newer than the build). */
-export function builtIsFresh(root?: URL): boolean;
+/** Whether dist/ was built from the sources as they are: every file checked, or only src/'s folders. */
+export function builtIsFresh(options?: { everyFile?: boolean }): boolean;

@@ -4,7 +4,7 @@
  * engine's modules, role assets found beside their own files, the engine compiled from V8's code cache.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
@@ -110,17 +110,19 @@ it("keys V8's code cache by the engine's sha256, and writes none from an engine 
 }, 30_000);
 
 it("refuses to run a built engine older than the sources (a git pull since the build), saying how to rebuild", async () => {
-  const source = "src/cli/args.ts";
-  const { atime, mtime } = statSync(source);
-  const later = new Date(statSync("dist/main.js").mtimeMs + 60_000);
-  utimesSync(source, later, later);
+  // What a git pull does to a file it updates: a new file renamed over the old one, so its folder changes too.
+  const folder = "src/cli";
+  const { atime, mtime } = statSync(folder);
+  const replacement = `${folder}/.args.ts.pulled`;
+  copyFileSync(`${folder}/args.ts`, replacement);
+  renameSync(replacement, `${folder}/args.ts`);
   try {
     const stale = await fast("--version");
     expect(stale.code).toBe(1);
     expect(stale.out).toContain("rigger: the built engine (dist/) is older than the sources in src/");
     expect(stale.out).toContain("run `npm run build`");
   } finally {
-    utimesSync(source, atime, mtime);
+    utimesSync(folder, atime, mtime);
   }
   expect((await fast("--version")).code).toBe(0);
 });
