@@ -58,7 +58,7 @@ let hosts: Counts = { passed: 0, failed: 0, skipped: 0 };
 if (process.env.RIGGER_SKIP_HOSTS === "1") {
   summary.push("hosts: skipped (RIGGER_SKIP_HOSTS=1)");
 } else {
-  const up = await run`bash ${hostsScript} up 8`;
+  const up = await run`bash ${hostsScript} up 8`.then((systemd) => (systemd.exitCode === 0 ? run`bash ${hostsScript} up 30 --light` : systemd));
   // The images the service roles deploy: LiveKit built from its Go module, the rest from Debian's packages and our stand-ins.
   const images = up.exitCode === 0 ? await run`bash test/testbed/images.sh` : up;
   // Without a testbed the host suites still run: they fail, each with the reason.

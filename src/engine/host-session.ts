@@ -41,7 +41,7 @@ const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 const lockScript = (holder: string, breakStale: boolean) => sh`
 set -e
 dir=${LOCK_DIR}
-install -d -m 755 "$dir" 2>/dev/null || { dir="\${XDG_RUNTIME_DIR:-$HOME}/.rigger"; install -d -m 700 "$dir"; }
+if ! install -d -m 755 "$dir" 2>/dev/null || ! [ -w "$dir" ]; then dir="\${XDG_RUNTIME_DIR:-$HOME}/.rigger"; install -d -m 700 "$dir"; fi
 exec 9>> "$dir/lock"
 if ! flock -n 9; then
   stale=$(cat "$dir/holder" 2>/dev/null || true)

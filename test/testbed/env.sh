@@ -50,6 +50,12 @@ go_build() { # module@version out log-name
 log() { echo "[testbed $(date +%T)] $*" >&2; }
 die() { echo "testbed: $*" >&2; exit 1; }
 
+# Waits until the host's sshd lets the test key in (a light host has no systemd to ask).
+wait_ssh() { # name ip
+  for _ in $(seq 150); do ssh "${SSH_OPTS[@]}" "root@$2" true 2>/dev/null && return; sleep 0.2; done
+  die "$1 ($2) did not answer SSH"
+}
+
 # Waits until systemd on the host says 'running' over SSH; a degraded boot lists its failed units.
 wait_running() { # name ip
   local state=""
@@ -64,7 +70,8 @@ wait_running() { # name ip
   fi
 }
 
-host_ip() { echo "172.30.0.$((10 + ${1#th}))"; }
+# thN (systemd, N <= 50) at .10+N; light hosts lhN (N <= 150) at .100+N.
+host_ip() { case $1 in lh*) echo "172.30.0.$((100 + ${1#lh}))" ;; *) echo "172.30.0.$((10 + ${1#th}))" ;; esac; }
 container_name() { echo "rigger-$1"; }
 # Where Toxiproxy relays a host's SSH port (test/testbed/toxiproxy.sh).
 toxiproxy_port() { echo $((22000 + ${1#th})); }

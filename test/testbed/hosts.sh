@@ -2,6 +2,8 @@
 # Starts, lists and removes the test hosts.
 #   hosts.sh up [N] [--docker]   set up the machine if needed, (re)start N hosts (default 3), write
 #                                the inventory to $STATE/inventory/hosts.yaml
+#   hosts.sh up N --light        (re)start N light hosts lh1..lhN (sshd only) beside them; inventory
+#                                $STATE/light/hosts.yaml
 #                                and give each host a Toxiproxy proxy for its SSH port (toxiproxy.sh)
 #   hosts.sh down                remove every host, the network, the registry and Toxiproxy
 #   hosts.sh status              one line per running host
@@ -9,41 +11,63 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-write_inventory() { # names...
-  mkdir -p "$STATE/inventory"
-  : >"$STATE/known_hosts.tmp"
+write_inventory() { # inventory-dir known-hosts-file group names...
+  local dir=$1 known=$2 group=$3; shift 3
+  mkdir -p "$dir"
+  : >"$known.tmp"
   {
     echo "# Written by test/testbed/hosts.sh for the running test hosts."
     echo "all:"
     echo "  vars:"
     echo "    ansible_user: root"
     echo "    ansible_ssh_private_key_file: $KEY"
-    echo "    rigger_known_hosts_file: $STATE/known_hosts"
+    echo "    rigger_known_hosts_file: $known"
     echo "    testbed_opsuser_password: $OPSUSER_PASSWORD"
     echo "  children:"
-    echo "    testbed:"
+    echo "    $group:"
     echo "      hosts:"
     for name in "$@"; do
       echo "        $name:"
       echo "          ansible_host: $(host_ip "$name")"
       printf '%s %s\n' "$(host_ip "$name")" \
         "$(docker exec "$(container_name "$name")" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)" \
-        >>"$STATE/known_hosts.tmp"
+        >>"$known.tmp"
     done
-  } >"$STATE/inventory/hosts.yaml.tmp"
-  mv "$STATE/known_hosts.tmp" "$STATE/known_hosts"
-  mv "$STATE/inventory/hosts.yaml.tmp" "$STATE/inventory/hosts.yaml"
+  } >"$dir/hosts.yaml.tmp"
+  mv "$known.tmp" "$known"
+  mv "$dir/hosts.yaml.tmp" "$dir/hosts.yaml"
+}
+
+# Light hosts for scale: sshd alone as the first process (no systemd, no services, no Docker
+# inside), a few MB of memory each, beside the systemd hosts, with an inventory of their own.
+up_light() { # n
+  local n=$1 tag; tag=$(image_tag)
+  [ "$n" -ge 1 ] && [ "$n" -le 150 ] || die "N must be 1-150 for light hosts, got $n"
+  bash "$TESTBED_DIR/setup.sh"
+  docker ps -aq --filter "label=$LABEL.light=1" | xargs -r docker rm -fv >/dev/null
+  local names=()
+  for i in $(seq 1 "$n"); do
+    local name="lh$i"; names+=("$name")
+    docker run -d --name "$(container_name "$name")" --hostname "$name" --label "$LABEL=1" --label "$LABEL.light=1" \
+      --network "$NET" --ip "$(host_ip "$name")" --stop-signal SIGKILL \
+      "testhost:$tag" sh -c 'mkdir -p /run/sshd && ssh-keygen -A >/dev/null && exec /usr/sbin/sshd -D -e' >/dev/null
+  done
+  for name in "${names[@]}"; do wait_ssh "$name" "$(host_ip "$name")"; done
+  write_inventory "$STATE/light" "$STATE/light/known_hosts" light "${names[@]}"
+  log "$n light hosts running; inventory: $STATE/light/hosts.yaml"
 }
 
 up() {
-  local n=3 image=testhost
+  local n=3 image=testhost light=0
   for a in "$@"; do
     case "$a" in
       --docker) image=testhost-docker ;;
+      --light) light=1 ;;
       [0-9]*) n=$a ;;
       *) die "unknown argument to up: $a" ;;
     esac
   done
+  [ "$light" = 0 ] || { up_light "$n"; return; }
   [ "$n" -ge 1 ] && [ "$n" -le 50 ] || die "N must be 1-50, got $n"
   # Each host's systemd holds several inotify instances: the kernel's default of 128 a user runs out
   # at about 25 hosts, and the later ones never finish booting.
@@ -62,7 +86,7 @@ up() {
       "$image:$tag" /sbin/init >/dev/null
   done
   for name in "${names[@]}"; do wait_running "$name" "$(host_ip "$name")"; done
-  write_inventory "${names[@]}"
+  write_inventory "$STATE/inventory" "$STATE/known_hosts" testbed "${names[@]}"
   bash "$TESTBED_DIR/toxiproxy.sh" up "${names[@]}"
   log "$n hosts running ($image); inventory: $STATE/inventory/hosts.yaml"
 }
@@ -101,5 +125,5 @@ case "$cmd" in
   down) down ;;
   status) status ;;
   leftovers) leftovers ;;
-  *) die "usage: hosts.sh up [N] [--docker] | down | status | leftovers" ;;
+  *) die "usage: hosts.sh up [N] [--docker | --light] | down | status | leftovers" ;;
 esac

@@ -17,6 +17,8 @@ import { loadInventory } from "../../src/inventory/load.js";
 const here = fileURLToPath(new URL(".", import.meta.url));
 const stateDir = process.env.TESTBED_STATE ?? join(here, ".state");
 export const inventoryFile = join(stateDir, "inventory", "hosts.yaml");
+/** The light hosts' inventory (`hosts.sh up N --light`): sshd alone, for runs at scale. */
+export const lightInventoryFile = join(stateDir, "light", "hosts.yaml");
 
 export interface TestHost {
   name: string;

@@ -297,3 +297,11 @@ it("in check mode fails a task whose new file its validator refuses, as the real
   expect(events.map((e) => [e.task, e.status, e.error])).toEqual([["template /etc/caddy/Caddyfile", "failed", "/etc/caddy/Caddyfile: validation failed: Error: adapting config using caddyfile: unrecognized directive: reverse_prox"]]);
   expect(session.wrote).toEqual([]);
 });
+
+it("in check mode leaves a validator alone while an earlier task would change the host (it may not be installed yet)", async () => {
+  const session = new StubSession("h1", {});
+  session.refusals.set("/etc/rigger/firewall.nft", "validation failed: nft: command not found");
+  const ruleset = operation({ name: "nftables table", facts: {}, plan: () => [{ kind: "write", path: "/etc/rigger/firewall.nft", content: "x", mode: 0o600, owner: "root", group: "root", validate: "nft -c -f %s" }] });
+  const { tasks: events } = await run(play([ensure("apt present nftables", "apt-get install nftables"), ruleset]), session, { check: true });
+  expect(events.map((e) => [e.task, e.status])).toEqual([["apt present nftables", "changed"], ["nftables table", "changed"]]);
+});
