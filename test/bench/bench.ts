@@ -2,25 +2,38 @@
  * `npm run bench`: the DESIGN.md workload (3 packages, 3 directories, 10 templates, 2 copied
  * files, 2 unit files and their services, a handler, a sysctl, a guarded command; test/bench/workload/)
  * done by rigger, Ansible and pyinfra on the same fresh test hosts: 1, 3 and 10 hosts
- * (BENCH_HOSTS=1,3,10,30 for more), a run with nothing to change and a run after one template
- * drifted on every host, the tools interleaved round by round (BENCH_ROUNDS, default 5). It prints
- * medians with min-max, each tool's ratio to rigger, and rigger's ratio to the floors: the SSH floor
- * (Node, ssh2 connect and one exec per host) and the `npx tsx` floor (the same command on an empty
- * script). Ansible comes from Debian's package and pyinfra from PyPI into a virtualenv, installed
- * here when missing. It takes over the testbed (fresh hosts) and leaves it running.
+ * (`--hosts 1,3,10,30`), a run with nothing to change and a run after one template drifted on
+ * every host, the tools interleaved round by round (BENCH_ROUNDS, default 5; BENCH_ANSIBLE_ROUNDS
+ * for Ansible alone), every tool with the same forks (BENCH_FORKS, default 10). With `--light`, on
+ * light hosts (sshd alone, up to 150) and the scale workload, which such hosts can run (no services,
+ * packages only checked, the sysctl only read). It prints medians with min-max, each tool's first
+ * converge, each tool's ratio to rigger, rigger's peak memory and open file descriptors, and rigger's
+ * ratio to the floors: the SSH floor (Node, ssh2 connect and one exec per host) and the `npx tsx`
+ * floor (the same command on an empty script). Ansible comes from Debian's package and pyinfra from
+ * PyPI into a virtualenv, installed here when missing. It takes over the testbed and leaves it running.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { $ } from "zx";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { testInventory } from "../helpers/rigger.js";
-import { loadTestbed, type Testbed } from "../testbed/testbed.js";
+import { lightInventoryFile, loadTestbed, type Testbed } from "../testbed/testbed.js";
 
-const COUNTS = (process.env.BENCH_HOSTS ?? "1,3,10").split(",").map(Number);
+const { values: flags } = parseArgs({ options: { hosts: { type: "string" }, light: { type: "boolean", default: false } } });
+const COUNTS = (flags.hosts ?? process.env.BENCH_HOSTS ?? "1,3,10").split(",").map(Number);
+const LIGHT = flags.light;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ANSIBLE_ROUNDS = Number(process.env.BENCH_ANSIBLE_ROUNDS ?? ROUNDS);
+const FORKS = Number(process.env.BENCH_FORKS ?? 10);
 const VENV = "/var/cache/rigger-bench/venv";
 const WORKLOAD = "test/bench/workload";
+/** Each tool's playbook, and where its files go. */
+const WORK = LIGHT
+  ? { rigger: "scale.ts", ansible: "scale.yml", pyinfra: "scale_deploy.py", root: "/srv/scale" }
+  : { rigger: "rigger.ts", ansible: "ansible.yml", pyinfra: "pyinfra_deploy.py", root: "/srv/bench" };
 const quiet = $({ quiet: true });
 
 /** Each tool's command for these hosts, and the template its drift edits. */
@@ -28,6 +41,9 @@ interface Tool {
   name: string;
   command: (hosts: string[]) => string[];
   drifted: string;
+  /** Measure the process's peak memory and open descriptors (rigger's own process). */
+  sampled?: boolean;
+  rounds: number;
 }
 
 async function installTools(): Promise<void> {
@@ -44,9 +60,9 @@ async function installTools(): Promise<void> {
 
 function tools(testbed: Testbed, dir: string): Tool[] {
   const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
-  const riggerInventory = testInventory({}, testbed.hosts.map((h) => h.name));
+  const riggerInventory = LIGHT ? lightInventoryFile : testInventory({}, testbed.hosts.map((h) => h.name));
   const sshArgs = `-o UserKnownHostsFile=${testbed.knownHostsFile} -o StrictHostKeyChecking=yes`;
-  writeFileSync(join(dir, "ansible.cfg"), `[defaults]\nforks = 50\nstdout_callback = default\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshArgs}\n`);
+  writeFileSync(join(dir, "ansible.cfg"), `[defaults]\nforks = ${FORKS}\nstdout_callback = default\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshArgs}\n`);
   writeFileSync(
     join(dir, "ansible-hosts.ini"),
     ["[all]", ...testbed.hosts.map((h) => `${h.name} ansible_host=${h.ip}`), "[all:vars]", `ansible_user=root`, `ansible_ssh_private_key_file=${testbed.keyFile}`, ""].join("\n"),
@@ -57,25 +73,58 @@ function tools(testbed: Testbed, dir: string): Tool[] {
     writeFileSync(file, `hosts = [${hosts.map((h) => `("${ip(h)}", ${data})`).join(", ")}]\n`);
     return file;
   };
-  const rigger = (entry: string[]) => (hosts: string[]) => [...entry, "test/bench/workload/rigger.ts", "-i", riggerInventory, "--limit", hosts.join(",")];
+  const rigger = (entry: string[]) => (hosts: string[]) => [...entry, `${WORKLOAD}/${WORK.rigger}`, "-i", riggerInventory, "--limit", hosts.join(","), "-f", String(FORKS)];
   return [
-    { name: "rigger (npx tsx run)", command: rigger(["npx", "tsx", "run"]), drifted: "/srv/bench-rigger/conf/app1.conf" },
-    { name: "rigger (bin/rigger.mjs)", command: rigger(["node", "bin/rigger.mjs"]), drifted: "/srv/bench-rigger/conf/app2.conf" },
-    { name: "pyinfra", command: (hosts) => ["sh", "-c", `cd ${WORKLOAD} && ${VENV}/bin/pyinfra -y ${pyinfraInventory(hosts)} pyinfra_deploy.py`], drifted: "/srv/bench-pyinfra/conf/app1.conf" },
+    { name: "rigger (npx tsx run)", command: rigger(["npx", "tsx", "run"]), drifted: `${WORK.root}-rigger/conf/app1.conf`, rounds: ROUNDS },
+    { name: "rigger (bin/rigger.mjs)", command: rigger(["node", "bin/rigger.mjs"]), drifted: `${WORK.root}-rigger/conf/app2.conf`, sampled: true, rounds: ROUNDS },
+    {
+      name: "pyinfra",
+      command: (hosts) => ["sh", "-c", `cd ${WORKLOAD} && ${VENV}/bin/pyinfra -y --parallel ${FORKS} ${pyinfraInventory(hosts)} ${WORK.pyinfra}`],
+      drifted: `${WORK.root}-pyinfra/conf/app1.conf`,
+      rounds: ROUNDS,
+    },
     {
       name: "ansible",
-      command: (hosts) => ["env", `ANSIBLE_CONFIG=${join(dir, "ansible.cfg")}`, "ansible-playbook", "-i", join(dir, "ansible-hosts.ini"), "--limit", hosts.join(","), `${WORKLOAD}/ansible.yml`],
-      drifted: "/srv/bench-ansible/conf/app1.conf",
+      command: (hosts) => ["env", `ANSIBLE_CONFIG=${join(dir, "ansible.cfg")}`, "ansible-playbook", "-i", join(dir, "ansible-hosts.ini"), "--limit", hosts.join(","), `${WORKLOAD}/${WORK.ansible}`],
+      drifted: `${WORK.root}-ansible/conf/app1.conf`,
+      rounds: ANSIBLE_ROUNDS,
     },
   ];
 }
 
-async function seconds(command: string[]): Promise<number> {
-  const started = process.hrtime.bigint();
-  const run = await $({ nothrow: true, quiet: true })`${command}`;
-  if (run.exitCode !== 0) throw new Error(`${command.join(" ")} failed (exit ${run.exitCode}):\n${run.stdout.slice(-2000)}${run.stderr.slice(-2000)}`);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+interface Sample {
+  seconds: number;
+  /** Peak resident memory (VmHWM) in MB and peak open file descriptors, for a sampled process. */
+  rssMb?: number;
+  fds?: number;
 }
+
+/** Runs a command to its end and times it; a sampled one has its memory and descriptors read every 10 ms. */
+async function measured(command: string[], sampled = false): Promise<Sample> {
+  const started = process.hrtime.bigint();
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  child.stderr.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const sample: Omit<Sample, "seconds"> = sampled ? { rssMb: 0, fds: 0 } : {};
+  const timer = sampled
+    ? setInterval(() => {
+        try {
+          const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+          sample.rssMb = Math.max(sample.rssMb!, Number(hwm?.[1] ?? 0) / 1024);
+          sample.fds = Math.max(sample.fds!, readdirSync(`/proc/${child.pid}/fd`).length);
+        } catch {
+          // The process has just ended.
+        }
+      }, 10)
+    : undefined;
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`${command.join(" ")} failed (exit ${code}):\n${output}`);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, ...sample };
+}
+
+const seconds = async (command: string[]) => (await measured(command)).seconds;
 
 interface Stats {
   median: number;
@@ -90,9 +139,9 @@ const shown = (s: Stats) => `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max
 
 await installTools();
 const largest = Math.max(...COUNTS);
-console.log(`fresh test hosts: ${largest}`);
-await quiet`bash test/testbed/hosts.sh up ${largest}`;
-const testbed = loadTestbed();
+console.log(`fresh test hosts: ${largest}${LIGHT ? " light (sshd alone), the scale workload" : ""}; forks ${FORKS} for every tool`);
+await quiet`bash test/testbed/hosts.sh up ${LIGHT ? [String(largest), "--light"] : [String(largest)]}`;
+const testbed = LIGHT ? loadTestbed(lightInventoryFile) : loadTestbed();
 const dir = mkdtempSync("/tmp/rigger-bench-");
 const all = tools(testbed, dir);
 const names = testbed.hosts.map((h) => h.name);
@@ -100,19 +149,27 @@ const connections = await Promise.all(names.map((name) => SshConnection.open(tes
 const empty = join(dir, "empty.mjs");
 writeFileSync(empty, "");
 
-console.log("first runs (converging, not timed)");
-for (const tool of all) await seconds(tool.command(names));
+console.log(`first converge of ${largest} hosts, each tool in turn`);
+const firstConverge = new Map<string, number>();
+for (const tool of all) firstConverge.set(tool.name, await seconds(tool.command(names)));
 
 for (const count of COUNTS) {
   const hosts = names.slice(0, count);
   const times = new Map(all.map((tool) => [tool.name, { quiet: [] as number[], drift: [] as number[] }]));
+  const memory = { rssMb: 0, fds: 0 };
   const sshFloor: number[] = [];
   const tsxFloor: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const inRound = all.filter((tool) => round < tool.rounds);
     sshFloor.push(await seconds(["node", "test/bench/floor.mjs", testbed.keyFile, ...hosts.map((h) => testbed.hosts.find((t) => t.name === h)!.ip)]));
     tsxFloor.push(await seconds(["npx", "tsx", empty]));
-    for (const tool of all) times.get(tool.name)!.quiet.push(await seconds(tool.command(hosts)));
-    for (const tool of all) {
+    for (const tool of inRound) {
+      const run = await measured(tool.command(hosts), tool.sampled);
+      times.get(tool.name)!.quiet.push(run.seconds);
+      memory.rssMb = Math.max(memory.rssMb, run.rssMb ?? 0);
+      memory.fds = Math.max(memory.fds, run.fds ?? 0);
+    }
+    for (const tool of inRound) {
       await Promise.all(connections.slice(0, count).map((c) => c.exec(`echo '# drift' >> ${tool.drifted}`)));
       times.get(tool.name)!.drift.push(await seconds(tool.command(hosts)));
     }
@@ -121,19 +178,20 @@ for (const count of COUNTS) {
   const fast = stats(times.get(all[1]!.name)!.quiet);
   const ssh = stats(sshFloor);
   const tsx = stats(tsxFloor);
-  const block = [`\n${count} host${count > 1 ? "s" : ""}: seconds, median (min-max) of ${ROUNDS}`];
-  block.push(`${"tool".padEnd(24)} ${"no change".padEnd(20)} ${"one drifted file".padEnd(20)} no change / rigger`);
+  const block = [`\n${count} host${count > 1 ? "s" : ""}${LIGHT ? " (light)" : ""}: seconds, median (min-max) of ${ROUNDS} rounds (Ansible ${Math.min(ANSIBLE_ROUNDS, ROUNDS)}), forks ${FORKS}`];
+  block.push(`${"tool".padEnd(24)} ${"no change".padEnd(20)} ${"one drifted file".padEnd(20)} no change / rigger (bin)`);
   for (const tool of all) {
     const t = times.get(tool.name)!;
-    block.push(`${tool.name.padEnd(24)} ${shown(stats(t.quiet)).padEnd(20)} ${shown(stats(t.drift)).padEnd(20)} ${(stats(t.quiet).median / rigger.median).toFixed(2)}`);
+    block.push(`${tool.name.padEnd(24)} ${shown(stats(t.quiet)).padEnd(20)} ${shown(stats(t.drift)).padEnd(20)} ${(stats(t.quiet).median / fast.median).toFixed(2)}`);
   }
   block.push(`${"SSH floor".padEnd(24)} ${shown(ssh)}`);
   block.push(`${"npx tsx floor".padEnd(24)} ${shown(tsx)}`);
   block.push(
     `rigger (npx tsx run) / (npx tsx floor + SSH floor) = ${(rigger.median / (tsx.median + ssh.median)).toFixed(2)}; ` +
-      `rigger (bin) / SSH floor = ${(fast.median / ssh.median).toFixed(2)}`,
+      `rigger (bin) / SSH floor = ${(fast.median / ssh.median).toFixed(2)}; rigger (bin) at most ${memory.rssMb.toFixed(0)} MB resident, ${memory.fds} open descriptors`,
   );
   console.log(block.join("\n"));
 }
+console.log(`\nfirst converge of ${largest} hosts, seconds: ${all.map((tool) => `${tool.name} ${firstConverge.get(tool.name)!.toFixed(2)}`).join("; ")} (rigger's npx form ran first)`);
 connections.forEach((c) => c.close());
 console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${(await quiet`ansible --version`).stdout.split("\n")[0]}; pyinfra ${(await quiet`${VENV}/bin/pyinfra --version`).stdout.trim()}`);

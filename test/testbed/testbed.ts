@@ -34,14 +34,14 @@ export interface Testbed {
 }
 
 /** Reads the inventory hosts.sh wrote, with the project's own inventory loader and target resolution. */
-export function loadTestbed(): Testbed {
-  if (!existsSync(inventoryFile)) {
+export function loadTestbed(file = inventoryFile): Testbed {
+  if (!existsSync(file)) {
     throw new Error(
-      `the testbed is not running: ${inventoryFile} does not exist. Start it with ` +
+      `the testbed is not running: ${file} does not exist. Start it with ` +
         "`npm run testbed:up` (root on Debian/Ubuntu), or set RIGGER_SKIP_HOSTS=1 to skip the real-host suites.",
     );
   }
-  const inventory = loadInventory(inventoryFile);
+  const inventory = loadInventory(file);
   const settings = new Map([...inventory.hosts.values()].map((host) => [host.name, connectionVars(host)]));
   const hosts = [...settings].map(([name, vars]) => ({ name, ip: vars.ansible_host! }));
   const target = (name: string): SshTarget => {
