@@ -98,7 +98,11 @@ down_hosts() {
 
 down() {
   down_hosts
-  docker network ls -q --filter "label=$LABEL=1" | xargs -r docker network rm >/dev/null
+  # Docker frees a network's endpoints a moment after its containers are gone (longer with a hundred).
+  for _ in $(seq 30); do
+    docker network ls -q --filter "label=$LABEL=1" | xargs -r docker network rm >/dev/null 2>&1 && break
+    sleep 0.5
+  done
   if [ -f "$CACHE/registry/pid" ]; then
     kill "$(cat "$CACHE/registry/pid")" 2>/dev/null || true
     rm -f "$CACHE/registry/pid"
