@@ -196,17 +196,23 @@ export class HostSession {
   }
 
   /**
+   * Where a script finds content it is given: on its stdin (one exec, returns undefined) unless stdin
+   * carries sudo's password; then put by SFTP, as the login user, at `path` (in /tmp, 0600), which is returned.
+   */
+  private async stage(content: string | Buffer, path: string): Promise<string | undefined> {
+    if (this.become?.password === undefined) return undefined;
+    this.roundTrips++;
+    await this.connection.putFile(path, content, 0o600);
+    return path;
+  }
+
+  /**
    * Runs a write's validator on its content in a private temporary file, changing nothing else (for
    * check mode); returns the validator's words when it refuses.
    */
   async validate(step: WriteStep): Promise<string | undefined> {
     if (!step.validate) return undefined;
-    const viaStdin = this.become?.password === undefined;
-    const staged = viaStdin ? undefined : `/tmp/.rigger-check-${randomBytes(6).toString("hex")}`;
-    if (staged) {
-      this.roundTrips++;
-      await this.connection.putFile(staged, step.content, 0o600);
-    }
+    const staged = await this.stage(step.content, `/tmp/.rigger-check-${randomBytes(6).toString("hex")}`);
     const script = [
       "set -e",
       staged ? sh`tmp=${staged}` : "tmp=$(mktemp)",
@@ -214,7 +220,7 @@ export class HostSession {
       staged ? "" : 'cat > "$tmp"',
       `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then printf 'validation failed: %s\\n' "$out" >&2; exit 3; fi`,
     ].filter(Boolean).join("\n");
-    const result = await this.run(script, undefined, viaStdin ? step.content : undefined);
+    const result = await this.run(script, undefined, staged ? undefined : step.content);
     return result.code === 0 ? undefined : result.stderr.trim() || `the validator exited ${result.code}`;
   }
 
@@ -230,14 +236,7 @@ export class HostSession {
     const suffix = randomBytes(6).toString("hex");
     const base = posix.basename(step.path);
     const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${base}`);
-    // The content goes on the script's stdin (one exec) unless stdin carries sudo's password; then by
-    // SFTP as the login user, who cannot write into /etc: staged in /tmp, moved by the become user.
-    const viaStdin = this.become?.password === undefined;
-    const staged = viaStdin ? undefined : `/tmp/.rigger-${suffix}-${base}`;
-    if (staged) {
-      this.roundTrips++;
-      await this.connection.putFile(staged, step.content, 0o600);
-    }
+    const staged = await this.stage(step.content, `/tmp/.rigger-${suffix}-${base}`);
     const size = Buffer.byteLength(step.content);
     const script = [
       "set -e",
@@ -257,7 +256,7 @@ export class HostSession {
       'mv -f -- "$tmp" "$target"',
       step.then ?? "",
     ].filter(Boolean).join("\n");
-    const result = await this.run(script, undefined, viaStdin ? step.content : undefined);
+    const result = await this.run(script, undefined, staged ? undefined : step.content);
     if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
 }
