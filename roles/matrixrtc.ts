@@ -52,16 +52,30 @@ export const livekitPorts = {
   livekit_tcp_port: port.default(7881),
 };
 
-/** coturn's relay range and LiveKit's UDP ports must not overlap. */
+/**
+ * coturn's relay range and LiveKit's UDP ports must not overlap. Each relayed user holds about one
+ * port of the range: 1000 ports serve about 1000 users whose media cannot reach LiveKit directly.
+ */
 export const turnPorts = {
+  /** The TURN server's public name; by default livekit_host (one host runs both). Set it when coturn has a host of its own. */
   turn_host: hostname.optional(),
-  coturn_relay_range: portRange.default([49152, 49172]),
+  coturn_relay_range: portRange.default([49152, 50151]),
 };
+
+/** TURN over TLS on 5349 when both are given (paths on the coturn host): Synapse then hands out turns: URIs and LiveKit a TLS TURN server. */
+export const turnTls = {
+  coturn_tls_certificate: z.string().startsWith("/").optional(),
+  coturn_tls_key_path: z.string().startsWith("/").optional(),
+};
+
+/** turn_host, defaulted to livekit_host: a one-host deployment names nothing twice. */
+export const turnHost = (vars: { turn_host?: string; livekit_host: string }) => vars.turn_host ?? vars.livekit_host;
 
 export const turnSecret = { turn_shared_secret: secret };
 export const livekitKeys = {
   livekit_api_key: z.string().regex(/^\w{3,}$/, "expected letters and digits"),
-  livekit_api_secret: secret,
+  // lk-jwt-service splits its key file on ":" and refuses anything but two parts; generated secrets are letters and digits.
+  livekit_api_secret: secret.regex(/^[A-Za-z0-9]+$/, "expected letters and digits only: the jwt service reads its key file as key:secret and dies on a secret holding \":\" (delete the variable to have one generated)"),
 };
 
 type LivekitPortVars = { livekit_udp_port?: number; livekit_udp_range?: [number, number] };
@@ -80,13 +94,16 @@ export function portRules(vars: LivekitPortVars & { coturn_relay_range?: [number
   if (low <= relay[1] && relay[0] <= high) {
     // Named after the LiveKit setting when the operator gave one (the relay range may be its default).
     const key = vars.livekit_udp_range ? "livekit_udp_range" : vars.livekit_udp_port ? "livekit_udp_port" : "coturn_relay_range";
-    ctx.addIssue({ code: "custom", path: [key], message: `LiveKit's UDP ${low}-${high} overlaps coturn's relay range ${relay[0]}-${relay[1]}: move one of them (coturn_relay_range defaults to 49152-49172)` });
+    ctx.addIssue({ code: "custom", path: [key], message: `LiveKit's UDP ${low}-${high} overlaps coturn's relay range ${relay[0]}-${relay[1]}: move one of them (coturn_relay_range defaults to 49152-50151)` });
   }
 }
 
 /** The jwt service's public URL: what the well-known, Synapse's transports and Element Call all advertise. */
 export const jwtServiceUrl = (vars: { matrix_host: string }) => `https://${vars.matrix_host}/_livekit`;
 export const livekitUrl = (vars: { livekit_host: string }) => `wss://${vars.livekit_host}`;
+/** Where LiveKit posts its webhook: the jwt service on the services' network, or through Caddy from an SFU node elsewhere. */
+export const jwtWebhookUrl = (vars: { matrix_host: string }, sameHost: boolean) =>
+  sameHost ? `http://${containers.jwt}:8080/sfu_webhook` : `${jwtServiceUrl(vars)}/sfu_webhook`;
 
 /** The container names, for roles that refer to each other's containers. */
 export const containers = {

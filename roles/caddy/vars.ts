@@ -15,6 +15,8 @@ export const caddyVars = z
     caddy_acme_email: z.string().email().optional(),
     /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
     caddy_federation_delegated: z.boolean().default(true),
+    /** Your DNS has the SRV record _matrix-fed._tcp.<matrix_server_name> pointing at the homeserver: delegation may then be off. */
+    caddy_federation_srv: z.boolean().default(false),
     /** Where each service listens, as Caddy reaches it (other hosts' addresses in a split deployment). */
     caddy_synapse_upstream: address.default("127.0.0.1:8008"),
     caddy_jwt_upstream: address.default("127.0.0.1:8380"),
@@ -23,6 +25,13 @@ export const caddyVars = z
     caddy_element_call_upstream: address.default("127.0.0.1:8280"),
   })
   .superRefine((vars, ctx) => {
+    if (!vars.caddy_federation_delegated && !vars.caddy_federation_srv)
+      ctx.addIssue({
+        code: "custom",
+        path: ["caddy_federation_delegated"],
+        message:
+          "is false, and nothing else leads to the homeserver's federation API (nothing listens on 8448): the jwt service checks every user's OpenID token there, so every token request fails (401); keep it true, or publish the SRV record _matrix-fed._tcp.<matrix_server_name> and set caddy_federation_srv: true",
+      });
     if (vars.caddy_tls === "files" && !(vars.caddy_tls_certificate && vars.caddy_tls_key_path))
       ctx.addIssue({ code: "custom", path: ["caddy_tls"], message: 'with caddy_tls "files", set caddy_tls_certificate and caddy_tls_key_path' });
   });

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, generatedSecrets, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -22,7 +22,7 @@ export default defineRole({
       template({
         path: `${dir}/turnserver.conf`,
         template: new URL("templates/turnserver.conf.hbs", import.meta.url),
-        vars: { ...vars, tls, denied: DENIED_PEER_RANGES, relayIp: vars.coturn_relay_ip ?? vars.public_ip },
+        vars: { ...vars, tls, turn_host: turnHost(vars), denied: DENIED_PEER_RANGES, relayIp: vars.coturn_relay_ip ?? vars.public_ip },
         mode: 0o640,
         group: String(vars.coturn_gid),
         notify: "restart coturn",

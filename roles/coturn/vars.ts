@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostname, image, ipAddress, livekitPorts, placement, portRules, turnPorts, turnSecret } from "../matrixrtc.js";
+import { image, ipAddress, livekitPorts, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 export const coturnVars = z
   .object({
@@ -8,8 +8,8 @@ export const coturnVars = z
     ...turnSecret,
     // LiveKit's UDP ports are read only to refuse a relay range that overlaps them.
     ...livekitPorts,
-    /** The TURN server's public name: the realm, and what LiveKit and Synapse hand to clients. */
-    turn_host: hostname,
+    /** turn_host (in turnPorts) is the realm and what LiveKit and Synapse hand to clients; by default livekit_host. */
+    livekit_host: names.livekit_host,
     public_ip: ipAddress,
     /**
      * The local address relays are bound to: by default public_ip. On a host behind 1:1 NAT set its
@@ -20,9 +20,8 @@ export const coturnVars = z
     /** LiveKit nodes on other hosts whose address is private (a split deployment on a private network): relays to them are allowed. */
     coturn_allowed_peer_ips: z.array(ipAddress).default([]),
     coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
-    /** TURN over TLS on 5349 when both are given (paths on the host; restart coturn after renewing). */
-    coturn_tls_certificate: z.string().startsWith("/").optional(),
-    coturn_tls_key_path: z.string().startsWith("/").optional(),
+    /** Restart coturn after renewing the certificate: it reads it at start. */
+    ...turnTls,
     /** The group the image runs turnserver as (the official image: nobody/nogroup), which must read the config. */
     coturn_gid: z.number().int().min(0).default(65534),
   })

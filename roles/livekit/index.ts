@@ -1,6 +1,9 @@
 import { check, containerDrainRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, jwtWebhookUrl, turnHost, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
+
+/** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
+export const webhookUrl = (vars: LivekitVars) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
 
@@ -30,7 +33,7 @@ export default defineRole({
       template({
         path: `${dir}/livekit.yaml`,
         template: new URL("templates/livekit.yaml.hbs", import.meta.url),
-        vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp },
+        vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp, webhookUrl: webhookUrl(vars), turn_host: turnHost(vars) },
         mode: 0o600,
         notify: "restart livekit",
       }),

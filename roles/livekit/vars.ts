@@ -1,13 +1,16 @@
 import { z } from "zod";
-import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, placement, portRules, secret, turnPorts, turnSecret } from "../matrixrtc.js";
+import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, names, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 export const livekitVars = z
   .object({
+    livekit_host: names.livekit_host,
+    matrix_host: names.matrix_host,
     ...placement,
     ...livekitPorts,
     ...livekitKeys,
     ...turnPorts,
     ...turnSecret,
+    ...turnTls,
     livekit_image: image.default("docker.io/livekit/livekit-server:v1.13.5"),
     /** The address clients send media to: the host's public IP (`rtc.node_ip`). */
     public_ip: ipAddress,
@@ -23,6 +26,12 @@ export const livekitVars = z
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /**
+     * Where LiveKit reports participants joining and leaving: the jwt service's /sfu_webhook, which
+     * sends a crashed client's delayed leave event at once. By default the jwt service on this host,
+     * or https://matrix_host/_livekit/sfu_webhook when Caddy runs elsewhere (livekit_api_clients set).
+     */
+    livekit_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine(portRules);
 

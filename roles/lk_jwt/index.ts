@@ -3,7 +3,9 @@ import { containers, generatedSecrets, livekitKeyFile, livekitUrl, loopbackOnlyC
 import { lkJwtVars } from "./vars.js";
 
 /**
- * lk-jwt-service: Matrix OpenID -> LiveKit tokens, on 127.0.0.1:8380 behind Caddy's /_livekit/.
+ * lk-jwt-service: Matrix OpenID -> LiveKit tokens, on 127.0.0.1:8380 behind Caddy's /_livekit/,
+ * and the delegated leave: LiveKit's webhook (/sfu_webhook) tells it who vanished, and it sends
+ * their delayed leave event to Synapse (over the services' network) at once.
  * The key reaches it as a file (LIVEKIT_KEY_FILE), never through its environment or argv; the
  * file's content is part of the container's spec, so a new key recreates it. LIVEKIT_JWT_BIND is
  * left unset: 0.6.0's image healthcheck breaks when it is set.
@@ -25,6 +27,10 @@ export default defineRole({
           LIVEKIT_URL: livekitUrl(vars),
           LIVEKIT_KEY_FILE: "/etc/lk-jwt/keys.yaml",
           LIVEKIT_FULL_ACCESS_HOMESERVERS: (vars.jwt_full_access_homeservers ?? [vars.matrix_server_name]).join(","),
+          LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: String(vars.lk_jwt_sanity_check_seconds),
+          LIVEKIT_CS_API_URL_OVERRIDES: Object.entries(vars.lk_jwt_cs_api_url_overrides ?? { [vars.matrix_server_name]: `http://${containers.synapse}:8008` })
+            .map(([name, url]) => `${name}=${url}`)
+            .join(","),
           ...(vars.lk_jwt_insecure_skip_verify_tls ? { LIVEKIT_INSECURE_SKIP_VERIFY_TLS: "YES_I_KNOW_WHAT_I_AM_DOING" } : {}),
         },
         inputs: [keyFile],
@@ -46,6 +52,11 @@ export default defineRole({
         "    body = e.read(); print(e.code, body.decode()); sys.exit(0 if e.code == 400 and b'M_BAD_JSON' in body else 1)",
       ].join("\n")}`,
       failure: "POST /sfu/get with {} did not answer 400 M_BAD_JSON",
+    }),
+    check({
+      name: "the jwt service answers a browser's preflight (CORS, as Element Call on another origin needs)",
+      command: `out=$(${sh`curl -s -i -X OPTIONS -H ${`Origin: https://${vars.element_call_host}`} -H ${"Access-Control-Request-Method: POST"} http://127.0.0.1:8380/get_token`} | tr -d '\\r') && printf '%s\\n' "$out" | grep -x 'HTTP/1.1 200 OK' && printf '%s\\n' "$out" | grep -ix 'access-control-allow-origin: [*]'`,
+      failure: "OPTIONS /get_token did not answer 200 with Access-Control-Allow-Origin: *: browsers refuse Element Call's token requests",
     }),
     check({
       name: "its full-access homeservers are named, never *",

@@ -1,11 +1,18 @@
 import { check, containerRestart, defineRole, directory, file, generate, sh, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtServiceUrl, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, jwtServiceUrl, turnHost, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
 const VERSIONS = "http://127.0.0.1:8008/_matrix/client/versions";
+const TRANSPORTS = "http://127.0.0.1:8008/_matrix/client/unstable/org.matrix.msc4143/rtc/transports";
 
-/** What /_matrix/client/versions must advertise with this configuration. */
-export const expectedFeatures = (vars: SynapseVars) => ["org.matrix.msc4140", "org.matrix.msc4354", ...(vars.synapse_msc4143_enabled ? ["org.matrix.msc4143"] : [])];
+/** What /_matrix/client/versions must advertise: delayed events and sticky events (MSC4143 is not listed there; its endpoint is). */
+export const expectedFeatures = ["org.matrix.msc4140", "org.matrix.msc4354"];
+
+/** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on 5349 when coturn has a certificate. */
+const turnUris = (vars: SynapseVars) => {
+  const host = turnHost(vars);
+  return [`turn:${host}:3478?transport=udp`, `turn:${host}:3478?transport=tcp`, ...(vars.coturn_tls_certificate ? [`turns:${host}:5349?transport=tcp`] : [])];
+};
 
 /** Synapse with the MSCs Element Call needs, its secrets in files only its user reads; restarted when any of them changes. */
 export default defineRole({
@@ -34,12 +41,12 @@ export default defineRole({
           // Without federation the jwt service still validates users through the openid resource.
           resources: vars.synapse_federation ? ["client", "federation"] : ["client", "openid"],
           transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
-          turnUris: vars.turn_host ? [`turn:${vars.turn_host}:3478?transport=udp`, `turn:${vars.turn_host}:3478?transport=tcp`] : [],
+          turnUris: turnUris(vars),
         },
         ...owned,
       }),
       file({ path: `${dir}/signing.key`, content: `${vars.synapse_signing_key}\n`, ...owned }),
-      ...(vars.turn_host ? [file({ path: `${dir}/turn_shared_secret`, content: vars.turn_shared_secret, ...owned })] : []),
+      file({ path: `${dir}/turn_shared_secret`, content: vars.turn_shared_secret, ...owned }),
       ...serviceContainer(vars, {
         name: containers.synapse,
         image: vars.synapse_image,
@@ -55,12 +62,17 @@ export default defineRole({
   },
   handlers: () => ({ "restart synapse": containerRestart(containers.synapse) }),
   verify: (vars) => {
-    const features = expectedFeatures(vars);
+    const features = expectedFeatures;
     const script = `import json, sys, urllib.request\nf = json.load(urllib.request.urlopen(${JSON.stringify(VERSIONS)}, timeout=5))["unstable_features"]\nprint("unstable_features on:", ", ".join(sorted(k for k in f if f[k])))\nsys.exit(0 if all(f.get(k) for k in ${JSON.stringify(features)}) else 1)`;
     return [
       waitFor({ name: "synapse answers", url: VERSIONS, timeoutSeconds: 60 }),
       check({ name: `synapse advertises ${features.join(", ")}`, command: sh`python3 -c ${script}`, failure: `/_matrix/client/versions lacks one of ${features.join(", ")}` }),
-      privateFilesCheck(["homeserver.yaml", "signing.key", ...(vars.turn_host ? ["turn_shared_secret"] : [])].map((f) => `${vars.matrixrtc_config_dir}/synapse/${f}`)),
+      check({
+        name: "synapse serves the MSC4143 transports (to signed-in users)",
+        command: `${sh`curl -s -w ' %{http_code}' ${TRANSPORTS}`} | grep -E 'M_MISSING_TOKEN.* 401$'`,
+        failure: "the MSC4143 transports endpoint is not served (404): Element Call would find no SFU",
+      }),
+      privateFilesCheck(["homeserver.yaml", "signing.key", "turn_shared_secret"].map((f) => `${vars.matrixrtc_config_dir}/synapse/${f}`)),
       loopbackOnlyCheck(containers.synapse),
     ];
   },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, names, placement, secret, turnPorts, turnSecret } from "../matrixrtc.js";
+import { image, names, placement, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
@@ -7,9 +7,11 @@ export const synapseVars = z
   .object({
     matrix_server_name: names.matrix_server_name,
     matrix_host: names.matrix_host,
+    livekit_host: names.livekit_host,
     ...placement,
     turn_host: turnPorts.turn_host,
     ...turnSecret,
+    ...turnTls,
     synapse_image: image.default("docker.io/matrixdotorg/synapse:v1.159.0"),
     /** Where Synapse keeps its database (SQLite) and media. */
     synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
@@ -17,8 +19,13 @@ export const synapseVars = z
     synapse_uid: z.number().int().min(0).default(991),
     /** Federation with other servers. Off: the listener still serves `openid`, which the jwt service needs. */
     synapse_federation: z.boolean().default(true),
-    /** MSC4143: Synapse advertises the MatrixRTC transports itself (only with a non-empty list). */
-    synapse_msc4143_enabled: z.boolean().default(true),
+    /** MSC4143: Synapse advertises the MatrixRTC transports; Element Call 0.24 finds the SFU only there (or in its config.json). */
+    synapse_msc4143_enabled: z
+      .literal(true, {
+        error:
+          "must be true while Element Call is deployed: Element Call 0.24 no longer reads rtc_foci from the well-known and finds the SFU through Synapse's MSC4143 transports; with it off calls fail without an error",
+      })
+      .default(true),
     /** The transports it advertises; by default the jwt service at https://matrix_host/_livekit. */
     synapse_rtc_transports: z.array(transport).optional(),
     /** Delayed events (MSC4140): how long a client may delay one (its call-leave event). */
@@ -30,11 +37,11 @@ export const synapseVars = z
     synapse_signing_key: z.string().regex(/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/, "expected `ed25519 <key id> <unpadded base64 seed>`"),
   })
   .superRefine((vars, ctx) => {
-    if (vars.synapse_msc4143_enabled && vars.synapse_rtc_transports?.length === 0)
+    if (vars.synapse_rtc_transports?.length === 0)
       ctx.addIssue({
         code: "custom",
         path: ["synapse_rtc_transports"],
-        message: "is empty while synapse_msc4143_enabled is true: Synapse would answer {} and clients never fall back; list a transport or leave it unset",
+        message: "is empty: Synapse would answer {} and Element Call finds no SFU; list a transport or leave it unset",
       });
   });
 

@@ -1,20 +1,22 @@
 /**
  * Stand-in for Synapse (AGPL; not built or fetched here). It reads the homeserver.yaml the role
- * renders and honours the parts of Synapse's contract the MatrixRTC stack relies on:
+ * renders and honours the parts of Synapse's contract the MatrixRTC stack relies on (each listed
+ * with its upstream source and its test in README.md next to this file):
  * - listeners: each `http` listener serves the resources it names (client, federation, openid);
- * - GET /_matrix/client/versions: unstable_features from experimental_features (msc4143, msc4222,
- *   msc4354) and org.matrix.msc4140 when max_event_delay_duration is set;
- * - GET /_matrix/client/v1/rtc/transports (and the msc4143 unstable path): matrix_rtc.transports;
- * - the shared-secret registration admin API (GET/POST /_synapse/admin/v1/register, HMAC-SHA1;
- *   M_USER_IN_USE for a taken name) and password login (POST /_matrix/client/v3/login);
- * - POST /_matrix/client/v3/user/{userId}/openid/request_token and the federation
- *   GET /_matrix/federation/v1/openid/userinfo that the jwt service validates users with;
+ * - GET /_matrix/client/versions: unstable_features as versions.py sets them for this config
+ *   (org.matrix.msc4140 when max_event_delay_duration is set, org.matrix.msc4354; never msc4143 or msc4222);
+ * - GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports (only there, authenticated):
+ *   matrix_rtc.transports as `rtc_transports`;
+ * - the shared-secret registration admin API, password login, /account/whoami, OpenID tokens and
+ *   the federation userinfo the jwt service validates them with;
+ * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts);
  * - GET /health. It refuses to start without a readable signing key, as Synapse does.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { fatal, json, matrixError, serve, type Answer } from "./http.js";
+import { durationMs, Rooms } from "./synapse-rooms.js";
 
 interface Listener {
   port: number;
@@ -51,66 +53,123 @@ for (const file of [config.signing_key_path, config.turn_shared_secret_path].fil
 if (!/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/.test(readFileSync(config.signing_key_path, "utf8").trim())) fatal(`${config.signing_key_path}: not an ed25519 signing key`);
 
 const features = config.experimental_features ?? {};
-const unstable: Record<string, boolean> = {
-  ...(features.msc4143_enabled ? { "org.matrix.msc4143": true } : {}),
-  ...(features.msc4222_enabled ? { "org.matrix.msc4222": true } : {}),
-  ...(features.msc4354_enabled ? { "org.matrix.msc4354": true } : {}),
-  ...(config.max_event_delay_duration ? { "org.matrix.msc4140": true } : {}),
-};
+let maxDelayMs: number | undefined;
+try {
+  maxDelayMs = durationMs(config.max_event_delay_duration);
+} catch (error) {
+  fatal(`${path}: ${(error as Error).message}`);
+}
+const unstable: Record<string, boolean> = { "org.matrix.msc4140": Boolean(maxDelayMs), "org.matrix.msc4354": Boolean(features.msc4354_enabled) };
+const rooms = new Rooms(config.server_name, maxDelayMs);
 
 /** Users and tokens live in memory: enough for a test run. */
-const accessTokens = new Map<string, string>();
+const accessTokens = new Map<string, { user: string; device: string }>();
 const passwords = new Map<string, string>();
 const openidTokens = new Map<string, { user: string; expires: number }>();
 const nonces = new Set<string>();
 const token = () => randomBytes(18).toString("base64url");
 
-function client(request: { method?: string; headers: Record<string, unknown> }, url: URL, body: string): Answer | undefined {
+type Request = { method?: string; headers: Record<string, unknown> };
+type Session = { user: string; device: string };
+
+/** A new access token (and device) for a user: registration and login answer the same. */
+function session(user: string): Answer {
+  const access = token();
+  const device = token().slice(0, 10).toUpperCase();
+  accessTokens.set(access, { user, device });
+  return json(200, { user_id: user, access_token: access, device_id: device, home_server: config.server_name });
+}
+
+/** get_user_by_req: the access token from the Authorization header or the access_token parameter. */
+function requester(request: Request, url: URL): Session | Answer {
+  const header = String(request.headers.authorization ?? "");
+  const given = header.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("access_token");
+  if (!given) return matrixError(401, "M_MISSING_TOKEN", "Missing access token");
+  return accessTokens.get(given) ?? matrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token", { soft_logout: false });
+}
+const authed = (who: Session | Answer): who is Session => "user" in who;
+
+function register(body: string): Answer {
+  if (!config.registration_shared_secret) return matrixError(400, "M_UNKNOWN", "Shared secret registration is not enabled");
+  const r = JSON.parse(body || "{}") as { nonce?: string; username?: string; password?: string; admin?: boolean; mac?: string };
+  if (!r.nonce || !nonces.delete(r.nonce)) return matrixError(400, "M_UNKNOWN", "unrecognised nonce");
+  const mac = createHmac("sha1", config.registration_shared_secret)
+    .update([r.nonce, r.username, r.password, r.admin ? "admin" : "notadmin"].join("\0"))
+    .digest("hex");
+  if (mac !== r.mac) return matrixError(403, "M_FORBIDDEN", "HMAC incorrect");
+  const user = `@${r.username}:${config.server_name}`;
+  if (passwords.has(user)) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
+  passwords.set(user, r.password ?? "");
+  return session(user);
+}
+
+function login(body: string): Answer {
+  const r = JSON.parse(body || "{}") as { type?: string; identifier?: { user?: string }; password?: string };
+  const name = r.identifier?.user ?? "";
+  const user = name.startsWith("@") ? name : `@${name}:${config.server_name}`;
+  if (r.type !== "m.login.password" || !passwords.has(user) || passwords.get(user) !== r.password) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
+  return session(user);
+}
+
+const DELAYED = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
+const segment = (s: string) => decodeURIComponent(s);
+
+/** The client API requests that need an access token: what to do once the user is known, or undefined for no such request. */
+function userRoute(method: string, url: URL): ((who: Session, body: string) => Answer) | undefined {
   const p = url.pathname;
-  if (p === "/_matrix/client/versions") return json(200, { versions: ["v1.11", "v1.12"], unstable_features: unstable });
-  if (p === "/_matrix/client/v1/rtc/transports" || p === "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports") {
-    if (!features.msc4143_enabled) return matrixError(404, "M_UNRECOGNIZED", "Unrecognized request");
-    return json(200, (config.matrix_rtc?.transports ?? []).length ? { rtc_transports: config.matrix_rtc!.transports } : {});
-  }
-  if (p === "/_synapse/admin/v1/register") {
-    if (!config.registration_shared_secret) return matrixError(400, "M_UNKNOWN", "Shared secret registration is not enabled");
-    if (request.method === "GET") {
-      const nonce = token();
-      nonces.add(nonce);
-      return json(200, { nonce });
-    }
-    const r = JSON.parse(body || "{}") as { nonce?: string; username?: string; password?: string; admin?: boolean; mac?: string };
-    if (!r.nonce || !nonces.delete(r.nonce)) return matrixError(400, "M_UNKNOWN", "unrecognised nonce");
-    const mac = createHmac("sha1", config.registration_shared_secret)
-      .update([r.nonce, r.username, r.password, r.admin ? "admin" : "notadmin"].join("\0"))
-      .digest("hex");
-    if (mac !== r.mac) return matrixError(403, "M_FORBIDDEN", "HMAC incorrect");
-    const user = `@${r.username}:${config.server_name}`;
-    if (passwords.has(user)) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
-    passwords.set(user, r.password ?? "");
-    const access = token();
-    accessTokens.set(access, user);
-    return json(200, { user_id: user, access_token: access, device_id: token().slice(0, 10).toUpperCase(), home_server: config.server_name });
-  }
-  if (p === "/_matrix/client/v3/login" && request.method === "POST") {
-    const r = JSON.parse(body || "{}") as { type?: string; identifier?: { user?: string }; password?: string };
-    const name = r.identifier?.user ?? "";
-    const user = name.startsWith("@") ? name : `@${name}:${config.server_name}`;
-    if (r.type !== "m.login.password" || !passwords.has(user) || passwords.get(user) !== r.password) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
-    const access = token();
-    accessTokens.set(access, user);
-    return json(200, { user_id: user, access_token: access, device_id: token().slice(0, 10).toUpperCase(), home_server: config.server_name });
-  }
+  const content = (body: string) => JSON.parse(body || "{}") as Record<string, unknown>;
+  if (p === "/_matrix/client/v3/account/whoami") return (who) => json(200, { user_id: who.user, device_id: who.device, is_guest: false });
+  if (p === "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports" && features.msc4143_enabled && method === "GET")
+    return () => json(200, (config.matrix_rtc?.transports ?? []).length ? { rtc_transports: config.matrix_rtc!.transports } : {});
   const openid = /^\/_matrix\/client\/(?:v3|r0)\/user\/([^/]+)\/openid\/request_token$/.exec(p);
-  if (openid && request.method === "POST") {
-    const user = accessTokens.get(String(request.headers.authorization ?? "").replace(/^Bearer /, ""));
-    if (!user) return matrixError(401, "M_UNKNOWN_TOKEN", "Invalid access token passed.");
-    if (decodeURIComponent(openid[1]!) !== user) return matrixError(403, "M_FORBIDDEN", "Cannot request tokens for other users.");
-    const openidToken = token();
-    openidTokens.set(openidToken, { user, expires: Date.now() + 3600_000 });
-    return json(200, { access_token: openidToken, token_type: "Bearer", matrix_server_name: config.server_name, expires_in: 3600 });
+  if (openid && method === "POST")
+    return (who) => {
+      if (segment(openid[1]!) !== who.user) return matrixError(403, "M_FORBIDDEN", "Cannot request tokens for other users.");
+      const openidToken = token();
+      openidTokens.set(openidToken, { user: who.user, expires: Date.now() + 3600_000 });
+      return json(200, { access_token: openidToken, token_type: "Bearer", matrix_server_name: config.server_name, expires_in: 3600 });
+    };
+  if (p === "/_matrix/client/v3/createRoom" && method === "POST") return (who) => rooms.create(who.user);
+  const join = /^\/_matrix\/client\/v3\/(?:join\/([^/]+)|rooms\/([^/]+)\/join)$/.exec(p);
+  if (join && method === "POST") return (who) => rooms.join(who.user, segment(join[1] ?? join[2]!));
+  const state = /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/state\/([^/]+)(?:\/([^/]*))?$/.exec(p);
+  const delay = url.searchParams.get("org.matrix.msc4140.delay");
+  if (state) {
+    const [room, type, key] = [segment(state[1]!), segment(state[2]!), segment(state[3] ?? "")];
+    if (method === "PUT") return (who, body) => rooms.send(who.user, room, type, key, content(body), delay);
+    if (method === "GET") return (who) => rooms.state(who.user, room, type, key);
   }
+  const send = /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/send\/([^/]+)\/[^/]+$/.exec(p);
+  if (send && method === "PUT") return (who, body) => rooms.send(who.user, segment(send[1]!), segment(send[2]!), undefined, content(body), delay);
+  if (p === DELAYED && method === "GET") return (who) => rooms.list(who.user);
+  // The older management form: the action in the body, with an access token.
+  const manage = new RegExp(`^${DELAYED}/([^/]+)$`).exec(p);
+  if (manage && method === "POST")
+    return (_who, body) => {
+      const action = content(body).action;
+      return action === undefined ? matrixError(400, "M_MISSING_PARAM", "'action' is missing") : rooms.act(segment(manage[1]!), String(action));
+    };
   return undefined;
+}
+
+function client(request: Request, url: URL, body: string): Answer | undefined {
+  const p = url.pathname;
+  const method = request.method ?? "GET";
+  if (p === "/_matrix/client/versions") return json(200, { versions: ["v1.11", "v1.12"], unstable_features: unstable });
+  if (p === "/_synapse/admin/v1/register") {
+    if (method !== "GET") return register(body);
+    const nonce = token();
+    nonces.add(nonce);
+    return json(200, { nonce });
+  }
+  if (p === "/_matrix/client/v3/login" && method === "POST") return login(body);
+  // MSC4140's restart, cancel and send by delay id: the id is the capability, no token needed.
+  const action = new RegExp(`^${DELAYED}/([^/]+)/(restart|cancel|send)$`).exec(p);
+  if (action && method === "POST") return rooms.act(segment(action[1]!), action[2]!);
+  const route = userRoute(method, url);
+  if (!route) return undefined;
+  const who = requester(request, url);
+  return authed(who) ? route(who, body) : who;
 }
 
 function openidUserinfo(url: URL): Answer | undefined {

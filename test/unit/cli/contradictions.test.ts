@@ -27,8 +27,11 @@ async function run(contradiction: string) {
 const cases: Array<[string, string, string, RegExp]> = [
   ["both UDP modes", "livekit_udp_port: 7882\nlivekit_udp_range: [50000, 50100]", "livekit_udp_range", /set livekit_udp_port or livekit_udp_range, not both/],
   ["a full-access homeserver of *", 'jwt_full_access_homeservers: ["*"]', "jwt_full_access_homeservers.0", /never \*/],
-  ["msc4143 without transports", "synapse_rtc_transports: []", "synapse_rtc_transports", /Synapse would answer \{\} and clients never fall back/],
-  ["overlapping UDP ranges", "livekit_udp_range: [49000, 49200]", "livekit_udp_range", /LiveKit's UDP 49000-49200 overlaps coturn's relay range 49152-49172/],
+  ["msc4143 without transports", "synapse_rtc_transports: []", "synapse_rtc_transports", /Synapse would answer \{\} and Element Call finds no SFU/],
+  ["MSC4143 off while Element Call is deployed", "synapse_msc4143_enabled: false", "synapse_msc4143_enabled", /must be true while Element Call is deployed: Element Call 0\.24 .*MSC4143/],
+  ["federation delegation off with no 8448 or SRV", "caddy_federation_delegated: false", "caddy_federation_delegated", /every token request fails \(401\).*caddy_federation_srv: true/],
+  ["a LiveKit secret the jwt service cannot read", "livekit_api_secret: \"short'n $weet:0123456789abcdefghijklmnopqrstuvwxyz\"", "livekit_api_secret", /letters and digits only: the jwt service reads its key file as key:secret/],
+  ["overlapping UDP ranges", "livekit_udp_range: [49000, 49200]", "livekit_udp_range", /LiveKit's UDP 49000-49200 overlaps coturn's relay range 49152-50151/],
   ["a hand-given secret under 32 characters", "turn_shared_secret: \"short'n $weet\"", "turn_shared_secret", /at least 32 characters/],
   ["a hostname that is not a hostname", "livekit_host: https://livekit.example.org/", "livekit_host", /expected a DNS name/],
   ["room.auto_create true", "livekit_auto_create: true", "livekit_auto_create", /must be false/],

@@ -36,3 +36,37 @@ it("refuses, before any host is touched, a ufw firewall for ports open to some a
     /hs1: role firewall: firewall_backend ufw cannot open 6379\/tcp to some addresses only \(ufw does not filter ports Docker publishes\): use firewall_backend nftables/,
   );
 });
+
+/** What a file or template task of the prepared site writes to a bare host. */
+function rendered(plays: ReturnType<typeof prepared>["plays"], host: string, path: string): string {
+  const task = plays.flatMap((p) => (p.hosts.get(host) ?? []).flatMap((r) => r.tasks)).find((t) => t.name === `template ${path}` || t.name === `file ${path}`);
+  if (!task) throw new Error(`${host} has no task writing ${path}`);
+  const [step] = task.plan({ current: { exists: false } }) as Array<{ content: string }>;
+  return step!.content;
+}
+
+it("wires LiveKit's webhook to the jwt service: on the services' network on one host, through Caddy from an SFU node", () => {
+  const one = prepared("inventory/dev2").plays;
+  const livekit = rendered(one, "dev2", "/etc/matrixrtc/livekit/livekit.yaml");
+  expect(livekit).toMatch(/^webhook:\n {2}api_key: "API\w+"\n {2}urls:\n {4}- "http:\/\/matrixrtc-lk-jwt:8080\/sfu_webhook"$/m);
+  const fleet = prepared("inventory/fleet").plays;
+  expect(rendered(fleet, "sfu1", "/etc/matrixrtc/livekit/livekit.yaml")).toContain('    - "https://matrix.example.org/_livekit/sfu_webhook"\n');
+});
+
+it("defaults turn_host to livekit_host on one host, and hands out TLS TURN once coturn has a certificate", () => {
+  const plain = prepared("inventory/dev2").plays;
+  expect(rendered(plain, "dev2", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("realm=livekit.example.org\n");
+  expect(rendered(plain, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toContain(
+    'turn_uris: ["turn:livekit.example.org:3478?transport=udp","turn:livekit.example.org:3478?transport=tcp"]',
+  );
+  const tls = prepared("inventory/dev2", { coturn_tls_certificate: "/etc/ssl/turn.pem", coturn_tls_key_path: "/etc/ssl/turn.key" }).plays;
+  expect(rendered(tls, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toContain('"turns:livekit.example.org:5349?transport=tcp"');
+  expect(rendered(tls, "dev2", "/etc/matrixrtc/livekit/livekit.yaml")).toMatch(/- host: "livekit.example.org"\n {6}port: 5349\n {6}protocol: tls\n/);
+  expect(rendered(tls, "dev2", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("tls-listening-port=5349\n");
+});
+
+it("writes no coturn option that coturn 4.7 removed, and a relay range sized for a real server", () => {
+  const conf = rendered(prepared("inventory/dev2").plays, "dev2", "/etc/matrixrtc/coturn/turnserver.conf");
+  for (const removed of ["no-tlsv1", "no-tlsv1_1", "no-stun-backward-compatibility"]) expect(conf).not.toMatch(new RegExp(`^${removed}$`, "m"));
+  expect(conf).toContain("min-port=49152\nmax-port=50151\n");
+});
