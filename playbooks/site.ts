@@ -7,6 +7,7 @@ import elementCall from "../roles/element_call/index.js";
 import firewall from "../roles/firewall/index.js";
 import kernel from "../roles/kernel/index.js";
 import livekit from "../roles/livekit/index.js";
+import livekitWebhook from "../roles/livekit_webhook/index.js";
 import lkJwt from "../roles/lk_jwt/index.js";
 import redis from "../roles/redis/index.js";
 import synapse from "../roles/synapse/index.js";
@@ -26,6 +27,8 @@ export default definePlaybook([
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
   { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
+  // Each node's webhook reaches the jwt service, now that it runs.
+  { name: "sfu webhook", hosts: "matrixrtc:sfu", roles: [livekitWebhook] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
   { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },
   // With -e call_probe=true: two Matrix users make a call through it all, from here.

@@ -21,6 +21,8 @@ export const clientAddresses = z
   .default([]);
 /** A secret an operator sets by hand must be as strong as a generated one. */
 export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
+/** One or more certificates in PEM form (public roots, not secrets). */
+export const pemCertificates = z.string().regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/, "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)");
 export const image = z
   .string()
   .refine((ref) => !/:latest$/.test(ref) && /[:@]/.test(ref.split("/").pop()!), "expected a pinned image tag or digest (never latest)");

@@ -1,9 +1,10 @@
-import { apt, defineRole, directory, service, serviceAction, template } from "../../src/rigger.js";
+import { apt, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
 import { jwtServiceUrl } from "../matrixrtc.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
 const CADDYFILE = "/etc/caddy/Caddyfile";
+const ACME_CA_ROOT = "/etc/caddy/acme-ca-root.pem";
 
 /** What /.well-known/matrix/client says: the homeserver, and the SFU (MSC4143's rtc_foci) at the jwt service. */
 export const wellKnownClient = (vars: CaddyVars) =>
@@ -23,12 +24,15 @@ export default defineRole({
     // curl: the verify probes ask Caddy over TLS as a client would.
     apt({ packages: ["caddy", "curl"] }),
     directory({ path: "/etc/caddy" }),
+    ...(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root ? [file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })] : []),
     template({
       path: CADDYFILE,
       template: new URL("templates/Caddyfile.hbs", import.meta.url),
       vars: {
         ...vars,
         tls: tlsDirective(vars),
+        acme: vars.caddy_tls === "acme",
+        acmeCaRootFile: ACME_CA_ROOT,
         serverNameSite: vars.matrix_server_name !== vars.matrix_host,
         wellKnownClient: wellKnownClient(vars),
         wellKnownServer: vars.caddy_federation_delegated ? JSON.stringify({ "m.server": `${vars.matrix_host}:443` }) : "",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { names } from "../matrixrtc.js";
+import { names, pemCertificates } from "../matrixrtc.js";
 
 const address = z.string().regex(/^[\w.-]+:\d+$/, "expected host:port");
 
@@ -13,6 +13,10 @@ export const caddyVars = z
     caddy_tls_key_path: z.string().startsWith("/").optional(),
     /** The ACME account's contact address (recommended with "acme"). */
     caddy_acme_email: z.string().email().optional(),
+    /** With "acme": the ACME server's directory; Let's Encrypt's by default. */
+    caddy_acme_ca: z.url({ protocol: /^https$/ }).default("https://acme-v02.api.letsencrypt.org/directory"),
+    /** With "acme": the root (PEM) of the ACME server's own HTTPS certificate, for a private ACME server (step-ca, Pebble). */
+    caddy_acme_ca_root: pemCertificates.optional(),
     /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
     caddy_federation_delegated: z.boolean().default(true),
     /** Your DNS has the SRV record _matrix-fed._tcp.<matrix_server_name> pointing at the homeserver: delegation may then be off. */

@@ -1,9 +1,9 @@
 import { check, containerDrainRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtWebhookUrl, turnHost, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
-export const webhookUrl = (vars: LivekitVars) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
+export const webhookUrl = (vars: { matrix_host: string; livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
 
@@ -38,10 +38,13 @@ export default defineRole({
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
+      ...(vars.livekit_ca_certificates ? [file({ path: `${dir}/ca-certificates.pem`, content: vars.livekit_ca_certificates, mode: 0o644, notify: "restart livekit" })] : []),
       ...serviceContainer(vars, {
         name: containers.livekit,
         image: vars.livekit_image,
         command: ["--config", "/etc/livekit/livekit.yaml"],
+        // Go reads SSL_CERT_FILE in place of the bundle file, and the image's certificate folders still.
+        ...(vars.livekit_ca_certificates ? { env: { SSL_CERT_FILE: "/etc/livekit/ca-certificates.pem" } } : {}),
         mounts: [{ source: dir, target: "/etc/livekit", readOnly: true }],
         ports: published(vars),
       }),

@@ -1,10 +1,27 @@
 import { z } from "zod";
-import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, names, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+
+/** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
+export const webhookVars = {
+  matrix_host: names.matrix_host,
+  /** Caddy hosts other than this one (their addresses): 7880 is then published to them only. */
+  livekit_api_clients: clientAddresses,
+  /**
+   * Where LiveKit reports participants joining and leaving: the jwt service's /sfu_webhook, which
+   * sends a crashed client's delayed leave event at once. By default the jwt service on this host,
+   * or https://matrix_host/_livekit/sfu_webhook when Caddy runs elsewhere (livekit_api_clients set).
+   */
+  livekit_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Roots (PEM) LiveKit trusts for its webhook's HTTPS besides its image's own: for matrix_host
+   * certificates from a private CA. Unset: the image's bundle alone.
+   */
+  livekit_ca_certificates: pemCertificates.optional(),
+};
 
 export const livekitVars = z
   .object({
     livekit_host: names.livekit_host,
-    matrix_host: names.matrix_host,
     ...placement,
     ...livekitPorts,
     ...livekitKeys,
@@ -21,17 +38,10 @@ export const livekitVars = z
     /** Redis for distributed mode (several SFU nodes): host:port; unset for one node. */
     livekit_redis_address: z.string().regex(/^[\w.-]+:\d+$/, "expected host:port").optional(),
     redis_password: secret,
-    /** Caddy hosts other than this one (their addresses): 7880 is then published to them only. */
-    livekit_api_clients: clientAddresses,
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
-    /**
-     * Where LiveKit reports participants joining and leaving: the jwt service's /sfu_webhook, which
-     * sends a crashed client's delayed leave event at once. By default the jwt service on this host,
-     * or https://matrix_host/_livekit/sfu_webhook when Caddy runs elsewhere (livekit_api_clients set).
-     */
-    livekit_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+    ...webhookVars,
   })
   .superRefine(portRules);
 

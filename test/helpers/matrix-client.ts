@@ -41,7 +41,8 @@ export function runWithNames(dir: string, proxyIp: string, args: string[], optio
   return $({ nothrow: true, env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.stdio ? { stdio: options.stdio } : {}) })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
 }
 
-export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection }) {
+/** `ca`: the root that signs Caddy's certificates (a PEM file), when it is not Caddy's own CA (caddy_tls "internal"). */
+export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection; ca?: string }) {
   const { inventory, proxyIp } = options;
   const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
   const onHomeserver = async (command: string) => (await options.homeserver().exec(command)).stdout;
@@ -50,7 +51,7 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   // the promise is kept, so requests made at once all wait for the file to be written.
   let caFile: Promise<string> | undefined;
   const caddyCa = () =>
-    (caFile ??= options
+    (caFile ??= options.ca ? Promise.resolve(options.ca) : options
       .homeserver()
       .exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt")
       .then((read) => {
@@ -64,8 +65,8 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${proxyIp}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
 
   /** The same, JSON in and out. */
-  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const json = ["-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
+  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}, method?: string) => {
+    const json = [...(method ? ["-X", method] : []), "-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
     const result = await throughCaddy(name, path, ...json, "-w", "\n%{http_code}", ...(body === undefined ? [] : ["--data", JSON.stringify(body)]));
     const [text = "", status] = [result.stdout.slice(0, result.stdout.lastIndexOf("\n")), result.stdout.slice(result.stdout.lastIndexOf("\n") + 1)];
     try {
@@ -87,9 +88,22 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   const openidToken = (user: MatrixUser) =>
     https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${user.access_token}` });
 
-  /** Then: the OpenID token exchanged at the jwt service for a LiveKit URL and a token for the room. */
+  /** Then: the OpenID token exchanged at the jwt service for a LiveKit URL and a token for the room (Element Call's `compatibility` mode, /sfu/get). */
   const grant = async (user: MatrixUser, room: string, device = "DEVICE") =>
     (await https(NAMES.matrix_host, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
+
+  /** The same in `matrix_2_0` mode (/get_token): the MatrixRTC slot and member, and optionally a delayed leave to keep alive. */
+  const grantToken = async (user: MatrixUser, room: string, member: { id: string; device: string }, delay?: { delay_id: string; delay_timeout: number }) =>
+    (await https(NAMES.matrix_host, "/_livekit/get_token", {
+      room_id: room,
+      slot_id: "m.call#ROOM",
+      openid_token: await openidToken(user),
+      member: { id: member.id, claimed_user_id: user.user_id, claimed_device_id: member.device },
+      ...(delay ? { ...delay, delay_cs_api_url: `https://${NAMES.matrix_host}` } : {}),
+    })) as Grant & Record<string, any>;
+
+  /** A client-server API request as the user, through Caddy. */
+  const matrix = (user: MatrixUser, method: string, path: string, body?: unknown) => https(NAMES.matrix_host, path, body, { authorization: `Bearer ${user.access_token}` }, method);
 
   /** Two new users of the homeserver, each granted a LiveKit token for the room: a call's publisher and subscriber. */
   const twoUsersIn = async (room: string): Promise<[Grant, Grant]> => {
@@ -120,5 +134,16 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     return line ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome) : { ok: false, error: `the probe printed no outcome: ${probe.stderr.trim().split("\n").at(-1)}` };
   };
 
-  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, twoUsersIn, livekitApi, withNames, call };
+  /** A participant that joins with the grant and stays until killed (a client that crashes): `joined` once it is in. */
+  const hold = async (grant: Grant) => {
+    const ca = await caddyCa();
+    const process = runWithNames(inventory, proxyIp, ["node", "--import", "tsx", "test/call/hold.ts"], { input: JSON.stringify(grant), env: { SSL_CERT_FILE: ca, NODE_EXTRA_CA_CERTS: ca } });
+    const joined = new Promise<void>((resolve, reject) => {
+      process.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("JOINED") && resolve());
+      void process.then((out) => reject(new Error(`the participant ended before joining: ${out.stderr}`)));
+    });
+    return { joined, kill: () => process.kill("SIGKILL") };
+  };
+
+  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, grantToken, matrix, twoUsersIn, livekitApi, withNames, call, hold };
 }

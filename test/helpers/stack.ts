@@ -1,7 +1,23 @@
 /** Inventories that deploy the MatrixRTC stack to test hosts: dev2's shape (one host) and the fleet's. */
+import type { SshConnection } from "../../src/connection/ssh.js";
 import type { Testbed } from "../testbed/testbed.js";
 import { serviceImages } from "../testbed/testbed.js";
 import { testInventory } from "./rigger.js";
+
+/**
+ * What leaves a test host quiet for the suites after one that deployed the stack: no firewall
+ * table, Caddy stopped and its certificates gone, no container, and the test ACME root untrusted.
+ */
+export const TEAR_DOWN_STACK =
+  "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; " +
+  "rm -f /usr/local/share/ca-certificates/rigger-test-acme.crt; update-ca-certificates --fresh >/dev/null; true";
+
+/** Makes the host trust the ACME server's issuing root as a real server trusts Let's Encrypt's (its probes ask Caddy as clients do). */
+export async function trustTestAcme(host: SshConnection, root: string): Promise<void> {
+  await host.putFile("/usr/local/share/ca-certificates/rigger-test-acme.crt", root, 0o644);
+  const updated = await host.exec("update-ca-certificates");
+  if (updated.code !== 0) throw new Error(`update-ca-certificates failed: ${updated.stderr}`);
+}
 
 export const NAMES = {
   matrix_server_name: "example.test",
@@ -27,18 +43,18 @@ function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve:
   };
   const groupLines = Object.entries(groups).flatMap(([group, members]) => [`    ${group}:`, "      hosts:", ...members.map(hostLine)]);
   const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ip(resolve(n))}`).join(", ")} }`;
+  const defaults = [
+    ...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`),
+    "caddy_tls: internal",
+    "lk_jwt_insecure_skip_verify_tls: true",
+    'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }',
+    "firewall_rollback_seconds: 15",
+  ];
+  // A variable the caller sets replaces the default of that name.
+  const given = new Set(extra.map((line) => /^(\w+):/.exec(line)?.[1]).filter(Boolean));
   return testInventory({
     "hosts.yaml": ["all:", "  vars:", "    ansible_user: root", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
-    "group_vars/all.yaml": [
-      ...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`),
-      "caddy_tls: internal",
-      "lk_jwt_insecure_skip_verify_tls: true",
-      'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }',
-      "firewall_rollback_seconds: 15",
-      serviceImages(),
-      ...extra,
-      extraHosts,
-    ].join("\n"),
+    "group_vars/all.yaml": [...defaults.filter((line) => !given.has(/^(\w+):/.exec(line)![1])), serviceImages(), ...extra, extraHosts].join("\n"),
   });
 }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { notOk, rigger } from "../helpers/rigger.js";
-import { stackInventory } from "../helpers/stack.js";
+import { stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { describeHosts, throughToxiproxy, toxiproxy } from "../testbed/testbed.js";
 
 const SITE = "playbooks/site.ts";
@@ -63,7 +63,7 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     }
     for (const child of children) child.kill("SIGKILL");
     // Leave the host open and quiet for the suites after this one.
-    await host?.exec("nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; docker rm -f $(docker ps -aq) >/dev/null 2>&1; true");
+    await host?.exec(TEAR_DOWN_STACK);
     host?.close();
   });
 

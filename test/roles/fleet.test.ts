@@ -10,8 +10,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { stackClient, type CallOutcome } from "../helpers/matrix-client.js";
 import { notOk, rigger } from "../helpers/rigger.js";
-import { fleetInventory } from "../helpers/stack.js";
-import { describeHosts } from "../testbed/testbed.js";
+import { fleetInventory, NAMES, TEAR_DOWN_STACK, trustTestAcme } from "../helpers/stack.js";
+import { describeHosts, pebble } from "../testbed/testbed.js";
 
 const SITE = "playbooks/site.ts";
 const FLEET = { homeserver: "th4", sfu: ["th5", "th6"], turn: "th7" };
@@ -31,13 +31,20 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
   const nodeState = (host: string) => sh(host, "sha256sum /etc/matrixrtc/livekit/livekit.yaml; docker inspect -f '{{.Id}} {{.State.StartedAt}}' matrixrtc-livekit");
 
   beforeAll(async () => {
+    // Certificates from the ACME server, as in production: the nodes' webhook to the jwt service goes through Caddy over HTTPS.
+    await pebble.resolve([NAMES.matrix_server_name, NAMES.matrix_host, NAMES.livekit_host, NAMES.element_call_host], ip(FLEET.homeserver));
+    const issuer = await pebble.issuerRoot();
+    const acme = ["caddy_tls: acme", `caddy_acme_ca: ${pebble.directory}`, `caddy_acme_ca_root: ${JSON.stringify(pebble.directoryRoot())}`, `livekit_ca_certificates: ${JSON.stringify(issuer)}`];
     // Debug logs: the nodes then say which of them carried each participant's signalling.
-    inventory = fleetInventory(testbed(), FLEET, ["livekit_log_level: debug"]);
+    inventory = fleetInventory(testbed(), FLEET, ["livekit_log_level: debug", ...acme]);
     for (const host of HOSTS) connections.set(host, await SshConnection.open(testbed().target(host)));
-    client = stackClient({ inventory, proxyIp: ip(FLEET.homeserver), homeserver: () => on(FLEET.homeserver) });
+    await trustTestAcme(on(FLEET.homeserver), issuer);
+    const rootFile = join(inventory, "acme-issuer-root.pem");
+    writeFileSync(rootFile, issuer);
+    client = stackClient({ inventory, proxyIp: ip(FLEET.homeserver), homeserver: () => on(FLEET.homeserver), ca: rootFile });
   });
   afterAll(async () => {
-    for (const host of HOSTS) await connections.get(host)?.exec("nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; docker rm -f $(docker ps -aq) >/dev/null 2>&1; true");
+    for (const host of HOSTS) await connections.get(host)?.exec(TEAR_DOWN_STACK);
     connections.forEach((c) => c.close());
   });
 

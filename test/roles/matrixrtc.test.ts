@@ -11,7 +11,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import { NAMES, stackInventory } from "../helpers/stack.js";
+import { NAMES, stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
+import { livekitName } from "../standins/lk-jwt-requests.js";
 import { describeHosts, serviceImages } from "../testbed/testbed.js";
 
 const SITE = "playbooks/site.ts";
@@ -60,7 +61,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   });
   afterAll(async () => {
     // Leave the host open and quiet for the suites after this one.
-    await host?.exec("nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; docker rm -f $(docker ps -aq) >/dev/null 2>&1; true");
+    await host?.exec(TEAR_DOWN_STACK);
     host?.close();
   });
 
@@ -71,7 +72,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const verified = first.out.split("\n").filter((l) => l.includes("| verify: "));
     expect(verified.filter((l) => !/: ok \(\d+ ms\)$|: ok$/.test(l))).toEqual([]);
     for (const role of ["caddy", "livekit", "lk_jwt", "synapse", "coturn", "element_call"]) expect(verified.some((l) => l.includes(`] ${role} | verify: `)), role).toBe(true);
-    expect(first.out).toContain(`[${HOST}] firewall | nftables table rigger: ssh 80/tcp 443/tcp 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-49172/udp: changed`);
+    expect(first.out).toContain(`[${HOST}] firewall | nftables table rigger: ssh 80/tcp 443/tcp 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-50151/udp: changed`);
 
     const second = await run(SITE, "-i", inventory, "-v");
     expect(second.code).toBe(0);
@@ -99,7 +100,10 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(evidence("livekit", "livekit creates no room")).toBe("auto_create: false");
     expect(evidence("caddy", "the well-known")).toContain("access-control-allow-origin: *");
     expect(evidence("lk_jwt", "the jwt service refuses")).toContain("400");
-    expect(evidence("synapse", "synapse advertises")).toContain("org.matrix.msc4143");
+    expect(evidence("synapse", "synapse advertises")).toContain("org.matrix.msc4140");
+    expect(evidence("synapse", "synapse serves the MSC4143 transports")).toContain("M_MISSING_TOKEN");
+    expect(evidence("lk_jwt", "the jwt service answers a browser's preflight")).toContain("HTTP/1.1 200 OK");
+    expect(evidence("livekit_webhook", "livekit delivers its webhook")).toContain("http://matrixrtc-lk-jwt:8080/sfu_webhook");
     expect(readFileSync(join(dir, "report.md"), "utf8")).toMatch(/\| livekit \| livekit answers OK \| pass \| \d+ ms \|/);
   });
 
@@ -125,7 +129,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/healthz", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("200");
     expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/sfu/get", "-X", "POST", "--data", "{}")).stdout).toContain("M_BAD_JSON");
     const versions = JSON.parse((await client.throughCaddy(NAMES.matrix_host, "/_matrix/client/versions")).stdout) as { unstable_features: Record<string, boolean> };
-    expect(versions.unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4143": true, "org.matrix.msc4354": true });
+    expect(versions.unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4354": true });
     const wellKnown = JSON.parse((await client.throughCaddy(NAMES.matrix_server_name, "/.well-known/matrix/client")).stdout);
     expect(wellKnown["org.matrix.msc4143.rtc_foci"]).toEqual([{ type: "livekit", livekit_service_url: `https://${NAMES.matrix_host}/_livekit` }]);
     expect(JSON.parse((await client.throughCaddy(NAMES.element_call_host, "/config.json")).stdout).livekit).toEqual({ livekit_service_url: `https://${NAMES.matrix_host}/_livekit` });
@@ -142,11 +146,13 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const granted = await client.https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: openid, device_id: "DEVICE1" });
     expect(granted.url).toBe(`wss://${NAMES.livekit_host}`);
     const claims = JSON.parse(Buffer.from(String(granted.jwt).split(".")[1]!, "base64url").toString());
-    expect(claims).toMatchObject({ iss: secrets().livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: "!call:example.test", roomJoin: true } });
+    // The LiveKit room is named as the real service names it: a hash of the Matrix room and the slot.
+    const alias = livekitName("!call:example.test", "m.call#ROOM");
+    expect(claims).toMatchObject({ iss: secrets().livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: alias, roomJoin: true } });
     expect(claims.video.roomCreate).toBeUndefined();
     // LiveKit has the room (asked over its Twirp API, through Caddy, with an admin token of our own).
     const rooms = await client.livekitApi("ListRooms", {}, { roomList: true });
-    expect((rooms.rooms as Array<{ name: string }>).map((r) => r.name)).toContain("!call:example.test");
+    expect((rooms.rooms as Array<{ name: string }>).map((r) => r.name)).toContain(alias);
     // A forged OpenID token is refused.
     const forged = await client.https(NAMES.matrix_host, "/_livekit/sfu/get", { room: "!call:example.test", openid_token: { ...openid, access_token: "forged" }, device_id: "D" });
     expect(forged.errcode).toBe("M_UNAUTHORIZED");
@@ -191,7 +197,10 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(outcome.error).not.toContain("\n");
   }, 60_000);
 
-  it("lets a user of a homeserver without full access join a room that exists, and no other", async () => {
+  it("lets a user of a homeserver without full access join a room a full-access user's grant created, and no other", async () => {
+    // A full-access user's grant creates the room (LiveKit keeps an empty room 300 s).
+    const alice = await client.register(`alice${Date.now()}`);
+    await client.grant(alice, "!created-by-grant:example.test");
     const limited = join(inventory, "limited.yaml");
     writeFileSync(limited, "jwt_full_access_homeservers: [elsewhere.example.test]\n");
     expect((await run(SITE, "-i", inventory, "-e", `@${limited}`)).code).toBe(0);
@@ -201,9 +210,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
       const fresh = await Promise.all([client.grant(dave!, "!new-room:example.test"), client.grant(erin!, "!new-room:example.test")]);
       const refused = await client.call({ publisher: fresh[0]!, subscriber: fresh[1]!, timeoutMs: 10_000 });
       expect(refused.error).toMatch(/^the room does not exist on LiveKit/);
-      // A room someone created (here: over LiveKit's API) they can join, and media flows.
-      await client.livekitApi("CreateRoom", { name: "!existing:example.test" }, { roomCreate: true });
-      const existing = await Promise.all([client.grant(dave!, "!existing:example.test"), client.grant(erin!, "!existing:example.test")]);
+      // The room the full-access user's grant created they can join, and media flows.
+      const existing = await Promise.all([client.grant(dave!, "!created-by-grant:example.test"), client.grant(erin!, "!created-by-grant:example.test")]);
       expect(await client.call({ publisher: existing[0]!, subscriber: existing[1]! })).toMatchObject({ ok: true });
     } finally {
       expect((await run(SITE, "-i", inventory)).code).toBe(0);

@@ -1,11 +1,12 @@
 #!/bin/bash
 # Starts, lists and removes the test hosts.
 #   hosts.sh up [N] [--docker]   set up the machine if needed, (re)start N hosts (default 3), write
-#                                the inventory to $STATE/inventory/hosts.yaml
+#                                the inventory to $STATE/inventory/hosts.yaml, give each host a
+#                                Toxiproxy proxy for its SSH port (toxiproxy.sh) and start the ACME
+#                                server (pebble.sh)
 #   hosts.sh up N --light        (re)start N light hosts lh1..lhN (sshd only) beside them; inventory
 #                                $STATE/light/hosts.yaml
-#                                and give each host a Toxiproxy proxy for its SSH port (toxiproxy.sh)
-#   hosts.sh down                remove every host, the network, the registry and Toxiproxy
+#   hosts.sh down                remove every host, the network, the registry, Toxiproxy and Pebble
 #   hosts.sh status              one line per running host
 #   hosts.sh leftovers           what down left behind (nothing, normally)
 set -euo pipefail
@@ -88,6 +89,7 @@ up() {
   for name in "${names[@]}"; do wait_running "$name" "$(host_ip "$name")"; done
   write_inventory "$STATE/inventory" "$STATE/known_hosts" testbed "${names[@]}"
   bash "$TESTBED_DIR/toxiproxy.sh" up "${names[@]}"
+  bash "$TESTBED_DIR/pebble.sh" up
   log "$n hosts running ($image); inventory: $STATE/inventory/hosts.yaml"
 }
 
@@ -108,6 +110,7 @@ down() {
     rm -f "$CACHE/registry/pid"
   fi
   bash "$TESTBED_DIR/toxiproxy.sh" down
+  bash "$TESTBED_DIR/pebble.sh" down
   log "down: no test hosts, network or registry left"
 }
 
@@ -117,6 +120,9 @@ leftovers() {
   docker network ls --filter "label=$LABEL=1" --format 'network {{.Name}}'
   if [ -f "$CACHE/registry/pid" ] && kill -0 "$(cat "$CACHE/registry/pid")" 2>/dev/null; then echo "process docker-registry"; fi
   if [ -f "$CACHE/toxiproxy.pid" ] && kill -0 "$(cat "$CACHE/toxiproxy.pid")" 2>/dev/null; then echo "process toxiproxy"; fi
+  local pid
+  for pid in "$CACHE"/pebble/*.pid; do [ -f "$pid" ] && kill -0 "$(cat "$pid")" 2>/dev/null && echo "process $(basename "$pid" .pid)"; done
+  return 0
 }
 
 status() {

@@ -194,3 +194,27 @@ export function throughToxiproxy(testbed: Testbed, inventoryDir: string, host: s
   Object.assign(entry, { ansible_host: "127.0.0.1", ansible_port: port, rigger_known_hosts_file: knownHosts });
   writeFileSync(file, stringify(inventory));
 }
+
+const GATEWAY = "172.30.0.1";
+const PEBBLE_DIR = join(cacheDir, "pebble");
+
+/**
+ * The testbed's ACME server (pebble.sh): Pebble's directory, the root of its own HTTPS certificate
+ * (what Caddy is told to trust), the root it issues under, and the DNS answers it validates by.
+ */
+export const pebble = {
+  directory: `https://${GATEWAY}:14000/dir`,
+  directoryRoot: () => readFileSync(join(PEBBLE_DIR, "ca.pem"), "utf8"),
+  /** The root of the certificates Pebble issues: made anew at each start, served on its management port. */
+  async issuerRoot(): Promise<string> {
+    const result = await $`curl -sSf --cacert ${join(PEBBLE_DIR, "ca.pem")} ${`https://${GATEWAY}:15000/roots/0`}`;
+    return result.stdout;
+  },
+  /** Makes Pebble resolve each name to the address (its challenge test server's DNS). */
+  async resolve(names: string[], address: string): Promise<void> {
+    for (const host of names) {
+      const response = await fetch(`http://${GATEWAY}:8055/add-a`, { method: "POST", body: JSON.stringify({ host, addresses: [address] }) });
+      if (!response.ok) throw new Error(`pebble-challtestsrv add-a ${host}: ${response.status} ${await response.text()}`);
+    }
+  },
+};

@@ -1,0 +1,32 @@
+# Proves LiveKit's webhook is delivered: creates and deletes a throwaway room over LiveKit's API
+# (a token minted from the key file, never on the command line), then waits for LiveKit to log
+# that it sent the room_started event to its webhook URL, and prints that line.
+import base64, hashlib, hmac, json, secrets, subprocess, sys, time, urllib.request
+
+key_file, container = sys.argv[1], sys.argv[2]
+key, secret = (part.strip() for part in open(key_file).read().split(":", 1))
+b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+now = int(time.time())
+claims = {"iss": key, "sub": "rigger-verify", "nbf": now - 5, "exp": now + 60, "video": {"roomCreate": True}}
+unsigned = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
+token = unsigned + "." + b64(hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).digest())
+room = "rigger-verify-" + secrets.token_hex(4)
+since = str(now - 1)
+for method, body in (("CreateRoom", {"name": room}), ("DeleteRoom", {"room": room})):
+    request = urllib.request.Request("http://127.0.0.1:7880/twirp/livekit.RoomService/" + method, json.dumps(body).encode(),
+                                     {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).read()
+deadline = time.time() + 15
+while True:
+    # LiveKit logs to stderr.
+    logs = subprocess.run(["docker", "logs", "--since", since, container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout.splitlines()
+    lines = [line for line in logs if room in line and "webhook" in line]
+    sent = [line for line in lines if "sent webhook" in line and "room_started" in line]
+    if sent:
+        print(sent[0])
+        sys.exit(0)
+    failed = [line for line in lines if "failed to send webhook" in line]
+    if failed or time.time() > deadline:
+        print("\n".join(failed or ["no webhook was sent for room " + room + " within 15 s"]))
+        sys.exit(1)
+    time.sleep(0.5)
