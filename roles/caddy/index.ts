@@ -24,6 +24,9 @@ export default defineRole({
     // curl: the verify probes ask Caddy over TLS as a client would.
     apt({ packages: ["caddy", "curl"] }),
     directory({ path: "/etc/caddy" }),
+    // Running before its config is written: the config then comes in by one reload, never a start
+    // and a reload at once (a reload cancels the certificate orders the start began).
+    service({ unit: "caddy.service", enabled: true, state: "started" }),
     ...(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root ? [file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })] : []),
     template({
       path: CADDYFILE,
@@ -40,7 +43,6 @@ export default defineRole({
       validate: "caddy validate --adapter caddyfile --config %s",
       notify: "reload caddy",
     }),
-    service({ unit: "caddy.service", enabled: true, state: "started" }),
   ],
   handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload") }),
   ports: () => [

@@ -163,7 +163,7 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/get_token", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("405");
   });
 
-  it("keeps Synapse's contract: whoami, MSC4143 transports only to signed-in users, no feature it does not have, delayed events by id", async () => {
+  it("keeps Synapse's contract: whoami, MSC4143 transports only to signed-in users, no feature it does not have, delayed events by id and cancelled by others' state", async () => {
     const user = await client.register(`fay${Date.now()}`);
     expect(await client.matrix(user, "GET", "/_matrix/client/v3/account/whoami")).toMatchObject({ user_id: user.user_id, is_guest: false });
     const transports = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports";
@@ -182,6 +182,12 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     expect(await client.https(NAMES.matrix_host, `${delayed}/${delay_id}/send`, {})).toEqual({});
     expect((await client.matrix(user, "GET", path)).topic).toBe("later");
     expect(await client.https(NAMES.matrix_host, `${delayed}/${delay_id}/cancel`, {})).toEqual({ errcode: "M_NOT_FOUND", error: "Delayed event not found" });
+    // Someone else's state at the same key cancels the delayed state events pending there.
+    const other = await client.register(`gil${Date.now()}`);
+    await client.matrix(other, "POST", `/_matrix/client/v3/join/${encodeURIComponent(room)}`, {});
+    const pending = (await client.matrix(user, "PUT", `${path}?org.matrix.msc4140.delay=60000`, { topic: "mine, later" })).delay_id;
+    await client.matrix(other, "PUT", path, { topic: "theirs, now" });
+    expect(await client.https(NAMES.matrix_host, `${delayed}/${pending}/send`, {})).toMatchObject({ errcode: "M_NOT_FOUND" });
     expect(await client.matrix(user, "PUT", `${path}?org.matrix.msc4140.delay=${25 * 3600_000}`, { topic: "too late" })).toMatchObject({
       errcode: "M_UNKNOWN",
       "org.matrix.msc4140.errcode": "M_MAX_DELAY_EXCEEDED",
