@@ -47,6 +47,8 @@ export default defineRole({
         ...(vars.livekit_ca_certificates ? { env: { SSL_CERT_FILE: "/etc/livekit/ca-certificates.pem" } } : {}),
         mounts: [{ source: dir, target: "/etc/livekit", readOnly: true }],
         ports: published(vars),
+        // The webhook's URL names matrix_host: without public DNS it resolves through these.
+        extraHosts: vars.matrixrtc_extra_hosts,
       }),
     ];
   },
