@@ -27,6 +27,7 @@ export interface CliOptions {
   listInventory: boolean;
   listHosts: boolean;
   listTasks: boolean;
+  listTags: boolean;
   startAtTask?: string;
   /** Connection defaults for hosts whose inventory sets none (Ansible's -u, --private-key, -b, -K). */
   user?: string;
@@ -46,7 +47,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -C, --check               report what would change; change nothing
   -D, --diff                show file changes line by line (secrets masked)
   -l, --limit PATTERN       only these hosts: names, groups, globs, !exclusions
-  -t, --tags LIST           only tasks with one of these tags (comma-separated)
+  -t, --tags LIST           only tasks with one of these tags (comma-separated): a role's name, or a tag a task adds
       --skip-tags LIST      no task with one of these tags
   -e, --extra-vars K=V|@FILE  variables of the highest precedence (repeatable)
   -f, --forks N             hosts worked on at once (default 10)
@@ -62,6 +63,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --list-inventory      print the merged inventory as ansible-inventory --list does
       --list-hosts          print the hosts each play would touch; connect to none
       --list-tasks          print each play's roles and tasks; connect to none
+      --list-tags           print each play's tags (every task has its role's name); connect to none
       --start-at-task NAME  skip every task before the first one named NAME
   -u, --user USER           log in as USER where the inventory sets no ansible_user
       --private-key FILE    the key file where the inventory sets none
@@ -103,6 +105,7 @@ export function parseCli(argv: string[]): CliOptions {
         "list-inventory": { type: "boolean", default: false },
         "list-hosts": { type: "boolean", default: false },
         "list-tasks": { type: "boolean", default: false },
+        "list-tags": { type: "boolean", default: false },
         "start-at-task": { type: "string" },
         user: { type: "string", short: "u" },
         "private-key": { type: "string" },
@@ -146,6 +149,7 @@ export function parseCli(argv: string[]): CliOptions {
     listInventory: values["list-inventory"],
     listHosts: values["list-hosts"],
     listTasks: values["list-tasks"],
+    listTags: values["list-tags"],
     startAtTask: values["start-at-task"],
     user: values.user,
     privateKey: values["private-key"],

@@ -1,4 +1,4 @@
-import type { PreparedPlay } from "../engine/prepare.js";
+import { playTags, type PreparedPlay } from "../engine/prepare.js";
 
 /** `--list-hosts`: what each play would touch, as Ansible prints it. */
 export function listHosts(plays: PreparedPlay[]): string[] {
@@ -12,9 +12,19 @@ export function listTasks(plays: PreparedPlay[]): string[] {
     for (const hostRoles of play.hosts.values())
       for (const role of hostRoles) {
         const tasks = roles.get(role.name) ?? new Set<string>();
-        role.tasks.forEach((op) => tasks.add(op.tags?.length ? `${op.name}  [${op.tags.join(", ")}]` : op.name));
+        // Every task has its role's name as a tag: listed under the role, only the others are shown.
+        role.tasks.forEach((op) => {
+          const own = (op.tags ?? []).filter((t) => t !== role.name);
+          tasks.add(own.length ? `${op.name}  [${own.join(", ")}]` : op.name);
+        });
         roles.set(role.name, tasks);
       }
     return [`play "${play.name}":`, ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)])];
   });
+}
+
+/** `--list-tags`: each play's tags (its roles' names and any a task adds), then all of them, as ansible-playbook does. */
+export function listTags(plays: PreparedPlay[]): string[] {
+  const sorted = (tags: Set<string>) => `[${[...tags].sort().join(", ")}]`;
+  return [...plays.map((play) => `play "${play.name}": TASK TAGS: ${sorted(playTags([play]))}`), `ALL TAGS: ${sorted(playTags(plays))}`];
 }

@@ -5,7 +5,7 @@ import type { RunEvent } from "../engine/events.js";
 import { HostSession } from "../engine/host-session.js";
 import { Masker } from "../engine/masker.js";
 import type { Playbook } from "../engine/playbook.js";
-import { preparePlaybook } from "../engine/prepare.js";
+import { playTags, preparePlaybook, type PreparedPlay } from "../engine/prepare.js";
 import { runPlays } from "../engine/runner.js";
 import { connectionVars, type ConnectionVars } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
@@ -15,7 +15,7 @@ import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
 import { linkSettings, readSshConfig, sshTarget, type SshConfig } from "./targets.js";
 import { listInventory } from "./list-inventory.js";
-import { listHosts, listTasks } from "./listing.js";
+import { listHosts, listTags, listTasks } from "./listing.js";
 import { importPlaybook } from "./playbook-loader.js";
 import { promptHidden } from "./prompt.js";
 import { writeEvidenceReport } from "./report.js";
@@ -72,6 +72,9 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
   if (options.listTasks) return (listTasks(plays).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
+  if (options.listTags) return (listTags(plays).forEach((line) => io.out(line)), EXIT.ok);
+  const unknownTags = unknownTagsWarning(options, plays);
+  if (unknownTags) return (io.err(`rigger: warning: ${unknownTags}`), EXIT.config);
   const strangers = options.breakLock.filter((host) => !hosts.includes(host));
   if (strangers.length) throw new UsageError(`--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`);
   checkOutputPaths(options);
@@ -143,6 +146,16 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       writeFileSync(options.json!, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });
     });
   return exitCode;
+}
+
+/** A -t or --skip-tags tag that no task of the run carries is a mistake, not a run that does nothing: said before any connection. */
+function unknownTagsWarning(options: CliOptions, plays: PreparedPlay[]): string | undefined {
+  const known = playTags(plays);
+  for (const [flag, tags] of [["-t", options.tags], ["--skip-tags", options.skipTags]] as const) {
+    const unknown = (tags ?? []).filter((tag) => !known.has(tag));
+    if (unknown.length) return `${flag} ${unknown.join(",")}: no task of this run has ${unknown.length > 1 ? "these tags" : "this tag"}; nothing done (--list-tags: ${[...known].sort().join(", ")})`;
+  }
+  return undefined;
 }
 
 async function loadPlaybook(file: string): Promise<Playbook> {

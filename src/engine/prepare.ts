@@ -3,7 +3,7 @@ import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory, InventoryHost } from "../inventory/load.js";
 import { likelyMeant } from "../inventory/near-miss.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
-import type { Operation } from "../ops/operation.js";
+import { FLUSH_HANDLERS, type Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
 import { serialProblem, type Serial } from "./rollout.js";
 import { selectHosts } from "./host-pattern.js";
@@ -98,9 +98,9 @@ export function preparePlaybook(
         try {
           return {
             name: role.name,
-            tasks: play.checksOnly ? [] : role.tasks(roleVars, context),
+            tasks: play.checksOnly ? [] : tagged(role.tasks(roleVars, context), role.name),
             handlers: play.checksOnly ? {} : role.handlers?.(roleVars, context) ?? {},
-            verify: role.verify?.(roleVars, context) ?? [],
+            verify: tagged(role.verify?.(roleVars, context) ?? [], role.name),
           };
         } catch (error) {
           // A role that refuses its variables' combination says so before any host is touched.
@@ -121,6 +121,14 @@ export function preparePlaybook(
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));
   return { plays, warnings: [...warnings], generatedSecrets };
 }
+
+/** Every task and check of a role carries the role's name as a tag (`-t livekit`); flush markers stay as they are. */
+const tagged = (ops: Operation[], role: string): Operation[] =>
+  ops.map((op) => (op === FLUSH_HANDLERS || op.tags?.includes(role) ? op : { ...op, tags: [...(op.tags ?? []), role] }));
+
+/** Every tag of the prepared plays' tasks and checks. */
+export const playTags = (plays: PreparedPlay[]): Set<string> =>
+  new Set(plays.flatMap((play) => [...play.hosts.values()].flatMap((roles) => roles.flatMap((role) => [...role.tasks, ...role.verify].flatMap((op) => op.tags ?? [])))));
 
 /** Variables no role declares that look like a declared name with a typo. */
 function nearMisses(host: InventoryHost, declared: Set<string>): string[] {

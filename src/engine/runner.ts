@@ -98,7 +98,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
     return [
       ...(handlers ? [pendingHandlersFact] : []),
       ...tasks.flatMap((op) => Object.values(op.facts)),
-      ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify)])),
+      ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify.filter((op) => selected(op, options)))])),
     ];
   };
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
@@ -243,7 +243,7 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;
-  for (const probe of role.verify) {
+  for (const probe of role.verify.filter((op) => selected(op, options))) {
     const checked = runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
     if (!place.failedChecks) await checked;
     // A report wants every check: a failed one is counted (and reported) and the next one runs.

@@ -194,4 +194,12 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
       "org.matrix.msc4140.max_delay": 24 * 3600_000,
     });
   });
+
+  it("with -t livekit runs LiveKit's tasks and checks and nothing else of the site", async () => {
+    const tagged = await rigger("playbooks/site.ts", "-i", inventory, "-t", "livekit", "-v");
+    expect(tagged.code, tagged.out).toBe(0);
+    const roles = new Set([...tagged.out.matchAll(new RegExp(`^\\[${HOST}\\] (\\w+) \\| (?!.*: skipped)`, "gm"))].map((m) => m[1]));
+    expect([...roles]).toEqual(["livekit"]);
+    expect(tagged.out).toContain(`[${HOST}] livekit | verify: livekit answers OK: ok`);
+  });
 });
