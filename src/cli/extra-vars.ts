@@ -1,20 +1,67 @@
 import { ConfigError } from "../inventory/errors.js";
 import { isMapping, readYaml } from "../inventory/yaml-file.js";
 
-/** `-e key=value` (a string, as in Ansible) and `-e @file.yaml` (a mapping), later ones winning. */
-export function parseExtraVars(items: string[]): Record<string, unknown> {
+export interface ExtraVars {
+  vars: Record<string, unknown>;
+  /** The names given as key=value: strings, which a role's schema may read as a number or a boolean (see inventory/coerce.ts). */
+  loose: Set<string>;
+}
+
+/**
+ * `-e` as ansible-playbook reads it, later ones winning: `key=value` pairs (several in one, split
+ * as a shell would, quotes kept together), a JSON object (`-e '{"k": 1}'`), or `@file` (YAML or JSON).
+ */
+export function parseExtraVars(items: string[]): ExtraVars {
   const vars: Record<string, unknown> = {};
-  for (const item of items) {
-    if (item.startsWith("@")) {
-      const file = item.slice(1);
-      const data = readYaml(file);
-      if (!isMapping(data)) throw new ConfigError(file, "", "expected a mapping of variables (from -e @file)");
-      Object.assign(vars, data);
-      continue;
+  const loose = new Set<string>();
+  const assign = (data: unknown, where: string) => {
+    if (!isMapping(data)) throw new ConfigError(where, "", "expected a mapping of variables");
+    for (const [key, value] of Object.entries(data)) {
+      vars[key] = value;
+      loose.delete(key);
     }
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new ConfigError("-e", item, "expected key=value or @file.yaml");
-    vars[item.slice(0, eq)] = item.slice(eq + 1);
+  };
+  for (const item of items) {
+    const text = item.trim();
+    if (text.startsWith("@")) assign(readYaml(text.slice(1)), text.slice(1));
+    else if (text.startsWith("{")) assign(parseJson(text), "-e");
+    else
+      for (const pair of shellWords(text)) {
+        const eq = pair.indexOf("=");
+        if (eq <= 0) throw new ConfigError("-e", pair, "expected key=value, a JSON object or @file.yaml");
+        vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+        loose.add(pair.slice(0, eq));
+      }
   }
-  return vars;
+  return { vars, loose };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError("-e", text.slice(0, 40), `not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Words as a shell splits them: on blanks, with '...' and "..." keeping blanks inside. */
+function shellWords(text: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= "";
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + char;
+  }
+  if (quote) throw new ConfigError("-e", text, `an unclosed ${quote}`);
+  if (word !== undefined) words.push(word);
+  return words;
 }

@@ -65,9 +65,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Masker, io: Io): Promise<number> {
   const playbookFile = options.playbook!;
   const playbook = await loadPlaybook(playbookFile);
-  const extraVars = parseExtraVars(options.extraVars);
+  const { vars: extraVars, loose } = parseExtraVars(options.extraVars);
   secretStrings(extraVars).forEach((v) => masker.add(v));
-  const { plays, warnings, generatedSecrets } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, limit: options.limit, masker });
+  const { plays, warnings, generatedSecrets } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker });
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);

@@ -1,6 +1,8 @@
+import type { z } from "zod";
 import { ConfigError, firstIssue } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory, InventoryHost } from "../inventory/load.js";
+import { coerceLoose } from "../inventory/coerce.js";
 import { likelyMeant } from "../inventory/near-miss.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { FLUSH_HANDLERS, type Operation } from "../ops/operation.js";
@@ -30,6 +32,8 @@ export interface PreparedPlay {
 export interface PrepareOptions {
   playbookFile: string;
   extraVars: Record<string, unknown>;
+  /** Extra vars given as key=value: strings read as the role's schema expects them (a number, a boolean). */
+  looseExtraVars?: Set<string>;
   limit?: string;
   /** Learns every secret value (from the store, generated, or held under a secret name) before anything could print it. */
   masker: Masker;
@@ -66,6 +70,7 @@ export function preparePlaybook(
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
     const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+    for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
     for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
     const origin = (key: string) =>
       key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;

@@ -5,6 +5,10 @@ import { expect, it } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { parseExtraVars } from "../../../src/cli/extra-vars.js";
 import { render } from "../../../src/ops/template.js";
+import { Masker } from "../../../src/engine/masker.js";
+import { preparePlaybook } from "../../../src/engine/prepare.js";
+import { loadInventory } from "../../../src/inventory/load.js";
+import site from "../../../playbooks/site.js";
 
 async function cli(...args: string[]) {
   const out: string[] = [];
@@ -38,11 +42,31 @@ it("lists the inventory as ansible-inventory does, with secret-looking values ma
   expect(listed._meta.hostvars.h1).toEqual({ ansible_host: "192.0.2.1", db_password: "********" });
 });
 
-it("reads -e key=value as strings and -e @file as YAML, later ones winning", () => {
+it("reads -e as ansible-playbook does: key=value pairs (several in one, quotes kept), JSON, @file; later ones winning", () => {
   const file = join(dir, "extra.yaml");
   writeFileSync(file, "port: 8081\nname: from-file\n");
-  expect(parseExtraVars(["name=a=b", `@${file}`, "port=9"])).toEqual({ name: "from-file", port: "9" });
-  expect(() => parseExtraVars(["novalue"])).toThrow("expected key=value or @file.yaml");
+  expect(parseExtraVars(["name=a=b", `@${file}`, "port=9"])).toEqual({ vars: { name: "from-file", port: "9" }, loose: new Set(["port"]) });
+  expect(parseExtraVars([`a=1 b='two words' c="x y"`]).vars).toEqual({ a: "1", b: "two words", c: "x y" });
+  expect(parseExtraVars(['{"a": 1, "list": ["x"]}', "b=2"])).toEqual({ vars: { a: 1, list: ["x"], b: "2" }, loose: new Set(["b"]) });
+  // A JSON value after a pair of the same name is no longer a loose string.
+  expect(parseExtraVars(["a=1", '{"a": "1"}']).loose).toEqual(new Set());
+  expect(() => parseExtraVars(["novalue"])).toThrow("expected key=value, a JSON object or @file.yaml");
+  expect(() => parseExtraVars(["{not json"])).toThrow("not valid JSON");
+  expect(() => parseExtraVars(["a='open"])).toThrow("an unclosed '");
+});
+
+it("reads a key=value string as the role expects it (a number, a boolean), as Ansible does, and refuses what fits nothing", () => {
+  const prepared = (items: string[]) => {
+    const { vars, loose } = parseExtraVars(items);
+    return preparePlaybook(site, loadInventory("inventory/dev2"), { playbookFile: "playbooks/site.ts", extraVars: vars, looseExtraVars: loose, masker: new Masker() });
+  };
+  const { plays } = prepared(["livekit_drain_seconds=60 synapse_federation=false kernel_rmem_max=8000000"]);
+  const tasks = plays.flatMap((p) => (p.hosts.get("dev2") ?? []).flatMap((r) => r.tasks));
+  expect(tasks.map((t) => t.name)).toContain("sysctl net.core.rmem_max = 8000000");
+  const homeserver = tasks.find((t) => t.name === "template /etc/matrixrtc/synapse/homeserver.yaml")!;
+  expect((homeserver.plan({ current: { exists: false } }) as Array<{ content: string }>)[0]!.content).toContain('- names: ["client","openid"]');
+  expect(() => prepared(["livekit_drain_seconds=soon"])).toThrow(/extra vars \(-e\): dev2: livekit_drain_seconds: .*expected number/);
+  expect(() => prepared(["synapse_federation=maybe"])).toThrow(/synapse_federation: .*expected boolean/);
 });
 
 it("renders templates strictly: a missing variable names the template and the variable", () => {
