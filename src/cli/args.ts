@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 
 export interface CliOptions {
   playbook?: string;
-  inventory?: string;
+  /** Every -i, merged in order. */
+  inventory: string[];
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -43,7 +44,8 @@ export class UsageError extends Error {}
 export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
        npx tsx run --list-inventory -i <inventory>
 
-  -i, --inventory PATH      inventory folder (holding hosts.yaml) or file
+  -i, --inventory PATH      a hosts file (YAML or INI), a folder holding one, or host1,host2,
+                            (repeatable: merged in order, later ones winning)
   -C, --check               report what would change; change nothing
   -D, --diff                show file changes line by line (secrets masked)
   -l, --limit PATTERN       only these hosts: names, groups, globs, !exclusions
@@ -85,7 +87,7 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: true,
       strict: true,
       options: {
-        inventory: { type: "string", short: "i" },
+        inventory: { type: "string", short: "i", multiple: true, default: [] },
         check: { type: "boolean", short: "C", default: false },
         diff: { type: "boolean", short: "D", default: false },
         limit: { type: "string", short: "l" },

@@ -44,7 +44,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 
   const masker = new Masker();
   try {
-    if (!options.inventory) throw new UsageError("an inventory is required (-i PATH)");
+    if (!options.inventory.length) throw new UsageError("an inventory is required (-i PATH)");
     const inventory = loadInventory(options.inventory);
     registerSecrets(masker, inventory);
     // Masked before it is serialized: JSON escapes quotes and newlines, and an escaped secret would not match.

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { expandHostRange } from "./host-patterns.js";
+import { parseIniInventory } from "./ini.js";
 import { likelyMeant } from "./near-miss.js";
 import { SecretsStore } from "./secrets-store.js";
 import { EnvReference, SecretReference, isMapping, readYaml } from "./yaml-file.js";
@@ -39,22 +40,32 @@ export interface Inventory {
 const GROUP_KEYS = ["hosts", "vars", "children"];
 const YAML_EXTENSIONS = [".yaml", ".yml"];
 
-/** Reads an Ansible-style YAML inventory (a hosts file, or a folder holding hosts.yaml). */
-export function loadInventory(path: string): Inventory {
-  const hostsFile = findHostsFile(path);
-  const dir = dirname(hostsFile);
-  const secrets = new SecretsStore(dir);
+/**
+ * Reads Ansible-style inventories, each a hosts file (YAML or INI), a folder holding one, or a list
+ * of hosts (`host1,host2,`), merged in the order given as ansible-playbook merges several `-i`: a
+ * later source adds hosts and groups and its variables win. Each source's group_vars/ and
+ * host_vars/ are read; the secrets store is the first folder's (the current one for host lists only).
+ */
+export function loadInventory(paths: string | string[]): Inventory {
+  const sources = (Array.isArray(paths) ? paths : [paths]).map(inventorySource);
+  const firstFile = sources.find((source) => source.file)?.file;
+  const storeDir = firstFile ? dirname(firstFile) : process.cwd();
+  const secrets = new SecretsStore(storeDir);
   const envValues: string[] = [];
   const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets, envValues);
 
   const groups = new Map<string, Group>();
   const hostVars = new Map<string, Array<{ vars: Vars; file: string }>>();
   const groupVarFiles = new Map<string, Array<{ vars: Vars; file: string }>>();
+  const hostVarFiles = new Map<string, Array<{ vars: Vars; file: string }>>();
   const group = (name: string): Group => {
     let g = groups.get(name);
     if (!g) groups.set(name, (g = { name, hosts: new Set(), children: new Set(), parents: new Set(), vars: {} }));
     return g;
   };
+  let hostsFile = "";
+  /** Where each group's variables were last written, for error messages. */
+  const groupOrigin = new Map<string, string>();
 
   const readGroup = (name: string, entry: unknown, keyPath: string) => {
     const g = group(name);
@@ -78,6 +89,7 @@ export function loadInventory(path: string): Inventory {
   const readVars = (g: Group, vars: unknown, keyPath: string) => {
     if (!isMapping(vars)) throw new ConfigError(hostsFile, keyPath, "expected a mapping of variables");
     Object.assign(g.vars, resolve(vars, hostsFile, keyPath));
+    groupOrigin.set(g.name, hostsFile);
   };
 
   const readHosts = (g: Group, hosts: unknown, keyPath: string) => {
@@ -102,31 +114,32 @@ export function loadInventory(path: string): Inventory {
     }
   };
 
-  const top = readYaml(hostsFile);
-  if (!isMapping(top)) throw new ConfigError(hostsFile, "", "expected a mapping of groups at the top (usually `all:`)");
-  for (const [name, entry] of Object.entries(top)) readGroup(name, entry, name);
+  for (const source of sources) {
+    hostsFile = source.name;
+    for (const [name, entry] of Object.entries(source.groups())) readGroup(name, entry, name);
+    if (!source.file) continue;
+    const dir = dirname(source.file);
+    for (const [vars, into] of [["group_vars", groupVarFiles], ["host_vars", hostVarFiles]] as const)
+      for (const [name, files] of readVarsDir(join(dir, vars), resolve)) into.set(name, [...(into.get(name) ?? []), ...files]);
+  }
+  const source = sources.map((s) => s.name).join(", ");
 
+  // As Ansible: `ungrouped` always, first among all's children, holding the hosts no other group has.
   const all = group("all");
+  const u = group("ungrouped");
   for (const g of groups.values()) {
     if (g.name !== "all" && g.parents.size === 0) {
       all.children.add(g.name);
       g.parents.add("all");
     }
   }
-  const ungrouped = [...hostVars.keys()].filter((h) => ![...groups.values()].some((g) => g.name !== "all" && g.hosts.has(h)));
-  if (ungrouped.length > 0) {
-    const u = group("ungrouped");
-    ungrouped.forEach((h) => u.hosts.add(h));
-    u.parents.add("all");
-    all.children.add("ungrouped");
-  }
+  all.children = new Set(["ungrouped", ...[...all.children].filter((name) => name !== "ungrouped")]);
+  for (const h of hostVars.keys()) if (![...groups.values()].some((g) => g.name !== "all" && g.name !== "ungrouped" && g.hosts.has(h))) u.hosts.add(h);
   all.hosts.clear();
-  detectCycles(groups, hostsFile);
+  detectCycles(groups, source);
 
-  for (const [name, files] of readVarsDir(join(dir, "group_vars"), resolve)) groupVarFiles.set(name, files);
-  const hostVarFiles = readVarsDir(join(dir, "host_vars"), resolve);
-  for (const name of groupVarFiles.keys()) if (!groups.has(name)) throw new ConfigError(join(dir, "group_vars", name), "", `no group "${name}" in ${hostsFile}`);
-  for (const name of hostVarFiles.keys()) if (!hostVars.has(name)) throw new ConfigError(join(dir, "host_vars", name), "", `no host "${name}" in ${hostsFile}`);
+  for (const [name, files] of groupVarFiles) if (!groups.has(name)) throw new ConfigError(files[0]!.file, "", `no group "${name}" in ${source}`);
+  for (const [name, files] of hostVarFiles) if (!hostVars.has(name)) throw new ConfigError(files[0]!.file, "", `no host "${name}" in ${source}`);
 
   const hosts = new Map<string, InventoryHost>();
   for (const name of hostVars.keys()) {
@@ -140,21 +153,47 @@ export function loadInventory(path: string): Inventory {
       }
     };
     for (const groupName of memberOf) {
-      apply(groups.get(groupName)!.vars, hostsFile);
+      apply(groups.get(groupName)!.vars, groupOrigin.get(groupName) ?? source);
       for (const { vars: v, file } of groupVarFiles.get(groupName) ?? []) apply(v, file);
     }
     for (const { vars: v, file } of hostVars.get(name)!) apply(v, file);
     for (const { vars: v, file } of hostVarFiles.get(name) ?? []) apply(v, file);
     hosts.set(name, { name, groups: memberOf, vars, origins });
   }
-  return { source: hostsFile, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets };
+  return { source, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets };
 }
 
-function findHostsFile(path: string): string {
-  if (!existsSync(path)) throw new ConfigError(path, "", "no such inventory (expected a hosts.yaml file or a folder holding one)");
-  if (!statSync(path).isDirectory()) return path;
-  for (const name of ["hosts.yaml", "hosts.yml"]) if (existsSync(join(path, name))) return join(path, name);
-  throw new ConfigError(path, "", "the inventory folder holds no hosts.yaml");
+interface InventorySource {
+  /** What errors name: the hosts file, or the host list as given. */
+  name: string;
+  /** The hosts file, beside which group_vars/ and host_vars/ are read. */
+  file?: string;
+  /** The groups in YAML inventory shape. */
+  groups(): Record<string, unknown>;
+}
+
+const HOSTS_FILES = ["hosts.yaml", "hosts.yml", "hosts", "hosts.ini"];
+
+/** `-i` as Ansible reads it: a comma-separated host list (`host1,host2,`), a hosts file (YAML or INI), or a folder holding one. */
+function inventorySource(path: string): InventorySource {
+  if (!existsSync(path) && path.includes(",")) {
+    const hosts = path.split(",").map((h) => h.trim()).filter(Boolean);
+    return { name: path, groups: () => ({ ungrouped: { hosts: Object.fromEntries(hosts.map((h) => [h, null])) } }) };
+  }
+  if (!existsSync(path)) throw new ConfigError(path, "", "no such inventory (expected a hosts file (YAML or INI), a folder holding one, or a host list such as host1,host2,)");
+  const file = statSync(path).isDirectory() ? HOSTS_FILES.map((name) => join(path, name)).find((f) => existsSync(f)) : path;
+  if (!file) throw new ConfigError(path, "", `the inventory folder holds no hosts file (${HOSTS_FILES.join(", ")})`);
+  return { name: file, file, groups: () => readHostsFile(file) };
+}
+
+/** A hosts file in YAML, or else in Ansible's INI format (as Ansible tries its inventory plugins in turn). */
+function readHostsFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, "utf8");
+  const looksIni = file.endsWith(".ini") || /^\s*\[[^\]\s]+\]\s*$/m.test(text) || !/:/.test(text.replace(/^\s*[#;].*$/gm, ""));
+  if (looksIni && !/^\s*all\s*:/m.test(text)) return parseIniInventory(text, file);
+  const top = readYaml(file);
+  if (!isMapping(top)) throw new ConfigError(file, "", "expected a mapping of groups at the top (usually `all:`), or an INI inventory ([group] sections of host lines)");
+  return top;
 }
 
 /** The groups of a host ordered as Ansible merges them: by depth from `all`, then by name. */

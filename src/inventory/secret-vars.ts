@@ -1,8 +1,8 @@
 import { SECRET_MIN_LENGTH } from "../common/secret-length.js";
 import { ConfigError } from "./errors.js";
 
-/** Words that make a variable secret wherever they stand in its name (`synapse_signing_key`, `db_password`). */
-const SECRET_WORDS = new Set(["password", "passwd", "passphrase", "secret", "token", "key"]);
+/** Words that make a variable secret wherever they stand in its name (`synapse_signing_key`, `db_password`, `ansible_become_pass`). */
+const SECRET_WORDS = new Set(["password", "passwd", "pass", "passphrase", "secret", "token", "key"]);
 /** A last word that makes it a reference to a secret, not the secret (`ansible_ssh_private_key_file`). */
 const REFERENCE_WORDS = new Set(["file", "path", "dir", "name"]);
 

@@ -51,7 +51,7 @@ describe("inventory", () => {
     expect(inv.hosts.get("loner")!.groups).toEqual(["all", "ungrouped"]);
     expect(inv.hosts.get("sfu02")!.groups).toEqual(["all", "edge", "matrix", "sfu"]);
     const listed = listInventory(inv) as Record<string, { hosts?: string[]; children?: string[] }>;
-    expect(listed.all!.children).toEqual(["matrix", "edge", "ungrouped"]);
+    expect(listed.all!.children).toEqual(["ungrouped", "matrix", "edge"]);
     expect(listed.matrix!.children).toEqual(["sfu", "homeserver"]);
     expect(listed.ungrouped!.hosts).toEqual(["loner"]);
     expect((listed._meta as unknown as { hostvars: Record<string, unknown> }).hostvars.hs1).toMatchObject({ ansible_host: "10.0.0.5", ansible_port: 2222 });
