@@ -7,7 +7,7 @@ import { Masker } from "../engine/masker.js";
 import type { Playbook } from "../engine/playbook.js";
 import { playTags, preparePlaybook, type PreparedPlay } from "../engine/prepare.js";
 import { runPlays } from "../engine/runner.js";
-import { connectionVars, type ConnectionVars } from "../inventory/connection-vars.js";
+import { connectionVars, connectionWarnings, type ConnectionVars } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
 import { loadInventory, type Inventory } from "../inventory/load.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
@@ -105,7 +105,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     events.push(event);
     renderer.event(event);
   };
-  warnings.forEach((message) => emit({ type: "warning", message }));
+  [...warnings, ...connectionWarnings(hosts.map((h) => inventory.hosts.get(h)!))].forEach((message) => emit({ type: "warning", message }));
   const started = Date.now();
   await runPlays(plays, {
     check: options.check,

@@ -26,15 +26,55 @@ export const connectionVarsSchema = z.object({
 });
 
 export type ConnectionVars = z.infer<typeof connectionVarsSchema>;
-export const CONNECTION_VAR_NAMES = Object.keys(connectionVarsSchema.shape);
+
+/** Ansible's other names for them (older ones, and the ssh plugin's own): the canonical name wins when both are set. */
+const ALIASES: Record<string, keyof ConnectionVars> = {
+  ansible_ssh_host: "ansible_host",
+  ansible_ssh_port: "ansible_port",
+  ansible_ssh_user: "ansible_user",
+  ansible_become_pass: "ansible_become_password",
+  ansible_sudo_pass: "ansible_become_password",
+  ansible_private_key_file: "ansible_ssh_private_key_file",
+  ansible_ssh_extra_args: "ansible_ssh_common_args",
+};
+
+/** Ansible's connection variables rigger cannot honour, and why: set, they stop the run before any connection. */
+const REFUSED: Record<string, (value: unknown) => string | undefined> = {
+  ansible_password: () => "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
+  ansible_ssh_pass: () => "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
+  ansible_connection: (value) =>
+    ["ssh", "smart", "paramiko"].includes(String(value)) ? undefined : `rigger reaches every host over SSH; connection "${String(value)}" is not supported (use ssh)`,
+};
+
+/** Set, they are ignored, with a warning saying why. */
+const IGNORED: Record<string, string> = {
+  ansible_python_interpreter: "ignored: rigger runs nothing of its own on a host, so it needs no Python there",
+};
+
+export const CONNECTION_VAR_NAMES = [...Object.keys(connectionVarsSchema.shape), ...Object.keys(ALIASES), ...Object.keys(REFUSED), ...Object.keys(IGNORED)];
+
+/** The Ansible connection variables of these hosts that rigger ignores: one warning per variable and file that sets it. */
+export function connectionWarnings(hosts: InventoryHost[]): string[] {
+  const warnings = new Set<string>();
+  for (const host of hosts) for (const key of Object.keys(IGNORED)) if (key in host.vars) warnings.add(`${host.origins[key] ?? "extra vars"}: ${key}: ${IGNORED[key]}`);
+  return [...warnings];
+}
 
 /** Validates a host's connection variables; an error names the file that set the bad value. */
 export function connectionVars(host: InventoryHost, vars: Record<string, unknown> = host.vars): ConnectionVars {
-  const picked = Object.fromEntries(CONNECTION_VAR_NAMES.filter((k) => k in vars).map((k) => [k, vars[k]]));
+  for (const [key, reason] of Object.entries(REFUSED)) {
+    const refused = key in vars ? reason(vars[key]) : undefined;
+    if (refused) throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, refused);
+  }
+  const canonical = { ...vars };
+  for (const [alias, name] of Object.entries(ALIASES)) if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
+  const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
   if (parsed.success) return parsed.data;
   const { key, message } = firstIssue(parsed.error);
-  throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, describeIssue(key, message));
+  // Named as the operator wrote it (an alias, maybe).
+  const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
+  throw new ConfigError(host.origins[written] ?? "extra vars", `${host.name}.${written}`, describeIssue(key, message));
 }
 
 function describeIssue(key: string, message: string): string {

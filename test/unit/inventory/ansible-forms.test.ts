@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { listInventory } from "../../../src/cli/list-inventory.js";
 import { main } from "../../../src/cli/main.js";
+import { connectionVars, connectionWarnings } from "../../../src/inventory/connection-vars.js";
 import { ConfigError } from "../../../src/inventory/errors.js";
 import { iniValue } from "../../../src/inventory/ini.js";
 import { loadInventory } from "../../../src/inventory/load.js";
@@ -65,4 +66,19 @@ it("masks *_pass and *_passphrase values in --list-inventory", async () => {
   const out: string[] = [];
   expect(await main(["--list-inventory", "-i", join(dir, "hosts")], { out: (l) => out.push(l), err: () => {} })).toBe(0);
   expect(JSON.parse(out.join("\n"))._meta.hostvars.web1).toEqual({ ansible_become_pass: "********", ansible_ssh_pass: "********", key_passphrase: "********" });
+});
+
+it("maps Ansible's other names of the connection variables, and refuses or warns about the ones it cannot honour, with the reason", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-forms-"));
+  const write = (text: string) => (writeFileSync(join(dir, "hosts"), text), loadInventory(join(dir, "hosts")));
+  const aliased = write("[web]\nweb1 ansible_ssh_host=192.0.2.7 ansible_ssh_port=2222 ansible_ssh_user=ops ansible_become=true ansible_become_pass=b3come-b3come\n");
+  expect(connectionVars(aliased.hosts.get("web1")!)).toMatchObject({ ansible_host: "192.0.2.7", ansible_port: 2222, ansible_user: "ops", ansible_become: true, ansible_become_password: "b3come-b3come" });
+  // The canonical name wins over an alias.
+  expect(connectionVars(write("[web]\nweb1 ansible_ssh_user=old ansible_user=new\n").hosts.get("web1")!).ansible_user).toBe("new");
+  expect(() => connectionVars(write("[web]\nweb1 ansible_ssh_port=ssh\n").hosts.get("web1")!)).toThrow(/hosts: web1\.ansible_ssh_port: expected an integer port/);
+  expect(() => connectionVars(write("[web]\nweb1 ansible_password=l0gin-l0gin\n").hosts.get("web1")!)).toThrow(/web1\.ansible_password: rigger logs in with keys only/);
+  expect(() => connectionVars(write("[web]\nweb1 ansible_connection=local\n").hosts.get("web1")!)).toThrow(/web1\.ansible_connection: rigger reaches every host over SSH; connection "local" is not supported/);
+  expect(connectionVars(write("[web]\nweb1 ansible_connection=ssh\n").hosts.get("web1")!)).toMatchObject({ ansible_become: false });
+  const python = write("[web]\nweb1 ansible_python_interpreter=/usr/bin/python3\nweb2 ansible_python_interpreter=/usr/bin/python3\n");
+  expect(connectionWarnings([...python.hosts.values()])).toEqual([`${join(dir, "hosts")}: ansible_python_interpreter: ignored: rigger runs nothing of its own on a host, so it needs no Python there`]);
 });
