@@ -29,6 +29,10 @@ export interface CliOptions {
   listHosts: boolean;
   listTasks: boolean;
   listTags: boolean;
+  /** Validate everything that can be known before connecting, then stop (ansible-playbook --syntax-check). */
+  syntaxCheck: boolean;
+  /** The recap's form: rigger's table, or ansible-playbook's PLAY RECAP lines. */
+  output: "table" | "ansible";
   startAtTask?: string;
   /** Connection defaults for hosts whose inventory sets none (Ansible's -u, --private-key, -b, -K). */
   user?: string;
@@ -55,7 +59,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -f, --forks N             hosts worked on at once (default 10)
   -T, --timeout SECONDS     connect timeout: TCP and the SSH handshake (default 10)
       --break-lock HOST     end the run that holds HOST's lock (one that vanished), then go on (repeatable)
-      --json FILE           write a JSON report of the run
+      --json FILE           write a JSON report of the run (- : to stdout, the run's lines then go to stderr)
       --report DIR          write the evidence report of the run's checks (report.md, report.json)
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change
@@ -66,6 +70,8 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --list-hosts          print the hosts each play would touch; connect to none
       --list-tasks          print each play's roles and tasks; connect to none
       --list-tags           print each play's tags (every task has its role's name); connect to none
+      --syntax-check        check inventory, variables and playbook (every task built); connect to none
+  -o, --output FORMAT       the recap as rigger's table (default) or ansible's PLAY RECAP lines (ansible)
       --start-at-task NAME  skip every task before the first one named NAME
   -u, --user USER           log in as USER where the inventory sets no ansible_user
       --private-key FILE    the key file where the inventory sets none
@@ -108,6 +114,8 @@ export function parseCli(argv: string[]): CliOptions {
         "list-hosts": { type: "boolean", default: false },
         "list-tasks": { type: "boolean", default: false },
         "list-tags": { type: "boolean", default: false },
+        "syntax-check": { type: "boolean", default: false },
+        output: { type: "string", short: "o", default: "table" },
         "start-at-task": { type: "string" },
         user: { type: "string", short: "u" },
         "private-key": { type: "string" },
@@ -129,6 +137,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) throw new UsageError(`--timeout expects whole seconds (1 or more), got "${values.timeout}"`);
   if (values["break-lock"].length && values.check) throw new UsageError("--break-lock goes with a run that changes hosts (a --check run takes no lock)");
   if (values["fail-on-change"] && !values.check) throw new UsageError("--fail-on-change goes with --check");
+  if (!["table", "ansible"].includes(values.output)) throw new UsageError(`--output expects table or ansible, got "${values.output}"`);
   return {
     playbook: positionals[0],
     inventory: values.inventory,
@@ -152,6 +161,8 @@ export function parseCli(argv: string[]): CliOptions {
     listHosts: values["list-hosts"],
     listTasks: values["list-tasks"],
     listTags: values["list-tags"],
+    syntaxCheck: values["syntax-check"],
+    output: values.output as "table" | "ansible",
     startAtTask: values["start-at-task"],
     user: values.user,
     privateKey: values["private-key"],

@@ -78,6 +78,11 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const strangers = options.breakLock.filter((host) => !hosts.includes(host));
   if (strangers.length) throw new UsageError(`--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`);
   checkOutputPaths(options);
+  if (options.syntaxCheck) {
+    // Everything a run checks before its first connection has passed: connection settings too.
+    hosts.forEach((h) => connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars }));
+    return (io.out(`playbook: ${playbookFile} (${plays.length} plays, ${hosts.length} hosts): syntax ok`), EXIT.ok);
+  }
   if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
     throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
   // Every host's connection settings are checked before the first connection; -u, --private-key,
@@ -96,10 +101,12 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   if (!options.check) inventory.secrets.add(generatedSecrets);
   const sshConfig = readSshConfig(options.sshConfig);
   // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
+  // With --json -, stdout is the report's: the run's lines go to stderr.
+  const jsonToStdout = options.json === "-";
   const renderer: Renderer =
-    io === stdio && process.stdout.isTTY && !process.env.CI && !options.diff
-      ? new (await import("./tree.js")).TreeRenderer(hosts, masker, options.verbosity)
-      : new LineRenderer(io.out, masker, options.verbosity, options.diff);
+    io === stdio && process.stdout.isTTY && !process.env.CI && !options.diff && !jsonToStdout
+      ? new (await import("./tree.js")).TreeRenderer(hosts, masker, options.verbosity, options.output)
+      : new LineRenderer(jsonToStdout ? io.err : io.out, masker, options.verbosity, options.diff, options.output);
   const events: RunEvent[] = [];
   const emit = (event: RunEvent) => {
     events.push(event);
@@ -138,12 +145,14 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   if (options.report)
     reportOrSay("evidence report", () => {
       const written = writeEvidenceReport(options.report!, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
-      io.out(`evidence report: ${written.markdown} and ${written.json}`);
+      (options.json === "-" ? io.err : io.out)(`evidence report: ${written.markdown} and ${written.json}`);
     });
   if (options.json)
     reportOrSay("JSON report", () => {
       const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
-      writeFileSync(options.json!, JSON.stringify(masker.maskDeep(report), null, 2) + "\n", { mode: 0o600 });
+      const text = JSON.stringify(masker.maskDeep(report), null, 2);
+      if (jsonToStdout) io.out(text);
+      else writeFileSync(options.json!, `${text}\n`, { mode: 0o600 });
     });
   return exitCode;
 }
@@ -177,7 +186,7 @@ function checkOutputPaths(options: CliOptions): void {
       throw new UsageError(`${flag}: cannot write into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   };
-  if (options.json) writable(dirname(options.json), "--json");
+  if (options.json && options.json !== "-") writable(dirname(options.json), "--json");
   if (options.report) {
     try {
       mkdirSync(options.report, { recursive: true });

@@ -7,8 +7,23 @@ export interface Renderer {
   finish(events: RunEvent[]): Promise<HostSummary[]>;
 }
 
+export type RecapFormat = "table" | "ansible";
+
+/** The recap as a table, or as ansible-playbook's PLAY RECAP lines (`-o ansible`) for scripts that read those. */
+export function recap(rows: HostSummary[], verbosity: number, format: RecapFormat): string[] {
+  if (format === "table") return recapTable(rows, verbosity);
+  const count = (name: string, n: number) => `${name}=${String(n).padEnd(4)}`;
+  return [
+    "",
+    `PLAY RECAP ${"*".repeat(69)}`,
+    ...rows.map((r) =>
+      `${r.host.padEnd(26)} : ${[count("ok", r.ok), count("changed", r.changed), count("unreachable", r.status === "unreachable" ? 1 : 0), count("failed", r.failed), count("skipped", r.skipped), count("rescued", 0), `ignored=0`].join(" ")}`.trimEnd(),
+    ),
+  ];
+}
+
 /** The recap: a row per host with its counts and time (and round trips at -v). */
-export function recapTable(rows: HostSummary[], verbosity: number): string[] {
+function recapTable(rows: HostSummary[], verbosity: number): string[] {
   const header = ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", ...(verbosity > 0 ? ["ROUND TRIPS"] : []), "TIME"];
   const cells = rows.map((r) =>
     [r.host, r.ok, r.changed, r.failed, r.skipped, r.status === "unreachable" ? 1 : 0, ...(verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String),
@@ -33,6 +48,7 @@ export class LineRenderer implements Renderer {
     private readonly verbosity: number,
     /** --diff: files line by line, and the commands of other changes. */
     private readonly diff: boolean,
+    private readonly recapFormat: RecapFormat = "table",
   ) {}
 
   print(line: string): void {
@@ -62,7 +78,7 @@ export class LineRenderer implements Renderer {
 
   async finish(events: RunEvent[]): Promise<HostSummary[]> {
     const rows = summarize(events);
-    recapTable(rows, this.verbosity).forEach((line) => this.print(line));
+    recap(rows, this.verbosity, this.recapFormat).forEach((line) => this.print(line));
     return rows;
   }
 }

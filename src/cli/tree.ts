@@ -1,7 +1,7 @@
 import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from "listr2";
 import { summarize, type HostSummary, type RunEvent } from "../engine/events.js";
 import type { Masker } from "../engine/masker.js";
-import { recapTable, taskLine, type Renderer } from "./output.js";
+import { recap, taskLine, type RecapFormat, type Renderer } from "./output.js";
 
 type HostTaskWrapper = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
 
@@ -21,6 +21,7 @@ export class TreeRenderer implements Renderer {
     hosts: string[],
     private readonly masker: Masker,
     private readonly verbosity: number,
+    private readonly recapFormat: RecapFormat = "table",
   ) {
     const list = new Listr<unknown, "default", "simple">(
       hosts.map((host) => ({
@@ -58,7 +59,10 @@ export class TreeRenderer implements Renderer {
   async finish(events: RunEvent[]): Promise<HostSummary[]> {
     await this.finished;
     const rows = summarize(events);
-    recapTable(rows, this.verbosity).forEach((line) => process.stdout.write(`${this.masker.mask(line)}\n`));
+    // The tree shows each host's last task only: what changed or failed stays on screen below it.
+    const kept = events.filter((e): e is Extract<RunEvent, { type: "task" }> => e.type === "task" && (e.status === "changed" || e.status === "failed"));
+    const lines = [...(kept.length ? ["", "CHANGED OR FAILED", ...kept.map((e) => taskLine(e, this.verbosity))] : []), ...recap(rows, this.verbosity, this.recapFormat)];
+    lines.forEach((line) => process.stdout.write(`${this.masker.mask(line)}\n`));
     return rows;
   }
 }
