@@ -21,6 +21,9 @@ export const clientAddresses = z
   .default([]);
 /** A secret an operator sets by hand must be as strong as a generated one. */
 export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
+/** Settings a role's template did not foresee, deep-merged into its YAML or JSON config (MDAD's `*_configuration_extension_yaml`). */
+export const configExtra = z.record(z.string(), z.unknown()).default({});
+
 /** One or more certificates in PEM form (public roots, not secrets). */
 export const pemCertificates = z.string().regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/, "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)");
 export const image = z

@@ -27,6 +27,8 @@ export const caddyVars = z
     /** One LiveKit node, or several (distributed mode): signalling is spread over them, skipping one that is down. */
     caddy_livekit_upstream: z.union([address.transform((a) => [a]), z.array(address).min(1)]).default(["127.0.0.1:7880"]),
     caddy_element_call_upstream: address.default("127.0.0.1:8280"),
+    /** Caddyfile text appended after the role's sites (more sites, snippets); validated with the rest. */
+    caddy_config_extra: z.string().default(""),
   })
   .superRefine((vars, ctx) => {
     if (!vars.caddy_federation_delegated && !vars.caddy_federation_srv)

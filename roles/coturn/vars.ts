@@ -20,6 +20,8 @@ export const coturnVars = z
     /** LiveKit nodes on other hosts whose address is private (a split deployment on a private network): relays to them are allowed. */
     coturn_allowed_peer_ips: z.array(ipAddress).default([]),
     coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
+    /** Lines for turnserver.conf the role does not write (`option` or `option=value`), appended. */
+    coturn_config_extra: z.array(z.string().regex(/^[a-z][a-z0-9-]*(=[^\n]*)?$/, "expected one coturn option per item: option or option=value")).default([]),
     /** Restart coturn after renewing the certificate: it reads it at start. */
     ...turnTls,
     /** The group the image runs turnserver as (the official image: nobody/nogroup), which must read the config. */

@@ -14,6 +14,7 @@ export default defineRole({
         path: `${dir}/config.json`,
         template: new URL("templates/config.json.hbs", import.meta.url),
         vars: { ...vars, baseUrl: `https://${vars.matrix_host}`, jwtUrl: jwtServiceUrl(vars) },
+        extra: vars.element_call_config_extra,
         notify: "restart element call",
       }),
       ...serviceContainer(vars, {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, names, placement } from "../matrixrtc.js";
+import { configExtra, image, names, placement } from "../matrixrtc.js";
 
 export const elementCallVars = z.object({
   matrix_server_name: names.matrix_server_name,
@@ -8,4 +8,6 @@ export const elementCallVars = z.object({
   element_call_image: image.default("ghcr.io/element-hq/element-call:v0.24.0"),
   /** "compatibility" (the legacy and the Matrix 2.0 call protocols both), or "matrix_2_0". */
   element_call_rtc_mode: z.enum(["compatibility", "matrix_2_0", "legacy"]).default("compatibility"),
+  /** Anything else for config.json, deep-merged over what the role writes. */
+  element_call_config_extra: configExtra,
 });

@@ -34,6 +34,7 @@ export default defineRole({
         path: `${dir}/livekit.yaml`,
         template: new URL("templates/livekit.yaml.hbs", import.meta.url),
         vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp, webhookUrl: webhookUrl(vars), turn_host: turnHost(vars) },
+        extra: vars.livekit_config_extra,
         mode: 0o600,
         notify: "restart livekit",
       }),

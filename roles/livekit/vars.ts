@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddresses, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 /** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
 export const webhookVars = {
@@ -41,8 +41,15 @@ export const livekitVars = z
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Anything else for livekit.yaml (ICE interface filters, limits, ...), deep-merged over what the role writes. */
+    livekit_config_extra: configExtra,
     ...webhookVars,
   })
-  .superRefine(portRules);
+  .superRefine(portRules)
+  .superRefine((vars, ctx) => {
+    const room = vars.livekit_config_extra.room as { auto_create?: unknown } | undefined;
+    if (room?.auto_create !== undefined && room.auto_create !== false)
+      ctx.addIssue({ code: "custom", path: ["livekit_config_extra", "room", "auto_create"], message: "must stay false: with true any valid LiveKit token creates rooms (the escape hatch does not lift this)" });
+  });
 
 export type LivekitVars = z.output<typeof livekitVars>;

@@ -43,6 +43,7 @@ export default defineRole({
           transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
           turnUris: turnUris(vars),
         },
+        extra: vars.synapse_config_extra,
         ...owned,
       }),
       file({ path: `${dir}/signing.key`, content: `${vars.synapse_signing_key}\n`, ...owned }),

@@ -35,6 +35,8 @@ const cases: Array<[string, string, string, RegExp]> = [
   ["a hand-given secret under 32 characters", "turn_shared_secret: \"short'n $weet\"", "turn_shared_secret", /at least 32 characters/],
   ["a hostname that is not a hostname", "livekit_host: https://livekit.example.org/", "livekit_host", /expected a DNS name/],
   ["room.auto_create true", "livekit_auto_create: true", "livekit_auto_create", /must be false/],
+  ["room.auto_create true through the escape hatch", "livekit_config_extra: { room: { auto_create: true } }", "livekit_config_extra.room.auto_create", /must stay false/],
+  ["MSC4143 off through the escape hatch", "synapse_config_extra: { experimental_features: { msc4143_enabled: false } }", "synapse_config_extra.experimental_features.msc4143_enabled", /must stay true/],
 ];
 
 for (const [what, vars, key, message] of cases) {

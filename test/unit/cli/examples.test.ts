@@ -70,3 +70,26 @@ it("writes no coturn option that coturn 4.7 removed, and a relay range sized for
   for (const removed of ["no-tlsv1", "no-tlsv1_1", "no-stun-backward-compatibility"]) expect(conf).not.toMatch(new RegExp(`^${removed}$`, "m"));
   expect(conf).toContain("min-port=49152\nmax-port=50151\n");
 });
+
+it("merges each role's config_extra into its config: mappings deep, the rest replaced, the role's comments kept", () => {
+  const { plays } = prepared("inventory/dev2", {
+    synapse_config_extra: { enable_registration: true, experimental_features: { msc3266_enabled: true } },
+    livekit_config_extra: { rtc: { interfaces: { includes: ["eth0"] } }, room: { max_participants: 50 } },
+    element_call_config_extra: { livekit: { extra_option: 1 }, features: { feature_use_device_session_member_events: true } },
+    coturn_config_extra: ["no-loopback-peers", "max-bps=1000000"],
+    caddy_config_extra: "status.example.org {\n\trespond ok\n}",
+  });
+  const homeserver = rendered(plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml");
+  expect(homeserver).toMatch(/^# Managed by rigger/);
+  expect(homeserver).toContain("enable_registration: true\n");
+  expect(homeserver).toMatch(/experimental_features:\n {2}msc4143_enabled: true\n {2}msc4222_enabled: true\n {2}msc4354_enabled: true\n {2}msc3266_enabled: true\n/);
+  const livekit = rendered(plays, "dev2", "/etc/matrixrtc/livekit/livekit.yaml");
+  expect(livekit).toMatch(/rtc:\n {2}tcp_port: 7881\n[\s\S]*\n {2}interfaces:\n {4}includes:\n {6}- eth0\n/);
+  expect(livekit).toMatch(/room:\n(?: {2}#.*\n)* {2}auto_create: false\n {2}max_participants: 50\n/);
+  const config = JSON.parse(rendered(plays, "dev2", "/etc/matrixrtc/element-call/config.json"));
+  expect(config.livekit).toEqual({ livekit_service_url: "https://matrix.example.org/_livekit", extra_option: 1 });
+  expect(config.features).toEqual({ feature_use_device_session_member_events: true });
+  expect(rendered(plays, "dev2", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("# From coturn_config_extra.\nno-loopback-peers\nmax-bps=1000000\n");
+  expect(rendered(plays, "dev2", "/etc/caddy/Caddyfile")).toMatch(/# From caddy_config_extra\.\nstatus\.example\.org \{\n\trespond ok\n\}\n$/);
+  expect(() => prepared("inventory/dev2", { coturn_config_extra: ["no-loopback-peers\nlistening-port=1"] })).toThrow(/coturn_config_extra\.0: expected one coturn option per item/);
+});
