@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { stackClient, type CallOutcome } from "../helpers/matrix-client.js";
+import { livekitName } from "../standins/lk-jwt-requests.js";
 import { notOk, rigger } from "../helpers/rigger.js";
 import { fleetInventory, NAMES, TEAR_DOWN_STACK, trustTestAcme } from "../helpers/stack.js";
 import { describeHosts, pebble } from "../testbed/testbed.js";
@@ -103,7 +104,8 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     const media = FLEET.sfu.find((node) => outcome.icePath === `udp ${ip(node)}:7882`);
     expect(media, outcome.icePath).toBeDefined();
     const other = FLEET.sfu.find((node) => node !== media)!;
-    expect(await sh(other, `docker logs matrixrtc-livekit 2>&1 | grep 'starting signal connection' | grep -cF '${room}'`)).not.toBe("0\n");
+    // LiveKit knows the room by the name the jwt service gives it: a hash of the Matrix room and the slot.
+    expect(await sh(other, `docker logs matrixrtc-livekit 2>&1 | grep 'starting signal connection' | grep -cF '${livekitName(room, "m.call#ROOM")}'`)).not.toBe("0\n");
     // The same proof from verify.ts, with its own users.
     const verify = await client.withNames(["node_modules/.bin/tsx", "run.ts", "playbooks/verify.ts", "-i", inventory, "-e", "call_probe=true", "--limit", FLEET.homeserver]);
     expect(verify.exitCode, verify.stdout).toBe(0);
