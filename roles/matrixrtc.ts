@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { check, dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Operation } from "../src/rigger.js";
+import { check, dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Fleet, type Operation } from "../src/rigger.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -46,7 +46,25 @@ export const placement = {
   matrixrtc_network: z.string().regex(/^[\w.-]+$/).default("matrixrtc"),
   /** Extra /etc/hosts entries in the containers (name -> address): for hosts without public DNS. */
   matrixrtc_extra_hosts: z.record(hostname, ipAddress).default({}),
+  /** The address the deployment's other hosts reach this one at (a private network); by default public_ip. */
+  private_ip: ipAddress.optional(),
 };
+
+/**
+ * The addresses of a group's hosts as the other hosts reach them (private_ip, else public_ip), the
+ * host itself left out: what a split deployment's cross-host lists are derived from, so adding an
+ * SFU node is adding it to the `sfu` group.
+ */
+export function groupAddresses(fleet: Fleet, group: string): string[] {
+  return fleet
+    .members(group)
+    .filter((member) => member.name !== fleet.host)
+    .map((member) => member.vars.private_ip ?? member.vars.public_ip)
+    .filter((address): address is string => typeof address === "string");
+}
+
+/** Only what a group yields: an empty group leaves the role's own default in place. */
+export const derivedWhen = <T>(values: T[], derived: (values: T[]) => Record<string, unknown>) => (values.length ? derived(values) : {});
 
 /** LiveKit's media ports: exactly one UDP mode. */
 export const livekitPorts = {

@@ -2,7 +2,7 @@
  * Everything a role or a playbook needs, in one import: `import { defineRole, file, ... } from "../../src/rigger.js"`.
  * Roles and playbooks use this module only, never the engine's files one by one.
  */
-export { definePlaybook, defineRole, use, type HostContext, type Play, type Playbook, type Role } from "./engine/playbook.js";
+export { definePlaybook, defineRole, use, type Fleet, type HostContext, type Play, type Playbook, type Role } from "./engine/playbook.js";
 export type { PortRule } from "./common/ports.js";
 export { portText } from "./common/ports.js";
 export { quote, raw, sh } from "./common/shell.js";

@@ -1,5 +1,5 @@
 import { apt, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
-import { jwtServiceUrl } from "../matrixrtc.js";
+import { derivedWhen, groupAddresses, jwtServiceUrl } from "../matrixrtc.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
@@ -20,6 +20,11 @@ const tlsDirective = (vars: CaddyVars) =>
 export default defineRole({
   name: "caddy",
   vars: caddyVars,
+  // Signalling spread over the `sfu` group's nodes (this host's own on loopback).
+  derive: (fleet) => {
+    const own = fleet.members("sfu").some((member) => member.name === fleet.host) ? ["127.0.0.1"] : [];
+    return derivedWhen([...own, ...groupAddresses(fleet, "sfu")], (nodes) => ({ caddy_livekit_upstream: nodes.map((node) => `${node}:7880`) }));
+  },
   tasks: (vars) => [
     // curl: the verify probes ask Caddy over TLS as a client would.
     apt({ packages: ["caddy", "curl"] }),

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, generatedSecrets, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -8,6 +8,8 @@ export default defineRole({
   name: "coturn",
   vars: coturnVars,
   secrets: generatedSecrets.turn,
+  // The `sfu` group's nodes may be on private addresses: relays to them are allowed.
+  derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ coturn_allowed_peer_ips: nodes })),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/coturn`;
     const tls = Boolean(vars.coturn_tls_certificate && vars.coturn_tls_key_path);

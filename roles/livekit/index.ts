@@ -1,5 +1,5 @@
 import { check, containerDrainRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
@@ -25,6 +25,11 @@ export default defineRole({
   name: "livekit",
   vars: livekitVars,
   secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn, ...generatedSecrets.redis },
+  // A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared.
+  derive: (fleet) => ({
+    ...derivedWhen(groupAddresses(fleet, "proxy"), (proxies) => ({ livekit_api_clients: proxies })),
+    ...derivedWhen(groupAddresses(fleet, "redis"), ([redis]) => ({ livekit_redis_address: `${redis}:6379` })),
+  }),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/livekit`;
     const udp = livekitUdp(vars);

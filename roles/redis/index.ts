@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, sh, template } from "../../src/rigger.js";
-import { containers, generatedSecrets, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
 /**
@@ -10,6 +10,8 @@ export default defineRole({
   name: "redis",
   vars: redisVars,
   secrets: generatedSecrets.redis,
+  // The LiveKit nodes of the `sfu` group are its clients.
+  derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ redis_clients: nodes })),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/redis`;
     const uid = String(vars.redis_uid);

@@ -18,6 +18,13 @@ export interface HostContext {
 
 export type VarsSchema = z.ZodObject<z.ZodRawShape>;
 
+/** The inventory as a role may read it to derive a default: the hosts of a group, each with its variables. */
+export interface Fleet {
+  /** This host. */
+  host: string;
+  members(group: string): Array<{ name: string; vars: Record<string, unknown> }>;
+}
+
 export interface Role<S extends VarsSchema = VarsSchema> {
   name: string;
   /** The role's variables with their defaults: a misspelt or mistyped one is an error before any host is touched. */
@@ -30,6 +37,11 @@ export interface Role<S extends VarsSchema = VarsSchema> {
    * generated once on the controller and kept in the inventory's secrets store for every later run.
    */
   secrets?: Record<string, () => string>;
+  /**
+   * Defaults computed from the rest of the inventory (the addresses of another group's hosts):
+   * below everything the operator sets, above the schema's own defaults.
+   */
+  derive?(fleet: Fleet): Record<string, unknown>;
   /** The ports this role's services need open to the outside. */
   ports?(vars: z.output<S>): PortRule[];
   /** Health probes that prove the role's result; they run after its handlers (not in check mode). */

@@ -10,7 +10,7 @@ import type { Masker } from "./masker.js";
 import { serialProblem, type Serial } from "./rollout.js";
 import { selectHosts } from "./host-pattern.js";
 import type { PortRule } from "../common/ports.js";
-import { roleUse, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
+import { roleUse, type Fleet, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
 
 export interface PreparedRole {
   name: string;
@@ -60,6 +60,10 @@ export function preparePlaybook(
     return generatedSecrets[name];
   };
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
+  const fleetOf = (host: string): Fleet => ({
+    host,
+    members: (group) => [...(inventory.groups.get(group) ? inventory.hosts.values() : [])].filter((h) => h.groups.includes(group)).map((h) => ({ name: h.name, vars: h.vars })),
+  });
   // First every role's variables on every host, so that a role's tasks see the ports that all the
   // playbook's roles declare for that host (the firewall opens them before the services exist).
   const parsedPlays = playbook.plays.map((play) => {
@@ -69,7 +73,8 @@ export function preparePlaybook(
   function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
-    const vars: Record<string, unknown> = { ...host.vars, ...playVars, ...params, ...options.extraVars };
+    const derived = role.derive?.(fleetOf(name)) ?? {};
+    const vars: Record<string, unknown> = { ...derived, ...host.vars, ...playVars, ...params, ...options.extraVars };
     for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
     for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
     const origin = (key: string) =>

@@ -70,22 +70,16 @@ export interface FleetHosts {
   turn: string;
 }
 
-/** inventory/fleet's shape: LiveKit nodes sharing the homeserver host's Redis, behind its Caddy; TURN on its own host. */
+/**
+ * inventory/fleet's shape: LiveKit nodes sharing the homeserver host's Redis, behind its Caddy; TURN
+ * on its own host. The cross-host lists (Redis's clients, Caddy's upstreams, the nodes' API clients
+ * and Redis address, coturn's allowed peers) are left to the roles to derive from the groups.
+ */
 export function fleetInventory(testbed: Testbed, fleet: FleetHosts, extra: string[] = []): string {
-  const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
-  const nodes = fleet.sfu.map(ip);
   return deployment(
     testbed,
     { proxy: [fleet.homeserver], homeserver: [fleet.homeserver], redis: [fleet.homeserver], sfu: fleet.sfu, turn: [fleet.turn] },
     (name) => (name === NAMES.turn_host ? fleet.turn : fleet.homeserver),
-    [
-      `livekit_redis_address: ${ip(fleet.homeserver)}:6379`,
-      `redis_clients: [${nodes.join(", ")}]`,
-      `caddy_livekit_upstream: [${nodes.map((n) => `${n}:7880`).join(", ")}]`,
-      `livekit_api_clients: [${ip(fleet.homeserver)}]`,
-      // The testbed's addresses are private: coturn may relay to the nodes all the same.
-      `coturn_allowed_peer_ips: [${nodes.join(", ")}]`,
-      ...extra,
-    ],
+    extra,
   );
 }

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, it } from "vitest";
 import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
@@ -92,4 +95,20 @@ it("merges each role's config_extra into its config: mappings deep, the rest rep
   expect(rendered(plays, "dev2", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("# From coturn_config_extra.\nno-loopback-peers\nmax-bps=1000000\n");
   expect(rendered(plays, "dev2", "/etc/caddy/Caddyfile")).toMatch(/# From caddy_config_extra\.\nstatus\.example\.org \{\n\trespond ok\n\}\n$/);
   expect(() => prepared("inventory/dev2", { coturn_config_extra: ["no-loopback-peers\nlistening-port=1"] })).toThrow(/coturn_config_extra\.0: expected one coturn option per item/);
+});
+
+it("derives the fleet's cross-host lists from the groups: a node's private_ip when set, else its public_ip; adding a node is adding it to sfu", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-fleet-"));
+  cpSync("inventory/fleet", dir, { recursive: true });
+  writeFileSync(join(dir, "hosts.yaml"), readFileSync(join(dir, "hosts.yaml"), "utf8").replace("        sfu2: { ansible_host: 203.0.113.22, public_ip: 203.0.113.22 }\n", "        sfu2: { ansible_host: 203.0.113.22, public_ip: 203.0.113.22, private_ip: 10.0.0.22 }\n        sfu3: { ansible_host: 203.0.113.23, public_ip: 203.0.113.23 }\n"));
+  const { plays } = prepared(dir);
+  expect(rendered(plays, "hs1", "/etc/caddy/Caddyfile")).toContain("reverse_proxy 203.0.113.21:7880 10.0.0.22:7880 203.0.113.23:7880 {");
+  const sfu3 = rendered(plays, "sfu3", "/etc/matrixrtc/livekit/livekit.yaml");
+  expect(sfu3).toContain('redis:\n  address: "203.0.113.10:6379"\n');
+  expect(sfu3).toContain('    - "https://matrix.example.org/_livekit/sfu_webhook"\n');
+  expect(rendered(plays, "turn1", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("allowed-peer-ip=203.0.113.21\nallowed-peer-ip=10.0.0.22\nallowed-peer-ip=203.0.113.23\n");
+  const firewall = (host: string) => plays[0]!.hosts.get(host)!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
+  expect(firewall("sfu3").name).toBe("nftables table rigger: ssh 7880/tcp 7881/tcp 7882/udp");
+  // Set by hand, a list wins over the derived one.
+  expect(rendered(prepared(dir, { caddy_livekit_upstream: ["192.0.2.1:7880"] }).plays, "hs1", "/etc/caddy/Caddyfile")).toContain("reverse_proxy 192.0.2.1:7880 {");
 });
