@@ -1,5 +1,5 @@
 /** Runs the CLI in-process against the testbed, with its output captured. */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,14 @@ export async function rigger(...args: string[]): Promise<CliRun> {
   const err: string[] = [];
   const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** A copy of inventory/dev2 whose host is the given local port (a counting listener: proof that nothing connected), plus group vars. */
+export function dev2AtPort(port: number, extra = ""): string {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-dev2-"));
+  cpSync("inventory/dev2", dir, { recursive: true });
+  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n${extra}`);
+  return dir;
 }
 
 /** The hosts the general suites share; the fleet suite has hosts of its own. */

@@ -2,12 +2,11 @@
  * Values that contradict the MatrixRTC stack are refused before any host is touched: exit 1, an
  * error naming the file, the variable and the fix, and not one connection attempt.
  */
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
+import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 
 let listener: CountingListener;
 beforeAll(async () => (listener = await countingListener()));
@@ -15,13 +14,9 @@ afterAll(() => listener.close());
 
 /** inventory/dev2 with its host pointed at the counting listener, plus one file of contradicting vars. */
 async function run(contradiction: string) {
-  const dir = mkdtempSync(join(tmpdir(), "rigger-contradiction-"));
-  cpSync("inventory/dev2", dir, { recursive: true });
-  const port = listener.port;
-  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n${contradiction}\n`);
-  const err: string[] = [];
-  const code = await main(["playbooks/site.ts", "-i", dir], { out: () => {}, err: (l) => err.push(l) });
-  return { code, err: err.join("\n"), file: join(dir, "group_vars", "matrixrtc.yaml"), dir };
+  const dir = dev2AtPort(listener.port, `${contradiction}\n`);
+  const { code, err } = await rigger("playbooks/site.ts", "-i", dir);
+  return { code, err, file: join(dir, "group_vars", "matrixrtc.yaml"), dir };
 }
 
 const cases: Array<[string, string, string, RegExp]> = [

@@ -1,51 +1,34 @@
 /** What a run prints for people and scripts coming from Ansible: --syntax-check, -o ansible, --json -, and the tree's kept changes. */
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { TreeRenderer } from "../../../src/cli/tree.js";
 import type { RunEvent } from "../../../src/engine/events.js";
 import { Masker } from "../../../src/engine/masker.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
+import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 
 let listener: CountingListener;
 beforeAll(async () => (listener = await countingListener()));
 afterAll(() => listener.close());
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
-function dev2(extra = "") {
-  const dir = mkdtempSync(join(tmpdir(), "rigger-output-"));
-  cpSync("inventory/dev2", dir, { recursive: true });
-  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${listener.port}\n${extra}`);
-  return dir;
-}
-
 it("--syntax-check validates inventory, variables and playbook without connecting, and fails as the run would", async () => {
   const before = listener.connects();
-  expect(await cli("playbooks/site.ts", "-i", dev2(), "--syntax-check")).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (9 plays, 1 hosts): syntax ok" });
-  const bad = await cli("playbooks/site.ts", "-i", dev2("livekit_auto_create: true\n"), "--syntax-check");
+  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (9 plays, 1 hosts): syntax ok" });
+  const bad = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port, "livekit_auto_create: true\n"), "--syntax-check");
   expect(bad.code).toBe(1);
   expect(bad.err).toContain("livekit_auto_create: must be false");
-  const connection = await cli("playbooks/site.ts", "-i", dev2("ansible_connection: docker\n"), "--syntax-check");
+  const connection = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port, "ansible_connection: docker\n"), "--syntax-check");
   expect(connection).toMatchObject({ code: 1, err: expect.stringContaining('dev2.ansible_connection: rigger reaches every host over SSH; connection "docker" is not supported') });
   expect(listener.connects()).toBe(before);
 });
 
 it("prints ansible-playbook's PLAY RECAP with -o ansible, and with --json - the report alone on stdout", async () => {
-  const run = await cli("playbooks/site.ts", "-i", dev2(), "-o", "ansible", "--json", "-");
+  const run = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-o", "ansible", "--json", "-");
   expect(run.code).toBe(4);
   const report = JSON.parse(run.out) as { exitCode: number; hosts: Array<{ host: string; status: string }> };
   expect(report).toMatchObject({ exitCode: 4, hosts: [{ host: "dev2", status: "unreachable" }] });
   expect(run.err).toMatch(/^PLAY RECAP \*+$/m);
   expect(run.err).toMatch(/^dev2 +: ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0 +rescued=0 +ignored=0$/m);
-  expect(await cli("playbooks/site.ts", "-i", dev2(), "-o", "yaml")).toMatchObject({ code: 1, err: expect.stringContaining('--output expects table or ansible, got "yaml"') });
+  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-o", "yaml")).toMatchObject({ code: 1, err: expect.stringContaining('--output expects table or ansible, got "yaml"') });
 });
 
 it("on a terminal, keeps the changed and failed tasks on screen after the tree", async () => {

@@ -1,33 +1,15 @@
 /** Tags: every task and check carries its role's name; --list-tags; a tag that matches nothing stops the run before any connection. */
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
+import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 
 let listener: CountingListener;
 beforeAll(async () => (listener = await countingListener()));
 afterAll(() => listener.close());
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
-/** inventory/dev2 with its host pointed at the counting listener. */
-function dev2() {
-  const dir = mkdtempSync(join(tmpdir(), "rigger-tags-"));
-  cpSync("inventory/dev2", dir, { recursive: true });
-  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${listener.port}\n`);
-  return dir;
-}
 
 it("tags every task and every check with its role's name", () => {
   const { plays } = preparePlaybook(site, loadInventory("inventory/dev2"), { playbookFile: "playbooks/site.ts", extraVars: {}, masker: new Masker() });
@@ -38,7 +20,7 @@ it("tags every task and every check with its role's name", () => {
 
 it("lists each play's tags and all of them with --list-tags, connecting to nothing", async () => {
   const before = listener.connects();
-  const { code, out } = await cli("playbooks/site.ts", "-i", dev2(), "--list-tags");
+  const { code, out } = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--list-tags");
   expect(code).toBe(0);
   expect(out).toContain('play "host layer": TASK TAGS: [docker, firewall]');
   expect(out).toContain('play "sfu": TASK TAGS: [kernel, livekit]');
@@ -48,10 +30,10 @@ it("lists each play's tags and all of them with --list-tags, connecting to nothi
 
 it("stops with a warning and exit 1, before any connection, when -t or --skip-tags matches no task", async () => {
   const before = listener.connects();
-  const typo = await cli("playbooks/site.ts", "-i", dev2(), "-t", "livekt");
+  const typo = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-t", "livekt");
   expect(typo.code).toBe(1);
   expect(typo.err).toMatch(/^rigger: warning: -t livekt: no task of this run has this tag; nothing done \(--list-tags: caddy, coturn, .*livekit, /);
-  const skipped = await cli("playbooks/site.ts", "-i", dev2(), "--skip-tags", "livekit,nginx");
+  const skipped = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--skip-tags", "livekit,nginx");
   expect(skipped).toMatchObject({ code: 1, err: expect.stringContaining("--skip-tags nginx: no task of this run has this tag") });
   expect(listener.connects()).toBe(before);
 });
