@@ -210,11 +210,15 @@ export const pebble = {
     const result = await $`curl -sSf --cacert ${join(PEBBLE_DIR, "ca.pem")} ${`https://${GATEWAY}:15000/roots/0`}`;
     return result.stdout;
   },
-  /** Makes Pebble resolve each name to the address (its challenge test server's DNS). */
+  /** Makes Pebble resolve each name to the address alone (its challenge test server's DNS adds to what an earlier suite set: cleared first). */
   async resolve(names: string[], address: string): Promise<void> {
+    const call = async (path: string, body: unknown) => {
+      const response = await fetch(`http://${GATEWAY}:8055/${path}`, { method: "POST", body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(`pebble-challtestsrv ${path}: ${response.status} ${await response.text()}`);
+    };
     for (const host of names) {
-      const response = await fetch(`http://${GATEWAY}:8055/add-a`, { method: "POST", body: JSON.stringify({ host, addresses: [address] }) });
-      if (!response.ok) throw new Error(`pebble-challtestsrv add-a ${host}: ${response.status} ${await response.text()}`);
+      await call("clear-a", { host });
+      await call("add-a", { host, addresses: [address] });
     }
   },
 };
