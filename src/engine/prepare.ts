@@ -62,7 +62,7 @@ export function preparePlaybook(
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
   const fleetOf = (host: string): Fleet => ({
     host,
-    members: (group) => [...(inventory.groups.get(group) ? inventory.hosts.values() : [])].filter((h) => h.groups.includes(group)).map((h) => ({ name: h.name, vars: h.vars })),
+    members: (group) => [...inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => ({ name: h.name, vars: h.vars })),
   });
   // First every role's variables on every host, so that a role's tasks see the ports that all the
   // playbook's roles declare for that host (the firewall opens them before the services exist).
