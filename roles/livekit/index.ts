@@ -1,4 +1,4 @@
-import { check, containerDrainRestart, defineRole, directory, file, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type PortMapping } from "../../src/rigger.js";
 import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
@@ -41,6 +41,11 @@ export default defineRole({
         vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp, webhookUrl: webhookUrl(vars), turn_host: turnHost(vars) },
         extra: vars.livekit_config_extra,
         mode: 0o600,
+        // LiveKit's own strict parser (an unknown key is an error), without starting a server: a
+        // livekit_config_extra LiveKit cannot read never goes live, and check mode says so.
+        // It says "could not parse config" and exits 0 all the same: its output decides.
+        // (%s is the new file's path: echo rather than printf keeps it the only one.)
+        validate: `{ o=$(${sh`docker run --rm --network none -v`} %s:/tmp/livekit.yaml:ro ${sh`${vars.livekit_image} --config /tmp/livekit.yaml ports`} 2>&1) || { echo "$o"; false; }; } && ! echo "$o" | grep -A3 'could not parse config'`,
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),

@@ -202,4 +202,17 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     expect([...roles]).toEqual(["livekit"]);
     expect(tagged.out).toContain(`[${HOST}] livekit | verify: livekit answers OK: ok`);
   });
+
+  it("refuses a livekit_config_extra LiveKit's own parser cannot read, in check mode and in a run, leaving livekit.yaml as it was", async () => {
+    const config = "/etc/matrixrtc/livekit/livekit.yaml";
+    const before = (await host.exec(`sha256sum ${config}`)).stdout;
+    const extra = join(inventory, "bogus-livekit.yaml");
+    writeFileSync(extra, "livekit_config_extra: { rtc: { bogus_option: 1 } }\n");
+    for (const mode of [["--check"], []]) {
+      const refused = await rigger("playbooks/site.ts", "-i", inventory, "-e", `@${extra}`, "-t", "livekit", ...mode);
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain("field bogus_option not found");
+    }
+    expect((await host.exec(`sha256sum ${config}`)).stdout).toBe(before);
+  });
 });
