@@ -147,15 +147,16 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
       const hosts = JSON.parse(readFileSync(json, "utf8")).hosts as Array<{ host: string; status: string }>;
       expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({ th4: "untouched", th5: "failed", th6: "untouched", th7: "untouched" });
       expect(await nodeState(node2)).toBe(before);
+      expect(result.out).toMatch(new RegExp(`\\[${node1}\\] livekit \\| template /etc/matrixrtc/livekit/livekit\\.yaml: failed: [\\s\\S]*no-such-tag`));
     } finally {
       rmSync(broken);
     }
-    // Mended, the same command finishes the rollout; node1's config changed in the failed run, and its
-    // restart, notified then, is still owed: it is made now, though nothing changes in this run.
+    // Mended, the same command finishes the rollout. node1's new config never went live: LiveKit's
+    // parser, run from the image it was for, could not be had, so the old file stayed; it goes now.
     const node1Before = await nodeState(node1);
     const mended = await rigger(SITE, "-i", inventory, "-e", "livekit_log_level=info");
     expect(mended.code, mended.out).toBe(0);
-    expect(mended.out).toContain(`[${node1}] livekit | template /etc/matrixrtc/livekit/livekit.yaml: ok`);
+    expect(mended.out).toContain(`[${node1}] livekit | template /etc/matrixrtc/livekit/livekit.yaml: changed`);
     expect(mended.out).toContain(`[${node1}] livekit | handler: restart livekit: changed`);
     expect(mended.out).toContain(`[${node2}] livekit | template /etc/matrixrtc/livekit/livekit.yaml: changed`);
     expect(await nodeState(node1)).not.toBe(node1Before);
