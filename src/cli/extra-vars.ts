@@ -1,3 +1,4 @@
+import { splitWords } from "../common/words.js";
 import { ConfigError } from "../inventory/errors.js";
 import { isMapping, readYaml } from "../inventory/yaml-file.js";
 
@@ -26,7 +27,7 @@ export function parseExtraVars(items: string[]): ExtraVars {
     if (text.startsWith("@")) assign(readYaml(text.slice(1)), text.slice(1));
     else if (text.startsWith("{")) assign(parseJson(text), "-e");
     else
-      for (const pair of shellWords(text)) {
+      for (const pair of pairs(text)) {
         const eq = pair.indexOf("=");
         if (eq <= 0) throw new ConfigError("-e", pair, "expected key=value, a JSON object or @file.yaml");
         vars[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -36,32 +37,18 @@ export function parseExtraVars(items: string[]): ExtraVars {
   return { vars, loose };
 }
 
+function pairs(text: string): string[] {
+  try {
+    return splitWords(text);
+  } catch (error) {
+    throw new ConfigError("-e", text, (error as Error).message);
+  }
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new ConfigError("-e", text.slice(0, 40), `not valid JSON: ${(error as Error).message}`);
   }
-}
-
-/** Words as a shell splits them: on blanks, with '...' and "..." keeping blanks inside. */
-function shellWords(text: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: string | undefined;
-  for (const char of text) {
-    if (quote) {
-      if (char === quote) quote = undefined;
-      else word += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      word ??= "";
-    } else if (/\s/.test(char)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else word = (word ?? "") + char;
-  }
-  if (quote) throw new ConfigError("-e", text, `an unclosed ${quote}`);
-  if (word !== undefined) words.push(word);
-  return words;
 }

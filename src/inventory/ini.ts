@@ -5,6 +5,7 @@
  * `ungrouped`. Values as Ansible reads them (Python literals): `3` a number, `True` a boolean,
  * `'x y'` a string without its quotes; anything else the string as written (`false` included).
  */
+import { splitWords } from "../common/words.js";
 import { ConfigError } from "./errors.js";
 
 type Section = { hosts?: Record<string, Record<string, unknown> | null>; vars?: Record<string, unknown>; children?: Record<string, null> };
@@ -34,40 +35,26 @@ export function parseIniInventory(text: string, file: string): Record<string, Se
       (target.vars ??= {})[key] = value;
       return;
     }
-    const [host, ...rest] = iniWords(line, file, at);
+    const [host, ...rest] = words(line, file, at);
     const vars = Object.fromEntries(rest.map((word) => pair(word, file, `${at}, host ${host}`)));
     (target.hosts ??= {})[host!] = rest.length ? vars : null;
   });
   return groups;
 }
 
+/** A host line's words, a quoted value kept whole with its quotes; a word starting with # ends the line. */
+function words(line: string, file: string, at: string): string[] {
+  try {
+    return splitWords(line, { keepQuotes: true, comment: "#" });
+  } catch (error) {
+    throw new ConfigError(file, at, (error as Error).message);
+  }
+}
+
 function pair(text: string, file: string, at: string): [string, unknown] {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new ConfigError(file, at, `expected key=value, got ${text}`);
   return [text.slice(0, eq).trim(), iniValue(text.slice(eq + 1).trim())];
-}
-
-/** Words split on blanks, a quoted part (after key= too) kept whole with its quotes; ` #` starts a comment. */
-function iniWords(line: string, file: string, at: string): string[] {
-  const words: string[] = [];
-  let word = "";
-  let quote: string | undefined;
-  for (const char of line) {
-    if (quote) {
-      word += char;
-      if (char === quote) quote = undefined;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      word += char;
-    } else if (/\s/.test(char)) {
-      if (word) words.push(word);
-      word = "";
-    } else if (char === "#" && !word) break;
-    else word += char;
-  }
-  if (quote) throw new ConfigError(file, at, `an unclosed ${quote}`);
-  if (word) words.push(word);
-  return words;
 }
 
 /** A value as Python's literal_eval reads it, which is what Ansible does; the text itself when it is no literal. */

@@ -189,11 +189,20 @@ function inventorySource(path: string): InventorySource {
 /** A hosts file in YAML, or else in Ansible's INI format (as Ansible tries its inventory plugins in turn). */
 function readHostsFile(file: string): Record<string, unknown> {
   const text = readFileSync(file, "utf8");
-  const looksIni = file.endsWith(".ini") || /^\s*\[[^\]\s]+\]\s*$/m.test(text) || !/:/.test(text.replace(/^\s*[#;].*$/gm, ""));
-  if (looksIni && !/^\s*all\s*:/m.test(text)) return parseIniInventory(text, file);
-  const top = readYaml(file);
-  if (!isMapping(top)) throw new ConfigError(file, "", "expected a mapping of groups at the top (usually `all:`), or an INI inventory ([group] sections of host lines)");
-  return top;
+  if (file.endsWith(".ini") || /^\s*\[[^\]\s]+\]\s*$/m.test(text)) return parseIniInventory(text, file);
+  let yamlError: unknown;
+  try {
+    const top = readYaml(file);
+    if (isMapping(top)) return top;
+  } catch (error) {
+    yamlError = error;
+  }
+  // Not a mapping of groups: a list of host lines, as INI has them before any section.
+  try {
+    return parseIniInventory(text, file);
+  } catch {
+    throw yamlError ?? new ConfigError(file, "", "expected a mapping of groups at the top (usually `all:`), or an INI inventory ([group] sections of host lines)");
+  }
 }
 
 /** The groups of a host ordered as Ansible merges them: by depth from `all`, then by name. */

@@ -82,3 +82,13 @@ it("maps Ansible's other names of the connection variables, and refuses or warns
   const python = write("[web]\nweb1 ansible_python_interpreter=/usr/bin/python3\nweb2 ansible_python_interpreter=/usr/bin/python3\n");
   expect(connectionWarnings([...python.hosts.values()])).toEqual([`${join(dir, "hosts")}: ansible_python_interpreter: ignored: rigger runs nothing of its own on a host, so it needs no Python there`]);
 });
+
+it("reads a hosts file of host lines alone (no section, addresses with colons) as INI, as Ansible does", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-forms-"));
+  writeFileSync(join(dir, "hosts"), "# no section\nweb1 ansible_host=2001:db8::7\nweb2 ansible_port=2222\n");
+  const inventory = loadInventory(join(dir, "hosts"));
+  expect([...inventory.groups.get("ungrouped")!.hosts]).toEqual(["web1", "web2"]);
+  expect(inventory.hosts.get("web1")!.vars.ansible_host).toBe("2001:db8::7");
+  const live = ansibleInventory(join(dir, "hosts"));
+  if (live !== undefined) expect(listed(join(dir, "hosts"))).toEqual(live);
+});
