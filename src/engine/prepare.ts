@@ -60,10 +60,14 @@ export function preparePlaybook(
     return generatedSecrets[name];
   };
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
-  const fleetOf = (host: string): Fleet => ({
-    host,
-    members: (group) => [...inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => ({ name: h.name, vars: h.vars })),
-  });
+  // Each group's members once, not once per role and host: roles on every host of a fleet read them.
+  const members = new Map<string, Array<{ name: string; vars: Record<string, unknown> }>>();
+  for (const h of inventory.hosts.values())
+    for (const g of h.groups) {
+      if (!members.has(g)) members.set(g, []);
+      members.get(g)!.push({ name: h.name, vars: h.vars });
+    }
+  const fleetOf = (host: string): Fleet => ({ host, members: (group) => members.get(group) ?? [] });
   // First every role's variables on every host, so that a role's tasks see the ports that all the
   // playbook's roles declare for that host (the firewall opens them before the services exist).
   const parsedPlays = playbook.plays.map((play) => {
