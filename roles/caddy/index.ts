@@ -29,9 +29,6 @@ export default defineRole({
     // curl: the verify probes ask Caddy over TLS as a client would.
     apt({ packages: ["caddy", "curl"] }),
     directory({ path: "/etc/caddy" }),
-    // Running before its config is written: the config then comes in by one reload, never a start
-    // and a reload at once (a reload cancels the certificate orders the start began).
-    service({ unit: "caddy.service", enabled: true, state: "started" }),
     ...(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root ? [file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })] : []),
     template({
       path: CADDYFILE,
@@ -48,8 +45,10 @@ export default defineRole({
       validate: "caddy validate --adapter caddyfile --config %s",
       notify: "reload caddy",
     }),
+    service({ unit: "caddy.service", enabled: true, state: "started" }),
   ],
-  handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload") }),
+  // Started by this run, Caddy has read the new Caddyfile: a reload right after would cancel the certificate orders its start began.
+  handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload", { unlessStartedAfter: CADDYFILE }) }),
   ports: () => [
     { protocol: "tcp", port: 80, comment: "caddy: ACME and redirects" },
     { protocol: "tcp", port: 443, comment: "caddy: https" },

@@ -49,11 +49,26 @@ export function unitFile(args: UnitFileArgs): Operation {
   };
 }
 
-/** A handler's action: restart or reload a unit (always a change: it was asked for). */
-export function serviceAction(unit: string, action: "restart" | "reload" | "reload-or-restart"): Operation {
+/**
+ * A handler's action: restart or reload a unit (always a change: it was asked for). With
+ * `unlessStartedAfter`, a unit whose process started after that file was last written has read it
+ * already and is left alone: a service the same run started (on a fresh host) is not reloaded
+ * straight after, which would cancel what its start began (Caddy's certificate orders).
+ */
+export function serviceAction(unit: string, action: "restart" | "reload" | "reload-or-restart", options: { unlessStartedAfter?: string } = {}): Operation {
+  const act = sh`systemctl ${action} ${unit}`;
+  const file = options.unlessStartedAfter;
   return operation({
     name: `${action} ${unit}`,
     facts: {},
-    plan: () => [{ kind: "run", command: sh`systemctl ${action} ${unit}` }],
+    plan: () => [
+      {
+        kind: "run",
+        command: file
+          ? `started=$(${sh`systemctl show -p ActiveEnterTimestamp --value ${unit}`}); ` +
+            `if [ -n "$started" ] && [ "$(date -d "$started" +%s)" -ge "$(${sh`stat -c %Y ${file}`})" ]; then ${sh`echo ${`${unit} started after ${file} was written: it has it already`}`}; else ${act}; fi`
+          : act,
+      },
+    ],
   });
 }

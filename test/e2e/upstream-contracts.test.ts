@@ -147,7 +147,7 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     expect(post.stdout).toContain('"jwt":');
   });
 
-  it("keeps the jwt service's error contract: M_NOT_JSON, M_BAD_JSON, 401 for a claim that is not the token's user, 405, delegation for full access only", async () => {
+  it("keeps the jwt service's error contract: M_NOT_JSON, M_BAD_JSON, 401 for a claim that is not the token's user, 405, 404, delegation for full access only", async () => {
     const user = await client.register(`eve${Date.now()}`);
     const openid = await client.openidToken(user);
     const member = { id: "m", claimed_user_id: user.user_id, claimed_device_id: "D" };
@@ -160,7 +160,11 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
       error: "The request could not be authorised.",
     });
     expect(await post("/delegate_delayed_leave", { room_id: "!r:example.test", slot_id: "m.call#ROOM", openid_token: openid, member })).toMatchObject({ errcode: "M_BAD_JSON" });
-    expect((await client.throughCaddy(NAMES.matrix_host, "/_livekit/get_token", "-o", "/dev/null", "-w", "%{http_code}")).stdout).toBe("405");
+    const status = async (path: string, ...args: string[]) => (await client.throughCaddy(NAMES.matrix_host, path, "-o", "/dev/null", "-w", "%{http_code}", ...args)).stdout;
+    expect(await status("/_livekit/get_token")).toBe("405");
+    expect(await status("/_livekit/healthz", "-X", "POST")).toBe("405");
+    expect(await status("/_livekit/healthz", "-I")).toBe("200");
+    expect(await status("/_livekit/no-such-endpoint")).toBe("404");
   });
 
   it("keeps Synapse's contract: whoami, MSC4143 transports only to signed-in users, no feature it does not have, delayed events by id and cancelled by others' state", async () => {
