@@ -78,24 +78,22 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const strangers = options.breakLock.filter((host) => !hosts.includes(host));
   if (strangers.length) throw new UsageError(`--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`);
   checkOutputPaths(options);
-  if (options.syntaxCheck) {
-    // Everything a run checks before its first connection has passed: connection settings too.
-    hosts.forEach((h) => connectionVars(inventory.hosts.get(h)!, { ...inventory.hosts.get(h)!.vars, ...extraVars }));
-    return (io.out(`playbook: ${playbookFile} (${plays.length} plays, ${hosts.length} hosts): syntax ok`), EXIT.ok);
-  }
   if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
     throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
   // Every host's connection settings are checked before the first connection; -u, --private-key,
   // -b and -K fill in what the inventory leaves unset, as in Ansible.
-  const becomePassword = options.askBecomePass ? await promptHidden("BECOME password: ", process.stdin, (t) => process.stderr.write(t)) : undefined;
-  masker.add(becomePassword);
   const cliDefaults = {
     ...(options.user ? { ansible_user: options.user } : {}),
     ...(options.privateKey ? { ansible_ssh_private_key_file: options.privateKey } : {}),
     ...(options.become ? { ansible_become: true } : {}),
-    ...(becomePassword !== undefined ? { ansible_become_password: becomePassword } : {}),
   };
-  const connectionSettings = new Map(hosts.map((h) => [h, connectionVars(inventory.hosts.get(h)!, { ...cliDefaults, ...inventory.hosts.get(h)!.vars, ...extraVars })]));
+  const settingsOf = (host: string, defaults: Record<string, unknown>) => connectionVars(inventory.hosts.get(host)!, { ...defaults, ...inventory.hosts.get(host)!.vars, ...extraVars });
+  // Everything a run checks before its first connection has passed, connection settings too (no password is asked for).
+  if (options.syntaxCheck) return (hosts.forEach((h) => settingsOf(h, cliDefaults)), io.out(`playbook: ${playbookFile} (${plays.length} plays, ${hosts.length} hosts): syntax ok`), EXIT.ok);
+  const becomePassword = options.askBecomePass ? await promptHidden("BECOME password: ", process.stdin, (t) => process.stderr.write(t)) : undefined;
+  masker.add(becomePassword);
+  const withPassword = becomePassword !== undefined ? { ...cliDefaults, ansible_become_password: becomePassword } : cliDefaults;
+  const connectionSettings = new Map(hosts.map((h) => [h, settingsOf(h, withPassword)]));
 
   // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
   if (!options.check) inventory.secrets.add(generatedSecrets);
