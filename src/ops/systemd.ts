@@ -65,8 +65,9 @@ export function serviceAction(unit: string, action: "restart" | "reload" | "relo
       {
         kind: "run",
         command: file
-          ? `started=$(${sh`systemctl show -p ActiveEnterTimestamp --value ${unit}`}); ` +
-            `if [ -n "$started" ] && [ "$(date -d "$started" +%s)" -ge "$(${sh`stat -c %Y ${file}`})" ]; then ${sh`echo ${`${unit} started after ${file} was written: it has it already`}`}; else ${act}; fi`
+          ? // In microseconds: a package's own start and the file's write often fall in one second.
+            `started=$(${sh`systemctl show --timestamp=us -p ActiveEnterTimestamp --value ${unit}`}); ` +
+            `if [ -n "$started" ] && [ "$(date -d "$started" +%s%6N)" -gt "$(${sh`stat -c %.6Y ${file}`} | tr -d .)" ]; then ${sh`echo ${`${unit} started after ${file} was written: it has it already`}`}; else ${act}; fi`
           : act,
       },
     ],

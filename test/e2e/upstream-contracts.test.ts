@@ -219,4 +219,15 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     }
     expect((await host.exec(`sha256sum ${config}`)).stdout).toBe(before);
   });
+
+  it("starts a stopped Caddy with its new config and does not reload it at once: the certificates it orders come before the checks' 30 s", async () => {
+    await host.exec("systemctl stop caddy && rm -rf /var/lib/caddy/.local/share/caddy/certificates");
+    const extra = join(inventory, "caddy-extra.yaml");
+    writeFileSync(extra, 'caddy_config_extra: "# a new Caddyfile for a stopped Caddy"\n');
+    const started = await rigger("playbooks/site.ts", "-i", inventory, "-e", `@${extra}`, "-t", "caddy");
+    expect(started.code, started.out).toBe(0);
+    expect(started.out).toContain(`[${HOST}] caddy | service caddy.service: changed`);
+    expect(started.out).toContain(`[${HOST}] caddy | verify: every hostname has a certificate clients trust: ok`);
+    for (const name of SERVED) expect((await served(ip, name, issuerRoot)).authorized, name).toBe(true);
+  }, 120_000);
 });
