@@ -1,6 +1,12 @@
-import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
 import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
+
+/** A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared. */
+export const livekitDerived = (fleet: Fleet) => ({
+  ...derivedWhen(groupAddresses(fleet, "proxy"), (proxies) => ({ livekit_api_clients: proxies })),
+  ...derivedWhen(groupAddresses(fleet, "redis"), ([redis]) => ({ livekit_redis_address: `${redis}:6379` })),
+});
 
 /** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
 export const webhookUrl = (vars: { matrix_host: string; livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
@@ -25,11 +31,7 @@ export default defineRole({
   name: "livekit",
   vars: livekitVars,
   secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn, ...generatedSecrets.redis },
-  // A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared.
-  derive: (fleet) => ({
-    ...derivedWhen(groupAddresses(fleet, "proxy"), (proxies) => ({ livekit_api_clients: proxies })),
-    ...derivedWhen(groupAddresses(fleet, "redis"), ([redis]) => ({ livekit_redis_address: `${redis}:6379` })),
-  }),
+  derive: livekitDerived,
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/livekit`;
     const udp = livekitUdp(vars);

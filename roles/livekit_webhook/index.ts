@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { check, defineRole, sh } from "../../src/rigger.js";
-import { webhookUrl } from "../livekit/index.js";
+import { livekitDerived, webhookUrl } from "../livekit/index.js";
 import { z } from "zod";
 import { webhookVars } from "../livekit/vars.js";
 import { containers, placement } from "../matrixrtc.js";
@@ -14,6 +14,8 @@ const PROBE = readFileSync(new URL("webhook-probe.py", import.meta.url), "utf8")
 export default defineRole({
   name: "livekit_webhook",
   vars: z.object({ ...placement, ...webhookVars }),
+  // The same split-deployment defaults as the node's livekit role: the URL it names is the one LiveKit uses.
+  derive: livekitDerived,
   tasks: () => [],
   verify: (vars) => [
     check({

@@ -13,23 +13,11 @@ token = unsigned + "." + b64(hmac.new(secret.encode(), unsigned.encode(), hashli
 room = "rigger-verify-" + secrets.token_hex(4)
 since = str(now - 1)
 # LiveKit logs to stderr.
-logs = lambda since: subprocess.run(["docker", "logs", "--since", since, container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
-
-
-def node_id():
-    """This node's id, from the line LiveKit logs as it starts: read up to there, not the whole log."""
-    with subprocess.Popen(["docker", "logs", container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as reader:
-        for line in reader.stdout:
-            found = re.search(r'"nodeID": "(ND_\w+)"', line)
-            if found:
-                reader.kill()
-                return found.group(1)
-    return None
-
-
-# The room on this node: in distributed mode another node could take it, and send the webhook there.
-node = node_id()
-create = {"name": room, **({"node_id": node} if node else {})}
+logs = lambda *since: subprocess.run(["docker", "logs", *since, container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+# The room on this node (as it starts, LiveKit logs its node id): in distributed mode another node
+# could take it, and send the webhook there.
+node = re.findall(r'"nodeID": "(ND_\w+)"', logs())
+create = {"name": room, **({"node_id": node[-1]} if node else {})}
 for method, body in (("CreateRoom", create), ("DeleteRoom", {"room": room})):
     request = urllib.request.Request("http://127.0.0.1:7880/twirp/livekit.RoomService/" + method, json.dumps(body).encode(),
                                      {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
@@ -37,7 +25,7 @@ for method, body in (("CreateRoom", create), ("DeleteRoom", {"room": room})):
 # LiveKit tries a URL 5 times over about 15 s before it logs the failure with its reason.
 deadline = time.time() + 25
 while True:
-    lines = [line for line in logs(since).splitlines() if room in line and "webhook" in line]
+    lines = [line for line in logs("--since", since).splitlines() if room in line and "webhook" in line]
     sent = [line for line in lines if "sent webhook" in line and "room_started" in line]
     if sent:
         print(sent[0])
