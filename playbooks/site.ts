@@ -4,18 +4,21 @@ import callProbe from "../roles/call_probe/index.js";
 import coturn from "../roles/coturn/index.js";
 import docker from "../roles/docker/index.js";
 import elementCall from "../roles/element_call/index.js";
+import existingHomeserver from "../roles/existing_homeserver/index.js";
 import firewall from "../roles/firewall/index.js";
 import kernel from "../roles/kernel/index.js";
 import livekit from "../roles/livekit/index.js";
 import livekitWebhook from "../roles/livekit_webhook/index.js";
 import lkJwt from "../roles/lk_jwt/index.js";
+import ownProxy from "../roles/own_proxy/index.js";
 import redis from "../roles/redis/index.js";
 import synapse from "../roles/synapse/index.js";
 
 /**
  * The MatrixRTC backend in its rollout order (MATRIXRTC.md section 5). One host runs everything
  * when it is in the group `matrixrtc`; a split deployment puts hosts in `proxy`, `redis`, `sfu`,
- * `homeserver` and `turn` instead. Each role waits for its service's health before the next starts.
+ * `homeserver` and `turn` instead. The shape variables (`proxy`, `homeserver`, `element_call_enabled`,
+ * `well_known_enabled`) leave out what the operator's own servers already do. Each role waits for its service's health before the next starts.
  * The firewall, first, opens what every later role on that host declares.
  */
 export default definePlaybook([
@@ -26,11 +29,14 @@ export default definePlaybook([
   // Nodes one at a time, then half of them at once, each batch healthy before the next; a
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
-  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse] },
+  // Synapse, or (homeserver: existing) the checks of the operator's homeserver.
+  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse, existingHomeserver] },
   // Each node's webhook reaches the jwt service, now that it runs.
   { name: "sfu webhook", hosts: "matrixrtc:sfu", roles: [livekitWebhook] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
   { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },
+  // proxy: own: the snippets for the operator's proxy, and every route proven through it, now that the services run.
+  { name: "own proxy", hosts: "matrixrtc:proxy", roles: [ownProxy] },
   // With -e call_probe=true: two Matrix users make a call through it all, from here.
   { name: "call", hosts: "matrixrtc:homeserver", roles: [callProbe] },
 ]);

@@ -40,6 +40,40 @@ export const names = {
   element_call_host: hostname,
 };
 
+/**
+ * The deployment's shape: what rigger runs, and what the operator's own servers already do.
+ * Every role that a shape changes reads these, so one variable decides it everywhere.
+ */
+export const shape = {
+  /** "caddy": rigger's Caddy fronts every name; "own": the operator's reverse proxy does, from the snippets rigger writes (role own_proxy). */
+  proxy: z.enum(["caddy", "own"]).default("caddy"),
+  /** "synapse": rigger deploys Synapse; "existing": the operator's homeserver at matrix_host, checked and never touched (role existing_homeserver). */
+  homeserver: z.enum(["synapse", "existing"]).default("synapse"),
+  element_call_enabled: z.boolean().default(true),
+  /** Serve /.well-known/matrix/* on matrix_server_name; by default only with rigger's Synapse (an existing homeserver's server serves it). */
+  well_known_enabled: z.boolean().optional(),
+};
+type Shape = { homeserver: "synapse" | "existing"; well_known_enabled?: boolean };
+export const servesWellKnown = (vars: Shape) => vars.well_known_enabled ?? vars.homeserver === "synapse";
+
+/** The address the services publish their HTTP ports on for the proxy, and those ports. */
+export const published = {
+  /** 127.0.0.1 when the proxy runs on the same host; a private address when it runs elsewhere (never a wildcard: Docker's ports bypass the firewall). */
+  matrixrtc_bind_address: z
+    .string()
+    .refine((v) => isIP(v) !== 0, "expected an IP address")
+    .refine((v) => v !== "0.0.0.0" && v !== "::", "expected one address: a wildcard publishes the port to the world past the host firewall (Docker's ports bypass it)")
+    .default("127.0.0.1"),
+  synapse_port: port.default(8008),
+  lk_jwt_port: port.default(8380),
+  element_call_port: port.default(8280),
+  livekit_port: port.default(7880),
+};
+type Published = { matrixrtc_bind_address: string };
+const bindHost = (vars: Published) => (vars.matrixrtc_bind_address.includes(":") ? `[${vars.matrixrtc_bind_address}]` : vars.matrixrtc_bind_address);
+/** host:port of a published port, as the proxy and the host's own probes reach it. */
+export const publishedAt = (vars: Published, port: number) => `${bindHost(vars)}:${port}`;
+
 /** Where the services' config lives on a host, the Docker network they share, and test-only /etc/hosts entries. */
 export const placement = {
   matrixrtc_config_dir: z.string().startsWith("/").default("/etc/matrixrtc"),
@@ -121,11 +155,14 @@ export function portRules(vars: LivekitPortVars & { coturn_relay_range?: [number
   }
 }
 
+type JwtPlace = { homeserver: "synapse" | "existing"; matrix_host: string; livekit_host: string };
+/** The name the jwt service is served under: beside Synapse on matrix_host, or on livekit_host beside an existing homeserver (whose proxy is not rigger's). */
+export const jwtHost = (vars: JwtPlace) => (vars.homeserver === "existing" ? vars.livekit_host : vars.matrix_host);
 /** The jwt service's public URL: what the well-known, Synapse's transports and Element Call all advertise. */
-export const jwtServiceUrl = (vars: { matrix_host: string }) => `https://${vars.matrix_host}/_livekit`;
+export const jwtServiceUrl = (vars: JwtPlace) => `https://${jwtHost(vars)}/_livekit`;
 export const livekitUrl = (vars: { livekit_host: string }) => `wss://${vars.livekit_host}`;
 /** Where LiveKit posts its webhook: the jwt service on the services' network, or through Caddy from an SFU node elsewhere. */
-export const jwtWebhookUrl = (vars: { matrix_host: string }, sameHost: boolean) =>
+export const jwtWebhookUrl = (vars: JwtPlace, sameHost: boolean) =>
   sameHost ? `http://${containers.jwt}:8080/sfu_webhook` : `${jwtServiceUrl(vars)}/sfu_webhook`;
 
 /** The container names, for roles that refer to each other's containers. */
@@ -166,10 +203,10 @@ export const privateFilesCheck = (paths: string[]) =>
     failure: `a secret file is missing or readable by every user: ${paths.join(", ")}`,
   });
 
-/** A check that a container publishes its port on the loopback address only (Caddy fronts it). */
-export const loopbackOnlyCheck = (container: string, port?: string) =>
+/** A check that a container publishes its port on the bind address only (the proxy reaches it there). */
+export const publishedOnlyCheck = (vars: Published, container: string, port?: string) =>
   check({
-    name: `its ${port ?? "port"} is published on 127.0.0.1 only`,
-    command: `out=$(${sh`docker port ${container} ${port ? [port] : []}`}) && [ -n "$out" ] && ! printf '%s\\n' "$out" | grep -v '127\\.0\\.0\\.1:' && printf '%s\\n' "$out"`,
-    failure: `${container} publishes a port on an address other than 127.0.0.1 (Docker-published ports bypass the host firewall)`,
+    name: `its ${port ?? "port"} is published on ${vars.matrixrtc_bind_address} only`,
+    command: `out=$(${sh`docker port ${container} ${port ? [port] : []}`}) && [ -n "$out" ] && ! printf '%s\\n' "$out" | ${sh`grep -v ${`^${bindHost(vars).replace(/[.[\]]/g, "\\$&")}:`}`} && printf '%s\\n' "$out"`,
+    failure: `${container} publishes a port on an address other than ${vars.matrixrtc_bind_address} (Docker-published ports bypass the host firewall)`,
   });

@@ -1,30 +1,20 @@
 import { apt, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
-import { derivedWhen, groupAddresses, jwtServiceUrl } from "../matrixrtc.js";
+import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
 const CADDYFILE = "/etc/caddy/Caddyfile";
 const ACME_CA_ROOT = "/etc/caddy/acme-ca-root.pem";
 
-/** What /.well-known/matrix/client says: the homeserver, and the SFU (MSC4143's rtc_foci) at the jwt service. */
-export const wellKnownClient = (vars: CaddyVars) =>
-  JSON.stringify({
-    "m.homeserver": { base_url: `https://${vars.matrix_host}` },
-    "org.matrix.msc4143.rtc_foci": [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
-  });
-
 const tlsDirective = (vars: CaddyVars) =>
   vars.caddy_tls === "internal" ? "tls internal" : vars.caddy_tls === "files" ? `tls ${vars.caddy_tls_certificate} ${vars.caddy_tls_key_path}` : "";
 
-/** Caddy from Debian's package: TLS and routing for every hostname, and the Matrix well-known. */
+/** Caddy from Debian's package: TLS and routing for every name of roles/sites, the Matrix well-known among them; with `proxy: own`, nothing. */
 export default defineRole({
   name: "caddy",
   vars: caddyVars,
-  // Signalling spread over the `sfu` group's nodes (this host's own on loopback).
-  derive: (fleet) => {
-    const own = fleet.members("sfu").some((member) => member.name === fleet.host) ? ["127.0.0.1"] : [];
-    return derivedWhen([...own, ...groupAddresses(fleet, "sfu")], (nodes) => ({ caddy_livekit_upstream: nodes.map((node) => `${node}:7880`) }));
-  },
+  enabled: (vars) => vars.proxy === "caddy",
+  derive: sitesDerived,
   tasks: (vars) => [
     // curl: the verify probes ask Caddy over TLS as a client would.
     apt({ packages: ["caddy", "curl"] }),
@@ -33,15 +23,7 @@ export default defineRole({
     template({
       path: CADDYFILE,
       template: new URL("templates/Caddyfile.hbs", import.meta.url),
-      vars: {
-        ...vars,
-        tls: tlsDirective(vars),
-        acme: vars.caddy_tls === "acme",
-        acmeCaRootFile: ACME_CA_ROOT,
-        serverNameSite: vars.matrix_server_name !== vars.matrix_host,
-        wellKnownClient: wellKnownClient(vars),
-        wellKnownServer: vars.caddy_federation_delegated ? JSON.stringify({ "m.server": `${vars.matrix_host}:443` }) : "",
-      },
+      vars: { ...vars, sites: caddySites(vars, tlsDirective(vars)), acme: vars.caddy_tls === "acme", acmeCaRootFile: ACME_CA_ROOT },
       validate: "caddy validate --adapter caddyfile --config %s",
       notify: "reload caddy",
     }),

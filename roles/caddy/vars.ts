@@ -1,11 +1,10 @@
 import { z } from "zod";
-import { names, pemCertificates } from "../matrixrtc.js";
-
-const address = z.string().regex(/^[\w.-]+:\d+$/, "expected host:port");
+import { pemCertificates } from "../matrixrtc.js";
+import { siteVars } from "../sites/index.js";
 
 export const caddyVars = z
   .object({
-    ...names,
+    ...siteVars,
     /** "acme": certificates from Let's Encrypt (the default); "internal": Caddy's own CA (tests, trying it out); "files": your own. */
     caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),
     /** With caddy_tls "files": the certificate chain and key on the host (one certificate for every hostname). */
@@ -17,21 +16,14 @@ export const caddyVars = z
     caddy_acme_ca: z.url({ protocol: /^https$/ }).default("https://acme-v02.api.letsencrypt.org/directory"),
     /** With "acme": the root (PEM) of the ACME server's own HTTPS certificate, for a private ACME server (step-ca, Pebble). */
     caddy_acme_ca_root: pemCertificates.optional(),
-    /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
-    caddy_federation_delegated: z.boolean().default(true),
     /** Your DNS has the SRV record _matrix-fed._tcp.<matrix_server_name> pointing at the homeserver: delegation may then be off. */
     caddy_federation_srv: z.boolean().default(false),
-    /** Where each service listens, as Caddy reaches it (other hosts' addresses in a split deployment). */
-    caddy_synapse_upstream: address.default("127.0.0.1:8008"),
-    caddy_jwt_upstream: address.default("127.0.0.1:8380"),
-    /** One LiveKit node, or several (distributed mode): signalling is spread over them, skipping one that is down. */
-    caddy_livekit_upstream: z.union([address.transform((a) => [a]), z.array(address).min(1)]).default(["127.0.0.1:7880"]),
-    caddy_element_call_upstream: address.default("127.0.0.1:8280"),
     /** Caddyfile text appended after the role's sites (more sites, snippets); validated with the rest. */
     caddy_config_extra: z.string().default(""),
   })
   .superRefine((vars, ctx) => {
-    if (!vars.caddy_federation_delegated && !vars.caddy_federation_srv)
+    // The trap is rigger's own homeserver's: an existing one's federation is its operator's.
+    if (vars.homeserver === "synapse" && !vars.caddy_federation_delegated && !vars.caddy_federation_srv)
       ctx.addIssue({
         code: "custom",
         path: ["caddy_federation_delegated"],

@@ -39,7 +39,7 @@ async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
     homeserver: `https://${vars.matrix_host}`,
     jwtService: jwtServiceUrl(vars),
     ca,
-    synapseAdmin: () => host.forward(8008),
+    synapseAdmin: () => host.forward(vars.synapse_port),
     registrationSecret: vars.synapse_registration_shared_secret,
   };
   const room = `!rigger-call-probe-${Date.now()}:${vars.matrix_server_name}`;
@@ -65,8 +65,10 @@ export default defineRole({
   vars: callProbeVars,
   secrets: { call_probe_password: generate.token(48), ...generatedSecrets.synapseRegistration },
   tasks: () => [],
-  verify: (vars) =>
-    vars.call_probe
+  verify: (vars) => {
+    if (vars.call_probe && vars.homeserver === "existing")
+      throw new Error("call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead");
+    return vars.call_probe
       ? [
           localCheck({
             name: "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit)",
@@ -74,5 +76,6 @@ export default defineRole({
             run: (host) => call(vars, host),
           }),
         ]
-      : [],
+      : [];
+  },
 });

@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { names, secret } from "../matrixrtc.js";
+import { names, published, secret, shape } from "../matrixrtc.js";
 
 const localpart = z.string().regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
 
 export const callProbeVars = z.object({
   matrix_server_name: names.matrix_server_name,
   matrix_host: names.matrix_host,
+  livekit_host: names.livekit_host,
+  homeserver: shape.homeserver,
+  synapse_port: published.synapse_port,
   /** With "internal", the probe trusts Caddy's own CA, read from the host. */
   caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),
   /** Make the call: `-e call_probe=true` on verify.ts or site.ts. Off by default: it registers two users. */

@@ -1,5 +1,5 @@
 import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, loopbackOnlyCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared. */
@@ -9,7 +9,11 @@ export const livekitDerived = (fleet: Fleet) => ({
 });
 
 /** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
-export const webhookUrl = (vars: { matrix_host: string; livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
+export const webhookUrl = (vars: Parameters<typeof jwtWebhookUrl>[0] & { livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
+
+/** LiveKit's API as the host's own probes reach it: on every address when other hosts' proxies use it, else on the bind address. */
+export const livekitApiOnHost = (vars: { livekit_api_clients: string[]; matrixrtc_bind_address: string; livekit_port: number }) =>
+  `http://${vars.livekit_api_clients.length ? `127.0.0.1:${vars.livekit_port}` : publishedAt(vars, vars.livekit_port)}`;
 
 const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
 
@@ -20,7 +24,7 @@ const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${po
 function published(vars: LivekitVars): PortMapping[] {
   const udp = span(livekitUdp(vars));
   return [
-    { ...(vars.livekit_api_clients.length ? {} : { hostIp: "127.0.0.1" }), hostPort: 7880, containerPort: 7880 },
+    { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
     { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
     { hostPort: udp, containerPort: udp, protocol: "udp" },
   ];
@@ -70,19 +74,19 @@ export default defineRole({
   ports: (vars) => {
     const udp = livekitUdp(vars);
     return [
-      ...(vars.livekit_api_clients.length ? [{ protocol: "tcp" as const, port: 7880, sources: vars.livekit_api_clients, comment: "livekit: API, for caddy" }] : []),
+      ...(vars.livekit_api_clients.length ? [{ protocol: "tcp" as const, port: vars.livekit_port, sources: vars.livekit_api_clients, comment: "livekit: API, for the proxy" }] : []),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
     ];
   },
   verify: (vars) => [
-    waitFor({ name: "livekit answers OK", url: "http://127.0.0.1:7880/", body: "OK", timeoutSeconds: 30 }),
+    waitFor({ name: "livekit answers OK", url: `${livekitApiOnHost(vars)}/`, body: "OK", timeoutSeconds: 30 }),
     check({
       name: "livekit creates no room by itself (room.auto_create: false)",
       command: `grep -x '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
       failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
     }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
-    ...(vars.livekit_api_clients.length ? [] : [loopbackOnlyCheck(containers.livekit, "7880/tcp")]),
+    ...(vars.livekit_api_clients.length ? [] : [publishedOnlyCheck(vars, containers.livekit, "7880/tcp")]),
   ],
 });

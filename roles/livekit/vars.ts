@@ -1,15 +1,19 @@
 import { z } from "zod";
-import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 /** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
 export const webhookVars = {
   matrix_host: names.matrix_host,
+  livekit_host: names.livekit_host,
+  homeserver: shape.homeserver,
+  matrixrtc_bind_address: published.matrixrtc_bind_address,
+  livekit_port: published.livekit_port,
   /** Caddy hosts other than this one (their addresses): 7880 is then published to them only. */
   livekit_api_clients: clientAddresses,
   /**
    * Where LiveKit reports participants joining and leaving: the jwt service's /sfu_webhook, which
    * sends a crashed client's delayed leave event at once. By default the jwt service on this host,
-   * or https://matrix_host/_livekit/sfu_webhook when Caddy runs elsewhere (livekit_api_clients set).
+   * or its public URL's /sfu_webhook when the proxy runs elsewhere (livekit_api_clients set).
    */
   livekit_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   /**
@@ -21,7 +25,6 @@ export const webhookVars = {
 
 export const livekitVars = z
   .object({
-    livekit_host: names.livekit_host,
     ...placement,
     ...livekitPorts,
     ...livekitKeys,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { check, defineRole, sh } from "../../src/rigger.js";
-import { livekitDerived, webhookUrl } from "../livekit/index.js";
+import { livekitApiOnHost, livekitDerived, webhookUrl } from "../livekit/index.js";
 import { z } from "zod";
 import { webhookVars } from "../livekit/vars.js";
 import { containers, placement } from "../matrixrtc.js";
@@ -20,7 +20,7 @@ export default defineRole({
   verify: (vars) => [
     check({
       name: "livekit delivers its webhook to the jwt service",
-      command: sh`python3 -c ${PROBE} ${`${vars.matrixrtc_config_dir}/livekit/keys.yaml`} ${containers.livekit}`,
+      command: sh`python3 -c ${PROBE} ${`${vars.matrixrtc_config_dir}/livekit/keys.yaml`} ${containers.livekit} ${livekitApiOnHost(vars)}`,
       failure: `LiveKit did not deliver its webhook to ${webhookUrl(vars)}: a client that crashes stays in the call for everyone until its membership expires`,
     }),
   ],

@@ -3,7 +3,7 @@
 # that it sent the room_started event to its webhook URL, and prints that line.
 import base64, hashlib, hmac, json, re, secrets, subprocess, sys, time, urllib.request
 
-key_file, container = sys.argv[1], sys.argv[2]
+key_file, container, api = sys.argv[1], sys.argv[2], sys.argv[3]
 key, secret = (part.strip() for part in open(key_file).read().split(":", 1))
 b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 now = int(time.time())
@@ -19,7 +19,7 @@ logs = lambda *since: subprocess.run(["docker", "logs", *since, container], stdo
 node = re.findall(r'"nodeID": "(ND_\w+)"', logs())
 create = {"name": room, **({"node_id": node[-1]} if node else {})}
 for method, body in (("CreateRoom", create), ("DeleteRoom", {"room": room})):
-    request = urllib.request.Request("http://127.0.0.1:7880/twirp/livekit.RoomService/" + method, json.dumps(body).encode(),
+    request = urllib.request.Request(api + "/twirp/livekit.RoomService/" + method, json.dumps(body).encode(),
                                      {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).read()
 # LiveKit tries a URL 5 times over about 15 s before it logs the failure with its reason.

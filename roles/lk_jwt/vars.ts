@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostname, image, livekitKeys, names, placement } from "../matrixrtc.js";
+import { hostname, image, livekitKeys, names, placement, published, shape } from "../matrixrtc.js";
 
 const fullAccessHomeserver = z
   .string()
@@ -11,6 +11,9 @@ export const lkJwtVars = z.object({
   livekit_host: names.livekit_host,
   element_call_host: names.element_call_host,
   ...placement,
+  homeserver: shape.homeserver,
+  matrixrtc_bind_address: published.matrixrtc_bind_address,
+  lk_jwt_port: published.lk_jwt_port,
   ...livekitKeys,
   lk_jwt_image: image.default("ghcr.io/element-hq/lk-jwt-service:0.6.0"),
   /** Homeservers whose users make the service create rooms; by default matrix_server_name. */
@@ -22,7 +25,8 @@ export const lkJwtVars = z.object({
   lk_jwt_sanity_check_seconds: z.number().int().min(0).default(30),
   /**
    * Where the service reaches a homeserver's client API to send delayed leave events (server name ->
-   * URL); by default matrix_server_name -> Synapse on the services' network, as ESS sets it.
+   * URL); by default matrix_server_name -> Synapse on the services' network, as ESS sets it, and
+   * none beside an existing homeserver (found through its well-known, as upstream does).
    */
   lk_jwt_cs_api_url_overrides: z.record(hostname, z.url({ protocol: /^https?$/ })).optional(),
   /** Tests only: accept the homeserver's and LiveKit's certificates unverified (a test CA). */

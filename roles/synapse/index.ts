@@ -1,12 +1,9 @@
-import { check, containerRestart, defineRole, directory, file, generate, sh, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtServiceUrl, turnHost, loopbackOnlyCheck, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containerRestart, defineRole, directory, file, generate, template, waitFor } from "../../src/rigger.js";
+import { containers, generatedSecrets, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
-const VERSIONS = "http://127.0.0.1:8008/_matrix/client/versions";
-const TRANSPORTS = "http://127.0.0.1:8008/_matrix/client/unstable/org.matrix.msc4143/rtc/transports";
 
-/** What /_matrix/client/versions must advertise: delayed events and sticky events (MSC4143 is not listed there; its endpoint is). */
-export const expectedFeatures = ["org.matrix.msc4140", "org.matrix.msc4354"];
 
 /** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on 5349 when coturn has a certificate. */
 const turnUris = (vars: SynapseVars) => {
@@ -18,6 +15,7 @@ const turnUris = (vars: SynapseVars) => {
 export default defineRole({
   name: "synapse",
   vars: synapseVars,
+  enabled: (vars) => vars.homeserver === "synapse",
   secrets: {
     ...generatedSecrets.synapseRegistration,
     synapse_macaroon_secret_key: generate.token(48),
@@ -56,25 +54,19 @@ export default defineRole({
           { source: dir, target: "/config", readOnly: true },
           { source: vars.synapse_data_dir, target: "/data" },
         ],
-        ports: [{ hostIp: "127.0.0.1", hostPort: 8008, containerPort: 8008 }],
+        ports: [{ hostIp: vars.matrixrtc_bind_address, hostPort: vars.synapse_port, containerPort: 8008 }],
         extraHosts: vars.matrixrtc_extra_hosts,
       }),
     ];
   },
   handlers: () => ({ "restart synapse": containerRestart(containers.synapse) }),
   verify: (vars) => {
-    const features = expectedFeatures;
-    const script = `import json, sys, urllib.request\nf = json.load(urllib.request.urlopen(${JSON.stringify(VERSIONS)}, timeout=5))["unstable_features"]\nprint("unstable_features on:", ", ".join(sorted(k for k in f if f[k])))\nsys.exit(0 if all(f.get(k) for k in ${JSON.stringify(features)}) else 1)`;
+    const local = `http://${publishedAt(vars, vars.synapse_port)}`;
     return [
-      waitFor({ name: "synapse answers", url: VERSIONS, timeoutSeconds: 60 }),
-      check({ name: `synapse advertises ${features.join(", ")}`, command: sh`python3 -c ${script}`, failure: `/_matrix/client/versions lacks one of ${features.join(", ")}` }),
-      check({
-        name: "synapse serves the MSC4143 transports (to signed-in users)",
-        command: `${sh`curl -s -w ' %{http_code}' ${TRANSPORTS}`} | grep -E 'M_MISSING_TOKEN.* 401$'`,
-        failure: "the MSC4143 transports endpoint is not served (404): Element Call would find no SFU",
-      }),
+      waitFor({ name: "synapse answers", url: `${local}/_matrix/client/versions`, timeoutSeconds: 60 }),
+      ...clientApiChecks("synapse", local),
       privateFilesCheck(["homeserver.yaml", "signing.key", "turn_shared_secret"].map((f) => `${vars.matrixrtc_config_dir}/synapse/${f}`)),
-      loopbackOnlyCheck(containers.synapse),
+      publishedOnlyCheck(vars, containers.synapse),
     ];
   },
 });

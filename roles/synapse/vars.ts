@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { configExtra, image, names, placement, secret, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { configExtra, image, names, placement, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
@@ -9,6 +9,9 @@ export const synapseVars = z
     matrix_host: names.matrix_host,
     livekit_host: names.livekit_host,
     ...placement,
+    homeserver: shape.homeserver,
+    matrixrtc_bind_address: published.matrixrtc_bind_address,
+    synapse_port: published.synapse_port,
     turn_host: turnPorts.turn_host,
     ...turnSecret,
     ...turnTls,

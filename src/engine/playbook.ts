@@ -29,6 +29,8 @@ export interface Role<S extends VarsSchema = VarsSchema> {
   name: string;
   /** The role's variables with their defaults: a misspelt or mistyped one is an error before any host is touched. */
   vars: S;
+  /** Whether the host runs this role at all (the deployment's shape, `<role>_enabled`); by default it does. */
+  enabled?(vars: z.output<S>): boolean;
   tasks(vars: z.output<S>, host: HostContext): Operation[];
   /** Named actions that tasks notify; each runs once per host at the end of the role, in this order. */
   handlers?(vars: z.output<S>, host: HostContext): Record<string, Operation>;

@@ -90,11 +90,11 @@ export function preparePlaybook(
       const issue = firstIssue(result.error);
       throw new ConfigError(origin(issue.key), `${name}: ${issue.path}`, `${issue.message} (role ${role.name})`);
     }
-    return { role, vars, roleVars: result.data };
+    return { role, vars, roleVars: result.data, enabled: role.enabled?.(result.data) ?? true };
   }
   const ports = new Map<string, PortRule[]>();
   for (const { hosts } of parsedPlays)
-    for (const [name, parsed] of hosts) ports.set(name, [...(ports.get(name) ?? []), ...parsed.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? [])]);
+    for (const [name, parsed] of hosts) ports.set(name, [...(ports.get(name) ?? []), ...parsed.flatMap(({ role, roleVars, enabled }) => (enabled ? role.ports?.(roleVars) ?? [] : []))]);
 
   for (const play of playbook.plays) {
     const problem = play.serial === undefined ? undefined : serialProblem(play.serial);
@@ -107,7 +107,7 @@ export function preparePlaybook(
     const prepared = new Map<string, PreparedRole[]>();
     for (const [name, parsed] of hosts) {
       const host = inventory.hosts.get(name)!;
-      const roles = parsed.map(({ role, vars, roleVars }): PreparedRole => {
+      const roles = parsed.filter(({ enabled }) => enabled).map(({ role, vars, roleVars }): PreparedRole => {
         const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
         try {
           return {

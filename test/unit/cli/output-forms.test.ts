@@ -12,7 +12,7 @@ afterAll(() => listener.close());
 
 it("--syntax-check validates inventory, variables and playbook without connecting, and fails as the run would", async () => {
   const before = listener.connects();
-  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (9 plays, 1 hosts): syntax ok" });
+  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok" });
   const bad = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port, "livekit_auto_create: true\n"), "--syntax-check");
   expect(bad.code).toBe(1);
   expect(bad.err).toContain("livekit_auto_create: must be false");

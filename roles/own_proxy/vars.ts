@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { placement } from "../matrixrtc.js";
+import { siteVars } from "../sites/index.js";
+
+const certificatePath = z.string().startsWith("/", "expected an absolute path; {name} stands for each site's name");
+
+export const ownProxyVars = z.object({
+  ...siteVars,
+  ...placement,
+  /** Where the snippets are written on the proxy host: nginx.conf and Caddyfile. */
+  own_proxy_dir: z.string().startsWith("/").default("/etc/matrixrtc/proxy"),
+  /** Each name's certificate and key for the nginx snippet; {name} is the site's name (certbot's layout by default). */
+  own_proxy_tls_certificate: certificatePath.default("/etc/letsencrypt/live/{name}/fullchain.pem"),
+  own_proxy_tls_key: certificatePath.default("/etc/letsencrypt/live/{name}/privkey.pem"),
+  /**
+   * A command that makes the proxy read a changed snippet, e.g. `nginx -t && systemctl reload nginx`;
+   * unset: rigger writes the snippets and the operator reloads.
+   */
+  own_proxy_reload: z.string().min(1).optional(),
+});
+
+export type OwnProxyVars = z.output<typeof ownProxyVars>;

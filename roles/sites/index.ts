@@ -1,0 +1,129 @@
+/**
+ * The names the deployment serves over HTTPS and where each path goes: one table from which
+ * rigger's Caddyfile and the snippets for an operator's own proxy (Caddy, nginx) are all rendered,
+ * so the three cannot drift apart.
+ */
+import { z } from "zod";
+import { render, type Fleet } from "../../src/rigger.js";
+import { derivedWhen, groupAddresses, jwtHost, jwtServiceUrl, names, published, publishedAt, servesWellKnown, shape } from "../matrixrtc.js";
+
+const address = z.string().regex(/^[\w.:[\]-]+:\d+$/, "expected host:port");
+
+/** What the proxy needs to know: the names, the shape, the services' ports and, in a split deployment, other hosts' addresses. */
+export const siteVars = {
+  ...names,
+  ...shape,
+  ...published,
+  /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
+  caddy_federation_delegated: z.boolean().default(true),
+  /** Where each service listens, as the proxy reaches it: by default matrixrtc_bind_address and the service's port. */
+  caddy_synapse_upstream: address.optional(),
+  caddy_jwt_upstream: address.optional(),
+  /** One LiveKit node, or several (distributed mode): signalling is spread over them, skipping one that is down. */
+  caddy_livekit_upstream: z.union([address.transform((a) => [a]), z.array(address).min(1)]).optional(),
+  caddy_element_call_upstream: address.optional(),
+};
+/** In a split deployment, LiveKit's signalling spread over the `sfu` group's nodes (this host's own on its bind address). */
+export const sitesDerived = (fleet: Fleet) => {
+  const own = fleet.members("sfu").find((member) => member.name === fleet.host);
+  const nodes = [...(own ? [String(own.vars.matrixrtc_bind_address ?? "127.0.0.1")] : []), ...groupAddresses(fleet, "sfu")];
+  return derivedWhen(nodes, (found) => ({ caddy_livekit_upstream: found.map((node) => `${node}:7880`) }));
+};
+
+const siteSchema = z.object(siteVars);
+export type SiteVars = z.output<typeof siteSchema>;
+
+export interface Route {
+  /** A path prefix ending in "/" ("/" alone: everything not routed otherwise). */
+  prefix: string;
+  upstreams: string[];
+  /** The service expects paths without the prefix (the jwt service serves /sfu/get, not /_livekit/sfu/get). */
+  strip?: boolean;
+  /** A path that proves the route reaches its service (200), for the probes through an operator's proxy. */
+  probe?: string;
+  /** A pool of nodes (LiveKit): spread over them, a node that is down skipped, a restarting one waited for. */
+  pool?: boolean;
+}
+
+export interface Site {
+  name: string;
+  /** /.well-known/matrix/client, and /server when federation is delegated: JSON bodies. */
+  wellKnown?: { client: string; server?: string };
+  routes: Route[];
+}
+
+/** What /.well-known/matrix/client says: the homeserver, and the SFU (MSC4143's rtc_foci) at the jwt service. */
+export const wellKnownClient = (vars: SiteVars) =>
+  JSON.stringify({
+    "m.homeserver": { base_url: `https://${vars.matrix_host}` },
+    "org.matrix.msc4143.rtc_foci": [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
+  });
+
+export const wellKnownServer = (vars: SiteVars) => JSON.stringify({ "m.server": `${vars.matrix_host}:443` });
+
+/** The sites, in the order a config lists them; a name two sites share is merged into one. */
+export function sites(vars: SiteVars): Site[] {
+  const jwt: Route = { prefix: "/_livekit/", upstreams: [vars.caddy_jwt_upstream ?? publishedAt(vars, vars.lk_jwt_port)], strip: true, probe: "/_livekit/healthz" };
+  const synapse = [vars.caddy_synapse_upstream ?? publishedAt(vars, vars.synapse_port)];
+  const all: Site[] = [
+    ...(servesWellKnown(vars)
+      ? [{ name: vars.matrix_server_name, wellKnown: { client: wellKnownClient(vars), ...(vars.caddy_federation_delegated ? { server: wellKnownServer(vars) } : {}) }, routes: [] }]
+      : []),
+    ...(vars.homeserver === "synapse"
+      ? [{ name: vars.matrix_host, routes: [{ prefix: "/_matrix/", upstreams: synapse, probe: "/_matrix/client/versions" }, { prefix: "/_synapse/client/", upstreams: synapse }] }]
+      : []),
+    { name: jwtHost(vars), routes: [jwt] },
+    // Every path: clients' websockets, and the jwt service's Twirp calls that create rooms.
+    { name: vars.livekit_host, routes: [{ prefix: "/", upstreams: vars.caddy_livekit_upstream ?? [publishedAt(vars, vars.livekit_port)], probe: "/", pool: true }] },
+    ...(vars.element_call_enabled ? [{ name: vars.element_call_host, routes: [{ prefix: "/", upstreams: [vars.caddy_element_call_upstream ?? publishedAt(vars, vars.element_call_port)], probe: "/config.json" }] }] : []),
+  ];
+  const merged = new Map<string, Site>();
+  for (const site of all) {
+    const seen = merged.get(site.name);
+    if (!seen) merged.set(site.name, { ...site, routes: [...site.routes] });
+    else merged.set(site.name, { ...seen, ...(site.wellKnown ? { wellKnown: site.wellKnown } : {}), routes: [...seen.routes, ...site.routes] });
+  }
+  // Longest prefix first: "/" last, as the catch-all.
+  return [...merged.values()].map((site) => ({ ...site, routes: site.routes.sort((a, b) => b.prefix.length - a.prefix.length) }));
+}
+
+/** The names the proxy serves (what needs a certificate). */
+export const servedNames = (vars: SiteVars) => sites(vars).map((site) => site.name);
+
+const isCatchAll = (route: Route) => route.prefix === "/";
+
+/** The sites as Caddyfile text: rigger's own Caddy (with its `tls` directive) or an operator's (none: Caddy's automatic HTTPS). */
+export function caddySites(vars: SiteVars, tls = ""): string {
+  return render(new URL("Caddyfile-sites.hbs", import.meta.url), {
+    tls,
+    sites: sites(vars).map((site) => ({
+      ...site,
+      catchAll: site.routes.some(isCatchAll),
+      routes: site.routes.map((route) => ({
+        ...route,
+        // handle_path strips the prefix before proxying; handle keeps it.
+        matcher: isCatchAll(route) ? "handle" : `${route.strip ? "handle_path" : "handle"} ${route.prefix}*`,
+        balanced: route.pool,
+      })),
+    })),
+  });
+}
+
+/**
+ * The sites as nginx server blocks; `tls` gives each name's certificate and key paths, where
+ * `{name}` stands for the site's name (certbot's /etc/letsencrypt/live/{name}/...).
+ */
+export function nginxSites(vars: SiteVars, tls: { certificate: string; key: string }): string {
+  const upstreamName = (site: Site) => `matrixrtc_${site.name.replace(/\W/g, "_")}`;
+  const all = sites(vars);
+  return render(new URL("nginx.conf.hbs", import.meta.url), {
+    sites: all.map((site) => ({
+      ...site,
+      certificate: tls.certificate.replaceAll("{name}", site.name),
+      key: tls.key.replaceAll("{name}", site.name),
+      catchAll: site.routes.some(isCatchAll),
+      routes: site.routes.map((route) => ({ ...route, upstream: route.pool ? upstreamName(site) : route.upstreams[0] })),
+    })),
+    balanced: all.flatMap((site) => site.routes.filter((route) => route.pool).map((route) => ({ name: upstreamName(site), servers: route.upstreams }))),
+  });
+}

@@ -1,0 +1,64 @@
+import { check, raw, sh } from "../../src/rigger.js";
+import { jwtServiceUrl, servesWellKnown } from "../matrixrtc.js";
+import { sites, type SiteVars } from "./index.js";
+
+/** The proxy's certificates: trusted through the host's store, or `cacert` (Caddy's own CA with caddy_tls "internal"). */
+export interface Trust {
+  cacert?: string;
+}
+
+/**
+ * A curl command, run on the proxy host, that asks the proxy for https://HOST/PATH as a client would
+ * (SNI and Host of that name, the certificate verified) and prints the response headers and body.
+ */
+function httpsRequest(trust: Trust, host: string, path: string): string {
+  return sh`curl -sS --max-time 10 -D - --resolve ${`${host}:443:127.0.0.1`} ${trust.cacert ? ["--cacert", trust.cacert] : []} ${`https://${host}${path}`}`;
+}
+
+/** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
+const outputHolds = (...needles: string[]) => needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
+
+/** The well-known as clients need it (when this deployment serves it), and a certificate clients trust for every name. */
+export const proxyProbes = (vars: SiteVars, trust: Trust) => [
+  ...(servesWellKnown(vars)
+    ? [
+        check({
+          name: "the well-known advertises the SFU, as JSON with CORS",
+          command: `out=$(${httpsRequest(trust, vars.matrix_server_name, "/.well-known/matrix/client")}) && ${outputHolds(
+            "HTTP/2 200",
+            "content-type: application/json",
+            "access-control-allow-origin: *",
+            `"livekit_service_url":"${jwtServiceUrl(vars)}"`,
+          )} && printf '%s\n' "$out"`,
+          timeoutSeconds: 30,
+          failure: `https://${vars.matrix_server_name}/.well-known/matrix/client does not answer 200 application/json with CORS and rtc_foci ${jwtServiceUrl(vars)}`,
+        }),
+      ]
+    : []),
+  check({
+    name: "every name has a certificate clients trust",
+    // Any status will do (a service may come later in the rollout): the handshake is what is checked.
+    command: sites(vars)
+      .map((site) => sh`echo ${site.name}: && ${raw(httpsRequest(trust, site.name, "/"))} | head -1`)
+      .join(" && "),
+    timeoutSeconds: 30,
+    failure: "a name's TLS handshake failed (certificate not issued or not trusted)",
+  }),
+];
+
+/** Each route reaches its service through the proxy (run once the services are up): the proof an operator's proxy config is complete. */
+export const routeProbes = (vars: SiteVars, trust: Trust) =>
+  sites(vars).flatMap((site) =>
+    site.routes.flatMap((route) =>
+      route.probe
+        ? [
+            check({
+              name: `https://${site.name}${route.probe} reaches its service through the proxy`,
+              command: `${httpsRequest(trust, site.name, route.probe)} | head -1 | grep -E '^HTTP/[0-9.]+ 200'`,
+              timeoutSeconds: 30,
+              failure: `https://${site.name}${route.probe} does not answer 200 through the proxy: is the snippet included and the proxy reloaded?`,
+            }),
+          ]
+        : [],
+    ),
+  );
