@@ -207,6 +207,6 @@ export const privateFilesCheck = (paths: string[]) =>
 export const publishedOnlyCheck = (vars: Published, container: string, port?: string) =>
   check({
     name: `its ${port ?? "port"} is published on ${vars.matrixrtc_bind_address} only`,
-    command: `out=$(${sh`docker port ${container} ${port ? [port] : []}`}) && [ -n "$out" ] && ! printf '%s\\n' "$out" | ${sh`grep -v ${`^${bindHost(vars).replace(/[.[\]]/g, "\\$&")}:`}`} && printf '%s\\n' "$out"`,
+    command: `out=$(${sh`docker port ${container} ${port ? [port] : []}`}) && [ -n "$out" ] && ! printf '%s\\n' "$out" | ${sh`grep -vE ${`(^| )${bindHost(vars).replace(/[.[\]]/g, "\\$&")}:`}`} && printf '%s\\n' "$out"`,
     failure: `${container} publishes a port on an address other than ${vars.matrixrtc_bind_address} (Docker-published ports bypass the host firewall)`,
   });

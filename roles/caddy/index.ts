@@ -16,8 +16,8 @@ export default defineRole({
   enabled: (vars) => vars.proxy === "caddy",
   derive: sitesDerived,
   tasks: (vars) => [
-    // curl: the verify probes ask Caddy over TLS as a client would.
-    apt({ packages: ["caddy", "curl"] }),
+    // curl, for the verify probes that ask Caddy over TLS as a client would, comes with the host layer.
+    apt({ packages: ["caddy"] }),
     directory({ path: "/etc/caddy" }),
     ...(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root ? [file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })] : []),
     template({

@@ -11,7 +11,8 @@ export default defineRole({
     const daemonJson = { "log-driver": "json-file", "log-opts": { "max-size": vars.docker_log_max_size, "max-file": String(vars.docker_log_max_files) }, ...vars.docker_daemon_options };
     const engine =
       vars.docker_source === "debian"
-        ? [apt({ packages: ["docker.io"] })]
+        ? // curl: the services' probes ask them over HTTP(S) as their clients do.
+          [apt({ packages: ["docker.io", "curl"] })]
         : [
             apt({ packages: ["ca-certificates", "curl"] }),
             directory({ path: "/etc/apt/keyrings" }),

@@ -41,9 +41,13 @@ export function runWithNames(dir: string, proxyIp: string, args: string[], optio
   return $({ nothrow: true, env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.stdio ? { stdio: options.stdio } : {}) })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
 }
 
-/** `ca`: the root that signs Caddy's certificates (a PEM file), when it is not Caddy's own CA (caddy_tls "internal"). */
-export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection; ca?: string }) {
+/**
+ * `ca`: the root that signs the proxy's certificates (a PEM file), when it is not Caddy's own CA
+ * (caddy_tls "internal"); `jwtHost`: where the jwt service is served (livekit_host beside an existing homeserver).
+ */
+export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection; ca?: string; jwtHost?: string }) {
   const { inventory, proxyIp } = options;
+  const jwtHost = options.jwtHost ?? NAMES.matrix_host;
   const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
   const onHomeserver = async (command: string) => (await options.homeserver().exec(command)).stdout;
 
@@ -90,11 +94,11 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
 
   /** Then: the OpenID token exchanged at the jwt service for a LiveKit URL and a token for the room (Element Call's `compatibility` mode, /sfu/get). */
   const grant = async (user: MatrixUser, room: string, device = "DEVICE") =>
-    (await https(NAMES.matrix_host, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
+    (await https(jwtHost, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
 
   /** The same in `matrix_2_0` mode (/get_token): the MatrixRTC slot and member, and optionally a delayed leave to keep alive. */
   const grantToken = async (user: MatrixUser, room: string, member: { id: string; device: string }, delay?: { delay_id: string; delay_timeout: number }) =>
-    (await https(NAMES.matrix_host, "/_livekit/get_token", {
+    (await https(jwtHost, "/_livekit/get_token", {
       room_id: room,
       slot_id: "m.call#ROOM",
       openid_token: await openidToken(user),

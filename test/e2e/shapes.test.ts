@@ -1,0 +1,141 @@
+/**
+ * The deployment's shapes on real hosts, each behind an operator's own nginx (Debian's package):
+ * the whole stack with `proxy: own`, and the call backend alone beside a homeserver the operator
+ * already runs (`homeserver: existing`, no Element Call, the well-known theirs). nginx, LiveKit and
+ * coturn are real; Synapse and lk-jwt-service are the stand-ins (test/standins/).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SshConnection } from "../../src/connection/ssh.js";
+import { stackClient } from "../helpers/matrix-client.js";
+import { NGINX_CERTIFICATE, NGINX_KEY, operatorNginx, TEAR_DOWN_NGINX, writeOperatorSites } from "../helpers/operator-nginx.js";
+import { notOk, rigger } from "../helpers/rigger.js";
+import { NAMES, stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
+import { describeHosts, type Testbed } from "../testbed/testbed.js";
+
+const OWN_NGINX = [
+  "proxy: own",
+  `own_proxy_tls_certificate: ${NGINX_CERTIFICATE}`,
+  `own_proxy_tls_key: ${NGINX_KEY}`,
+  'own_proxy_reload: "nginx -t && systemctl reload nginx"',
+];
+
+/** A host of the testbed, connected, with nginx installed; torn down after its suite. */
+function operatorHost(testbed: () => Testbed, name: string) {
+  const state = { host: undefined as unknown as SshConnection, ip: "", caFile: "", dir: "" };
+  const open = async (sites = "") => {
+    state.ip = testbed().hosts.find((h) => h.name === name)!.ip;
+    state.host = await SshConnection.open(testbed().target(name));
+    state.dir = mkdtempSync(join(tmpdir(), "rigger-nginx-"));
+    state.caFile = (await operatorNginx(state.host, state.dir, sites)).caFile;
+  };
+  const close = async () => {
+    await state.host?.exec(`${TEAR_DOWN_STACK}; ${TEAR_DOWN_NGINX}`);
+    state.host?.close();
+  };
+  return { state, open, close };
+}
+
+/** Two users of the homeserver in one room, each granted by the jwt service, exchange audio through LiveKit. */
+async function callWorks(client: ReturnType<typeof stackClient>) {
+  const [publisher, subscriber] = await client.twoUsersIn(`!shape-${Date.now()}:${NAMES.matrix_server_name}`);
+  const outcome = await client.call({ publisher, subscriber });
+  expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: true });
+}
+
+const tls = `ssl_certificate ${NGINX_CERTIFICATE}; ssl_certificate_key ${NGINX_KEY};`;
+
+/** The operator's nginx for their homeserver: the server name's well-known (client answer given), the client and federation APIs. */
+const homeserverSites = (wellKnownClient: string) => `
+server {
+	listen 443 ssl http2;
+	server_name ${NAMES.matrix_server_name};
+	${tls}
+	location = /.well-known/matrix/server { default_type application/json; return 200 '{"m.server":"${NAMES.matrix_host}:443"}'; }
+	location = /.well-known/matrix/client { default_type application/json; add_header Access-Control-Allow-Origin * always; return 200 '${wellKnownClient}'; }
+}
+server {
+	listen 443 ssl http2;
+	server_name ${NAMES.matrix_host};
+	${tls}
+	location ~ ^(/_matrix|/_synapse/client) { proxy_pass http://127.0.0.1:8008; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; }
+}
+`;
+
+describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
+  describe("proxy: own, the whole stack", () => {
+    const th = operatorHost(testbed, "th4");
+    let inventory: string;
+    let deployed: { code: number; out: string };
+    beforeAll(async () => {
+      await th.open();
+      inventory = stackInventory(testbed(), "th4", OWN_NGINX.join("\n"));
+      deployed = await rigger("playbooks/site.ts", "-i", inventory);
+    }, 400_000);
+    afterAll(() => th.close());
+
+    it("deploys without Caddy, writes the snippets, reloads the operator's nginx, and proves every route through it", async () => {
+      expect(deployed.code, deployed.out).toBe(0);
+      expect((await th.state.host.exec("dpkg -s caddy >/dev/null 2>&1 || echo no-caddy")).stdout).toContain("no-caddy");
+      for (const route of [`${NAMES.matrix_host}/_matrix/client/versions`, `${NAMES.matrix_host}/_livekit/healthz`, `${NAMES.livekit_host}/`, `${NAMES.element_call_host}/config.json`])
+        expect(deployed.out).toContain(`https://${route} reaches its service through the proxy`);
+      expect(deployed.out).toContain("the well-known advertises the SFU");
+      // The Caddy snippet for an operator's Caddy is valid Caddyfile text for the same sites.
+      const snippet = (await th.state.host.exec("cat /etc/matrixrtc/proxy/Caddyfile")).stdout;
+      for (const name of Object.values(NAMES).filter((n) => n !== NAMES.turn_host)) expect(snippet).toContain(`\n${name} {\n`);
+    });
+
+    it("carries a call through nginx", async () => {
+      await callWorks(stackClient({ inventory, proxyIp: th.state.ip, homeserver: () => th.state.host, ca: th.state.caFile }));
+    }, 60_000);
+
+    it("changes nothing on a second run", async () => {
+      const again = await rigger("playbooks/site.ts", "-i", inventory);
+      expect(again.code, again.out).toBe(0);
+      expect(notOk(again.out)).toEqual([]);
+    }, 120_000);
+  });
+
+  describe("homeserver: existing, the call backend beside it (no Element Call, the well-known the operator's)", () => {
+    const th = operatorHost(testbed, "th5");
+    let inventory: string;
+    let first: { code: number; out: string };
+    const jwtUrl = `https://${NAMES.livekit_host}/_livekit`;
+    beforeAll(async () => {
+      inventory = stackInventory(
+        testbed(),
+        "th5",
+        [...OWN_NGINX, "homeserver: existing", "element_call_enabled: false", `synapse_rtc_transports: [{ type: livekit, livekit_service_url: "${jwtUrl}" }]`].join("\n"),
+      );
+      const homeserver = await rigger("test/e2e/fixtures/existing-homeserver.ts", "-i", inventory);
+      expect(homeserver.code, homeserver.out).toBe(0);
+      await th.open(homeserverSites(JSON.stringify({ "m.homeserver": { base_url: `https://${NAMES.matrix_host}` } })));
+      first = await rigger("playbooks/site.ts", "-i", inventory);
+    }, 400_000);
+    afterAll(() => th.close());
+
+    it("stops on the homeserver's well-known that lacks the SFU, printing what to serve", () => {
+      expect(first.code, first.out).not.toBe(0);
+      expect(first.out).toContain(`the homeserver's well-known does not advertise ${jwtUrl}`);
+      expect(first.out).toContain(`"org.matrix.msc4143.rtc_foci":[{"type":"livekit","livekit_service_url":"${jwtUrl}"}]`);
+    });
+
+    it("passes once the operator serves the printed well-known, with no Synapse, Element Call or Caddy of its own, and carries a call", async () => {
+      const printed = /\{"m\.homeserver".*?\]\}/.exec(first.out)![0];
+      await writeOperatorSites(th.state.host, homeserverSites(printed));
+      const second = await rigger("playbooks/site.ts", "-i", inventory);
+      expect(second.code, second.out).toBe(0);
+      expect(second.out).toMatch(/the homeserver's federation API answers OpenID checks/);
+      // The operator's Synapse (the fixture's) and the call backend; no Element Call.
+      const containers = (await th.state.host.exec("docker ps --format '{{.Names}}' | sort")).stdout;
+      expect(containers.split("\n").filter(Boolean)).toEqual(["matrixrtc-coturn", "matrixrtc-livekit", "matrixrtc-lk-jwt", "matrixrtc-synapse"]);
+      expect((await th.state.host.exec("dpkg -s caddy >/dev/null 2>&1 || echo no-caddy")).stdout).toContain("no-caddy");
+      expect((await th.state.host.exec("cat /etc/matrixrtc/existing-homeserver.yaml")).stdout).toContain(`livekit_service_url: ${jwtUrl}`);
+      const verified = await rigger("playbooks/verify.ts", "-i", inventory);
+      expect(verified.code, verified.out).toBe(0);
+      await callWorks(stackClient({ inventory, proxyIp: th.state.ip, homeserver: () => th.state.host, ca: th.state.caFile, jwtHost: NAMES.livekit_host }));
+    }, 300_000);
+  });
+});
