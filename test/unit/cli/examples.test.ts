@@ -6,6 +6,7 @@ import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
+import { prepared, rendered } from "./prepared-site.js";
 
 it("the README's deploy command: the bundled inventory and site playbook validate without a warning", () => {
   const inventory = loadInventory("inventory/dev2");
@@ -18,8 +19,6 @@ it("the README's deploy command: the bundled inventory and site playbook validat
   expect(plays.find((p) => p.name === "redis")!.hosts.size).toBe(0);
 });
 
-const prepared = (inventory: string, extraVars: Record<string, unknown> = {}) =>
-  preparePlaybook(site, loadInventory(inventory), { playbookFile: "playbooks/site.ts", extraVars, masker: new Masker() });
 
 it("the fleet example: each host gets its group's roles, Redis and the nodes' API open to the right hosts only", () => {
   const { plays, warnings } = prepared("inventory/fleet");
@@ -40,13 +39,6 @@ it("refuses, before any host is touched, a ufw firewall for ports open to some a
   );
 });
 
-/** What a file or template task of the prepared site writes to a bare host. */
-function rendered(plays: ReturnType<typeof prepared>["plays"], host: string, path: string): string {
-  const task = plays.flatMap((p) => (p.hosts.get(host) ?? []).flatMap((r) => r.tasks)).find((t) => t.name === `template ${path}` || t.name === `file ${path}`);
-  if (!task) throw new Error(`${host} has no task writing ${path}`);
-  const [step] = task.plan({ current: { exists: false } }) as Array<{ content: string }>;
-  return step!.content;
-}
 
 it("wires LiveKit's webhook to the jwt service: on the services' network on one host, through Caddy from an SFU node", () => {
   const one = prepared("inventory/dev2").plays;
