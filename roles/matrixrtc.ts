@@ -19,6 +19,9 @@ export const ipAddress = z.string().refine((v) => isIP(v) !== 0, "expected an IP
 export const clientAddresses = z
   .array(z.string().refine((v) => isIP(v.split("/")[0]!) !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v), "expected an IP address or CIDR range"))
   .default([]);
+/** Prometheus servers allowed to scrape the metrics endpoints (LiveKit's; coturn's with coturn_metrics); empty: no endpoint is opened. */
+export const metricsClients = { metrics_clients: clientAddresses };
+
 /** A secret an operator sets by hand must be as strong as a generated one. */
 export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
 /** Settings a role's template did not foresee, deep-merged into its YAML or JSON config (MDAD's `*_configuration_extension_yaml`). */
@@ -194,6 +197,15 @@ export function serviceContainer(vars: { matrixrtc_network: string }, spec: Omit
   const network = spec.network ?? vars.matrixrtc_network;
   return [...(network === "host" ? [] : [dockerNetwork({ name: network })]), dockerImage({ ref: spec.image }), dockerContainer({ ...spec, network })];
 }
+
+/** A check that a Prometheus endpoint on the host serves the service's own metrics (their names start with `prefix`); it prints how many samples. */
+export const metricsCheck = (service: string, url: string, prefix: string) =>
+  check({
+    name: `${service} serves Prometheus metrics at ${url}`,
+    command: `out=$(${sh`curl -sS --max-time 10 ${url}`}) && printf '%s\n' "$out" | ${sh`grep -c ${`^${prefix}`}`}`,
+    timeoutSeconds: 20,
+    failure: `${url} serves no ${prefix}* metrics`,
+  });
 
 /** A check that these files exist and no other user can read them (secrets on the host). */
 export const privateFilesCheck = (paths: string[]) =>

@@ -1,5 +1,5 @@
-import { containerRestart, defineRole, directory, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containerRestart, defineRole, directory, sh, template, waitFor, type Mount } from "../../src/rigger.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -28,6 +28,13 @@ export default defineRole({
         mode: 0o640,
         group: String(vars.coturn_gid),
         notify: "restart coturn",
+        // A coturn built without Prometheus dies on the option: refused before the file goes live.
+        // (Its --help exits non-zero either way, and validators run under set -e.)
+        ...(vars.coturn_metrics
+          ? {
+              validate: `o=$(${sh`docker run --rm --network none --entrypoint turnserver ${vars.coturn_image} --prometheus --help`} 2>&1 || true); case "$o" in *"unrecognized option"*) ${sh`echo ${`coturn_metrics: ${vars.coturn_image} is built without Prometheus support (Debian's coturn package has none): use the coturn/coturn image, or set coturn_metrics: false`}`}; false ;; esac`,
+            }
+          : {}),
       }),
       ...serviceContainer(vars, {
         name: containers.coturn,
@@ -45,9 +52,11 @@ export default defineRole({
     { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },
     ...(vars.coturn_tls_certificate ? [{ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" }] : []),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
+    ...(vars.coturn_metrics ? [{ protocol: "tcp" as const, port: 9641, sources: vars.metrics_clients, comment: "coturn: Prometheus metrics" }] : []),
   ],
   verify: (vars) => [
     waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
+    ...(vars.coturn_metrics ? [metricsCheck("coturn", "http://127.0.0.1:9641/metrics", "turn_")] : []),
   ],
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, ipAddress, livekitPorts, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { image, ipAddress, livekitPorts, metricsClients, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 export const coturnVars = z
   .object({
@@ -24,11 +24,19 @@ export const coturnVars = z
     coturn_config_extra: z.array(z.string().regex(/^[a-z][a-z0-9-]*(=[^\n]*)?$/, "expected one coturn option per item: option or option=value")).default([]),
     /** Restart coturn after renewing the certificate: it reads it at start. */
     ...turnTls,
+    ...metricsClients,
+    /**
+     * coturn's Prometheus endpoint (9641, /metrics) for metrics_clients. It needs a coturn built with
+     * Prometheus support (the coturn/coturn image); Debian's package has none, and is refused.
+     */
+    coturn_metrics: z.boolean().default(false),
     /** The group the image runs turnserver as (the official image: nobody/nogroup), which must read the config. */
     coturn_gid: z.number().int().min(0).default(65534),
   })
   .superRefine(portRules)
   .superRefine((vars, ctx) => {
+    if (vars.coturn_metrics && !vars.metrics_clients.length)
+      ctx.addIssue({ code: "custom", path: ["coturn_metrics"], message: "needs metrics_clients: the addresses of the Prometheus servers the firewall admits to 9641" });
     if (!vars.coturn_tls_certificate !== !vars.coturn_tls_key_path)
       ctx.addIssue({ code: "custom", path: ["coturn_tls_certificate"], message: "TURN over TLS needs both coturn_tls_certificate and coturn_tls_key_path" });
   });

@@ -1,5 +1,5 @@
 import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, metricsCheck, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared. */
@@ -27,6 +27,7 @@ function published(vars: LivekitVars): PortMapping[] {
     { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
     { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
     { hostPort: udp, containerPort: udp, protocol: "udp" },
+    ...(vars.metrics_clients.length ? [{ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port }] : []),
   ];
 }
 
@@ -77,6 +78,7 @@ export default defineRole({
       ...(vars.livekit_api_clients.length ? [{ protocol: "tcp" as const, port: vars.livekit_port, sources: vars.livekit_api_clients, comment: "livekit: API, for the proxy" }] : []),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
+      ...(vars.metrics_clients.length ? [{ protocol: "tcp" as const, port: vars.livekit_metrics_port, sources: vars.metrics_clients, comment: "livekit: Prometheus metrics" }] : []),
     ];
   },
   verify: (vars) => [
@@ -88,5 +90,6 @@ export default defineRole({
     }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
     ...(vars.livekit_api_clients.length ? [] : [publishedOnlyCheck(vars, containers.livekit, "7880/tcp")]),
+    ...(vars.metrics_clients.length ? [metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_")] : []),
   ],
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, names, pemCertificates, placement, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, metricsClients, names, pemCertificates, placement, port, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 /** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
 export const webhookVars = {
@@ -44,6 +44,9 @@ export const livekitVars = z
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    ...metricsClients,
+    /** Where LiveKit serves Prometheus metrics (/metrics) to metrics_clients, when there are any. */
+    livekit_metrics_port: port.default(6789),
     /** Anything else for livekit.yaml (ICE interface filters, limits, ...), deep-merged over what the role writes. */
     livekit_config_extra: configExtra,
     ...webhookVars,

@@ -71,7 +71,8 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
     let deployed: { code: number; out: string };
     beforeAll(async () => {
       await th.open();
-      inventory = stackInventory(testbed(), "th4", OWN_NGINX.join("\n"));
+      // The controller is the Prometheus server: the metrics ports admit it alone.
+      inventory = stackInventory(testbed(), "th4", [...OWN_NGINX, "metrics_clients: [172.30.0.1]"].join("\n"));
       deployed = await rigger("playbooks/site.ts", "-i", inventory);
     }, 400_000);
     afterAll(() => th.close());
@@ -90,6 +91,22 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
     it("carries a call through nginx", async () => {
       await callWorks(stackClient({ inventory, proxyIp: th.state.ip, homeserver: () => th.state.host, ca: th.state.caFile }));
     }, 60_000);
+
+    it("serves LiveKit's metrics to metrics_clients only, and refuses coturn metrics from a coturn built without them, leaving its config", async () => {
+      const scraped = await fetch(`http://${th.state.ip}:6789/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^livekit_\w+/m);
+      const other = await SshConnection.open(testbed().target("th5"));
+      try {
+        expect((await other.exec(`curl -sS --max-time 3 http://${th.state.ip}:6789/metrics`)).code).not.toBe(0);
+      } finally {
+        other.close();
+      }
+      const coturn = await rigger("playbooks/site.ts", "-i", inventory, "-t", "coturn", "-e", "coturn_metrics=true");
+      expect(coturn.code).not.toBe(0);
+      expect(coturn.out).toContain("is built without Prometheus support (Debian's coturn package has none)");
+      expect((await th.state.host.exec("grep -c '^prometheus' /etc/matrixrtc/coturn/turnserver.conf")).stdout.trim()).toBe("0");
+    }, 120_000);
 
     it("changes nothing on a second run", async () => {
       const again = await rigger("playbooks/site.ts", "-i", inventory);
