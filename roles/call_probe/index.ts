@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineRole, generate, localCheck, type HostAccess } from "../../src/rigger.js";
+import { defineRole, file, generate, localCheck, onHost, type HostAccess } from "../../src/rigger.js";
 import { generatedSecrets, jwtServiceUrl } from "../matrixrtc.js";
 import { twoPartyCall } from "./call.js";
 import { accessToken, livekitGrant, type MatrixSide } from "./matrix.js";
 import { callProbeVars, type CallProbeVars } from "./vars.js";
+
+const passwordFile = (vars: CallProbeVars) => `${vars.matrixrtc_config_dir}/synapse/call-probe-password`;
 
 const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt";
 
@@ -64,7 +66,9 @@ export default defineRole({
   name: "call_probe",
   vars: callProbeVars,
   secrets: { call_probe_password: generate.token(48), ...generatedSecrets.synapseRegistration },
-  tasks: () => [],
+  // The users' password beside Synapse's secrets (0600): a lost secrets store gets it back from there.
+  secretsOnHost: (vars) => ({ call_probe_password: onHost.file(passwordFile(vars)) }),
+  tasks: (vars) => (vars.homeserver === "synapse" ? [file({ path: passwordFile(vars), content: `${vars.call_probe_password}\n`, mode: 0o600 })] : []),
   verify: (vars) => {
     if (vars.call_probe && vars.homeserver === "existing")
       throw new Error("call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { names, published, secret, shape } from "../matrixrtc.js";
+import { names, placement, published, secret, shape } from "../matrixrtc.js";
 
 const localpart = z.string().regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
 
@@ -8,6 +8,7 @@ export const callProbeVars = z.object({
   matrix_host: names.matrix_host,
   livekit_host: names.livekit_host,
   homeserver: shape.homeserver,
+  matrixrtc_config_dir: placement.matrixrtc_config_dir,
   synapse_port: published.synapse_port,
   /** With "internal", the probe trusts Caddy's own CA, read from the host. */
   caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),

@@ -1,4 +1,4 @@
-import { containerRestart, defineRole, directory, sh, template, waitFor, type Mount } from "../../src/rigger.js";
+import { containerRestart, defineRole, directory, onHost, sh, template, waitFor, type Mount } from "../../src/rigger.js";
 import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
@@ -8,6 +8,7 @@ export default defineRole({
   name: "coturn",
   vars: coturnVars,
   secrets: generatedSecrets.turn,
+  secretsOnHost: (vars) => ({ turn_shared_secret: onHost.option(`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`, "static-auth-secret") }),
   // The `sfu` group's nodes may be on private addresses: relays to them are allowed.
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ coturn_allowed_peer_ips: nodes })),
   tasks: (vars) => {

@@ -1,4 +1,4 @@
-import { check, containerDrainRestart, defineRole, directory, file, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
+import { check, containerDrainRestart, defineRole, directory, file, onHost, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
 import { containers, derivedWhen, metricsCheck, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
@@ -37,6 +37,15 @@ export default defineRole({
   vars: livekitVars,
   secrets: { ...generatedSecrets.livekitKeys, ...generatedSecrets.turn, ...generatedSecrets.redis },
   derive: livekitDerived,
+  secretsOnHost: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/livekit`;
+    return {
+      livekit_api_key: onHost.keyFile(`${dir}/keys.yaml`, 0),
+      livekit_api_secret: onHost.keyFile(`${dir}/keys.yaml`, 1),
+      turn_shared_secret: onHost.yaml(`${dir}/livekit.yaml`, "rtc", "turn_servers", 0, "secret"),
+      redis_password: onHost.yaml(`${dir}/livekit.yaml`, "redis", "password"),
+    };
+  },
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/livekit`;
     const udp = livekitUdp(vars);

@@ -1,4 +1,4 @@
-import { check, defineRole, directory, file, sh, waitFor } from "../../src/rigger.js";
+import { check, defineRole, directory, file, onHost, sh, waitFor } from "../../src/rigger.js";
 import { containers, generatedSecrets, livekitKeyFile, livekitUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer } from "../matrixrtc.js";
 import { lkJwtVars } from "./vars.js";
 
@@ -14,6 +14,10 @@ export default defineRole({
   name: "lk_jwt",
   vars: lkJwtVars,
   secrets: generatedSecrets.livekitKeys,
+  secretsOnHost: (vars) => ({
+    livekit_api_key: onHost.keyFile(`${vars.matrixrtc_config_dir}/lk-jwt/keys.yaml`, 0),
+    livekit_api_secret: onHost.keyFile(`${vars.matrixrtc_config_dir}/lk-jwt/keys.yaml`, 1),
+  }),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/lk-jwt`;
     const keyFile = livekitKeyFile(vars);

@@ -1,4 +1,4 @@
-import { check, containerRestart, defineRole, directory, sh, template } from "../../src/rigger.js";
+import { check, containerRestart, defineRole, directory, onHost, sh, template } from "../../src/rigger.js";
 import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
@@ -10,6 +10,7 @@ export default defineRole({
   name: "redis",
   vars: redisVars,
   secrets: generatedSecrets.redis,
+  secretsOnHost: (vars) => ({ redis_password: onHost.option(`${vars.matrixrtc_config_dir}/redis/redis.conf`, "requirepass") }),
   // The LiveKit nodes of the `sfu` group are its clients.
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ redis_clients: nodes })),
   tasks: (vars) => {

@@ -1,4 +1,4 @@
-import { containerRestart, defineRole, directory, file, generate, template, waitFor } from "../../src/rigger.js";
+import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
 import { containers, generatedSecrets, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
@@ -22,6 +22,17 @@ export default defineRole({
     synapse_form_secret: generate.token(48),
     synapse_signing_key: generate.ed25519SigningKey(),
     ...generatedSecrets.turn,
+  },
+  secretsOnHost: (vars) => {
+    const dir = `${vars.matrixrtc_config_dir}/synapse`;
+    const config = (key: string) => onHost.yaml(`${dir}/homeserver.yaml`, key);
+    return {
+      synapse_registration_shared_secret: config("registration_shared_secret"),
+      synapse_macaroon_secret_key: config("macaroon_secret_key"),
+      synapse_form_secret: config("form_secret"),
+      synapse_signing_key: onHost.file(`${dir}/signing.key`),
+      turn_shared_secret: onHost.file(`${dir}/turn_shared_secret`),
+    };
   },
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/synapse`;

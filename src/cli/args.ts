@@ -47,6 +47,7 @@ export class UsageError extends Error {}
 
 export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
        npx tsx run --list-inventory -i <inventory>
+       npx tsx run secrets <list|show|set|rotate|encrypt|...> -i <inventory>   (secrets --help)
 
   -i, --inventory PATH      a hosts file (YAML or INI), a folder holding one, or host1,host2,
                             (repeatable: merged in order, later ones winning)

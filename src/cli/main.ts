@@ -9,7 +9,9 @@ import { playTags, preparePlaybook, type PreparedPlay } from "../engine/prepare.
 import { runPlays } from "../engine/runner.js";
 import { connectionVars, connectionWarnings, type ConnectionVars } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
-import { loadInventory, type Inventory } from "../inventory/load.js";
+import { loadInventory, openSecretsStore, type Inventory } from "../inventory/load.js";
+import { keepSecrets } from "../inventory/secrets-keeping.js";
+import { adoptSecrets } from "../engine/adopt-secrets.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
@@ -18,6 +20,7 @@ import { listInventory } from "./list-inventory.js";
 import { listHosts, listTags, listTasks } from "./listing.js";
 import { importPlaybook } from "./playbook-loader.js";
 import { promptHidden } from "./prompt.js";
+import { secretsCommand } from "./secrets-command.js";
 import { writeEvidenceReport } from "./report.js";
 import { LineRenderer, type Renderer } from "./output.js";
 
@@ -31,6 +34,7 @@ export interface Io {
 const stdio: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  if (argv[0] === "secrets") return secrets(argv.slice(1), io);
   let options: CliOptions;
   try {
     options = parseCli(argv);
@@ -45,7 +49,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const masker = new Masker();
   try {
     if (!options.inventory.length) throw new UsageError("an inventory is required (-i PATH)");
-    const inventory = loadInventory(options.inventory);
+    const inventory = loadInventory(options.inventory, await openSecretsStore(options.inventory));
     registerSecrets(masker, inventory);
     // Masked before it is serialized: JSON escapes quotes and newlines, and an escaped secret would not match.
     if (options.listInventory) return (io.out(JSON.stringify(masker.maskDeep(listInventory(inventory)), null, 2)), EXIT.ok);
@@ -67,7 +71,8 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const playbook = await loadPlaybook(playbookFile);
   const { vars: extraVars, loose } = parseExtraVars(options.extraVars);
   secretStrings(extraVars).forEach((v) => masker.add(v));
-  const { plays, warnings, generatedSecrets } = preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker });
+  const prepare = () => preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker });
+  let { plays, warnings, generatedSecrets, secretSources } = prepare();
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
@@ -95,9 +100,17 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const withPassword = becomePassword !== undefined ? { ...cliDefaults, ansible_become_password: becomePassword } : cliDefaults;
   const connectionSettings = new Map(hosts.map((h) => [h, settingsOf(h, withPassword)]));
 
-  // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
-  if (!options.check) inventory.secrets.add(generatedSecrets);
   const sshConfig = readSshConfig(options.sshConfig);
+  // Without its store, a run reads back what the hosts already hold rather than generate anew.
+  let adopted: { adopted: Record<string, string>; notes: string[] } = { adopted: {}, notes: [] };
+  if (!inventory.secrets.exists && secretSources.size) {
+    adopted = await adoptSecrets(secretSources, (host) => connect(host, connectionSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined));
+    Object.values(adopted.adopted).forEach((value) => masker.add(value));
+    inventory.secrets.remember(adopted.adopted);
+    ({ plays, warnings, generatedSecrets } = prepare());
+  }
+  // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
+  const secretNotes = [...adopted.notes, ...(options.check ? [] : await keepSecrets(inventory.secrets, { ...adopted.adopted, ...generatedSecrets }))];
   // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
   // With --json -, stdout is the report's: the run's lines go to stderr.
   const jsonToStdout = options.json === "-";
@@ -110,7 +123,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     events.push(event);
     renderer.event(event);
   };
-  [...warnings, ...connectionWarnings(hosts.map((h) => inventory.hosts.get(h)!))].forEach((message) => emit({ type: "warning", message }));
+  [...secretNotes, ...warnings, ...connectionWarnings(hosts.map((h) => inventory.hosts.get(h)!))].forEach((message) => emit({ type: "warning", message }));
   const started = Date.now();
   await runPlays(plays, {
     check: options.check,
@@ -203,6 +216,16 @@ async function connect(host: string, vars: ConnectionVars, options: CliOptions, 
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
   const openAnother = () => SshConnection.open(target);
   return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother, masker, breakLock: options.breakLock.includes(host), warn });
+}
+
+async function secrets(argv: string[], io: Io): Promise<number> {
+  try {
+    await secretsCommand(argv, io.out);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) return (io.err(`rigger secrets: ${(error as Error).message}`), EXIT.config);
+    throw error;
+  }
 }
 
 function registerSecrets(masker: Masker, inventory: Inventory): void {

@@ -4,7 +4,7 @@ const STALE_MS = 60_000;
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
- * Runs `work` holding `${path}.lock`, a file created exclusively (two processes on this machine,
+ * Runs `work` (sync or async) holding `${path}.lock`, a file created exclusively (two processes on this machine,
  * one at a time). A lock left for a minute by a process that died is taken over; one held longer
  * than `waitMs` by a live one is an error naming it.
  */
@@ -25,9 +25,16 @@ export function withFileLock<T>(path: string, work: () => T, waitMs = 10_000): T
       else pause(50);
     }
   }
+  const release = () => rmSync(lock, { force: true });
+  let result: T;
   try {
-    return work();
-  } finally {
-    rmSync(lock, { force: true });
+    result = work();
+  } catch (error) {
+    release();
+    throw error;
   }
+  // Async work holds the lock until it settles.
+  if (result instanceof Promise) return result.finally(release) as T;
+  release();
+  return result;
 }

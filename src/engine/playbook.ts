@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { PortRule } from "../common/ports.js";
 import type { Operation } from "../ops/operation.js";
 import type { Serial } from "./rollout.js";
+import type { SecretOnHost } from "./secret-on-host.js";
 
 export type { PortRule };
 
@@ -39,6 +40,8 @@ export interface Role<S extends VarsSchema = VarsSchema> {
    * generated once on the controller and kept in the inventory's secrets store for every later run.
    */
   secrets?: Record<string, () => string>;
+  /** Where each of these secrets lives on a host that ran the role: a run without its store adopts them from there. */
+  secretsOnHost?(vars: z.output<S>): Record<string, SecretOnHost>;
   /**
    * Defaults computed from the rest of the inventory (the addresses of another group's hosts):
    * below everything the operator sets, above the schema's own defaults.

@@ -11,6 +11,7 @@ import { serialProblem, type Serial } from "./rollout.js";
 import { selectHosts } from "./host-pattern.js";
 import type { PortRule } from "../common/ports.js";
 import { roleUse, type Fleet, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
+import type { SecretSource } from "./adopt-secrets.js";
 
 export interface PreparedRole {
   name: string;
@@ -48,7 +49,7 @@ export function preparePlaybook(
   playbook: Playbook,
   inventory: Inventory,
   options: PrepareOptions,
-): { plays: PreparedPlay[]; warnings: string[]; generatedSecrets: Record<string, string> } {
+): { plays: PreparedPlay[]; warnings: string[]; generatedSecrets: Record<string, string>; secretSources: Map<string, SecretSource[]> } {
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
   const generatedSecrets: Record<string, string> = {};
@@ -133,7 +134,14 @@ export function preparePlaybook(
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));
-  return { plays, warnings: [...warnings], generatedSecrets };
+  // Where the hosts may already keep what this run would generate (a store lost or not yet shared).
+  const secretSources = new Map<string, SecretSource[]>();
+  for (const { hosts } of parsedPlays)
+    for (const [name, parsed] of hosts)
+      for (const { role, roleVars, enabled } of parsed)
+        for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
+          if (secret in generatedSecrets) secretSources.set(name, [...(secretSources.get(name) ?? []), { name: secret, ...source }]);
+  return { plays, warnings: [...warnings], generatedSecrets, secretSources };
 }
 
 /** Every task and check of a role carries the role's name as a tag (`-t livekit`); flush markers stay as they are. */

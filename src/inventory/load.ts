@@ -5,7 +5,7 @@ import { expandHostRange } from "./host-patterns.js";
 import { parseIniInventory } from "./ini.js";
 import { likelyMeant } from "./near-miss.js";
 import { SecretsStore } from "./secrets-store.js";
-import { EnvReference, SecretReference, isMapping, readYaml } from "./yaml-file.js";
+import { AgeSealed, EnvReference, SecretReference, isMapping, readYaml } from "./yaml-file.js";
 
 export type Vars = Record<string, unknown>;
 
@@ -46,11 +46,8 @@ const YAML_EXTENSIONS = [".yaml", ".yml"];
  * later source adds hosts and groups and its variables win. Each source's group_vars/ and
  * host_vars/ are read; the secrets store is the first folder's (the current one for host lists only).
  */
-export function loadInventory(paths: string | string[]): Inventory {
+export function loadInventory(paths: string | string[], secrets = new SecretsStore(storeDirOf(paths))): Inventory {
   const sources = (Array.isArray(paths) ? paths : [paths]).map(inventorySource);
-  const firstFile = sources.find((source) => source.file)?.file;
-  const storeDir = firstFile ? dirname(firstFile) : process.cwd();
-  const secrets = new SecretsStore(storeDir);
   const envValues: string[] = [];
   const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets, envValues);
 
@@ -252,6 +249,19 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
   return result;
 }
 
+/** The folder whose secrets store the inventories share: the first hosts file's, or the current one for host lists only. */
+export function storeDirOf(paths: string | string[]): string {
+  const firstFile = (Array.isArray(paths) ? paths : [paths]).map(inventorySource).find((source) => source.file)?.file;
+  return firstFile ? dirname(firstFile) : process.cwd();
+}
+
+/** The secrets store of these inventories, decrypted (an encrypted store needs the operator's age identity). */
+export async function openSecretsStore(paths: string | string[]): Promise<SecretsStore> {
+  const store = new SecretsStore(storeDirOf(paths));
+  await store.unlock();
+  return store;
+}
+
 function resolveReferences(value: unknown, file: string, keyPath: string, secrets: SecretsStore, envValues: string[]): unknown {
   const at = (key: string) => (keyPath ? `${keyPath}.${key}` : key);
   if (value instanceof EnvReference) {
@@ -264,6 +274,7 @@ function resolveReferences(value: unknown, file: string, keyPath: string, secret
     if (!secrets.has(value.name)) throw new ConfigError(file, keyPath, `!secret ${value.name}: not in the secrets store (secrets.yaml)`);
     return secrets.get(value.name);
   }
+  if (value instanceof AgeSealed) throw new ConfigError(file, keyPath, "an !age value belongs in the secrets store only: store it with rigger secrets set, and write !secret NAME here");
   if (Array.isArray(value)) return value.map((item, i) => resolveReferences(item, file, `${keyPath}[${i}]`, secrets, envValues));
   if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, file, at(k), secrets, envValues)]));
   return value;

@@ -12,9 +12,15 @@ export class SecretReference {
   constructor(readonly name: string) {}
 }
 
+/** `!age |` at the root of secrets.yaml: the store, encrypted (armored age ciphertext). */
+export class AgeSealed {
+  constructor(readonly armored: string) {}
+}
+
 const customTags: Tags = [
   { tag: "!env", resolve: (value: string) => new EnvReference(value) as unknown as string },
   { tag: "!secret", resolve: (value: string) => new SecretReference(value) as unknown as string },
+  { tag: "!age", resolve: (value: string) => new AgeSealed(value) as unknown as string },
 ];
 
 export function readYaml(file: string): unknown {
@@ -26,9 +32,18 @@ export function readYaml(file: string): unknown {
   }
   const document = parseDocument(text, { customTags, uniqueKeys: true });
   const problem = document.errors[0];
-  if (problem) {
-    const [line, column] = problem.linePos?.[0] ? [problem.linePos[0].line, problem.linePos[0].col] : [0, 0];
-    throw new ConfigError(file, "", `invalid YAML at line ${line}, column ${column}: ${problem.message.split("\n")[0]}`);
+  const where = (p: { linePos?: [{ line: number; col: number }, ...unknown[]] }) => (p.linePos?.[0] ? `line ${p.linePos[0].line}, column ${p.linePos[0].col}` : "");
+  if (problem) throw new ConfigError(file, "", `invalid YAML at ${where(problem)}: ${problem.message.split("\n")[0]}`);
+  // yaml only warns about a tag it does not know, and reads the tagged value as plain text: a
+  // `!vault` value would be taken as its ciphertext.
+  const unknownTag = document.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+  if (unknownTag) {
+    const tag = /tag:?\s*(\S+)/i.exec(unknownTag.message)?.[1] ?? "";
+    throw new ConfigError(
+      file,
+      where(unknownTag),
+      `the tag ${tag} is not one rigger reads (!secret NAME, !env NAME)${/vault/.test(tag) ? ": Ansible Vault values are not decrypted; put the value in the secrets store (rigger secrets set -i <inventory> NAME) and write !secret NAME here" : ""}`,
+    );
   }
   return document.toJS() as unknown;
 }
@@ -38,5 +53,5 @@ export function isWorldReadable(file: string): boolean {
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof EnvReference) && !(value instanceof SecretReference);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof EnvReference) && !(value instanceof SecretReference) && !(value instanceof AgeSealed);
 }

@@ -3,12 +3,12 @@
  * the names resolved to the proxy host and TLS verified against Caddy's CA, Matrix users, LiveKit
  * tokens from the jwt service, and calls with the real LiveKit client (test/call/call-probe.ts).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AccessToken, type VideoGrant } from "livekit-server-sdk";
-import { parse } from "yaml";
 import { $ } from "zx";
 import type { SshConnection } from "../../src/connection/ssh.js";
+import { openSecretsStore } from "../../src/inventory/load.js";
 import type { CallOutcome, Grant } from "../../roles/call_probe/call.js";
 import { registrationMac } from "../../roles/call_probe/matrix.js";
 import { OUTCOME } from "../call/outcome.js";
@@ -48,7 +48,11 @@ export function runWithNames(dir: string, proxyIp: string, args: string[], optio
 export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection; ca?: string; jwtHost?: string }) {
   const { inventory, proxyIp } = options;
   const jwtHost = options.jwtHost ?? NAMES.matrix_host;
-  const secrets = () => parse(readFileSync(join(inventory, "secrets.yaml"), "utf8")) as Record<string, string>;
+  /** The inventory's secrets store, decrypted as a run decrypts it. */
+  const secrets = async () => {
+    const store = await openSecretsStore(inventory);
+    return Object.fromEntries(store.names().map((name) => [name, String(store.get(name))]));
+  };
   const onHomeserver = async (command: string) => (await options.homeserver().exec(command)).stdout;
 
   // Caddy's CA (it does not change while the stack stands), as a file on the controller, read once:
@@ -84,7 +88,7 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   const register = async (username: string): Promise<MatrixUser> => {
     const nonce = JSON.parse(await onHomeserver("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
     const password = `${username}-password-0123456789`;
-    const mac = registrationMac(secrets().synapse_registration_shared_secret!, nonce, username, password);
+    const mac = registrationMac((await secrets()).synapse_registration_shared_secret!, nonce, username, password);
     return JSON.parse(await onHomeserver(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as MatrixUser;
   };
 
@@ -118,7 +122,8 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
 
   /** LiveKit's own API through Caddy, with an admin token of ours (Twirp: ListRooms, CreateRoom, ListParticipants). */
   const livekitApi = async (method: string, body: unknown, videoGrant: VideoGrant) => {
-    const token = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity: "rigger-test" });
+    const { livekit_api_key, livekit_api_secret } = await secrets();
+    const token = new AccessToken(livekit_api_key!, livekit_api_secret!, { identity: "rigger-test" });
     token.addGrant(videoGrant);
     return https(NAMES.livekit_host, `/twirp/livekit.RoomService/${method}`, body, { authorization: `Bearer ${await token.toJwt()}` });
   };

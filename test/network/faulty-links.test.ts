@@ -76,7 +76,7 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     // A new connection through the forward still gets in.
     expect((await rigger(SITE, "-i", proxied, "--check", "--fail-on-change")).code).toBe(0);
     // Both ways to the host deploy the same secrets.
-    copyFileSync(join(proxied, "secrets.yaml"), join(direct, "secrets.yaml"));
+    for (const file of ["secrets.yaml", "secrets.recipients"]) copyFileSync(join(proxied, file), join(direct, file));
   }, 900_000);
 
   it("makes a no-change run over 150 ms of latency with 50 ms of jitter and 256 KB/s in one round trip", async () => {

@@ -3,7 +3,7 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -119,7 +119,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
       ].join("\n"),
     );
     const inspected = await sh(`docker inspect ${CONTAINERS.join(" ")}`);
-    for (const [name, value] of Object.entries(secrets())) expect(inspected.includes(value), name).toBe(false);
+    for (const [name, value] of Object.entries(await secrets())) expect(inspected.includes(value), name).toBe(false);
     expect(inspected).toContain("LIVEKIT_KEY_FILE=/etc/lk-jwt/keys.yaml");
   });
 
@@ -148,7 +148,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const claims = JSON.parse(Buffer.from(String(granted.jwt).split(".")[1]!, "base64url").toString());
     // The LiveKit room is named as the real service names it: a hash of the Matrix room and the slot.
     const alias = livekitName("!call:example.test", "m.call#ROOM");
-    expect(claims).toMatchObject({ iss: secrets().livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: alias, roomJoin: true } });
+    expect(claims).toMatchObject({ iss: (await secrets()).livekit_api_key, sub: `@alice:${NAMES.matrix_server_name}:DEVICE1`, video: { room: alias, roomJoin: true } });
     expect(claims.video.roomCreate).toBeUndefined();
     // LiveKit has the room (asked over its Twirp API, through Caddy, with an admin token of our own).
     const rooms = await client.livekitApi("ListRooms", {}, { roomList: true });
@@ -185,8 +185,9 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   }, 120_000);
 
   it("refuses a LiveKit token for a room nobody created (auto_create is false), and the probe says so in one line", async () => {
+    const { livekit_api_key, livekit_api_secret } = await secrets();
     const token = (identity: string) => {
-      const t = new AccessToken(secrets().livekit_api_key!, secrets().livekit_api_secret!, { identity });
+      const t = new AccessToken(livekit_api_key!, livekit_api_secret!, { identity });
       t.addGrant({ room: "!nobody-created-this:example.test", roomJoin: true });
       return t.toJwt();
     };
@@ -221,8 +222,9 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   it("relays TURN for a client holding the shared secret, and refuses a relay to a private address", async () => {
     const ip = hostIp();
     const image = /coturn_image: (\S+)/.exec(serviceImages())![1]!;
+    const { turn_shared_secret } = await secrets();
     const uclient = (...args: string[]) =>
-      $({ nothrow: true })`docker run --rm --network rigger-testbed --entrypoint turnutils_uclient ${image} -W ${secrets().turn_shared_secret!} -u probe ${args} -p 3478 ${ip}`;
+      $({ nothrow: true })`docker run --rm --network rigger-testbed --entrypoint turnutils_uclient ${image} -W ${turn_shared_secret!} -u probe ${args} -p 3478 ${ip}`;
     const relayed = await uclient("-y", "-n", "3");
     expect(relayed.stdout).toMatch(/Total lost packets 0 \(0\.0+%\)/);
     const refused = await uclient("-n", "1", "-e", "10.1.2.3");
@@ -252,14 +254,13 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   });
 
   it("rolls a rotated TURN secret out to coturn, Synapse and LiveKit, and restarts nothing else", async () => {
-    const old = secrets().turn_shared_secret!;
+    const old = (await secrets()).turn_shared_secret!;
     retired.push(old);
-    const store = readFileSync(join(inventory, "secrets.yaml"), "utf8");
-    writeFileSync(join(inventory, "secrets.yaml"), store.replace(/^turn_shared_secret: .*\n/m, ""), { mode: 0o600 });
+    expect((await run("secrets", "rotate", "-i", inventory, "turn_shared_secret")).code).toBe(0);
     const before = await starts();
     const rotated = await run(SITE, "-i", inventory);
     expect(rotated.code).toBe(0);
-    const fresh = secrets().turn_shared_secret!;
+    const fresh = (await secrets()).turn_shared_secret!;
     expect(fresh).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(fresh).not.toBe(old);
     expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-coturn", "matrixrtc-livekit", "matrixrtc-synapse"]);
@@ -311,15 +312,30 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   }, 180_000);
 
   it("rolls a rotated LiveKit key out to LiveKit and the jwt service only", async () => {
-    const store = readFileSync(join(inventory, "secrets.yaml"), "utf8");
-    retired.push(secrets().livekit_api_secret!);
-    writeFileSync(join(inventory, "secrets.yaml"), store.replace(/^livekit_api_secret: .*\n/m, ""), { mode: 0o600 });
+    retired.push((await secrets()).livekit_api_secret!);
+    expect((await run("secrets", "rotate", "-i", inventory, "livekit_api_secret")).code).toBe(0);
     const before = await starts();
     const rotated = await run(SITE, "-i", inventory);
     expect(rotated.code).toBe(0);
     expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-livekit", "matrixrtc-lk-jwt"]);
-    const fresh = secrets().livekit_api_secret!;
+    const fresh = (await secrets()).livekit_api_secret!;
     expect(await sh(`grep -c ${fresh} /etc/matrixrtc/livekit/keys.yaml /etc/matrixrtc/lk-jwt/keys.yaml`)).toBe("/etc/matrixrtc/livekit/keys.yaml:1\n/etc/matrixrtc/lk-jwt/keys.yaml:1\n");
+  }, 120_000);
+
+  it("restores a lost secrets store from the hosts: nothing generated anew, nothing changed or restarted, the signing key the same", async () => {
+    const kept = await secrets();
+    rmSync(join(inventory, "secrets.yaml"));
+    const before = await starts();
+    const restored = await run(SITE, "-i", inventory);
+    expect(restored.code, restored.out).toBe(0);
+    expect(notOk(restored.out)).toEqual([]);
+    expect(changedContainers(before, await starts())).toEqual([]);
+    for (const name of ["synapse_signing_key", "livekit_api_secret", "turn_shared_secret", "synapse_macaroon_secret_key"])
+      expect(restored.out).toMatch(new RegExp(`${name}: not in the secrets store; adopted from ${HOST} \\(/etc/matrixrtc/`));
+    const now = await secrets();
+    expect(now.synapse_signing_key).toBe(kept.synapse_signing_key);
+    expect(now).toEqual(kept);
+    expect(readFileSync(join(inventory, "secrets.yaml"), "utf8")).toMatch(/^# rigger's secrets store, encrypted with age/);
   }, 120_000);
 
   it("restarts LiveKit, and nothing else, when the socket buffer sizes change", async () => {
@@ -341,9 +357,20 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(await sh("grep -c '^redis:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("0\n");
   }, 120_000);
 
-  it("printed no secret, in any run, in any form", () => {
+  it("leaves no secret in clear in the inventory's files: the store is ciphertext, safe to commit", async () => {
+    const files = (readdirSync(inventory, { recursive: true }) as string[]).map((f) => join(inventory, f)).filter((f) => statSync(f).isFile());
+    expect(files.map((f) => f.slice(inventory.length + 1))).toContain("secrets.yaml");
+    const values = Object.values(await secrets());
+    expect(values.length).toBeGreaterThan(8);
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      for (const value of [...values, ...retired]) expect(text.includes(value), `${file} holds a secret`).toBe(false);
+    }
+  });
+
+  it("printed no secret, in any run, in any form", async () => {
     const all = outputs.join("\n");
-    for (const [name, value] of Object.entries(secrets())) expect(all.includes(value), name).toBe(false);
+    for (const [name, value] of Object.entries(await secrets())) expect(all.includes(value), name).toBe(false);
     for (const value of retired) expect(all.includes(value)).toBe(false);
   });
 });

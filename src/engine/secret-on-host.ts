@@ -1,0 +1,40 @@
+import { parse } from "yaml";
+
+/**
+ * Where a role keeps a secret on its host, and how to read it back from that file: what a run
+ * without its secrets store adopts rather than generate a new value over a live one.
+ */
+export interface SecretOnHost {
+  path: string;
+  /** The value in the file's content; undefined when the file holds none the run can read. */
+  pick(content: string): string | undefined;
+}
+
+const asString = (value: unknown) => (typeof value === "string" && value ? value : undefined);
+
+/** Readers for the forms the roles write secrets in. */
+export const onHost = {
+  /** The whole file, its final newline dropped. */
+  file: (path: string): SecretOnHost => ({ path, pick: (content) => asString(content.replace(/\n$/, "")) }),
+  /** A value at a path of keys (and list indexes) in a YAML file. */
+  yaml: (path: string, ...keys: Array<string | number>): SecretOnHost => ({
+    path,
+    pick: (content) => {
+      try {
+        return asString(keys.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], parse(content)));
+      } catch {
+        return undefined;
+      }
+    },
+  }),
+  /** `option=value` or `option value` on a line of its own (turnserver.conf, redis.conf: a JSON-quoted value unquoted). */
+  option: (path: string, option: string): SecretOnHost => ({
+    path,
+    pick: (content) => {
+      const raw = new RegExp(`^${option}[= ](.+)$`, "m").exec(content)?.[1]?.trim();
+      return raw?.startsWith('"') ? asString(JSON.parse(raw)) : asString(raw);
+    },
+  }),
+  /** LiveKit's key file, `key: secret`: the key (0) or the secret (1). */
+  keyFile: (path: string, part: 0 | 1): SecretOnHost => ({ path, pick: (content) => asString(/^([^:\s]+):\s*(\S+)\s*$/m.exec(content)?.[part + 1]) }),
+};

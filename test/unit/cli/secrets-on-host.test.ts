@@ -1,0 +1,26 @@
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import site from "../../../playbooks/site.js";
+import { roleUse } from "../../../src/engine/playbook.js";
+import { prepared, rendered } from "./prepared-site.js";
+
+it("reads every secret back from the very file each role writes it to: what a run without its store adopts", () => {
+  // A copy without a store: every secret is generated, as on a first run (or one that lost its store).
+  const dir = mkdtempSync(join(tmpdir(), "rigger-fleet-"));
+  cpSync("inventory/fleet", dir, { recursive: true, filter: (path) => !path.includes("secrets.") });
+  const run = prepared(dir);
+  const secrets = run.generatedSecrets;
+  const checked = new Set<string>();
+  const roles = new Map(site.plays.flatMap((play) => play.roles.map(roleUse)).map((use) => [use.role.name, use.role]));
+  for (const [host, sources] of run.secretSources)
+    for (const source of sources) {
+      const content = rendered(run.plays, host, source.path);
+      expect(source.pick(content), `${source.name} in ${source.path} on ${host}`).toBe(secrets[source.name]);
+      checked.add(source.name);
+    }
+  // Every secret a role generates is kept somewhere it can be read back from.
+  const generated = [...roles.values()].flatMap((role) => Object.keys(role.secrets ?? {}));
+  expect([...checked].sort()).toEqual([...new Set(generated)].sort());
+});
