@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { UnreachableError } from "../connection/errors.js";
 import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
 import { HostSession } from "../engine/host-session.js";
@@ -104,7 +105,13 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   // Without its store, a run reads back what the hosts already hold rather than generate anew.
   let adopted: { adopted: Record<string, string>; notes: string[] } = { adopted: {}, notes: [] };
   if (!inventory.secrets.exists && secretSources.size) {
-    adopted = await adoptSecrets(secretSources, (host) => connect(host, connectionSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined));
+    try {
+      adopted = await adoptSecrets(secretSources, (host) => connect(host, connectionSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined));
+    } catch (error) {
+      if (!(error instanceof UnreachableError)) throw error;
+      io.err(masker.mask(`rigger: ${error.message}: it may hold secrets this run would otherwise generate (${inventory.secrets.file} is missing); nothing was generated or changed: run again when it answers, or restore the store`));
+      return EXIT.unreachable;
+    }
     Object.values(adopted.adopted).forEach((value) => masker.add(value));
     inventory.secrets.remember(adopted.adopted);
     ({ plays, warnings, generatedSecrets } = prepare());

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 /** What a run prints for people and scripts coming from Ansible: --syntax-check, -o ansible, --json -, and the tree's kept changes. */
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { TreeRenderer } from "../../../src/cli/tree.js";
@@ -22,7 +24,10 @@ it("--syntax-check validates inventory, variables and playbook without connectin
 });
 
 it("prints ansible-playbook's PLAY RECAP with -o ansible, and with --json - the report alone on stdout", async () => {
-  const run = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-o", "ansible", "--json", "-");
+  // With a store: a run without one first looks on the hosts for their secrets, and stops when one is unreachable.
+  const inventory = dev2AtPort(listener.port);
+  writeFileSync(join(inventory, "secrets.yaml"), "{}\n", { mode: 0o600 });
+  const run = await rigger("playbooks/site.ts", "-i", inventory, "-o", "ansible", "--json", "-");
   expect(run.code).toBe(4);
   const report = JSON.parse(run.out) as { exitCode: number; hosts: Array<{ host: string; status: string }> };
   expect(report).toMatchObject({ exitCode: 4, hosts: [{ host: "dev2", status: "unreachable" }] });

@@ -1,9 +1,11 @@
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import site from "../../../playbooks/site.js";
 import { roleUse } from "../../../src/engine/playbook.js";
+import { countingListener } from "../../helpers/listener.js";
+import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 import { prepared, rendered } from "./prepared-site.js";
 
 it("reads every secret back from the very file each role writes it to: what a run without its store adopts", () => {
@@ -23,4 +25,17 @@ it("reads every secret back from the very file each role writes it to: what a ru
   // Every secret a role generates is kept somewhere it can be read back from.
   const generated = [...roles.values()].flatMap((role) => Object.keys(role.secrets ?? {}));
   expect([...checked].sort()).toEqual([...new Set(generated)].sort());
+});
+
+it("without its store, stops before generating anything when a host that may hold the secrets cannot be reached", async () => {
+  const listener = await countingListener();
+  try {
+    const inventory = dev2AtPort(listener.port);
+    const run = await rigger("playbooks/site.ts", "-i", inventory);
+    expect(run.code).toBe(4);
+    expect(run.err).toMatch(/^rigger: dev2 is unreachable: .*: it may hold secrets this run would otherwise generate \(.*secrets\.yaml is missing\); nothing was generated or changed/);
+    expect(existsSync(join(inventory, "secrets.yaml"))).toBe(false);
+  } finally {
+    listener.close();
+  }
 });
