@@ -29,9 +29,15 @@ export const configExtra = z.record(z.string(), z.unknown()).default({});
 
 /** One or more certificates in PEM form (public roots, not secrets). */
 export const pemCertificates = z.string().regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/, "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)");
-export const image = z
-  .string()
-  .refine((ref) => !/:latest$/.test(ref) && /[:@]/.test(ref.split("/").pop()!), "expected a pinned image tag or digest (never latest)");
+/** Tags that move to new releases: `latest`, a branch, a major version alone (`7`, `v1`, `7-alpine`). */
+const FLOATING_TAG = /^(latest|stable|edge|main|master|nightly|alpine|slim)$|^v?\d+(-[\w.]+)?$/;
+/** An image pinned to an exact release or a digest: a floating tag is never pulled again once present, so hosts drift apart. */
+export const image = z.string().refine((ref) => {
+  const last = ref.split("/").pop()!;
+  if (last.includes("@")) return true;
+  const tag = last.split(":")[1];
+  return tag !== undefined && !FLOATING_TAG.test(tag);
+}, "expected an image pinned to an exact version or a digest (repo:1.2.3 or repo@sha256:...), never latest or a major-only tag such as 7-alpine: a floating tag is never pulled again, so hosts drift apart");
 
 /** The names of the deployment, shared by every role that mentions them. */
 export const names = {

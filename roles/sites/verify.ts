@@ -36,13 +36,13 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
       ]
     : []),
   check({
-    name: "every name has a certificate clients trust",
+    name: "every hostname has a certificate clients trust",
     // Any status will do (a service may come later in the rollout): the handshake is what is checked.
     command: sites(vars)
       .map((site) => sh`echo ${site.name}: && ${raw(httpsRequest(trust, site.name, "/"))} | head -1`)
       .join(" && "),
     timeoutSeconds: 30,
-    failure: "a name's TLS handshake failed (certificate not issued or not trusted)",
+    failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
   }),
 ];
 

@@ -30,9 +30,13 @@ export async function adoptSecrets(
         for (const source of wanted) {
           const encoded = contents.get(source.path);
           if (!encoded || encoded === "-") continue;
-          const value = source.pick(Buffer.from(encoded, "base64").toString("utf8"));
-          if (value === undefined)
-            throw new ConfigError(host, source.name, `${source.path} is there but holds no value rigger can read back: rather than generate a new one over it, the run stops; restore secrets.yaml, or set ${source.name} by hand (rigger secrets set)`);
+          let value: string | undefined;
+          try {
+            value = source.pick(Buffer.from(encoded, "base64").toString("utf8"));
+          } catch (error) {
+            throw new ConfigError(host, source.name, `${source.path} is there but cannot be read back (${(error as Error).message}): rather than generate a new one over it, the run stops; restore secrets.yaml, or set ${source.name} by hand (rigger secrets set)`);
+          }
+          if (value === undefined) continue;
           const seen = found.get(source.name);
           if (seen && seen.value !== value)
             throw new ConfigError(host, source.name, `differs from the one on ${seen.host} (${seen.path} and ${source.path}): the store cannot tell which is live; set the right one with rigger secrets set ${source.name}`);

@@ -125,16 +125,42 @@ export function specHash(spec: ContainerSpec): string {
 /** Fails, with the last lines of its log, a container that is not running a second after it started. */
 const startedCheck = (name: string) =>
   `{ sleep 1; [ "$(${sh`docker container inspect --format '{{.State.Status}}' ${name}`})" = running ] || ` +
-  `{ echo ${sh`${`container ${name} did not stay up; the last lines of its log:`}`} >&2; ${sh`docker logs --tail 20 ${name}`} 2>&1 | sed 's/^/  /' >&2; exit 1; }; }`;
+  `{ echo ${sh`${`container ${name} did not stay up; the last lines of its log:`}`} >&2; ${sh`docker logs --tail 20 ${name}`} 2>&1 | sed 's/^/  /' >&2; false; }; }`;
+
+/**
+ * Replaces a container so that a failed replacement leaves the old one serving: the old container
+ * is stopped and kept aside, the new one started; once it stays up the old one goes, and with it
+ * the image it ran when nothing else uses that (what an upgrade replaced). When the new one does
+ * not stay up it is removed and the old one started again, and the output says so.
+ */
+function replaceContainer(name: string, run: string): string {
+  const previous = `${name}.rigger-previous`;
+  const inspect = (what: string) => sh`docker container inspect --format ${what} ${name}`;
+  return [
+    sh`docker rm --force ${previous} >/dev/null 2>&1 || true`,
+    `old=$(${inspect("{{.Image}}")} 2>/dev/null || true)`,
+    `if [ -n "$old" ]; then ${sh`docker stop --time 10 ${name} >/dev/null && docker rename ${name} ${previous}`}; fi`,
+    `if ${run} >/dev/null && ${startedCheck(name)}; then`,
+    sh`  docker rm --force ${previous} >/dev/null 2>&1 || true`,
+    `  new=$(${inspect("{{.Image}}")})`,
+    `  if [ -n "$old" ] && [ "$old" != "$new" ] && docker image rm "$old" >/dev/null 2>&1; then echo "removed the image it replaced (\${old#sha256:})"; fi`,
+    "else",
+    sh`  docker rm --force ${name} >/dev/null 2>&1 || true`,
+    `  if [ -n "$old" ]; then ${sh`docker rename ${previous} ${name} && docker start ${name} >/dev/null`} && ${sh`echo ${`rolled back: ${name} runs its previous container again (image`}`} "\${old#sha256:})" >&2; fi`,
+    "  false",
+    "fi",
+  ].join("\n");
+}
 
 /**
  * A container matching its spec: created when missing, recreated only when the spec (or the image
- * behind its tag) changed, started when stopped. Its spec hash travels in a label.
+ * behind its tag) changed, started when stopped. Its spec hash travels in a label. A recreation
+ * that does not stay up puts the previous container back (replaceContainer).
  */
 export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operation {
   const hash = specHash(spec);
   const run = sh`docker run --detach ${[...runOptions(spec, hash), spec.image, ...(spec.command ?? [])]}`;
-  const recreate = `${sh`docker rm --force ${spec.name}`} >/dev/null 2>&1; ${run} >/dev/null && ${startedCheck(spec.name)}`;
+  const recreate = replaceContainer(spec.name, run);
   const envFile = spec.envFile;
   return operation({
     name: `container ${spec.name}`,

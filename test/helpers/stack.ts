@@ -6,10 +6,11 @@ import { testInventory } from "./rigger.js";
 
 /**
  * What leaves a test host quiet for the suites after one that deployed the stack: no firewall
- * table, Caddy stopped and its certificates gone, no container, and the test ACME root untrusted.
+ * table, Caddy stopped and its certificates gone, no container, no config or data (a later suite's
+ * fresh inventory would adopt its secrets), and the test ACME root untrusted.
  */
 export const TEAR_DOWN_STACK =
-  "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; " +
+  "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; rm -rf /etc/matrixrtc /var/lib/matrixrtc; " +
   "rm -f /usr/local/share/ca-certificates/rigger-test-acme.crt; update-ca-certificates --fresh >/dev/null; true";
 
 /** Makes the host trust the ACME server's issuing root as a real server trusts Let's Encrypt's (its probes ask Caddy as clients do). */

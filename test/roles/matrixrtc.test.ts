@@ -3,6 +3,7 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "zx";
@@ -28,6 +29,13 @@ const SNAPSHOT = [
   "docker inspect -f '{{.Name}} {{.Id}} {{.State.StartedAt}}' $(docker ps -aq) | sort",
   "systemctl show -p ActiveEnterTimestamp caddy",
 ].join("; ");
+
+/** An image for one test, built on the controller from a Dockerfile and pushed to the testbed's registry. */
+function pushTestImage(ref: string, dockerfile: string): string {
+  execFileSync("docker", ["build", "--quiet", "-t", ref, "-"], { input: dockerfile, stdio: ["pipe", "ignore", "inherit"] });
+  execFileSync("docker", ["push", "--quiet", ref], { stdio: ["ignore", "ignore", "inherit"] });
+  return ref;
+}
 
 describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   let inventory: string;
@@ -356,6 +364,28 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect((await run(SITE, "-i", inventory)).code).toBe(0);
     expect(await sh("grep -c '^redis:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("0\n");
   }, 120_000);
+
+  it("rolls back a LiveKit upgrade whose container does not stay up (exit 2 naming it, calls still carried), and a good upgrade removes the image it replaced", async () => {
+    const base = /livekit_image: (\S+)/.exec(serviceImages())![1]!;
+    const broken = pushTestImage(`${base}-broken`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--no-such-flag"]\n`);
+    const relabelled = pushTestImage(`${base}-relabelled`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
+    const livekit = () => sh("docker inspect -f '{{.Id}} {{.Image}} {{.State.Status}}' matrixrtc-livekit");
+    const before = await livekit();
+    const failed = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${broken}`);
+    expect(failed.code).toBe(2);
+    expect(failed.out).toContain("container matrixrtc-livekit did not stay up");
+    expect(failed.out).toContain("rolled back: matrixrtc-livekit runs its previous container again");
+    expect(await livekit()).toBe(before);
+    const [publisher, subscriber] = await client.twoUsersIn("!after-rollback:example.test");
+    expect(await client.call({ publisher, subscriber })).toMatchObject({ ok: true });
+    const oldImage = before.split(" ")[1]!;
+    const upgraded = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${relabelled}`);
+    expect(upgraded.code, upgraded.out).toBe(0);
+    expect((await host.exec(`docker image inspect ${oldImage}`)).code).not.toBe(0);
+    // Back to the pinned image: pulled again, the relabelled one removed in turn.
+    expect((await run(SITE, "-i", inventory)).code).toBe(0);
+    expect(await sh(`docker images --format '{{.Repository}}:{{.Tag}}' | grep -c -- '-relabelled$' || true`)).toBe("0\n");
+  }, 180_000);
 
   it("leaves no secret in clear in the inventory's files: the store is ciphertext, safe to commit", async () => {
     const files = (readdirSync(inventory, { recursive: true }) as string[]).map((f) => join(inventory, f)).filter((f) => statSync(f).isFile());

@@ -6,6 +6,7 @@ import site from "../../../playbooks/site.js";
 import { roleUse } from "../../../src/engine/playbook.js";
 import { countingListener } from "../../helpers/listener.js";
 import { dev2AtPort, rigger } from "../../helpers/rigger.js";
+import { onHost } from "../../../src/engine/secret-on-host.js";
 import { prepared, rendered } from "./prepared-site.js";
 
 it("reads every secret back from the very file each role writes it to: what a run without its store adopts", () => {
@@ -38,4 +39,12 @@ it("without its store, stops before generating anything when a host that may hol
   } finally {
     listener.close();
   }
+});
+
+it("tells a secret a file does not hold (not used there: skipped) from a file it cannot read (the run stops)", () => {
+  expect(onHost.yaml("/x", "redis", "password").pick("port: 7880\n")).toBeUndefined();
+  expect(() => onHost.yaml("/x", "redis").pick("a: [unclosed\n")).toThrow("not YAML");
+  expect(onHost.option("/x", "requirepass").pick('port 6379\nrequirepass "s3cret-value"\n')).toBe("s3cret-value");
+  expect(() => onHost.keyFile("/x", 1).pick("garbage\n")).toThrow("not a key file");
+  expect(() => onHost.file("/x").pick("\n")).toThrow("not a value (empty)");
 });
