@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { check, dockerContainer, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Fleet, type Operation } from "../src/rigger.js";
+import { absent, check, dockerContainer, dockerContainerAbsent, dockerImage, dockerNetwork, generate, sh, type ContainerSpec, type Fleet, type Operation } from "../src/rigger.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -212,6 +212,21 @@ export const metricsCheck = (service: string, url: string, prefix: string) =>
     timeoutSeconds: 20,
     failure: `${url} serves no ${prefix}* metrics`,
   });
+
+/**
+ * What turning a service off takes away: its container and its config directory (data directories
+ * stay: they are the operator's to delete), and the check that both are gone.
+ */
+export const serviceRemoval = (container: string, configDir: string) => ({
+  tasks: [dockerContainerAbsent(container), absent({ path: configDir })],
+  verify: [
+    check({
+      name: `${container} and ${configDir} are gone`,
+      command: `! ${sh`docker container inspect ${container}`} >/dev/null 2>&1 && ${sh`[ ! -e ${configDir} ]`} && echo gone`,
+      failure: `${container} or ${configDir} is still there although the component is turned off`,
+    }),
+  ],
+});
 
 /** A check that these files exist and no other user can read them (secrets on the host). */
 export const privateFilesCheck = (paths: string[]) =>

@@ -12,7 +12,7 @@ export { flushHandlers, operation, type HostAccess, type Operation, type Step, t
 export { apt } from "./ops/apt.js";
 export { check, localCheck } from "./ops/check.js";
 export { command } from "./ops/command.js";
-export { containerDrainRestart, containerRestart, dockerContainer, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
+export { containerDrainRestart, containerRestart, dockerContainer, dockerContainerAbsent, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
 export { absent, directory, file } from "./ops/files.js";
 export { nftablesFirewall, nftablesRulesetPath } from "./ops/nftables.js";
 export { sysctl } from "./ops/sysctl.js";

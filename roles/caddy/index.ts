@@ -1,4 +1,4 @@
-import { apt, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
+import { apt, check, command, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
 import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
@@ -14,6 +14,11 @@ export default defineRole({
   name: "caddy",
   vars: caddyVars,
   enabled: (vars) => vars.proxy === "caddy",
+  // proxy: own: the operator's proxy takes 80 and 443, so a Caddy rigger ran before is stopped (the package stays).
+  removal: () => ({
+    tasks: [command({ name: "caddy stopped and disabled", run: "systemctl disable --now caddy.service", unless: "! systemctl is-enabled --quiet caddy.service && ! systemctl is-active --quiet caddy.service" })],
+    verify: [check({ name: "caddy is not running (the operator's proxy serves 80 and 443)", command: "! systemctl is-active --quiet caddy.service && echo 'caddy: not running'", failure: "caddy still runs, holding 80 and 443 from the operator's proxy" })],
+  }),
   derive: sitesDerived,
   tasks: (vars) => [
     // curl, for the verify probes that ask Caddy over TLS as a client would, comes with the host layer.

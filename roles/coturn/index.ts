@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, onHost, sh, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, serviceRemoval, turnHost } from "../matrixrtc.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -8,6 +8,8 @@ export default defineRole({
   name: "coturn",
   vars: coturnVars,
   secrets: generatedSecrets.turn,
+  enabled: (vars) => vars.coturn_enabled,
+  removal: (vars) => serviceRemoval(containers.coturn, `${vars.matrixrtc_config_dir}/coturn`),
   secretsOnHost: (vars) => ({ turn_shared_secret: onHost.option(`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`, "static-auth-secret") }),
   // The `sfu` group's nodes may be on private addresses: relays to them are allowed.
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ coturn_allowed_peer_ips: nodes })),

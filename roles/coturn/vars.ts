@@ -24,6 +24,8 @@ export const coturnVars = z
     coturn_config_extra: z.array(z.string().regex(/^[a-z][a-z0-9-]*(=[^\n]*)?$/, "expected one coturn option per item: option or option=value")).default([]),
     /** Restart coturn after renewing the certificate: it reads it at start. */
     ...turnTls,
+    /** false: no coturn here (another TURN server, or none); one deployed before is removed. */
+    coturn_enabled: z.boolean().default(true),
     ...metricsClients,
     /**
      * coturn's Prometheus endpoint (9641, /metrics) for metrics_clients. It needs a coturn built with

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor } from "../../src/rigger.js";
-import { containers, jwtServiceUrl, publishedAt, publishedOnlyCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, jwtServiceUrl, publishedAt, publishedOnlyCheck, serviceContainer, serviceRemoval } from "../matrixrtc.js";
 import { elementCallVars } from "./vars.js";
 
 /** Element Call, its config.json pointing at the homeserver and the jwt service, on 127.0.0.1:8280 (element_call_port); `element_call_enabled: false` leaves it out. */
@@ -7,6 +7,7 @@ export default defineRole({
   name: "element_call",
   vars: elementCallVars,
   enabled: (vars) => vars.element_call_enabled,
+  removal: (vars) => serviceRemoval(containers.elementCall, `${vars.matrixrtc_config_dir}/element-call`),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/element-call`;
     return [

@@ -32,6 +32,8 @@ export interface Role<S extends VarsSchema = VarsSchema> {
   vars: S;
   /** Whether the host runs this role at all (the deployment's shape, `<role>_enabled`); by default it does. */
   enabled?(vars: z.output<S>): boolean;
+  /** When it is not enabled: the tasks that take away what it deployed, and the checks that it is gone. */
+  removal?(vars: z.output<S>): { tasks: Operation[]; verify: Operation[] };
   tasks(vars: z.output<S>, host: HostContext): Operation[];
   /** Named actions that tasks notify; each runs once per host at the end of the role, in this order. */
   handlers?(vars: z.output<S>, host: HostContext): Record<string, Operation>;

@@ -108,9 +108,14 @@ export function preparePlaybook(
     const prepared = new Map<string, PreparedRole[]>();
     for (const [name, parsed] of hosts) {
       const host = inventory.hosts.get(name)!;
-      const roles = parsed.filter(({ enabled }) => enabled).map(({ role, vars, roleVars }): PreparedRole => {
+      const roles = parsed.filter(({ enabled, role }) => enabled || role.removal).map(({ role, vars, roleVars, enabled }): PreparedRole => {
         const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
         try {
+          if (!enabled) {
+            // A component turned off: what it deployed is taken away, and verify proves it gone.
+            const removal = role.removal!(roleVars);
+            return { name: role.name, tasks: play.checksOnly ? [] : tagged(removal.tasks, role.name), handlers: {}, verify: tagged(removal.verify, role.name) };
+          }
           return {
             name: role.name,
             tasks: play.checksOnly ? [] : tagged(role.tasks(roleVars, context), role.name),

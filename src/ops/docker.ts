@@ -180,6 +180,15 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
   });
 }
 
+/** No container of this name (a component turned off): removed when there is one. */
+export function dockerContainerAbsent(name: string): Operation {
+  return operation({
+    name: `no container ${name}`,
+    facts: { container: containerFact(name) },
+    plan: ({ container }: { container: ContainerState }) => (container.exists ? [{ kind: "run", command: sh`docker rm --force ${name}` }] : []),
+  });
+}
+
 /** A handler's action: restart a container (a bind-mounted config changed). */
 export function containerRestart(name: string): Operation {
   return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });

@@ -387,6 +387,20 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(await sh(`docker images --format '{{.Repository}}:{{.Tag}}' | grep -c -- '-relabelled$' || true`)).toBe("0\n");
   }, 180_000);
 
+  it("removes Element Call when it is turned off (container, config, Caddy's site), verify.ts proves it gone, and turning it on brings it back", async () => {
+    const off = await run(SITE, "-i", inventory, "-e", "element_call_enabled=false");
+    expect(off.code, off.out).toBe(0);
+    expect(notOk(off.out)).toEqual(expect.arrayContaining([`[${HOST}] element_call | no container matrixrtc-element-call: changed`, `[${HOST}] element_call | absent /etc/matrixrtc/element-call: changed`]));
+    expect(await sh("docker ps -a --format '{{.Names}}' | grep -c element-call || true")).toBe("0\n");
+    expect(await sh("grep -c 'call.example.test' /etc/caddy/Caddyfile || true")).toBe("0\n");
+    const verified = await run("playbooks/verify.ts", "-i", inventory, "-e", "element_call_enabled=false");
+    expect(verified.code, verified.out).toBe(0);
+    expect(verified.out).toContain("element_call | verify: matrixrtc-element-call and /etc/matrixrtc/element-call are gone: ok");
+    const on = await run(SITE, "-i", inventory);
+    expect(on.code, on.out).toBe(0);
+    expect(await sh("docker ps --format '{{.Names}}' | grep -c element-call")).toBe("1\n");
+  }, 180_000);
+
   it("leaves no secret in clear in the inventory's files: the store is ciphertext, safe to commit", async () => {
     const files = (readdirSync(inventory, { recursive: true }) as string[]).map((f) => join(inventory, f)).filter((f) => statSync(f).isFile());
     expect(files.map((f) => f.slice(inventory.length + 1))).toContain("secrets.yaml");

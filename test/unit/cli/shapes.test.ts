@@ -1,10 +1,12 @@
 import { expect, it } from "vitest";
-import { prepared, rendered, rolesOf } from "./prepared-site.js";
+import { prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
 
 it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
   const { plays, warnings } = prepared("inventory/own-proxy");
   expect(warnings).toEqual([]);
-  expect(rolesOf(plays, "web1")).toEqual(["docker", "firewall", "kernel", "livekit", "lk_jwt", "synapse", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
+  // caddy stays in the list to stop a Caddy an earlier run started (the operator's proxy takes 80 and 443).
+  expect(rolesOf(plays, "web1")).toEqual(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "synapse", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
+  expect(tasksOf(plays, "web1", "caddy")).toEqual(["caddy stopped and disabled"]);
   const nginx = rendered(plays, "web1", "/etc/matrixrtc/proxy/nginx.conf");
   for (const name of ["example.org", "matrix.example.org", "livekit.example.org", "call.example.org"]) {
     expect(nginx).toContain(`\tserver_name ${name};\n\tssl_certificate /etc/letsencrypt/live/${name}/fullchain.pem;\n`);
@@ -25,7 +27,9 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
 it("homeserver: existing: no Synapse or Element Call; the jwt service on livekit_host, found by the homeserver's own well-known; the settings written for the operator", () => {
   const { plays, warnings } = prepared("inventory/beside-homeserver");
   expect(warnings).toEqual([]);
-  expect(rolesOf(plays, "matrix1")).toEqual(["docker", "firewall", "kernel", "livekit", "lk_jwt", "existing_homeserver", "livekit_webhook", "coturn", "own_proxy", "call_probe"]);
+  // Synapse is never removed (it holds a homeserver's data); Element Call, turned off, is.
+  expect(rolesOf(plays, "matrix1")).toEqual(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "existing_homeserver", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
+  expect(tasksOf(plays, "matrix1", "element_call")).toEqual(["no container matrixrtc-element-call", "absent /etc/matrixrtc/element-call"]);
   const nginx = rendered(plays, "matrix1", "/etc/matrixrtc/proxy/nginx.conf");
   expect([...nginx.matchAll(/server_name (\S+);/g)].map((m) => m[1])).toEqual(["rtc.example.org"]);
   expect(nginx).not.toContain(".well-known");
@@ -41,7 +45,8 @@ it("homeserver: existing: no Synapse or Element Call; the jwt service on livekit
 
 it("element_call_enabled and well_known_enabled leave out Element Call and the well-known; Element Call, when on, points at the jwt service wherever it is served", () => {
   const { plays } = prepared("inventory/dev2", { element_call_enabled: false, well_known_enabled: false });
-  expect(rolesOf(plays, "dev2")).not.toContain("element_call");
+  expect(tasksOf(plays, "dev2", "element_call")).toEqual(["no container matrixrtc-element-call", "absent /etc/matrixrtc/element-call"]);
+  expect(plays.flatMap((p) => p.hosts.get("dev2") ?? []).find((r) => r.name === "element_call")!.verify.map((c) => c.name)).toEqual(["matrixrtc-element-call and /etc/matrixrtc/element-call are gone"]);
   const caddy = rendered(plays, "dev2", "/etc/caddy/Caddyfile");
   expect(caddy).not.toMatch(/well-known|call\.example\.org/);
   const beside = prepared("inventory/beside-homeserver", { element_call_enabled: true, element_call_host: "call.example.org" }).plays;
