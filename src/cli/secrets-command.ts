@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../inventory/errors.js";
+import { ensureIdentity, identityFile } from "../inventory/age.js";
 import { openSecretsStore } from "../inventory/load.js";
 import { listOwnIdentity } from "../inventory/secrets-keeping.js";
 import type { SecretsStore } from "../inventory/secrets-store.js";
@@ -11,6 +12,7 @@ The secrets store is secrets.yaml beside the inventory's hosts file, encrypted w
 recipients in secrets.recipients (one age1... per operator); your identity is RIGGER_AGE_IDENTITY,
 RIGGER_AGE_IDENTITY_FILE or ~/.config/rigger/age-identity.txt.
 
+  recipient                 print your own recipient (age1...), your identity made if you have none
   list                      the names it holds (never the values)
   show NAME                 print one value
   set NAME                  store a value read from stdin (never from the command line)
@@ -28,6 +30,13 @@ const needs = (what: string, arg: string | undefined): string => {
 };
 
 const recipientLines = (store: SecretsStore) => (existsSync(store.recipientsFile) ? readFileSync(store.recipientsFile, "utf8") : "");
+
+/** Your own recipient, for the operator who adds you (needs no inventory). */
+async function printRecipient(out: (line: string) => void): Promise<void> {
+  const { recipient, created } = await ensureIdentity();
+  if (created) out(`# created your age identity ${identityFile()} (0600): back it up`);
+  out(recipient);
+}
 
 const COMMANDS: Record<string, Command> = {
   list: async (store, _arg, out) => store.names().sort().forEach((name) => out(name)),
@@ -81,8 +90,9 @@ export async function secretsCommand(argv: string[], out: (line: string) => void
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { inventory: { type: "string", short: "i", multiple: true }, help: { type: "boolean", short: "h" } } });
   const [name, arg, extra] = positionals;
   if (values.help || !name) return out(SECRETS_USAGE);
+  if (name === "recipient") return printRecipient(out);
   const command = COMMANDS[name];
-  if (!command) throw new ConfigError("rigger secrets", name, `no such command (${Object.keys(COMMANDS).join(", ")})`);
+  if (!command) throw new ConfigError("rigger secrets", name, `no such command (recipient, ${Object.keys(COMMANDS).join(", ")})`);
   if (extra !== undefined) throw new ConfigError("rigger secrets", extra, "one argument at most");
   if (!values.inventory?.length) throw new ConfigError("rigger secrets", "-i", "an inventory is required (-i PATH)");
   await command(await openSecretsStore(values.inventory), arg, out);
