@@ -28,7 +28,8 @@ export default definePlaybook([
   // Socket buffers for media; LiveKit reads them when it starts, so a change restarts it.
   // Nodes one at a time, then half of them at once, each batch healthy before the next; a
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
-  { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
+  // A node whose upgrade does not come up gets its previous container and config back.
+  { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
   // Synapse, or (homeserver: existing) the checks of the operator's homeserver.
   { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse, existingHomeserver] },
   // Each node's webhook reaches the jwt service, now that it runs.

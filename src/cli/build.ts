@@ -7,7 +7,7 @@
  *   playbooks' `import "zod"` is pointed at): ES modules handing out the engine's exports, so
  *   playbook and engine share one instance of each module.
  * What cannot be bundled stays in node_modules: native addons, esbuild (it runs a binary of its own)
- * and LiveKit's client.
+ * and LiveKit's client; and age-encryption, loaded only for an encrypted secrets store.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -25,7 +25,8 @@ await build({
   outdir: OUT,
   outExtension: { ".js": ".cjs" },
   format: "cjs",
-  external: ["esbuild", "@livekit/rtc-node", "cpu-features"],
+  // age-encryption is imported only when a secrets store is encrypted: a run without one does not parse it.
+  external: ["esbuild", "@livekit/rtc-node", "cpu-features", "age-encryption"],
   // What the sources ask of import.meta, a CommonJS file answers from its own name.
   define: { "import.meta.url": "__rigger_module_url" },
   banner: { js: 'var __rigger_module_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -13,14 +13,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { sha256Hex } from "../common/hash.js";
+import { importModule } from "../common/importer.js";
 
 const fromSources = import.meta.url.endsWith(".ts");
-
-/** How ES modules are imported. The built engine runs as a compiled script, which cannot `import()`: its loader hands it one. */
-let importModule = (specifier: string): Promise<unknown> => import(specifier);
-export function useImporter(importer: typeof importModule): void {
-  importModule = importer;
-}
 
 export async function importPlaybook(file: string): Promise<unknown> {
   const url = pathToFileURL(resolve(file)).href;

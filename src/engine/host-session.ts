@@ -232,7 +232,7 @@ export class HostSession {
    * then `then` (what is owed after the change). Any failure leaves the old file live and no
    * temporary behind.
    */
-  async write(step: WriteStep): Promise<void> {
+  async write(step: WriteStep): Promise<{ backup?: string }> {
     const suffix = randomBytes(6).toString("hex");
     const base = posix.basename(step.path);
     const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${base}`);
@@ -251,12 +251,22 @@ export class HostSession {
       sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
       step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
       // Backups are named by time, so the glob's order is theirs: all but the newest few go.
-      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; cp -p -- "$target" "$backup.$(date +%Y%m%dT%H%M%S%N)";`,
+      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; kept="$backup.$(date +%Y%m%dT%H%M%S%N)"; cp -p -- "$target" "$kept"; echo "backup: $kept";`,
       sh`  set -- "$backup".${raw("[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")}; while [ $# -gt ${BACKUPS_KEPT} ]; do rm -f -- "$1"; shift; done; fi`,
       'mv -f -- "$tmp" "$target"',
       step.then ?? "",
     ].filter(Boolean).join("\n");
     const result = await this.run(script, undefined, staged ? undefined : step.content);
     if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    return { backup: /^backup: (.+)$/m.exec(result.stdout)?.[1] };
+  }
+
+  /** Puts back what write() replaced (its backup), or removes what it created; atomically, as write() does. */
+  async restore(written: { path: string; backup?: string }): Promise<void> {
+    const command = written.backup
+      ? sh`tmp=${`${written.path}.rigger-restore`} && cp -p -- ${written.backup} "$tmp" && mv -f -- "$tmp" ${written.path}`
+      : sh`rm -f -- ${written.path}`;
+    const result = await this.run(command);
+    if (result.code !== 0) throw new Error(`restoring ${written.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
 }

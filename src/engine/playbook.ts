@@ -75,6 +75,11 @@ export interface Play {
   hosts: string;
   /** Only the roles' verify probes, every one of them even after one fails (a report, not a rollout). */
   checksOnly?: boolean;
+  /**
+   * A role that fails on a host puts back the config files it wrote in this run and runs the
+   * handlers they notified, so its services read the old config (an upgrade that does not come up).
+   */
+  rollback?: boolean;
   /** Roll out in batches: a number of hosts, a percentage ("50%"), or a ramp ([1, "50%", "100%"]). */
   serial?: Serial;
   /** The failure budget of each batch, in percent of it (default 0: one failed host stops the rollout). */

@@ -24,6 +24,8 @@ export interface PreparedPlay {
   name: string;
   /** Every probe runs, failed ones included; nothing else does. */
   checksOnly?: boolean;
+  /** A role that fails puts back the files it wrote in this run and runs their handlers. */
+  rollback?: boolean;
   serial?: Serial;
   maxFailPercentage?: number;
   /** For each selected host, its roles with their tasks built. */
@@ -135,7 +137,7 @@ export function preparePlaybook(
       }
       prepared.set(name, roles);
     }
-    return { name: play.name, checksOnly: play.checksOnly ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
+    return { name: play.name, checksOnly: play.checksOnly ?? false, rollback: play.rollback ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));

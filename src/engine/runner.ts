@@ -6,7 +6,7 @@ import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { FLUSH_HANDLERS, isChange, NotYetPlannable, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
+import { FLUSH_HANDLERS, isChange, NotYetPlannable, operation, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
@@ -43,7 +43,10 @@ export interface Session {
   invalidate(): void;
   /** Runs a command; one still running after `timeoutSeconds` (default 600) is killed and fails. */
   run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
-  write(step: WriteStep): Promise<void>;
+  /** Writes a file all or nothing; says where the content it replaced was kept. */
+  write(step: WriteStep): Promise<{ backup?: string }>;
+  /** Puts back what a write replaced, or removes what it created. */
+  restore(written: { path: string; backup?: string }): Promise<void>;
   /** Runs a write's validator on its content, changing nothing; says why it refused, or undefined. */
   validate(step: WriteStep): Promise<string | undefined>;
   /** A TCP stream to 127.0.0.1:port on the host, through the run's connection. */
@@ -69,6 +72,8 @@ interface TaskPlace {
   failedChecks?: { count: number };
   /** Whether anything changed on any host in this run (probes read ahead are stale then). */
   changes: { made: boolean };
+  /** With the play's rollback: the files this role wrote in this run, to be put back when it fails. */
+  written?: Array<{ path: string; backup?: string }>;
 }
 
 /** A host's side of the run, across plays. */
@@ -134,7 +139,10 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       const session = (run.session ??= await options.connect(host));
       const notified = new Set<string>();
       const failedChecks = play.checksOnly ? run.failedChecks : undefined;
-      const place = (role: PreparedRole): TaskPlace => ({ session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks, changes });
+      const place = (role: PreparedRole): TaskPlace => ({
+        session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks, changes,
+        ...(play.rollback && !options.check ? { written: [] } : {}),
+      });
       try {
         // Every fact the play's tasks declare, and the handlers a failed run left owed, in one round
         // trip; on the host's first play, those of all its plays and their probes too.
@@ -219,6 +227,40 @@ async function flushHandlers(places: TaskPlace[], options: RunOptions): Promise<
 }
 
 async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: RunOptions): Promise<void> {
+  try {
+    await runRoleTasks(place, playRoles, options);
+  } catch (error) {
+    if (!place.written?.length || error instanceof ConnectionError) throw error;
+    await rollBack(place, options);
+    throw error;
+  }
+}
+
+/**
+ * A role that failed in a play with `rollback`: the files it wrote in this run are put back as they
+ * were (a created one removed), then the handlers its changes notified run, so that its services
+ * read the old config again (a container that did not stay up was already put back by its task).
+ */
+async function rollBack(place: TaskPlace, options: RunOptions): Promise<void> {
+  const written = place.written!.splice(0).reverse();
+  const undo = operation({
+    name: `rollback: ${written.map((w) => w.path).join(", ")} put back as before this run`,
+    facts: {},
+    plan: () => [],
+  });
+  const started = Date.now();
+  try {
+    for (const file of written) await place.session.restore(file);
+    place.session.invalidate();
+    options.emit(taskEvent(place, undo, { status: "changed", check: false, changes: written.map((w) => (w.backup ? `restore ${w.path}` : `remove ${w.path}`)), diffs: [], ms: Date.now() - started }));
+  } catch (error) {
+    options.emit(taskEvent(place, undo, { status: "failed", check: false, changes: [], diffs: [], ms: Date.now() - started, error: (error as Error).message }));
+    return;
+  }
+  await flushHandlers([place], options).catch(() => undefined);
+}
+
+async function runRoleTasks(place: TaskPlace, playRoles: PreparedRole[], options: RunOptions): Promise<void> {
   const { session, role } = place;
   const tasks = selectedTasks(role, options);
   for (const op of role.tasks) {
@@ -302,7 +344,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epi
         evidence.push(early.output.slice(-EVIDENCE_CHARS));
         continue;
       }
-      const seen = await applyStep(session, step, op.timeoutSeconds);
+      const seen = await applyStep(place, step, op.timeoutSeconds);
       if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
       else if (seen) progress(seen);
     }
@@ -338,8 +380,9 @@ function withEpilogue(steps: Step[], command: string): Step[] {
 }
 
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
-async function applyStep(session: Session, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
-  if (step.kind === "write") return void (await session.write(step));
+async function applyStep(place: TaskPlace, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
+  const { session } = place;
+  if (step.kind === "write") return void place.written?.push({ path: step.path, ...(await session.write(step)) });
   if (step.kind === "guarded") return void (await applyGuarded(session, step));
   if (step.kind === "local")
     return step.run(session).catch((error: Error) => {

@@ -6,9 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { importModule } from "../common/importer.js";
 import { ConfigError } from "./errors.js";
 
-const library = () => import("age-encryption");
+const library = () => importModule("age-encryption") as Promise<typeof import("age-encryption")>;
 
 /** Where the operator's identity is: RIGGER_AGE_IDENTITY (the key itself), RIGGER_AGE_IDENTITY_FILE, or ~/.config/rigger/age-identity.txt. */
 export function identityFile(): string {

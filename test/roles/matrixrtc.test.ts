@@ -367,18 +367,22 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(await sh("grep -c '^redis:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("0\n");
   }, 120_000);
 
-  it("rolls back a LiveKit upgrade whose container does not stay up (exit 2 naming it, calls still carried), and a good upgrade removes the image it replaced", async () => {
+  it("rolls back a LiveKit upgrade that does not come up, image and config (exit 2 naming it, calls still carried), and a good upgrade removes the image it replaced", async () => {
     const base = /livekit_image: (\S+)/.exec(serviceImages())![1]!;
-    const broken = pushTestImage(`${base}-broken`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--no-such-flag"]\n`);
+    // Its parser accepts the new config (so it goes live); the server cannot bind and exits.
+    const broken = pushTestImage(`${base}-broken`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--bind", "203.0.113.99"]\n`);
     const relabelled = pushTestImage(`${base}-relabelled`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
     const livekit = () => sh("docker inspect -f '{{.Id}} {{.Image}} {{.State.Status}}' matrixrtc-livekit");
     const before = await livekit();
-    const failed = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${broken}`);
+    const failed = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${broken}`, "-e", "livekit_log_level=debug");
     expect(failed.code).toBe(2);
-    // The new container's own last words, then what was done about it.
-    expect(failed.out).toContain("flag provided but not defined: -no-such-flag");
+    // The new container's own last words, then what was done about it: the old container, the old config, restarted on it.
+    expect(failed.out).toContain("cannot assign requested address");
     expect(failed.out).toContain("rolled back: matrixrtc-livekit runs its previous container again");
-    expect(await livekit()).toBe(before);
+    expect(failed.out).toContain(`[${HOST}] livekit | rollback: /etc/matrixrtc/livekit/livekit.yaml put back as before this run: changed`);
+    expect(failed.out).toContain(`[${HOST}] livekit | handler: restart livekit: changed`);
+    expect(await sh("grep -A1 '^logging:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("logging:\n  level: info\n");
+    expect((await livekit()).split(" ").slice(0, 2)).toEqual(before.split(" ").slice(0, 2));
     const [publisher, subscriber] = await client.twoUsersIn("!after-rollback:example.test");
     expect(await client.call({ publisher, subscriber })).toMatchObject({ ok: true });
     const oldImage = before.split(" ")[1]!;

@@ -40,6 +40,12 @@ class StubSession implements Session {
   async write(step: WriteStep) {
     this.wrote.push(step.path);
     if (step.then) this.bookkeeping.push(step.then);
+    return { backup: `/var/backups/rigger/${step.path.replace(/\//g, "_")}.1` };
+  }
+  /** The files put back by a rollback, in order. */
+  readonly restored: string[] = [];
+  async restore(written: { path: string; backup?: string }) {
+    this.restored.push(`${written.path} <- ${written.backup}`);
   }
   /** What a validator says of a path's new content (unset: it accepts it). */
   readonly refusals = new Map<string, string>();
@@ -155,6 +161,26 @@ it("with --force-handlers runs the handlers notified before a failure, and fails
   await runPlays(failing(), { check: false, diff: false, forks: 1, forceHandlers: true, connect: async () => forced, emit: (e) => events.push(e) });
   expect(forced.ran).toEqual(["make a", "false", "reload it"]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
+});
+
+it("in a play with rollback, a role that fails puts back the files it wrote in this run, newest first, then runs their handlers", async () => {
+  const write = (path: string) =>
+    operation({ name: `file ${path}`, facts: {}, plan: () => [{ kind: "write", path, content: "new", mode: 0o644, owner: "root", group: "root" }], notify: ["reload"] });
+  const failing = (rollback: boolean): PreparedPlay[] => [
+    { name: "p", rollback, hosts: new Map([["h1", [{ name: "r", tasks: [write("/etc/a.conf"), write("/etc/b.conf"), ensure("c", "false")], handlers, verify: [] }]]]) },
+  ];
+  const session = new StubSession("h1", {});
+  const { events, tasks: taskEvents } = await run(failing(true), session);
+  expect(session.restored).toEqual(["/etc/b.conf <- /var/backups/rigger/_etc_b.conf.1", "/etc/a.conf <- /var/backups/rigger/_etc_a.conf.1"]);
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([
+    ["file /etc/a.conf", "changed"], ["file /etc/b.conf", "changed"], ["c", "failed"],
+    ["rollback: /etc/b.conf, /etc/a.conf put back as before this run", "changed"], ["handler: reload", "changed"],
+  ]);
+  expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
+  // Without rollback the files stay as the failed run left them.
+  const plain = new StubSession("h1", {});
+  await run(failing(false), plain);
+  expect(plain.restored).toEqual([]);
 });
 
 it("keeps a handler notified before the host failed on the host, and runs it on the next run though nothing changes then", async () => {
