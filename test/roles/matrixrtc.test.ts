@@ -383,6 +383,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(failed.out).toContain(`[${HOST}] livekit | handler: restart livekit: changed`);
     expect(await sh("grep -A1 '^logging:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("logging:\n  level: info\n");
     expect((await livekit()).split(" ").slice(0, 2)).toEqual(before.split(" ").slice(0, 2));
+    // Once LiveKit answers again (verify.ts waits for it), calls go through the old one as before.
+    expect((await run("playbooks/verify.ts", "-i", inventory, "-t", "livekit")).code).toBe(0);
     const [publisher, subscriber] = await client.twoUsersIn("!after-rollback:example.test");
     expect(await client.call({ publisher, subscriber })).toMatchObject({ ok: true });
     const oldImage = before.split(" ")[1]!;
