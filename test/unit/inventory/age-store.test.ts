@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { loadInventory, openSecretsStore } from "../../../src/inventory/load.js";
 import { keepSecrets } from "../../../src/inventory/secrets-keeping.js";
+import { rigger } from "../../helpers/rigger.js";
 
 const SECRET = "fresh-secret-value-0123456789abcdefghij";
 let home: string;
@@ -26,12 +26,6 @@ function inventory(files: Record<string, string> = {}): string {
   return dir;
 }
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 it("keeps a fresh inventory's secrets as age ciphertext, for an identity made once outside the inventory", async () => {
   const dir = inventory();
@@ -57,15 +51,15 @@ it("opens for every listed operator and nobody else; a removed operator's key no
   const stranger = await generateX25519Identity();
   // Bob prints his recipient (his identity is made then), and an operator already listed adds it.
   process.env.RIGGER_AGE_IDENTITY = bob;
-  expect((await cli("secrets", "recipient")).out).toBe(bobRecipient);
+  expect((await rigger("secrets", "recipient")).out).toBe(bobRecipient);
   delete process.env.RIGGER_AGE_IDENTITY;
-  expect((await cli("secrets", "add-recipient", "-i", dir, bobRecipient)).code).toBe(0);
+  expect((await rigger("secrets", "add-recipient", "-i", dir, bobRecipient)).code).toBe(0);
   process.env.RIGGER_AGE_IDENTITY = bob;
   expect((await openSecretsStore(dir)).get("turn_shared_secret")).toBe(SECRET);
   process.env.RIGGER_AGE_IDENTITY = stranger;
   await expect(openSecretsStore(dir)).rejects.toThrow(/secrets\.yaml: is encrypted for other recipients: no identity of yours opens it/);
   delete process.env.RIGGER_AGE_IDENTITY;
-  const removed = await cli("secrets", "remove-recipient", "-i", dir, bobRecipient);
+  const removed = await rigger("secrets", "remove-recipient", "-i", dir, bobRecipient);
   expect(removed.out).toContain("rotate those secrets");
   process.env.RIGGER_AGE_IDENTITY = bob;
   await expect(openSecretsStore(dir)).rejects.toThrow(/encrypted for other recipients/);
@@ -74,13 +68,13 @@ it("opens for every listed operator and nobody else; a removed operator's key no
 it("lists names without values, shows one when asked, rotates by dropping it, and takes a value from stdin only", async () => {
   const dir = inventory();
   await keepSecrets(await openSecretsStore(dir), { turn_shared_secret: SECRET, synapse_signing_key: `${SECRET}k` });
-  const listed = await cli("secrets", "list", "-i", dir);
+  const listed = await rigger("secrets", "list", "-i", dir);
   expect(listed.out).toBe("synapse_signing_key\nturn_shared_secret");
-  expect((await cli("secrets", "show", "-i", dir, "turn_shared_secret")).out).toBe(SECRET);
-  expect((await cli("secrets", "show", "-i", dir, "nope")).err).toContain("nope: is not in the store");
-  expect((await cli("secrets", "rotate", "-i", dir, "turn_shared_secret")).out).toContain("the next run generates a new one");
+  expect((await rigger("secrets", "show", "-i", dir, "turn_shared_secret")).out).toBe(SECRET);
+  expect((await rigger("secrets", "show", "-i", dir, "nope")).err).toContain("nope: is not in the store");
+  expect((await rigger("secrets", "rotate", "-i", dir, "turn_shared_secret")).out).toContain("the next run generates a new one");
   expect((await openSecretsStore(dir)).names()).toEqual(["synapse_signing_key"]);
-  expect((await cli("secrets", "frobnicate", "-i", dir)).code).toBe(1);
+  expect((await rigger("secrets", "frobnicate", "-i", dir)).code).toBe(1);
 });
 
 it("still reads a plaintext store, warns with the command that encrypts it, and that command does", async () => {
@@ -88,7 +82,7 @@ it("still reads a plaintext store, warns with the command that encrypts it, and 
   const store = await openSecretsStore(dir);
   expect(store.get("turn_shared_secret")).toBe(SECRET);
   expect(await keepSecrets(store, {})).toEqual([`${join(dir, "secrets.yaml")} holds its secrets in plaintext (never commit it): encrypt it with \`rigger secrets encrypt -i ${dir}\``]);
-  const encrypted = await cli("secrets", "encrypt", "-i", dir);
+  const encrypted = await rigger("secrets", "encrypt", "-i", dir);
   expect(encrypted.code, encrypted.err).toBe(0);
   expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).not.toContain(SECRET);
   expect((await openSecretsStore(dir)).get("turn_shared_secret")).toBe(SECRET);
