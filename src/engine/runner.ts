@@ -382,7 +382,11 @@ function withEpilogue(steps: Step[], command: string): Step[] {
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
 async function applyStep(place: TaskPlace, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
   const { session } = place;
-  if (step.kind === "write") return void place.written?.push({ path: step.path, ...(await session.write(step)) });
+  if (step.kind === "write") {
+    const { backup } = await session.write(step);
+    place.written?.push({ path: step.path, ...(backup ? { backup } : {}) });
+    return undefined;
+  }
   if (step.kind === "guarded") return void (await applyGuarded(session, step));
   if (step.kind === "local")
     return step.run(session).catch((error: Error) => {

@@ -177,9 +177,10 @@ it("in a play with rollback, a role that fails puts back the files it wrote in t
     ["rollback: /etc/b.conf, /etc/a.conf put back as before this run", "changed"], ["handler: reload", "changed"],
   ]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
-  // Without rollback the files stay as the failed run left them.
+  // Without rollback the files are written all the same, and stay as the failed run left them.
   const plain = new StubSession("h1", {});
   await run(failing(false), plain);
+  expect(plain.wrote).toEqual(["/etc/a.conf", "/etc/b.conf"]);
   expect(plain.restored).toEqual([]);
 });
 
