@@ -30,7 +30,8 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
             "access-control-allow-origin: *",
             `"livekit_service_url":"${jwtServiceUrl(vars)}"`,
           )} && printf '%s\n' "$out"`,
-          timeoutSeconds: 30,
+          // A Caddy that has just started may still be ordering its certificates.
+          timeoutSeconds: 60,
           failure: `https://${vars.matrix_server_name}/.well-known/matrix/client does not answer 200 application/json with CORS and rtc_foci ${jwtServiceUrl(vars)}`,
         }),
       ]
@@ -41,7 +42,7 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
     command: sites(vars)
       .map((site) => sh`echo ${site.name}: && ${raw(httpsRequest(trust, site.name, "/"))} | head -1`)
       .join(" && "),
-    timeoutSeconds: 30,
+    timeoutSeconds: 60,
     failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
   }),
 ];

@@ -241,7 +241,7 @@ export class HostSession {
     const script = [
       "set -e",
       // Every path is a variable from here on: a quoted path never sits inside other quotes.
-      sh`target=${step.path} tmp=${temporary} staged=${staged ?? ""} backup=${`${BACKUP_DIR}/${step.path.replace(/^\//, "").replace(/\//g, "__")}`}`,
+      sh`target=${step.path} tmp=${temporary} staged=${staged ?? ""} backup=${`${BACKUP_DIR}/${step.path.replace(/^\//, "").replace(/\//g, "__")}`} kept=`,
       'trap \'rm -f -- "$tmp" ${staged:+"$staged"}\' EXIT',
       // Runs hold the host lock, so another temporary of this target is a dead run's leftover.
       'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done',
@@ -251,10 +251,12 @@ export class HostSession {
       sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
       step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
       // Backups are named by time, so the glob's order is theirs: all but the newest few go.
-      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; kept="$backup.$(date +%Y%m%dT%H%M%S%N)"; cp -p -- "$target" "$kept"; echo "backup: $kept";`,
+      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; kept="$backup.$(date +%Y%m%dT%H%M%S%N)"; cp -p -- "$target" "$kept";`,
       sh`  set -- "$backup".${raw("[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")}; while [ $# -gt ${BACKUPS_KEPT} ]; do rm -f -- "$1"; shift; done; fi`,
       'mv -f -- "$tmp" "$target"',
       step.then ?? "",
+      // Said last: a link cut while it is printed (SIGPIPE) finds the file in place and its bookkeeping done.
+      'if [ -n "$kept" ]; then echo "backup: $kept"; fi',
     ].filter(Boolean).join("\n");
     const result = await this.run(script, undefined, staged ? undefined : step.content);
     if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);

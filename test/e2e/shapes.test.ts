@@ -79,10 +79,12 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
 
     it("deploys without Caddy, writes the snippets, reloads the operator's nginx, and proves every route through it", async () => {
       expect(deployed.code, deployed.out).toBe(0);
-      expect((await th.state.host.exec("dpkg -s caddy >/dev/null 2>&1 || echo no-caddy")).stdout).toContain("no-caddy");
+      // No Caddy runs (one an earlier suite left on this host is stopped): the operator's nginx holds 443.
+      expect((await th.state.host.exec("systemctl is-active caddy.service || true")).stdout).not.toBe("active\n");
       for (const route of [`${NAMES.matrix_host}/_matrix/client/versions`, `${NAMES.matrix_host}/_livekit/healthz`, `${NAMES.livekit_host}/`, `${NAMES.element_call_host}/config.json`])
         expect(deployed.out).toContain(`https://${route} reaches its service through the proxy`);
       expect(deployed.out).toContain("the well-known advertises the SFU");
+      expect(deployed.out).toContain("[th4] caddy | verify: caddy is not running (the operator's proxy serves 80 and 443): ok");
       // The Caddy snippet for an operator's Caddy is valid Caddyfile text for the same sites.
       const snippet = (await th.state.host.exec("cat /etc/matrixrtc/proxy/Caddyfile")).stdout;
       for (const name of Object.values(NAMES).filter((n) => n !== NAMES.turn_host)) expect(snippet).toContain(`\n${name} {\n`);
@@ -148,7 +150,7 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
       // The operator's Synapse (the fixture's) and the call backend; no Element Call.
       const containers = (await th.state.host.exec("docker ps --format '{{.Names}}' | sort")).stdout;
       expect(containers.split("\n").filter(Boolean)).toEqual(["matrixrtc-coturn", "matrixrtc-livekit", "matrixrtc-lk-jwt", "matrixrtc-synapse"]);
-      expect((await th.state.host.exec("dpkg -s caddy >/dev/null 2>&1 || echo no-caddy")).stdout).toContain("no-caddy");
+      expect((await th.state.host.exec("systemctl is-active caddy.service || true")).stdout).not.toBe("active\n");
       expect((await th.state.host.exec("cat /etc/matrixrtc/existing-homeserver.yaml")).stdout).toContain(`livekit_service_url: ${jwtUrl}`);
       const verified = await rigger("playbooks/verify.ts", "-i", inventory);
       expect(verified.code, verified.out).toBe(0);

@@ -40,7 +40,7 @@ describeHosts("roles docker, kernel and firewall on a bare host", (testbed) => {
     expect((await on("th1").exec("command -v docker")).code).not.toBe(0);
     const first = await rigger(HOST_LAYER, "-i", inventory, "--limit", "th1");
     expect(first.code).toBe(0);
-    expect(first.out).toContain("[th1] docker | apt present docker.io: changed");
+    expect(first.out).toContain("[th1] docker | apt present docker.io curl: changed");
     expect(first.out).toContain("[th1] firewall | nftables table rigger: ssh 7881/tcp 7882/udp 50000-50100/udp: changed");
     expect(first.out).toContain("[th1] kernel | verify: socket buffers are large enough: ok");
     const state = await on("th1").exec("systemctl is-active docker; systemctl is-enabled rigger-firewall; cat /etc/sysctl.d/90-rigger-net.core.rmem_max.conf; stat -c %a /etc/rigger/firewall-rigger.nft");
