@@ -194,6 +194,8 @@ export function containerRestart(name: string): Operation {
   return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });
 }
 
+const STARTUP_GRACE_SECONDS = 5;
+
 /**
  * A handler's action for a service that drains on SIGTERM (takes no new work, finishes what runs,
  * exits when done): stopped with up to `drainSeconds` of grace, which the output shows as it
@@ -202,6 +204,11 @@ export function containerRestart(name: string): Operation {
 export function containerDrainRestart(name: string, drainSeconds: number, what: string): Operation {
   const format = "{{.State.ExitCode}}";
   const command = [
+    // As PID 1 a service ignores SIGTERM until it has installed its handler: one started moments
+    // ago (a rollback's restart) first gets the rest of its first seconds, or the stop would wait out the grace.
+    sh`since=$(docker inspect --format '{{.State.StartedAt}}' ${name})`,
+    'up=$(( $(date +%s) - $(date -d "$since" +%s) ))',
+    `if [ "$up" -lt ${STARTUP_GRACE_SECONDS} ]; then sleep $(( ${STARTUP_GRACE_SECONDS} - up )); fi`,
     "started=$(date +%s)",
     sh`docker stop --time ${String(drainSeconds)} ${name} >/dev/null`,
     sh`code=$(docker inspect --format ${format} ${name})`,
