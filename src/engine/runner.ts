@@ -72,9 +72,14 @@ interface TaskPlace {
   failedChecks?: { count: number };
   /** Whether anything changed on any host in this run (probes read ahead are stale then). */
   changes: { made: boolean };
-  /** With the play's rollback: the files this role wrote in this run, to be put back when it fails. */
-  written?: Array<{ path: string; backup?: string }>;
+  /** With the play's rollback: what this role changed in this run, oldest first, to be undone when it fails. */
+  undo?: Undo[];
+  /** What this role's changes keep until it has passed its checks (a replaced container kept aside). */
+  commits: string[];
 }
+
+/** One change a rollback undoes: a file put back as it was, or an operation's own undo command; and the handlers it notified. */
+type Undo = ({ file: { path: string; backup?: string } } | { command: string; task: string }) & { notify: string[] };
 
 /** A host's side of the run, across plays. */
 interface HostRun {
@@ -141,7 +146,8 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       const failedChecks = play.checksOnly ? run.failedChecks : undefined;
       const place = (role: PreparedRole): TaskPlace => ({
         session, play: play.name, role, handler: false, drift: run!.drift, notified, start: run!.start, failedChecks, changes,
-        ...(play.rollback && !options.check ? { written: [] } : {}),
+        commits: [],
+        ...(play.rollback && !options.check ? { undo: [] } : {}),
       });
       try {
         // Every fact the play's tasks declare, and the handlers a failed run left owed, in one round
@@ -230,33 +236,42 @@ async function runRole(place: TaskPlace, playRoles: PreparedRole[], options: Run
   try {
     await runRoleTasks(place, playRoles, options);
   } catch (error) {
-    if (!place.written?.length || error instanceof ConnectionError) throw error;
+    if (!place.undo?.length || error instanceof ConnectionError) throw error;
     await rollBack(place, options);
     throw error;
+  }
+  // Checked and healthy: what the changes kept for an undo goes (a replaced container, its image).
+  for (const commit of place.commits.splice(0)) {
+    const said = await runChecked(place.session, commit);
+    if (said.trim()) options.emit({ type: "progress", host: place.session.name, role: place.role.name, task: "commit", message: said.trim() });
   }
 }
 
 /**
- * A role that failed in a play with `rollback`: the files it wrote in this run are put back as they
- * were (a created one removed), then the handlers its changes notified run, so that its services
- * read the old config again (a container that did not stay up was already put back by its task).
+ * A role that failed in a play with `rollback`: its changes of this run are undone, newest first
+ * (a file put back as it was or a created one removed, a replaced container swapped back), then
+ * the handlers those changes notified run, so its services run as before on the old config.
  */
 async function rollBack(place: TaskPlace, options: RunOptions): Promise<void> {
-  const written = place.written!.splice(0).reverse();
-  const undo = operation({
-    name: `rollback: ${written.map((w) => w.path).join(", ")} put back as before this run`,
-    facts: {},
-    plan: () => [],
-  });
+  const undone = place.undo!.splice(0).reverse();
+  const what = undone.map((u) => ("file" in u ? u.file.path : u.task));
+  const task = operation({ name: `rollback: ${what.join(", ")} put back as before this run`, facts: {}, plan: () => [] });
   const started = Date.now();
   try {
-    for (const file of written) await place.session.restore(file);
+    for (const change of undone) {
+      if ("file" in change) await place.session.restore(change.file);
+      else {
+        const said = (await runChecked(place.session, change.command)).trim();
+        if (said) options.emit({ type: "progress", host: place.session.name, role: place.role.name, task: task.name, message: said });
+      }
+    }
     place.session.invalidate();
-    options.emit(taskEvent(place, undo, { status: "changed", check: false, changes: written.map((w) => (w.backup ? `restore ${w.path}` : `remove ${w.path}`)), diffs: [], ms: Date.now() - started }));
+    options.emit(taskEvent(place, task, { status: "changed", check: false, changes: what.map((w) => `put back: ${w}`), diffs: [], ms: Date.now() - started }));
   } catch (error) {
-    options.emit(taskEvent(place, undo, { status: "failed", check: false, changes: [], diffs: [], ms: Date.now() - started, error: (error as Error).message }));
+    options.emit(taskEvent(place, task, { status: "failed", check: false, changes: [], diffs: [], ms: Date.now() - started, error: (error as Error).message }));
     return;
   }
+  undone.forEach((change) => change.notify.forEach((handler) => place.notified.add(handler)));
   await flushHandlers([place], options).catch(() => undefined);
 }
 
@@ -344,7 +359,7 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epi
         evidence.push(early.output.slice(-EVIDENCE_CHARS));
         continue;
       }
-      const seen = await applyStep(place, step, op.timeoutSeconds);
+      const seen = await applyStep(place, op, step);
       if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
       else if (seen) progress(seen);
     }
@@ -352,6 +367,8 @@ async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epi
       if (epilogue && applied === steps) await runChecked(session, epilogue);
       session.invalidate();
       place.changes.made = true;
+      if (op.commit) place.commits.push(op.commit);
+      if (op.undo) place.undo?.push({ command: op.undo, task: op.name, notify: op.notify ?? [] });
     }
     emit(changes.length ? "changed" : "ok", diffs);
     return changes.length > 0;
@@ -380,11 +397,12 @@ function withEpilogue(steps: Step[], command: string): Step[] {
 }
 
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
-async function applyStep(place: TaskPlace, step: Step, timeoutSeconds: number | undefined): Promise<string | undefined> {
+async function applyStep(place: TaskPlace, op: Operation, step: Step): Promise<string | undefined> {
   const { session } = place;
+  const timeoutSeconds = op.timeoutSeconds;
   if (step.kind === "write") {
     const { backup } = await session.write(step);
-    place.written?.push({ path: step.path, ...(backup ? { backup } : {}) });
+    place.undo?.push({ file: { path: step.path, ...(backup ? { backup } : {}) }, notify: op.notify ?? [] });
     return undefined;
   }
   if (step.kind === "guarded") return void (await applyGuarded(session, step));

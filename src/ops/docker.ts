@@ -127,35 +127,52 @@ const startedCheck = (name: string) =>
   `{ sleep 1; [ "$(${sh`docker container inspect --format '{{.State.Status}}' ${name}`})" = running ] || ` +
   `{ echo ${sh`${`container ${name} did not stay up; the last lines of its log:`}`} >&2; ${sh`docker logs --tail 20 ${name}`} 2>&1 | sed 's/^/  /' >&2; false; }; }`;
 
+const previousOf = (name: string) => `${name}.rigger-previous`;
+
 /**
  * Replaces a container so that a failed replacement leaves the old one serving: the old container
- * is stopped and kept aside, the new one started; once it stays up the old one goes, and with it
- * the image it ran when nothing else uses that (what an upgrade replaced). When the new one does
- * not stay up it is removed and the old one started again, and the output says so.
+ * is stopped and kept aside, the new one started. When the new one does not stay up it is removed
+ * and the old one started again, and the output says so; when it does, the old one waits aside
+ * until its role has passed its checks (commitReplacement) or failed them (undoReplacement).
  */
 function replaceContainer(name: string, run: string): string {
-  const previous = `${name}.rigger-previous`;
-  const inspect = (what: string) => sh`docker container inspect --format ${what} ${name}`;
+  const previous = previousOf(name);
   return [
     sh`docker rm --force ${previous} >/dev/null 2>&1 || true`,
-    `old=$(${inspect("{{.Image}}")} 2>/dev/null || true)`,
-    `if [ -n "$old" ]; then ${sh`docker stop --time 10 ${name} >/dev/null && docker rename ${name} ${previous}`}; fi`,
-    `if ${run} >/dev/null && ${startedCheck(name)}; then`,
-    sh`  docker rm --force ${previous} >/dev/null 2>&1 || true`,
-    `  new=$(${inspect("{{.Image}}")})`,
-    `  if [ -n "$old" ] && [ "$old" != "$new" ] && docker image rm "$old" >/dev/null 2>&1; then echo "removed the image it replaced (\${old#sha256:})"; fi`,
-    "else",
+    `if ${sh`docker container inspect ${name}`} >/dev/null 2>&1; then ${sh`docker stop --time 10 ${name} >/dev/null && docker rename ${name} ${previous}`}; fi`,
+    `if ! { ${run} >/dev/null && ${startedCheck(name)}; }; then`,
     sh`  docker rm --force ${name} >/dev/null 2>&1 || true`,
-    `  if [ -n "$old" ]; then ${sh`docker rename ${previous} ${name} && docker start ${name} >/dev/null`} && ${sh`echo ${`rolled back: ${name} runs its previous container again (image`}`} "\${old#sha256:})" >&2; fi`,
+    `  { ${undoReplacement(name)}; } >&2`,
     "  false",
     "fi",
+  ].join("\n");
+}
+
+/** Puts the container kept aside back in place of the new one, and says so (nothing when none is aside). */
+function undoReplacement(name: string): string {
+  const previous = previousOf(name);
+  return (
+    `if ${sh`docker container inspect ${previous}`} >/dev/null 2>&1; then ` +
+    `old=$(${sh`docker container inspect --format '{{.Image}}' ${previous}`}) && ${sh`docker rm --force ${name} >/dev/null 2>&1; docker rename ${previous} ${name} && docker start ${name} >/dev/null`} && ` +
+    `${sh`echo ${`rolled back: ${name} runs its previous container again (image`}`} "\${old#sha256:})"; fi`
+  );
+}
+
+/** Removes the container kept aside, and the image it ran when the new one runs another (what an upgrade replaced). */
+function commitReplacement(name: string): string {
+  const previous = previousOf(name);
+  return [
+    `old=$(${sh`docker container inspect --format '{{.Image}}' ${previous}`} 2>/dev/null) || exit 0`,
+    sh`docker rm --force ${previous} >/dev/null`,
+    `if [ "$old" != "$(${sh`docker container inspect --format '{{.Image}}' ${name}`})" ] && docker image rm "$old" >/dev/null 2>&1; then echo "removed the image it replaced (\${old#sha256:})"; fi`,
   ].join("\n");
 }
 
 /**
  * A container matching its spec: created when missing, recreated only when the spec (or the image
  * behind its tag) changed, started when stopped. Its spec hash travels in a label. A recreation
- * that does not stay up puts the previous container back (replaceContainer).
+ * that does not stay up puts the previous container back at once (replaceContainer); one that does
+ * keeps it aside until its role's checks have passed, or failed in a play with rollback.
  */
 export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operation {
   const hash = specHash(spec);
@@ -176,6 +193,8 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
       if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];
       return [];
     },
+    undo: undoReplacement(spec.name),
+    commit: commitReplacement(spec.name),
     ...taskOptions(spec),
   });
 }

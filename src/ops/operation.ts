@@ -88,6 +88,12 @@ export interface Operation<F extends Record<string, Fact<unknown>> = Record<stri
   tags?: string[];
   /** How long each of its commands may run before it is killed and the task fails (default 600 s). */
   timeoutSeconds?: number;
+  /**
+   * When it changed something: `undo` puts the host back as it was (run when its role fails in a
+   * play with rollback), `commit` lets go of what undo would need (run once its role succeeded).
+   */
+  undo?: string;
+  commit?: string;
 }
 
 /** Lets an operation's `plan` see its own facts' types while it is stored among others. */

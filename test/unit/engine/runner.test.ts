@@ -163,25 +163,35 @@ it("with --force-handlers runs the handlers notified before a failure, and fails
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
 });
 
-it("in a play with rollback, a role that fails puts back the files it wrote in this run, newest first, then runs their handlers", async () => {
+it("in a play with rollback, a role that fails undoes its changes of this run newest first (files put back, an operation's own undo), then runs their handlers", async () => {
   const write = (path: string) =>
     operation({ name: `file ${path}`, facts: {}, plan: () => [{ kind: "write", path, content: "new", mode: 0o644, owner: "root", group: "root" }], notify: ["reload"] });
+  const replace = operation({ name: "replace", facts: {}, plan: () => [{ kind: "run", command: "replace it" }], undo: "put the old one back", commit: "let the old one go" });
   const failing = (rollback: boolean): PreparedPlay[] => [
-    { name: "p", rollback, hosts: new Map([["h1", [{ name: "r", tasks: [write("/etc/a.conf"), write("/etc/b.conf"), ensure("c", "false")], handlers, verify: [] }]]]) },
+    { name: "p", rollback, hosts: new Map([["h1", [{ name: "r", tasks: [write("/etc/a.conf"), replace, write("/etc/b.conf"), ensure("c", "false")], handlers, verify: [] }]]]) },
   ];
   const session = new StubSession("h1", {});
   const { events, tasks: taskEvents } = await run(failing(true), session);
   expect(session.restored).toEqual(["/etc/b.conf <- /var/backups/rigger/_etc_b.conf.1", "/etc/a.conf <- /var/backups/rigger/_etc_a.conf.1"]);
+  expect(session.ran).toEqual(["replace it", "false", "put the old one back", "reload it"]);
   expect(taskEvents.map((e) => [e.task, e.status])).toEqual([
-    ["file /etc/a.conf", "changed"], ["file /etc/b.conf", "changed"], ["c", "failed"],
-    ["rollback: /etc/b.conf, /etc/a.conf put back as before this run", "changed"], ["handler: reload", "changed"],
+    ["file /etc/a.conf", "changed"], ["replace", "changed"], ["file /etc/b.conf", "changed"], ["c", "failed"],
+    ["rollback: /etc/b.conf, replace, /etc/a.conf put back as before this run", "changed"], ["handler: reload", "changed"],
   ]);
   expect(events.at(-1)).toMatchObject({ type: "host-end", status: "failed" });
-  // Without rollback the files are written all the same, and stay as the failed run left them.
+  // Without rollback the changes are made all the same and stay as the failed run left them; nothing is let go either.
   const plain = new StubSession("h1", {});
   await run(failing(false), plain);
   expect(plain.wrote).toEqual(["/etc/a.conf", "/etc/b.conf"]);
   expect(plain.restored).toEqual([]);
+  expect(plain.ran).toEqual(["replace it", "false"]);
+});
+
+it("lets go of what a change kept for its undo once its role has passed its checks", async () => {
+  const replace = operation({ name: "replace", facts: {}, plan: () => [{ kind: "run", command: "replace it" }], undo: "put the old one back", commit: "let the old one go" });
+  const session = new StubSession("h1", {});
+  await run([{ name: "p", rollback: true, hosts: new Map([["h1", [{ name: "r", tasks: [replace], handlers: {}, verify: [] }]]]) }], session);
+  expect(session.ran).toEqual(["replace it", "let the old one go"]);
 });
 
 it("keeps a handler notified before the host failed on the host, and runs it on the next run though nothing changes then", async () => {
