@@ -369,17 +369,17 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
 
   it("rolls back a LiveKit upgrade that does not come up, image and config (exit 2 naming it, calls still carried), and a good upgrade removes the image it replaced", async () => {
     const base = /livekit_image: (\S+)/.exec(serviceImages())![1]!;
-    // Its parser accepts the new config (so it goes live); the server cannot bind and exits.
-    const broken = pushTestImage(`${base}-broken`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--bind", "203.0.113.99"]\n`);
+    // Its parser accepts the new config (so it goes live) and it stays up, listening on its own loopback only: never healthy.
+    const broken = pushTestImage(`${base}-loopback`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--bind", "127.0.0.1"]\n`);
     const relabelled = pushTestImage(`${base}-relabelled`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
     const livekit = () => sh("docker inspect -f '{{.Id}} {{.Image}} {{.State.Status}}' matrixrtc-livekit");
     const before = await livekit();
     const failed = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${broken}`, "-e", "livekit_log_level=debug");
     expect(failed.code).toBe(2);
-    // The new container's own last words, then what was done about it: the old container, the old config, restarted on it.
-    expect(failed.out).toContain("cannot assign requested address");
+    // Its health gate fails; then the old container comes back in its place, the old config under it, restarted on it.
+    expect(failed.out).toContain(`[${HOST}] livekit | verify: livekit answers OK: failed`);
     expect(failed.out).toContain("rolled back: matrixrtc-livekit runs its previous container again");
-    expect(failed.out).toContain(`[${HOST}] livekit | rollback: /etc/matrixrtc/livekit/livekit.yaml put back as before this run: changed`);
+    expect(failed.out).toContain(`[${HOST}] livekit | rollback: container matrixrtc-livekit, /etc/matrixrtc/livekit/livekit.yaml put back as before this run: changed`);
     expect(failed.out).toContain(`[${HOST}] livekit | handler: restart livekit: changed`);
     expect(await sh("grep -A1 '^logging:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("logging:\n  level: info\n");
     expect((await livekit()).split(" ").slice(0, 2)).toEqual(before.split(" ").slice(0, 2));
