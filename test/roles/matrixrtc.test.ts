@@ -383,10 +383,13 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(failed.out).toContain(`[${HOST}] livekit | handler: restart livekit: changed`);
     expect(await sh("grep -A1 '^logging:' /etc/matrixrtc/livekit/livekit.yaml")).toBe("logging:\n  level: info\n");
     expect((await livekit()).split(" ").slice(0, 2)).toEqual(before.split(" ").slice(0, 2));
-    // Once LiveKit answers again (verify.ts waits for it), calls go through the old one as before.
+    // Once LiveKit answers again, on the host (verify.ts) and through Caddy (whose health checks
+    // marked it down while the new one was in place), calls go through the old one as before.
     expect((await run("playbooks/verify.ts", "-i", inventory, "-t", "livekit")).code).toBe(0);
+    for (let i = 0; i < 20 && (await client.throughCaddy(NAMES.livekit_host, "/")).stdout !== "OK"; i++) await new Promise((r) => setTimeout(r, 1000));
     const [publisher, subscriber] = await client.twoUsersIn("!after-rollback:example.test");
-    expect(await client.call({ publisher, subscriber })).toMatchObject({ ok: true });
+    const outcome = await client.call({ publisher, subscriber });
+    expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: true });
     const oldImage = before.split(" ")[1]!;
     const upgraded = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${relabelled}`);
     expect(upgraded.code, upgraded.out).toBe(0);
