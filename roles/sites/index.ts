@@ -87,9 +87,6 @@ export function sites(vars: SiteVars): Site[] {
   return [...merged.values()].map((site) => ({ ...site, routes: site.routes.sort((a, b) => b.prefix.length - a.prefix.length) }));
 }
 
-/** The names the proxy serves (what needs a certificate). */
-export const servedNames = (vars: SiteVars) => sites(vars).map((site) => site.name);
-
 const isCatchAll = (route: Route) => route.prefix === "/";
 
 /** The sites as Caddyfile text: rigger's own Caddy (with its `tls` directive) or an operator's (none: Caddy's automatic HTTPS). */

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { ensureIdentity, identityFile } from "./age.js";
 import type { SecretsStore } from "./secrets-store.js";
 
@@ -16,7 +17,7 @@ export async function keepSecrets(store: SecretsStore, entries: Record<string, s
 }
 
 const plaintextWarning = (store: SecretsStore) =>
-  `${store.file} holds its secrets in plaintext (never commit it): encrypt it with \`rigger secrets encrypt -i ${store.file.replace(/\/secrets\.yaml$/, "")}\``;
+  `${store.file} holds its secrets in plaintext (never commit it): encrypt it with \`rigger secrets encrypt -i ${dirname(store.file)}\``;
 
 /** Writes the recipients file with the operator's own recipient, the identity made first when there is none. */
 export async function listOwnIdentity(store: SecretsStore): Promise<string[]> {
