@@ -11,6 +11,7 @@ import livekit from "../roles/livekit/index.js";
 import livekitWebhook from "../roles/livekit_webhook/index.js";
 import lkJwt from "../roles/lk_jwt/index.js";
 import ownProxy from "../roles/own_proxy/index.js";
+import postgres from "../roles/postgres/index.js";
 import redis from "../roles/redis/index.js";
 import synapse from "../roles/synapse/index.js";
 
@@ -30,8 +31,8 @@ export default definePlaybook([
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   // A node whose upgrade does not come up gets its previous container and config back.
   { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
-  // Synapse, or (homeserver: existing) the checks of the operator's homeserver.
-  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, synapse, existingHomeserver] },
+  // Synapse on its PostgreSQL, or (homeserver: existing) the checks of the operator's homeserver.
+  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, postgres, synapse, existingHomeserver] },
   // Each node's webhook reaches the jwt service, now that it runs.
   { name: "sfu webhook", hosts: "matrixrtc:sfu", roles: [livekitWebhook] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },

@@ -62,6 +62,14 @@ export const shape = {
   /** Serve /.well-known/matrix/* on matrix_server_name; by default only with rigger's Synapse (an existing homeserver's server serves it). */
   well_known_enabled: z.boolean().optional(),
 };
+/** Synapse's database: PostgreSQL (role postgres) for a real server, SQLite for trying rigger out (Synapse's docs: SQLite is for testing). */
+export const synapseDatabase = {
+  synapse_database: z.enum(["postgres", "sqlite"]).default("postgres"),
+  /** The database user's password, generated once; Synapse's homeserver.yaml and the postgres container read it. */
+  synapse_postgres_password: secret.regex(/^[A-Za-z0-9]+$/, "expected letters and digits only (delete the variable to have one generated)"),
+};
+/** The database, its user and the container Synapse reaches it at, on the services' network. */
+export const SYNAPSE_DB = { name: "synapse", user: "synapse", port: 5432 };
 type Shape = { homeserver: "synapse" | "existing"; well_known_enabled?: boolean };
 export const servesWellKnown = (vars: Shape) => vars.well_known_enabled ?? vars.homeserver === "synapse";
 
@@ -182,6 +190,7 @@ export const containers = {
   synapse: "matrixrtc-synapse",
   coturn: "matrixrtc-coturn",
   elementCall: "matrixrtc-element-call",
+  postgres: "matrixrtc-postgres",
 };
 
 /** The LiveKit key file: `key: secret`, the format both LiveKit (key_file) and lk-jwt-service (LIVEKIT_KEY_FILE) read. */
@@ -193,6 +202,7 @@ export const generatedSecrets = {
   turn: { turn_shared_secret: generate.token(48) },
   redis: { redis_password: generate.token(48) },
   synapseRegistration: { synapse_registration_shared_secret: generate.token(48) },
+  postgres: { synapse_postgres_password: generate.token(48) },
 };
 
 /**
@@ -227,6 +237,14 @@ export const serviceRemoval = (container: string, configDir: string) => ({
     }),
   ],
 });
+
+/** A check that a container publishes no port: it stays on the services' Docker network. */
+export const unpublishedCheck = (container: string, service: string) =>
+  check({
+    name: `${service} publishes no port`,
+    command: `[ -z "$(${sh`docker port ${container}`})" ] && echo 'docker port: nothing published'`,
+    failure: `${container} publishes a port: ${service} must stay on the Docker network`,
+  });
 
 /** A check that these files exist and no other user can read them (secrets on the host). */
 export const privateFilesCheck = (paths: string[]) =>

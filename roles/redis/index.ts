@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, onHost, sh, template } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, unpublishedCheck } from "../matrixrtc.js";
 import { redisVars } from "./vars.js";
 
 /**
@@ -43,11 +43,7 @@ export default defineRole({
           command: `nft list chain inet rigger published | grep -F 'proto-dst 6379' | grep -e accept -e drop`,
           failure: "the firewall does not limit the published 6379 to redis_clients",
         })
-      : check({
-          name: "redis publishes no port",
-          command: `[ -z "$(${sh`docker port ${containers.redis}`})" ] && echo 'docker port: nothing published'`,
-          failure: `${containers.redis} publishes a port: Redis must stay on the Docker network`,
-        }),
+      : unpublishedCheck(containers.redis, "redis"),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/redis/redis.conf`]),
   ],
 });

@@ -18,6 +18,12 @@ function httpsRequest(trust: Trust, host: string, path: string): string {
 /** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
 const outputHolds = (...needles: string[]) => needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
 
+/**
+ * How long a proxy that has just started may take to hold its certificates: Caddy orders them as it
+ * starts, and retries a failed order after a minute, so the wait covers one retry.
+ */
+const CERTIFICATE_ORDER_SECONDS = 150;
+
 /** The well-known as clients need it (when this deployment serves it), and a certificate clients trust for every name. */
 export const proxyProbes = (vars: SiteVars, trust: Trust) => [
   ...(servesWellKnown(vars)
@@ -30,8 +36,7 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
             "access-control-allow-origin: *",
             `"livekit_service_url":"${jwtServiceUrl(vars)}"`,
           )} && printf '%s\n' "$out"`,
-          // A Caddy that has just started may still be ordering its certificates.
-          timeoutSeconds: 60,
+          timeoutSeconds: CERTIFICATE_ORDER_SECONDS,
           failure: `https://${vars.matrix_server_name}/.well-known/matrix/client does not answer 200 application/json with CORS and rtc_foci ${jwtServiceUrl(vars)}`,
         }),
       ]
@@ -42,7 +47,7 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
     command: sites(vars)
       .map((site) => sh`echo ${site.name}: && ${raw(httpsRequest(trust, site.name, "/"))} | head -1`)
       .join(" && "),
-    timeoutSeconds: 60,
+    timeoutSeconds: CERTIFICATE_ORDER_SECONDS,
     failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
   }),
 ];

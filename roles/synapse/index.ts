@@ -1,9 +1,7 @@
 import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
-
-
 
 /** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on 5349 when coturn has a certificate. */
 const turnUris = (vars: SynapseVars) => {
@@ -22,6 +20,7 @@ export default defineRole({
     synapse_form_secret: generate.token(48),
     synapse_signing_key: generate.ed25519SigningKey(),
     ...generatedSecrets.turn,
+    ...generatedSecrets.postgres,
   },
   secretsOnHost: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/synapse`;
@@ -51,6 +50,7 @@ export default defineRole({
           resources: vars.synapse_federation ? ["client", "federation"] : ["client", "openid"],
           transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
           turnUris: turnUris(vars),
+          postgres: vars.synapse_database === "postgres" ? { ...SYNAPSE_DB, host: containers.postgres } : undefined,
         },
         extra: vars.synapse_config_extra,
         ...owned,

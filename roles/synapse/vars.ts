@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { configExtra, image, names, placement, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { configExtra, image, names, placement, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
@@ -16,7 +16,8 @@ export const synapseVars = z
     ...turnSecret,
     ...turnTls,
     synapse_image: image.default("docker.io/matrixdotorg/synapse:v1.159.0"),
-    /** Where Synapse keeps its database (SQLite) and media. */
+    ...synapseDatabase,
+    /** Where Synapse keeps its media (and its database with SQLite). */
     synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
     /** The user the image runs Synapse as (its UID/GID default), who must read the config and own the data. */
     synapse_uid: z.number().int().min(0).default(991),

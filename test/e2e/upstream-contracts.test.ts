@@ -225,9 +225,9 @@ describeHosts("the stack with ACME certificates, against the upstream contracts,
     const extra = join(inventory, "caddy-extra.yaml");
     writeFileSync(extra, 'caddy_config_extra: "# a new Caddyfile for a stopped Caddy"\n');
     const started = await rigger("playbooks/site.ts", "-i", inventory, "-e", `@${extra}`, "-t", "caddy");
-    expect(started.code, started.out).toBe(0);
+    expect(started.code, `${started.out}\n${(await host.exec("journalctl -u caddy --no-pager -n 60")).stdout}`).toBe(0);
     expect(started.out).toContain(`[${HOST}] caddy | service caddy.service: changed`);
     expect(started.out).toContain(`[${HOST}] caddy | verify: every hostname has a certificate clients trust: ok`);
     for (const name of SERVED) expect((await served(ip, name, issuerRoot)).authorized, name).toBe(true);
-  }, 120_000);
+  }, 240_000);
 });

@@ -10,13 +10,16 @@
  * - the shared-secret registration admin API, password login, /account/whoami, OpenID tokens and
  *   the federation userinfo the jwt service validates them with;
  * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts);
- * - GET /health. It refuses to start without a readable signing key, as Synapse does.
+ * - GET /health. It refuses to start without a readable signing key, as Synapse does;
+ * - users and access tokens in the configured database (synapse-store.ts), checked at start as
+ *   Synapse checks it; it listens only once that database is ready, as Synapse does.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { fatal, json, matrixError, serve, type Answer } from "./http.js";
 import { durationMs, Rooms } from "./synapse-rooms.js";
+import { openStore, type DatabaseConfig, type Session, type Store } from "./synapse-store.js";
 
 interface Listener {
   port: number;
@@ -33,6 +36,7 @@ interface Config {
   matrix_rtc?: { transports?: unknown[] };
   max_event_delay_duration?: string;
   turn_shared_secret_path?: string;
+  database?: DatabaseConfig;
 }
 
 const path = process.env.SYNAPSE_CONFIG_PATH ?? "/data/homeserver.yaml";
@@ -62,34 +66,31 @@ try {
 const unstable: Record<string, boolean> = { "org.matrix.msc4140": Boolean(maxDelayMs), "org.matrix.msc4354": Boolean(features.msc4354_enabled) };
 const rooms = new Rooms(config.server_name, maxDelayMs);
 
-/** Users and tokens live in memory: enough for a test run. */
-const accessTokens = new Map<string, { user: string; device: string }>();
-const passwords = new Map<string, string>();
+/** Users and access tokens are in the database; OpenID tokens and registration nonces live in memory (they last minutes). */
+let store: Store;
 const openidTokens = new Map<string, { user: string; expires: number }>();
 const nonces = new Set<string>();
 const token = () => randomBytes(18).toString("base64url");
 
 type Request = { method?: string; headers: Record<string, unknown> };
-type Session = { user: string; device: string };
-
 /** A new access token (and device) for a user: registration and login answer the same. */
-function session(user: string): Answer {
+async function session(user: string): Promise<Answer> {
   const access = token();
   const device = token().slice(0, 10).toUpperCase();
-  accessTokens.set(access, { user, device });
+  await store.addSession(access, { user, device });
   return json(200, { user_id: user, access_token: access, device_id: device, home_server: config.server_name });
 }
 
 /** get_user_by_req: the access token from the Authorization header or the access_token parameter. */
-function requester(request: Request, url: URL): Session | Answer {
+async function requester(request: Request, url: URL): Promise<Session | Answer> {
   const header = String(request.headers.authorization ?? "");
   const given = header.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("access_token");
   if (!given) return matrixError(401, "M_MISSING_TOKEN", "Missing access token");
-  return accessTokens.get(given) ?? matrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token", { soft_logout: false });
+  return (await store.session(given)) ?? matrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token", { soft_logout: false });
 }
 const authed = (who: Session | Answer): who is Session => "user" in who;
 
-function register(body: string): Answer {
+async function register(body: string): Promise<Answer> {
   if (!config.registration_shared_secret) return matrixError(400, "M_UNKNOWN", "Shared secret registration is not enabled");
   const r = JSON.parse(body || "{}") as { nonce?: string; username?: string; password?: string; admin?: boolean; mac?: string };
   if (!r.nonce || !nonces.delete(r.nonce)) return matrixError(400, "M_UNKNOWN", "unrecognised nonce");
@@ -98,16 +99,15 @@ function register(body: string): Answer {
     .digest("hex");
   if (mac !== r.mac) return matrixError(403, "M_FORBIDDEN", "HMAC incorrect");
   const user = `@${r.username}:${config.server_name}`;
-  if (passwords.has(user)) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
-  passwords.set(user, r.password ?? "");
+  if (!(await store.addUser(user, r.password ?? ""))) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
   return session(user);
 }
 
-function login(body: string): Answer {
+async function login(body: string): Promise<Answer> {
   const r = JSON.parse(body || "{}") as { type?: string; identifier?: { user?: string }; password?: string };
   const name = r.identifier?.user ?? "";
   const user = name.startsWith("@") ? name : `@${name}:${config.server_name}`;
-  if (r.type !== "m.login.password" || !passwords.has(user) || passwords.get(user) !== r.password) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
+  if (r.type !== "m.login.password" || !(await store.passwordMatches(user, r.password ?? ""))) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
   return session(user);
 }
 
@@ -152,7 +152,7 @@ function userRoute(method: string, url: URL): ((who: Session, body: string) => A
   return undefined;
 }
 
-function client(request: Request, url: URL, body: string): Answer | undefined {
+async function client(request: Request, url: URL, body: string): Promise<Answer | undefined> {
   const p = url.pathname;
   const method = request.method ?? "GET";
   if (p === "/_matrix/client/versions") return json(200, { versions: ["v1.11", "v1.12"], unstable_features: unstable });
@@ -168,7 +168,7 @@ function client(request: Request, url: URL, body: string): Answer | undefined {
   if (action && method === "POST") return rooms.act(segment(action[1]!), action[2]!);
   const route = userRoute(method, url);
   if (!route) return undefined;
-  const who = requester(request, url);
+  const who = await requester(request, url);
   return authed(who) ? route(who, body) : who;
 }
 
@@ -179,16 +179,27 @@ function openidUserinfo(url: URL): Answer | undefined {
   return json(200, { sub: found.user });
 }
 
-for (const listener of config.listeners ?? []) {
-  if ((listener.type ?? "http") !== "http") continue;
-  const names = new Set((listener.resources ?? []).flatMap((r) => r.names));
-  for (const address of listener.bind_addresses ?? ["0.0.0.0"]) {
-    serve(`synapse:${listener.port}`, address, listener.port, (request, url, body) => {
-      if (url.pathname === "/health") return { status: 200, body: "OK" };
-      const answer =
-        (names.has("client") ? client(request, url, body) : undefined) ??
-        (names.has("federation") || names.has("openid") ? openidUserinfo(url) : undefined);
-      return answer ?? matrixError(404, "M_UNRECOGNIZED", "Unrecognized request");
-    });
+/** Each `http` listener serves the resources it names. */
+function listen(): void {
+  for (const listener of config.listeners ?? []) {
+    if ((listener.type ?? "http") !== "http") continue;
+    const names = new Set((listener.resources ?? []).flatMap((r) => r.names));
+    for (const address of listener.bind_addresses ?? ["0.0.0.0"]) {
+      serve(`synapse:${listener.port}`, address, listener.port, async (request, url, body) => {
+        if (url.pathname === "/health") return { status: 200, body: "OK" };
+        const answer =
+          (names.has("client") ? await client(request, url, body) : undefined) ??
+          (names.has("federation") || names.has("openid") ? openidUserinfo(url) : undefined);
+        return answer ?? matrixError(404, "M_UNRECOGNIZED", "Unrecognized request");
+      });
+    }
   }
 }
+
+openStore(config.database).then(
+  (opened) => {
+    store = opened;
+    listen();
+  },
+  (error: Error) => fatal(`the database: ${error.message}`),
+);

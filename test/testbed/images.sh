@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the images the service roles deploy in tests and pushes them to the local registry:
 #   livekit-server   the real LiveKit, built from its Go module (static binary, nothing else inside)
-#   redis, coturn    the real servers from Debian's packages
+#   redis, coturn, postgres   the real servers from Debian's packages (postgres with an entry point
+#                    that sets it up as the official image does: postgres/docker-entrypoint.sh)
 #   synapse, lk-jwt, element-call   our stand-ins (test/standins/, bundled with esbuild), since those
 #                    three are AGPL and are not built or fetched here
 # Every image is tagged by a hash of its recipe and reused while that is unchanged. Writes the
@@ -11,7 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 ROOT=$(cd "$TESTBED_DIR/../.." && pwd)
 LIVEKIT_VERSION=v1.13.5
-SERVICE_PACKAGES="redis-server coturn"
+SERVICE_PACKAGES="redis-server coturn postgresql-15"
 OUT="$CACHE/service-images.yaml"
 
 livekit_binary() {
@@ -39,11 +40,11 @@ build_livekit() {
   echo "livekit_image: $REGISTRY/$ref"
 }
 
-# One rootfs (bookworm + redis-server + coturn + node + the stand-ins), imported once per service
+# One rootfs (bookworm + redis-server + coturn + postgresql + node + the stand-ins), imported once per service
 # with that service's entry point: the layer is the same, so it is stored and pulled once.
 build_services() {
   local tag
-  tag=$({ cat "$0" "$ROOT"/test/standins/*.ts; declare -f chroot_install; echo "$SERVICE_PACKAGES $ROOTFS_INCLUDE"; node --version; } | sha256sum | cut -c1-12)
+  tag=$({ cat "$0" "$ROOT"/test/standins/*.ts "$TESTBED_DIR/postgres/docker-entrypoint.sh"; declare -f chroot_install; echo "$SERVICE_PACKAGES $ROOTFS_INCLUDE"; node --version; } | sha256sum | cut -c1-12)
   local tarball="$CACHE/services-$tag.tar"
   if [ ! -f "$tarball" ]; then
     log "building the services rootfs ($SERVICE_PACKAGES, node, stand-ins)"
@@ -51,13 +52,18 @@ build_services() {
     [ -x "$base/usr/sbin/sshd" ] || die "no debootstrap rootfs at $base: run setup.sh first"
     local r="$CACHE/services-work"
     rm -rf "$r"; cp -a "$base" "$r"
+    # As in the official image: postgres is uid 999 (who owns the data directory), and no cluster is
+    # made at install: the entry point makes one in the container's data directory.
+    chroot "$r" useradd --system --uid 999 --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    mkdir -p "$r/etc/postgresql-common"; echo "create_main_cluster = false" >"$r/etc/postgresql-common/createcluster.conf"
     # shellcheck disable=SC2086 # the package list splits into words
     chroot_install "$r" services-chroot $SERVICE_PACKAGES
     install -m755 "$(command -v node)" "$r/usr/local/bin/node"
     chroot "$r" /usr/local/bin/node --version >/dev/null || die "node does not run inside the services image"
+    install -m755 "$TESTBED_DIR/postgres/docker-entrypoint.sh" "$r/usr/local/bin/docker-entrypoint.sh"
     mkdir -p "$r/opt/standins"
     for s in synapse lk-jwt element-call; do
-      "$ROOT/node_modules/.bin/esbuild" "$ROOT/test/standins/$s.ts" --bundle --platform=node --format=cjs \
+      "$ROOT/node_modules/.bin/esbuild" "$ROOT/test/standins/$s.ts" --bundle --platform=node --format=cjs --external:pg-native \
         --target=node20 --outfile="$r/opt/standins/$s.cjs" --log-level=warning
     done
     tar -C "$r" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
@@ -68,6 +74,7 @@ build_services() {
   for entry in \
     "redis:$tag|CMD [\"redis-server\"]|redis_image" \
     "coturn:$tag|ENTRYPOINT [\"turnserver\"]|coturn_image" \
+    "postgres:$tag|ENTRYPOINT [\"/usr/local/bin/docker-entrypoint.sh\"]|postgres_image" \
     "synapse-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/synapse.cjs\"]|synapse_image" \
     "lk-jwt-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/lk-jwt.cjs\"]|lk_jwt_image" \
     "element-call-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/element-call.cjs\"]|element_call_image"; do

@@ -6,7 +6,7 @@ import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
-import { prepared, rendered } from "./prepared-site.js";
+import { prepared, rendered, rolesOf } from "./prepared-site.js";
 
 it("the README's deploy command: the bundled inventory and site playbook validate without a warning", () => {
   const inventory = loadInventory("inventory/dev2");
@@ -14,7 +14,7 @@ it("the README's deploy command: the bundled inventory and site playbook validat
   expect(warnings).toEqual([]);
   // One host, every role of the stack, in MATRIXRTC.md's rollout order.
   expect(plays.flatMap((p) => (p.hosts.get("dev2") ?? []).map((r) => r.name))).toEqual([
-    "docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "synapse", "livekit_webhook", "coturn", "element_call", "call_probe",
+    "docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "call_probe",
   ]);
   expect(plays.find((p) => p.name === "redis")!.hosts.size).toBe(0);
 });
@@ -24,7 +24,7 @@ it("the fleet example: each host gets its group's roles, Redis and the nodes' AP
   const { plays, warnings } = prepared("inventory/fleet");
   expect(warnings).toEqual([]);
   const rolesOf = (host: string) => plays.flatMap((p) => (p.hosts.get(host) ?? []).map((r) => r.name));
-  expect(rolesOf("hs1")).toEqual(["docker", "firewall", "caddy", "redis", "lk_jwt", "synapse", "element_call", "call_probe"]);
+  expect(rolesOf("hs1")).toEqual(["docker", "firewall", "caddy", "redis", "lk_jwt", "postgres", "synapse", "element_call", "call_probe"]);
   expect(rolesOf("sfu1")).toEqual(["docker", "firewall", "kernel", "livekit", "livekit_webhook"]);
   expect(rolesOf("turn1")).toEqual(["docker", "firewall", "coturn"]);
   const firewallTask = (host: string) => plays[0]!.hosts.get(host)!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
@@ -103,4 +103,18 @@ it("derives the fleet's cross-host lists from the groups: a node's private_ip wh
   expect(firewall("sfu3").name).toBe("nftables table rigger: ssh 7880/tcp 7881/tcp 7882/udp");
   // Set by hand, a list wins over the derived one.
   expect(rendered(prepared(dir, { caddy_livekit_upstream: ["192.0.2.1:7880"] }).plays, "hs1", "/etc/caddy/Caddyfile")).toContain("reverse_proxy 192.0.2.1:7880 {");
+});
+
+it("puts Synapse on PostgreSQL by default (a database made as Synapse requires, never published), and on SQLite only when asked", () => {
+  const plays = prepared("inventory/dev2").plays;
+  const homeserver = rendered(plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml");
+  expect(homeserver).toMatch(/database:\n {2}name: psycopg2\n {2}args:\n {4}user: "synapse"\n {4}password: "\w{48}"\n {4}dbname: "synapse"\n {4}host: "matrixrtc-postgres"\n {4}port: 5432\n/);
+  expect(homeserver).not.toContain("sqlite3");
+  const password = /password: "(\w+)"/.exec(homeserver)![1]!;
+  expect(rendered(plays, "dev2", "/etc/matrixrtc/postgres/password")).toBe(password);
+  const container = plays.flatMap((p) => p.hosts.get("dev2") ?? []).find((r) => r.name === "postgres")!.tasks.find((t) => t.name.includes("container matrixrtc-postgres"))!;
+  expect(container.name).not.toContain("--publish");
+  const sqlite = prepared("inventory/dev2", { synapse_database: "sqlite" }).plays;
+  expect(rolesOf(sqlite, "dev2")).not.toContain("postgres");
+  expect(rendered(sqlite, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toMatch(/database:\n {2}name: sqlite3\n {2}args:\n {4}database: \/data\/homeserver.db\n/);
 });

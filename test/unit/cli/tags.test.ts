@@ -24,7 +24,7 @@ it("lists each play's tags and all of them with --list-tags, connecting to nothi
   expect(code).toBe(0);
   expect(out).toContain('play "host layer": TASK TAGS: [docker, firewall]');
   expect(out).toContain('play "sfu": TASK TAGS: [kernel, livekit]');
-  expect(out.split("\n").at(-1)).toBe("ALL TAGS: [caddy, call_probe, coturn, docker, element_call, firewall, kernel, livekit, livekit_webhook, lk_jwt, synapse]");
+  expect(out.split("\n").at(-1)).toBe("ALL TAGS: [caddy, call_probe, coturn, docker, element_call, firewall, kernel, livekit, livekit_webhook, lk_jwt, postgres, synapse]");
   expect(listener.connects()).toBe(before);
 });
 

@@ -1,0 +1,64 @@
+import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
+import { containers, generatedSecrets, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
+import { postgresVars, type PostgresVars } from "./vars.js";
+
+/** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */
+const SECRETS = "/run/secrets/postgres";
+const PGDATA = "/var/lib/postgresql/data";
+/** Synapse's requirement (docs/postgres.md): UTF8, and collation and ctype `C`. */
+const INITDB_ARGS = "--encoding=UTF8 --lc-collate=C --lc-ctype=C";
+
+const psql = (sql: string) => sh`docker exec ${containers.postgres} psql -At -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} -c ${sql}`;
+
+/**
+ * The database user's password made what the file says, for a database initialised with an older
+ * one (the image reads POSTGRES_PASSWORD only when it creates the database). The SQL is built inside
+ * the container from the file and fed to psql on stdin: the password is never in an argv.
+ */
+const SET_PASSWORD =
+  sh`docker exec -i ${containers.postgres} sh -c ${`timeout 60 sh -c 'until pg_isready -q -U ${SYNAPSE_DB.user}; do sleep 1; done' && ` +
+    `{ printf "ALTER ROLE ${SYNAPSE_DB.user} PASSWORD '"; cat ${SECRETS}/password; printf "';\\n"; } | psql -q -v ON_ERROR_STOP=1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`}`;
+
+/** PostgreSQL for Synapse: on the services' Docker network only, its data on the host, the database made as Synapse requires it. */
+export default defineRole({
+  name: "postgres",
+  vars: postgresVars,
+  enabled: (vars) => vars.homeserver === "synapse" && vars.synapse_database === "postgres",
+  secrets: generatedSecrets.postgres,
+  secretsOnHost: (vars) => ({ synapse_postgres_password: onHost.file(`${vars.matrixrtc_config_dir}/postgres/password`) }),
+  tasks: (vars: PostgresVars) => {
+    const dir = `${vars.matrixrtc_config_dir}/postgres`;
+    const uid = String(vars.postgres_uid);
+    return [
+      directory({ path: dir, mode: 0o700, owner: uid }),
+      directory({ path: vars.postgres_data_dir, mode: 0o700, owner: uid }),
+      file({ path: `${dir}/password`, content: vars.synapse_postgres_password, mode: 0o600, owner: uid, notify: "set the database password" }),
+      ...serviceContainer(vars, {
+        name: containers.postgres,
+        image: vars.postgres_image,
+        env: {
+          POSTGRES_USER: SYNAPSE_DB.user,
+          POSTGRES_DB: SYNAPSE_DB.name,
+          POSTGRES_PASSWORD_FILE: `${SECRETS}/password`,
+          POSTGRES_INITDB_ARGS: INITDB_ARGS,
+        },
+        mounts: [
+          { source: dir, target: SECRETS, readOnly: true },
+          { source: vars.postgres_data_dir, target: PGDATA },
+        ],
+      }),
+      command({ name: "postgres accepts connections", run: `timeout 60 sh -c ${`until ${sh`docker exec ${containers.postgres} pg_isready -q -U ${SYNAPSE_DB.user}`}; do sleep 1; done`}`, unless: sh`docker exec ${containers.postgres} pg_isready -q -U ${SYNAPSE_DB.user}` }),
+    ];
+  },
+  handlers: () => ({ "set the database password": command({ name: "the database user's password set from the file", run: SET_PASSWORD }) }),
+  verify: (vars) => [
+    check({
+      name: "the synapse database is UTF8 with C collation and ctype",
+      command: `out=$(${psql(`SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = '${SYNAPSE_DB.name}'`)}) && [ "$out" = 'UTF8|C|C' ] && echo "encoding|collate|ctype: $out"`,
+      timeoutSeconds: 60,
+      failure: `the database ${SYNAPSE_DB.name} is not UTF8 with C collation and ctype, which Synapse refuses (made with other POSTGRES_INITDB_ARGS?)`,
+    }),
+    unpublishedCheck(containers.postgres, "postgres"),
+    privateFilesCheck([`${vars.matrixrtc_config_dir}/postgres/password`]),
+  ],
+});

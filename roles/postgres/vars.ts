@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { image, placement, shape, synapseDatabase } from "../matrixrtc.js";
+
+export const postgresVars = z.object({
+  ...placement,
+  homeserver: shape.homeserver,
+  ...synapseDatabase,
+  /** The official image: its entry point makes the database on first start from the POSTGRES_* settings. */
+  postgres_image: image.default("docker.io/library/postgres:17.6-bookworm"),
+  /** The database's files (the image's PGDATA); a backup is a dump of it (playbooks/backup.ts), never a copy. */
+  postgres_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/postgres"),
+  /** The image's postgres user, who owns the data and reads the password file. */
+  postgres_uid: z.number().int().min(0).default(999),
+});
+
+export type PostgresVars = z.output<typeof postgresVars>;
