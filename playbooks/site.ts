@@ -1,4 +1,5 @@
 import { definePlaybook, use } from "../src/rigger.js";
+import backup from "../roles/backup/index.js";
 import caddy from "../roles/caddy/index.js";
 import callProbe from "../roles/call_probe/index.js";
 import coturn from "../roles/coturn/index.js";
@@ -31,8 +32,9 @@ export default definePlaybook([
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   // A node whose upgrade does not come up gets its previous container and config back.
   { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
-  // Synapse on its PostgreSQL, or (homeserver: existing) the checks of the operator's homeserver.
-  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, postgres, synapse, existingHomeserver] },
+  // Synapse on its PostgreSQL, with its backups (first: a data-holding container's upgrade backs up before it is replaced);
+  // or (homeserver: existing) the checks of the operator's homeserver.
+  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, backup, postgres, synapse, existingHomeserver] },
   // Each node's webhook reaches the jwt service, now that it runs.
   { name: "sfu webhook", hosts: "matrixrtc:sfu", roles: [livekitWebhook] },
   { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },

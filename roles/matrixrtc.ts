@@ -63,11 +63,19 @@ export const shape = {
   well_known_enabled: z.boolean().optional(),
 };
 /** Synapse's database: PostgreSQL (role postgres) for a real server, SQLite for trying rigger out (Synapse's docs: SQLite is for testing). */
-export const synapseDatabase = {
-  synapse_database: z.enum(["postgres", "sqlite"]).default("postgres"),
+export const synapseDatabase = { synapse_database: z.enum(["postgres", "sqlite"]).default("postgres") };
+export const postgresPassword = {
   /** The database user's password, generated once; Synapse's homeserver.yaml and the postgres container read it. */
   synapse_postgres_password: secret.regex(/^[A-Za-z0-9]+$/, "expected letters and digits only (delete the variable to have one generated)"),
 };
+/** Where the homeserver's host keeps its backups (playbooks/backup.ts, the timer, the backup before an upgrade) and a restore's database dump waits. */
+export const backupPlace = { backup_dir: z.string().startsWith("/").default("/var/backups/matrixrtc") };
+/** The command that makes a backup on the host (role backup); where it is not installed yet, nothing. */
+export const BACKUP_COMMAND = "/usr/local/sbin/matrixrtc-backup";
+/** What a data-holding container runs before an upgrade: a backup, once the backup role has installed its command. */
+export const BACKUP_BEFORE_UPGRADE = `if [ -x ${BACKUP_COMMAND} ]; then ${BACKUP_COMMAND}; fi`;
+/** The database dump a restore leaves for the postgres role to load into the new, empty database. */
+export const pendingRestoreDump = (vars: { backup_dir: string }) => `${vars.backup_dir}/restore/synapse.pgdump`;
 /** The database, its user and the container Synapse reaches it at, on the services' network. */
 export const SYNAPSE_DB = { name: "synapse", user: "synapse", port: 5432 };
 type Shape = { homeserver: "synapse" | "existing"; well_known_enabled?: boolean };
@@ -203,6 +211,7 @@ export const generatedSecrets = {
   redis: { redis_password: generate.token(48) },
   synapseRegistration: { synapse_registration_shared_secret: generate.token(48) },
   postgres: { synapse_postgres_password: generate.token(48) },
+  signingKey: { synapse_signing_key: generate.ed25519SigningKey() },
 };
 
 /**

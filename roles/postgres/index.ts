@@ -1,5 +1,5 @@
 import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
-import { containers, generatedSecrets, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
+import { BACKUP_BEFORE_UPGRADE, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
 import { postgresVars, type PostgresVars } from "./vars.js";
 
 /** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */
@@ -29,6 +29,7 @@ export default defineRole({
   tasks: (vars: PostgresVars) => {
     const dir = `${vars.matrixrtc_config_dir}/postgres`;
     const uid = String(vars.postgres_uid);
+    const dump = pendingRestoreDump(vars);
     return [
       directory({ path: dir, mode: 0o700, owner: uid }),
       directory({ path: vars.postgres_data_dir, mode: 0o700, owner: uid }),
@@ -36,6 +37,7 @@ export default defineRole({
       ...serviceContainer(vars, {
         name: containers.postgres,
         image: vars.postgres_image,
+        beforeUpgrade: BACKUP_BEFORE_UPGRADE,
         env: {
           POSTGRES_USER: SYNAPSE_DB.user,
           POSTGRES_DB: SYNAPSE_DB.name,
@@ -47,7 +49,20 @@ export default defineRole({
           { source: vars.postgres_data_dir, target: PGDATA },
         ],
       }),
-      command({ name: "postgres accepts connections", run: `timeout 60 sh -c ${`until ${sh`docker exec ${containers.postgres} pg_isready -q -U ${SYNAPSE_DB.user}`}; do sleep 1; done`}`, unless: sh`docker exec ${containers.postgres} pg_isready -q -U ${SYNAPSE_DB.user}` }),
+      // Synapse, next, dies on a database that does not answer yet (a first start initialises it).
+      check({
+        name: "postgres accepts connections",
+        command: sh`docker exec ${containers.postgres} pg_isready -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`,
+        timeoutSeconds: 60,
+        failure: "postgres does not accept connections",
+      }),
+      // playbooks/restore.ts left a backup's database here: loaded whole or not at all, before Synapse starts.
+      command({
+        name: "the database loaded from the backup being restored",
+        run: `${sh`docker exec -i ${containers.postgres} pg_restore -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --no-owner --single-transaction --exit-on-error`} <${sh`${dump}`} && ${sh`mv ${dump} ${`${dump}.loaded`}`}`,
+        unless: sh`[ ! -f ${dump} ]`,
+        commandTimeoutSeconds: 3600,
+      }),
     ];
   },
   handlers: () => ({ "set the database password": command({ name: "the database user's password set from the file", run: SET_PASSWORD }) }),

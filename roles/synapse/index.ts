@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { BACKUP_BEFORE_UPGRADE, containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
@@ -18,7 +18,7 @@ export default defineRole({
     ...generatedSecrets.synapseRegistration,
     synapse_macaroon_secret_key: generate.token(48),
     synapse_form_secret: generate.token(48),
-    synapse_signing_key: generate.ed25519SigningKey(),
+    ...generatedSecrets.signingKey,
     ...generatedSecrets.turn,
     ...generatedSecrets.postgres,
   },
@@ -60,6 +60,7 @@ export default defineRole({
       ...serviceContainer(vars, {
         name: containers.synapse,
         image: vars.synapse_image,
+        beforeUpgrade: BACKUP_BEFORE_UPGRADE,
         env: { SYNAPSE_CONFIG_PATH: "/config/homeserver.yaml", UID: uid, GID: uid },
         mounts: [
           { source: dir, target: "/config", readOnly: true },

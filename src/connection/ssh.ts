@@ -209,6 +209,12 @@ export class SshConnection {
     );
   }
 
+  /** Copies a file of the host to the controller by SFTP, streamed (a backup may be large). */
+  async download(remote: string, local: string): Promise<void> {
+    const sftp = await this.sftp();
+    await this.guard<void>((resolve, reject) => sftp.fastGet(remote, local, (error) => (error ? reject(this.failure ?? error) : resolve())));
+  }
+
   close(): void {
     this.client.end();
   }

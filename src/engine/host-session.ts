@@ -97,6 +97,10 @@ export class HostSession {
     return this.connection.tunnel("127.0.0.1", port);
   }
 
+  download(remote: string, local: string): Promise<void> {
+    return this.connection.download(remote, local);
+  }
+
   async confirmNewConnection(): Promise<void> {
     (await this.openAnother()).close();
   }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import type { z } from "zod";
 import { ConfigError, firstIssue } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
@@ -81,7 +82,8 @@ export function preparePlaybook(
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
     const derived = role.derive?.(fleetOf(name)) ?? {};
-    const vars: Record<string, unknown> = { ...derived, ...host.vars, ...playVars, ...params, ...options.extraVars };
+    // inventory_dir, as Ansible names it: the inventory's folder (where its secrets store is).
+    const vars: Record<string, unknown> = { inventory_dir: dirname(inventory.secrets.file), ...derived, ...host.vars, ...playVars, ...params, ...options.extraVars };
     for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
     for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
     const origin = (key: string) =>

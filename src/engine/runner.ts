@@ -51,6 +51,8 @@ export interface Session {
   validate(step: WriteStep): Promise<string | undefined>;
   /** A TCP stream to 127.0.0.1:port on the host, through the run's connection. */
   forward(port: number): Promise<Duplex>;
+  /** Copies a file of the host to the controller. */
+  download(remote: string, local: string): Promise<void>;
   /** Opens, and closes again, a new SSH connection: proof that new connections still get through. */
   confirmNewConnection(): Promise<void>;
   close(): void;

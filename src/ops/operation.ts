@@ -60,6 +60,8 @@ export interface HostAccess {
   forward(port: number): Promise<Duplex>;
   /** Runs a read-only command on the host (a file the check needs, such as a CA certificate). */
   run(command: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Copies a file of the host to a path on the controller. */
+  download(remote: string, local: string): Promise<void>;
 }
 
 /**

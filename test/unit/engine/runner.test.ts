@@ -56,6 +56,9 @@ class StubSession implements Session {
   forward(): Promise<never> {
     return Promise.reject(new Error("no tunnels here"));
   }
+  download(): Promise<never> {
+    return Promise.reject(new Error("no files here"));
+  }
   close() {}
 }
 

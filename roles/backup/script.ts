@@ -1,0 +1,53 @@
+import { sh } from "../../src/rigger.js";
+import { containers, SYNAPSE_DB } from "../matrixrtc.js";
+import type { BackupVars } from "./vars.js";
+
+/** The archive's members: what restore.ts puts back, each checked against SHA256SUMS first. */
+export const ARCHIVE = { database: "synapse.pgdump", data: "synapse-data.tar", config: "config.tar", sums: "SHA256SUMS" };
+
+/**
+ * The host's backup command: one archive (matrixrtc-<UTC time>.tar.gz in backup_dir, `latest`
+ * pointing at it) of what a homeserver cannot be rebuilt without: the database (pg_dump while
+ * Synapse runs; with SQLite, Synapse stopped for the copy), the media, and every service's config
+ * with its secrets (Synapse's signing key among them). Private to root; written under a temporary
+ * name and renamed, so an archive that exists is whole; the oldest beyond backup_keep deleted.
+ */
+export function backupScript(vars: BackupVars): string {
+  const synapse = containers.synapse;
+  const data = vars.synapse_database === "postgres"
+    ? [
+        sh`docker exec ${containers.postgres} pg_dump -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --format=custom >"$work/${ARCHIVE.database}"`,
+        sh`tar -C ${vars.synapse_data_dir} -cf "$work/${ARCHIVE.data}" .`,
+      ]
+    : [
+        "# SQLite: a consistent copy needs Synapse stopped for the moment it takes.",
+        sh`docker stop --time 30 ${synapse} >/dev/null`,
+        `trap '${sh`docker start ${synapse}`} >/dev/null; rm -rf "$work"' EXIT`,
+        sh`tar -C ${vars.synapse_data_dir} -cf "$work/${ARCHIVE.data}" .`,
+        sh`docker start ${synapse} >/dev/null`,
+      ];
+  return [
+    "#!/bin/sh",
+    "# Managed by rigger (role backup): a backup of the homeserver, as playbooks/backup.ts and the timer make it.",
+    "set -eu",
+    "umask 077",
+    sh`dir=${vars.backup_dir}`,
+    'mkdir -p "$dir"',
+    "# One backup at a time (the timer and an operator's run may meet).",
+    'exec 9>"$dir/.lock"',
+    "flock 9",
+    "find \"$dir\" -maxdepth 1 -name '.partial-*' -mmin +1440 -exec rm -rf {} +",
+    'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
+    'work=$(mktemp -d "$dir/.partial-XXXXXX")',
+    "trap 'rm -rf \"$work\"' EXIT",
+    ...data,
+    sh`tar -C ${vars.matrixrtc_config_dir} -cf "$work/${ARCHIVE.config}" .`,
+    `(cd "$work" && sha256sum -- ${ARCHIVE.config} ${ARCHIVE.data}${vars.synapse_database === "postgres" ? ` ${ARCHIVE.database}` : ""} >${ARCHIVE.sums})`,
+    'name="matrixrtc-$stamp.tar.gz"',
+    'tar -C "$work" -czf "$dir/.$name" . && mv "$dir/.$name" "$dir/$name"',
+    'ln -sfn "$name" "$dir/latest"',
+    sh`ls -1 "$dir"/matrixrtc-*.tar.gz | sort -r | tail -n +${String(vars.backup_keep + 1)} | xargs -r rm -f --`,
+    'echo "$dir/$name ($(du -h "$dir/$name" | cut -f1))"',
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { backupPlace, placement, shape, synapseDatabase } from "../matrixrtc.js";
+
+export const backupVars = z.object({
+  ...placement,
+  homeserver: shape.homeserver,
+  ...synapseDatabase,
+  ...backupPlace,
+  synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
+  /** How many backups the host keeps (and the controller, per host, for playbooks/backup.ts); older ones are deleted. */
+  backup_keep: z.number().int().min(1).default(7),
+  /** When the host backs itself up (systemd's OnCalendar: `daily`, `*-*-* 03:00`); `off`: only when asked. */
+  backup_schedule: z.string().min(1).default("daily"),
+});
+
+export type BackupVars = z.output<typeof backupVars>;

@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { sh, type HostAccess } from "../../src/rigger.js";
+import type { BackupNowVars } from "./vars.js";
+
+const ARCHIVE_NAME = /^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/;
+
+const sha256Of = (path: string) =>
+  new Promise<string>((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path).on("data", (chunk) => hash.update(chunk)).on("end", () => resolve(hash.digest("hex"))).on("error", reject);
+  });
+
+/**
+ * Fetches the host's newest backup to the controller (a folder per host, private), checked against
+ * the host's sha256; keeps the inventory's secrets store (ciphertext) beside it, since the archive's
+ * secrets only mean something with the store that holds them; keeps the newest backup_keep.
+ */
+export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promise<string> {
+  const latest = await host.run(sh`readlink ${`${vars.backup_dir}/latest`}`);
+  const name = latest.stdout.trim();
+  if (latest.code !== 0 || !ARCHIVE_NAME.test(name)) throw new Error(`${vars.backup_dir}/latest does not name a backup (${latest.stderr.trim() || name})`);
+  const remote = `${vars.backup_dir}/${name}`;
+  const sum = await host.run(sh`sha256sum ${remote}`);
+  if (sum.code !== 0) throw new Error(sum.stderr.trim());
+  const dir = join(vars.backup_fetch_dir, host.name);
+  // The archive holds the homeserver's keys in clear: for this user's eyes only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const local = join(dir, name);
+  const partial = `${local}.partial`;
+  await host.download(remote, partial);
+  const [expected] = sum.stdout.split(" ");
+  if ((await sha256Of(partial)) !== expected) {
+    rmSync(partial, { force: true });
+    throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);
+  }
+  chmodSync(partial, 0o600);
+  renameSync(partial, local);
+  const store = join(vars.inventory_dir, "secrets.yaml");
+  const stem = name.replace(/\.tar\.gz$/, "");
+  if (existsSync(store)) {
+    copyFileSync(store, join(dir, `${stem}.secrets.yaml`));
+    chmodSync(join(dir, `${stem}.secrets.yaml`), 0o600);
+  }
+  const backups = readdirSync(dir).filter((f) => ARCHIVE_NAME.test(f)).sort().reverse();
+  for (const old of backups.slice(vars.backup_keep)) for (const f of [old, old.replace(/\.tar\.gz$/, ".secrets.yaml")]) rmSync(join(dir, f), { force: true });
+  return `${local}: ${statSync(local).size} bytes, sha256 ${expected}${existsSync(store) ? `; the secrets store beside it (${stem}.secrets.yaml)` : ""}`;
+}

@@ -1,0 +1,22 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+import { backupPlace, placement, synapseDatabase } from "../matrixrtc.js";
+import { postgresVars } from "../postgres/vars.js";
+import { synapseVars } from "../synapse/vars.js";
+
+export const restoreVars = z.object({
+  ...placement,
+  ...synapseDatabase,
+  ...backupPlace,
+  /** The backup to put back: an archive playbooks/backup.ts fetched (matrixrtc-<time>.tar.gz), on this machine. */
+  restore_archive: z
+    .string({ error: "expected the path of a backup on this machine: -e restore_archive=~/.local/share/rigger/backups/<host>/matrixrtc-<time>.tar.gz" })
+    .regex(/(^|\/)matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/, "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)")
+    .refine(existsSync, "no such file on this machine"),
+  synapse_data_dir: synapseVars.shape.synapse_data_dir,
+  postgres_data_dir: postgresVars.shape.postgres_data_dir,
+  /** The key the archive's signing.key must be: the store and the backup belong together. */
+  synapse_signing_key: z.string(),
+});
+
+export type RestoreVars = z.output<typeof restoreVars>;
