@@ -49,10 +49,11 @@ export default defineRole({
           { source: vars.postgres_data_dir, target: PGDATA },
         ],
       }),
-      // Synapse, next, dies on a database that does not answer yet (a first start initialises it).
+      // Synapse, next, dies on a database that does not answer yet. Over TCP: while a first start
+      // initialises the database, a temporary server answers on the socket only.
       check({
         name: "postgres accepts connections",
-        command: sh`docker exec ${containers.postgres} pg_isready -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`,
+        command: sh`docker exec ${containers.postgres} pg_isready -h 127.0.0.1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`,
         timeoutSeconds: 60,
         failure: "postgres does not accept connections",
       }),

@@ -3,7 +3,6 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "zx";
@@ -14,7 +13,7 @@ import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
 import { NAMES, stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
-import { describeHosts, serviceImages } from "../testbed/testbed.js";
+import { describeHosts, pushDerivedImage, serviceImages } from "../testbed/testbed.js";
 
 const SITE = "playbooks/site.ts";
 const HOST = "th2";
@@ -29,13 +28,6 @@ const SNAPSHOT = [
   "docker inspect -f '{{.Name}} {{.Id}} {{.State.StartedAt}}' $(docker ps -aq) | sort",
   "systemctl show -p ActiveEnterTimestamp caddy",
 ].join("; ");
-
-/** An image for one test, built on the controller from a Dockerfile and pushed to the testbed's registry. */
-function pushTestImage(ref: string, dockerfile: string): string {
-  execFileSync("docker", ["build", "--quiet", "-t", ref, "-"], { input: dockerfile, stdio: ["pipe", "ignore", "inherit"] });
-  execFileSync("docker", ["push", "--quiet", ref], { stdio: ["ignore", "ignore", "inherit"] });
-  return ref;
-}
 
 describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   let inventory: string;
@@ -370,8 +362,8 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   it("rolls back a LiveKit upgrade that does not come up, image and config (exit 2 naming it, calls still carried), and a good upgrade removes the image it replaced", async () => {
     const base = /livekit_image: (\S+)/.exec(serviceImages())![1]!;
     // Its parser accepts the new config (so it goes live) and it stays up, listening on its own loopback only: never healthy.
-    const broken = pushTestImage(`${base}-loopback`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--bind", "127.0.0.1"]\n`);
-    const relabelled = pushTestImage(`${base}-relabelled`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
+    const broken = pushDerivedImage(`${base}-loopback`, `FROM ${base}\nENTRYPOINT ["/livekit-server", "--bind", "127.0.0.1"]\n`);
+    const relabelled = pushDerivedImage(`${base}-relabelled`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
     const livekit = () => sh("docker inspect -f '{{.Id}} {{.Image}} {{.State.Status}}' matrixrtc-livekit");
     const before = await livekit();
     const failed = await run(SITE, "-i", inventory, "-t", "livekit", "-e", `livekit_image=${broken}`, "-e", "livekit_log_level=debug");

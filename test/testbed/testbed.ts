@@ -2,6 +2,7 @@
  * The real-host suites' view of the test hosts started by hosts.sh: where they are, how to reach
  * them, and faults on demand.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
@@ -82,6 +83,13 @@ export const fault = {
   loss: (host: string, percent: number) => $`bash ${faultScript} loss ${host} ${percent}`,
   clear: (host: string) => $`bash ${faultScript} clear ${host}`,
 };
+
+/** An image built here FROM a service image (a Dockerfile) and pushed to the registry: a test's upgrade. */
+export function pushDerivedImage(ref: string, dockerfile: string): string {
+  execFileSync("docker", ["build", "--quiet", "-t", ref, "-"], { input: dockerfile, stdio: ["pipe", "ignore", "inherit"] });
+  execFileSync("docker", ["push", "--quiet", ref], { stdio: ["ignore", "ignore", "inherit"] });
+  return ref;
+}
 
 /** Builds a small busybox image here and pushes it to the local registry; returns what hosts pull. */
 export async function pushTestImage(nameAndTag: string): Promise<string> {
