@@ -19,7 +19,6 @@ import { describeHosts, pushDerivedImage, serviceImages } from "../testbed/testb
 
 const [SOURCE, TARGET, STRANGER] = ["th6", "th7", "th8"];
 const SIGNING_KEY = "cat /etc/matrixrtc/synapse/signing.key";
-const TEAR_DOWN = `${TEAR_DOWN_STACK}; systemctl disable --now matrixrtc-backup.timer 2>/dev/null; rm -rf /var/backups/matrixrtc /usr/local/sbin/matrixrtc-backup; true`;
 
 describeHosts("a homeserver backed up, its host destroyed, and restored onto a new host", (testbed) => {
   const hosts = new Map<string, SshConnection>();
@@ -43,7 +42,7 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
   }, 300_000);
   afterAll(async () => {
     for (const host of hosts.values()) {
-      await host.exec(TEAR_DOWN);
+      await host.exec(TEAR_DOWN_STACK);
       host.close();
     }
   });
@@ -66,7 +65,7 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
   }, 120_000);
 
   it("restores it onto a new host after the old one is destroyed: the same users log in, the same signing key, and they call each other", async () => {
-    await on(SOURCE).exec(TEAR_DOWN);
+    await on(SOURCE).exec(TEAR_DOWN_STACK);
     expect((await on(SOURCE).exec("ls /etc/matrixrtc /var/lib/matrixrtc 2>&1")).stdout).toContain("No such file");
     const archive = backupIn(fetched, SOURCE);
     // The operator's inventory for the new host, with the store saved beside the backup.
@@ -127,7 +126,7 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
         "docker network create standin-db-check >/dev/null",
         `docker run -d --name standin-pg --network standin-db-check -e POSTGRES_USER=synapse -e POSTGRES_PASSWORD=0123456789abcdef0123456789abcdef -e 'POSTGRES_INITDB_ARGS=--encoding=UTF8 --locale=C.UTF-8' ${image("postgres")} >/dev/null`,
         "timeout 60 sh -c 'until docker exec standin-pg pg_isready -q -h 127.0.0.1 -U synapse; do sleep 1; done'",
-        `docker run --rm --network standin-db-check -v ${dir}:/config:ro -e SYNAPSE_CONFIG_PATH=/config/homeserver.yaml ${image("synapse")}; echo "exit $?"`,
+        `timeout 60 docker run --rm --network standin-db-check -v ${dir}:/config:ro -e SYNAPSE_CONFIG_PATH=/config/homeserver.yaml ${image("synapse")}; echo "exit $?"`,
       ].join(" && ") + `; docker rm -f standin-pg >/dev/null; docker network rm standin-db-check >/dev/null; rm -rf ${dir}`,
     );
     expect(checked.stdout + checked.stderr).toContain("fatal: the database: Database has incorrect collation of 'C.UTF-8'. Should be 'C'");

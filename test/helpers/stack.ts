@@ -11,6 +11,7 @@ import { testInventory } from "./rigger.js";
  */
 export const TEAR_DOWN_STACK =
   "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; rm -rf /etc/matrixrtc /var/lib/matrixrtc; " +
+  "systemctl disable --now matrixrtc-backup.timer 2>/dev/null; rm -rf /var/backups/matrixrtc /usr/local/sbin/matrixrtc-backup; " +
   "rm -f /usr/local/share/ca-certificates/rigger-test-acme.crt; update-ca-certificates --fresh >/dev/null; true";
 
 /** Makes the host trust the ACME server's issuing root as a real server trusts Let's Encrypt's (its probes ask Caddy as clients do). */
