@@ -31,7 +31,11 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
   let signingKey: string;
 
   beforeAll(async () => {
-    for (const name of [SOURCE, TARGET, STRANGER]) hosts.set(name, await SshConnection.open(testbed().target(name)));
+    // Bare hosts, whatever an earlier suite left on them.
+    for (const name of [SOURCE, TARGET, STRANGER]) {
+      hosts.set(name, await SshConnection.open(testbed().target(name)));
+      await on(name).exec(TEAR_DOWN_STACK);
+    }
     source = stackInventory(testbed(), SOURCE);
     const deployed = await rigger("playbooks/site.ts", "-i", source);
     expect(deployed.code, deployed.out).toBe(0);
