@@ -115,6 +115,16 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(await count()).toBe(before + 1);
   }, 180_000);
 
+  it("rolls a rotated database password out to PostgreSQL and Synapse: the users still log in", async () => {
+    expect((await rigger("secrets", "rotate", "-i", target, "synapse_postgres_password")).code).toBe(0);
+    const rotated = await rigger("playbooks/site.ts", "-i", target, "-t", "postgres,synapse");
+    expect(rotated.code, rotated.out).toBe(0);
+    expect(rotated.out).toContain(`[${TARGET}] postgres | handler: set the database password: changed`);
+    expect(rotated.out).toContain(`[${TARGET}] synapse | handler: restart synapse: changed`);
+    const client = stackClient({ inventory: target, proxyIp: ipOf(TARGET), homeserver: () => on(TARGET) });
+    await expect.poll(async () => (await client.matrix(users[0]!, "GET", "/_matrix/client/v3/account/whoami")).user_id, { timeout: 30_000, interval: 1000 }).toBe(users[0]!.user_id);
+  }, 120_000);
+
   it("keeps Synapse's database checks: the stand-in refuses a database whose collation is not C, with Synapse's words", async () => {
     const image = (name: string) => new RegExp(`${name}_image: (\\S+)`).exec(serviceImages())![1]!;
     const dir = "/tmp/standin-db-check";

@@ -94,7 +94,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(await sh(SNAPSHOT)).toBe(before);
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { failed: number; checks: Array<{ role: string; check: string; passed: boolean; evidence: string }> };
     expect(report.failed).toBe(0);
-    expect(new Set(report.checks.map((c) => c.role))).toEqual(new Set(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "synapse", "livekit_webhook", "coturn", "element_call"]));
+    expect(new Set(report.checks.map((c) => c.role))).toEqual(new Set(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "backup", "postgres", "synapse", "livekit_webhook", "coturn", "element_call"]));
     const evidence = (role: string, check: string) => report.checks.find((c) => c.role === role && c.check.startsWith(check))!.evidence;
     expect(evidence("livekit", "livekit answers OK")).toBe("http://127.0.0.1:7880/ answered 200: OK");
     expect(evidence("livekit", "livekit creates no room")).toBe("auto_create: false");
