@@ -5,6 +5,8 @@ import { sh, type HostAccess } from "../../src/rigger.js";
 import type { BackupNowVars } from "./vars.js";
 
 const ARCHIVE_NAME = /^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/;
+/** The inventory's secrets store and who it is encrypted for: a restore needs both. */
+const STORE_FILES = ["secrets.yaml", "secrets.recipients"];
 
 const sha256Of = (path: string) =>
   new Promise<string>((resolve, reject) => {
@@ -14,7 +16,7 @@ const sha256Of = (path: string) =>
 
 /**
  * Fetches the host's newest backup to the controller (a folder per host, private), checked against
- * the host's sha256; keeps the inventory's secrets store (ciphertext) beside it, since the archive's
+ * the host's sha256; keeps the inventory's secrets store (ciphertext, and its recipients) beside it, since the archive's
  * secrets only mean something with the store that holds them; keeps the newest backup_keep.
  */
 export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promise<string> {
@@ -38,13 +40,16 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
   }
   chmodSync(partial, 0o600);
   renameSync(partial, local);
-  const store = join(vars.inventory_dir, "secrets.yaml");
   const stem = name.replace(/\.tar\.gz$/, "");
-  if (existsSync(store)) {
-    copyFileSync(store, join(dir, `${stem}.secrets.yaml`));
-    chmodSync(join(dir, `${stem}.secrets.yaml`), 0o600);
+  const kept = STORE_FILES.filter((file) => existsSync(join(vars.inventory_dir, file)));
+  for (const file of kept) {
+    copyFileSync(join(vars.inventory_dir, file), join(dir, `${stem}.${file}`));
+    chmodSync(join(dir, `${stem}.${file}`), 0o600);
   }
   const backups = readdirSync(dir).filter((f) => ARCHIVE_NAME.test(f)).sort().reverse();
-  for (const old of backups.slice(vars.backup_keep)) for (const f of [old, old.replace(/\.tar\.gz$/, ".secrets.yaml")]) rmSync(join(dir, f), { force: true });
-  return `${local}: ${statSync(local).size} bytes, sha256 ${expected}${existsSync(store) ? `; the secrets store beside it (${stem}.secrets.yaml)` : ""}`;
+  for (const old of backups.slice(vars.backup_keep)) {
+    const oldStem = old.replace(/\.tar\.gz$/, "");
+    for (const f of [old, ...STORE_FILES.map((file) => `${oldStem}.${file}`)]) rmSync(join(dir, f), { force: true });
+  }
+  return `${local}: ${statSync(local).size} bytes, sha256 ${expected}${kept.length ? `; beside it ${kept.map((file) => `${stem}.${file}`).join(", ")}` : ""}`;
 }

@@ -59,7 +59,7 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(archive).toMatch(/^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/);
     const local = join(fetched, SOURCE, archive!);
     expect(statSync(local).mode & 0o777).toBe(0o600);
-    expect(readFileSync(local.replace(/\.tar\.gz$/, ".secrets.yaml"), "utf8")).toBe(readFileSync(join(source, "secrets.yaml"), "utf8"));
+    for (const file of ["secrets.yaml", "secrets.recipients"]) expect(readFileSync(local.replace(/\.tar\.gz$/, `.${file}`), "utf8")).toBe(readFileSync(join(source, file), "utf8"));
     const onHost = await on(SOURCE).exec(`cd /var/backups/matrixrtc && stat -c '%a %n' ${archive} && sha256sum ${archive} && tar -tzf ${archive} | sort`);
     expect(onHost.stdout).toContain(`600 ${archive}`);
     expect(onHost.stdout).toContain(createHashOf(local));
@@ -74,7 +74,7 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     const archive = backupIn(fetched, SOURCE);
     // The operator's inventory for the new host, with the store saved beside the backup.
     target = stackInventory(testbed(), TARGET);
-    copyFileSync(archive.replace(/\.tar\.gz$/, ".secrets.yaml"), join(target, "secrets.yaml"));
+    for (const file of ["secrets.yaml", "secrets.recipients"]) copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(target, file));
     const restored = await rigger("playbooks/restore.ts", "-i", target, "-e", `restore_archive=${archive}`);
     expect(restored.code, restored.out).toBe(0);
     expect(restored.out).toMatch(new RegExp(`\\[${TARGET}\\] restore \\| the backup put in place \\(matrixrtc-\\w+\\.tar\\.gz\\): changed`));
@@ -116,7 +116,8 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
   }, 180_000);
 
   it("rolls a rotated database password out to PostgreSQL and Synapse: the users still log in", async () => {
-    expect((await rigger("secrets", "rotate", "-i", target, "synapse_postgres_password")).code).toBe(0);
+    const rotate = await rigger("secrets", "rotate", "-i", target, "synapse_postgres_password");
+    expect(rotate.code, rotate.out + rotate.err).toBe(0);
     const rotated = await rigger("playbooks/site.ts", "-i", target, "-t", "postgres,synapse");
     expect(rotated.code, rotated.out).toBe(0);
     expect(rotated.out).toContain(`[${TARGET}] postgres | handler: set the database password: changed`);
