@@ -1,9 +1,11 @@
-import { sh } from "../../src/rigger.js";
+import { raw, sh } from "../../src/rigger.js";
 import { containers, SYNAPSE_DB } from "../matrixrtc.js";
 import type { BackupVars } from "./vars.js";
 
 /** The archive's members: what restore.ts puts back, each checked against SHA256SUMS first. */
 export const ARCHIVE = { database: "synapse.pgdump", data: "synapse-data.tar", config: "config.tar", sums: "SHA256SUMS" };
+/** A member's path in the scripts' working directory ($work), for a shell word. */
+export const inWork = (member: string) => raw(`"$work/${member}"`);
 
 /**
  * The host's backup command: one archive (matrixrtc-<UTC time>.tar.gz in backup_dir, `latest`
@@ -16,14 +18,14 @@ export function backupScript(vars: BackupVars): string {
   const synapse = containers.synapse;
   const data = vars.synapse_database === "postgres"
     ? [
-        sh`docker exec ${containers.postgres} pg_dump -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --format=custom >"$work/${ARCHIVE.database}"`,
-        sh`tar -C ${vars.synapse_data_dir} -cf "$work/${ARCHIVE.data}" .`,
+        sh`docker exec ${containers.postgres} pg_dump -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --format=custom >${inWork(ARCHIVE.database)}`,
+        sh`tar -C ${vars.synapse_data_dir} -cf ${inWork(ARCHIVE.data)} .`,
       ]
     : [
         "# SQLite: a consistent copy needs Synapse stopped for the moment it takes.",
         sh`docker stop --time 30 ${synapse} >/dev/null`,
         `trap '${sh`docker start ${synapse}`} >/dev/null; rm -rf "$work"' EXIT`,
-        sh`tar -C ${vars.synapse_data_dir} -cf "$work/${ARCHIVE.data}" .`,
+        sh`tar -C ${vars.synapse_data_dir} -cf ${inWork(ARCHIVE.data)} .`,
         sh`docker start ${synapse} >/dev/null`,
       ];
   return [
@@ -41,7 +43,7 @@ export function backupScript(vars: BackupVars): string {
     'work=$(mktemp -d "$dir/.partial-XXXXXX")',
     "trap 'rm -rf \"$work\"' EXIT",
     ...data,
-    sh`tar -C ${vars.matrixrtc_config_dir} -cf "$work/${ARCHIVE.config}" .`,
+    sh`tar -C ${vars.matrixrtc_config_dir} -cf ${inWork(ARCHIVE.config)} .`,
     `(cd "$work" && sha256sum -- ${ARCHIVE.config} ${ARCHIVE.data}${vars.synapse_database === "postgres" ? ` ${ARCHIVE.database}` : ""} >${ARCHIVE.sums})`,
     'name="matrixrtc-$stamp.tar.gz"',
     'tar -C "$work" -czf "$dir/.$name" . && mv "$dir/.$name" "$dir/$name"',

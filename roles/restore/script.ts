@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { sh } from "../../src/rigger.js";
-import { ARCHIVE } from "../backup/script.js";
+import { ARCHIVE, inWork } from "../backup/script.js";
 import { pendingRestoreDump } from "../matrixrtc.js";
 import type { RestoreVars } from "./vars.js";
 
@@ -12,7 +12,7 @@ import type { RestoreVars } from "./vars.js";
  */
 export function restoreScript(vars: RestoreVars, archive: string): string {
   const keySha = createHash("sha256").update(`${vars.synapse_signing_key}\n`).digest("hex");
-  const nonEmpty = (dir: string) => sh`[ -n "$(ls -A ${dir} 2>/dev/null)" ]`;
+  const nonEmpty = (dir: string) => `[ -n "$(${sh`ls -A ${dir}`} 2>/dev/null)" ]`;
   return [
     "set -eu",
     "umask 077",
@@ -20,13 +20,13 @@ export function restoreScript(vars: RestoreVars, archive: string): string {
     "trap 'rm -rf \"$work\"' EXIT",
     sh`tar -C "$work" -xzf ${archive}`,
     sh`(cd "$work" && sha256sum --quiet -c ${ARCHIVE.sums})`,
-    `key=$(${sh`tar -xOf "$work/${ARCHIVE.config}" ./synapse/signing.key`} | sha256sum | cut -d' ' -f1)`,
+    `key=$(${sh`tar -xOf ${inWork(ARCHIVE.config)} ./synapse/signing.key`} | sha256sum | cut -d' ' -f1)`,
     `[ "$key" = ${keySha} ] || { echo "the backup's signing key is not the one in this inventory's secrets store: put the store saved beside the backup (<backup>.secrets.yaml) in the inventory as secrets.yaml, then run again" >&2; exit 1; }`,
     `if ${nonEmpty(vars.synapse_data_dir)} || ${nonEmpty(vars.postgres_data_dir)}; then ${sh`echo ${`refusing to restore over a homeserver that holds data (${vars.synapse_data_dir}, ${vars.postgres_data_dir}): restore onto a new host`}`} >&2; exit 1; fi`,
     sh`mkdir -p ${vars.matrixrtc_config_dir} ${vars.synapse_data_dir}`,
-    sh`tar -C ${vars.matrixrtc_config_dir} -xpf "$work/${ARCHIVE.config}"`,
-    sh`tar -C ${vars.synapse_data_dir} -xpf "$work/${ARCHIVE.data}"`,
-    `if [ -f "$work/${ARCHIVE.database}" ]; then ${sh`install -D -m 600 "$work/${ARCHIVE.database}" ${pendingRestoreDump(vars)}`}; fi`,
+    sh`tar -C ${vars.matrixrtc_config_dir} -xpf ${inWork(ARCHIVE.config)}`,
+    sh`tar -C ${vars.synapse_data_dir} -xpf ${inWork(ARCHIVE.data)}`,
+    sh`if [ -f ${inWork(ARCHIVE.database)} ]; then install -D -m 600 ${inWork(ARCHIVE.database)} ${pendingRestoreDump(vars)}; fi`,
     sh`echo ${`restored from ${archive}`}`,
   ].join("\n");
 }

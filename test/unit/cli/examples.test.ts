@@ -14,7 +14,7 @@ it("the README's deploy command: the bundled inventory and site playbook validat
   expect(warnings).toEqual([]);
   // One host, every role of the stack, in MATRIXRTC.md's rollout order.
   expect(plays.flatMap((p) => (p.hosts.get("dev2") ?? []).map((r) => r.name))).toEqual([
-    "docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "call_probe",
+    "docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "backup", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "call_probe",
   ]);
   expect(plays.find((p) => p.name === "redis")!.hosts.size).toBe(0);
 });
@@ -24,7 +24,7 @@ it("the fleet example: each host gets its group's roles, Redis and the nodes' AP
   const { plays, warnings } = prepared("inventory/fleet");
   expect(warnings).toEqual([]);
   const rolesOf = (host: string) => plays.flatMap((p) => (p.hosts.get(host) ?? []).map((r) => r.name));
-  expect(rolesOf("hs1")).toEqual(["docker", "firewall", "caddy", "redis", "lk_jwt", "postgres", "synapse", "element_call", "call_probe"]);
+  expect(rolesOf("hs1")).toEqual(["docker", "firewall", "caddy", "redis", "lk_jwt", "backup", "postgres", "synapse", "element_call", "call_probe"]);
   expect(rolesOf("sfu1")).toEqual(["docker", "firewall", "kernel", "livekit", "livekit_webhook"]);
   expect(rolesOf("turn1")).toEqual(["docker", "firewall", "coturn"]);
   const firewallTask = (host: string) => plays[0]!.hosts.get(host)!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;

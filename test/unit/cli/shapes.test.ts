@@ -5,7 +5,7 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
   const { plays, warnings } = prepared("inventory/own-proxy");
   expect(warnings).toEqual([]);
   // caddy stays in the list to stop a Caddy an earlier run started (the operator's proxy takes 80 and 443).
-  expect(rolesOf(plays, "web1")).toEqual(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
+  expect(rolesOf(plays, "web1")).toEqual(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "backup", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
   expect(tasksOf(plays, "web1", "caddy")).toEqual(["caddy stopped and disabled"]);
   const nginx = rendered(plays, "web1", "/etc/matrixrtc/proxy/nginx.conf");
   for (const name of ["example.org", "matrix.example.org", "livekit.example.org", "call.example.org"]) {

@@ -24,7 +24,7 @@ it("lists each play's tags and all of them with --list-tags, connecting to nothi
   expect(code).toBe(0);
   expect(out).toContain('play "host layer": TASK TAGS: [docker, firewall]');
   expect(out).toContain('play "sfu": TASK TAGS: [kernel, livekit]');
-  expect(out.split("\n").at(-1)).toBe("ALL TAGS: [caddy, call_probe, coturn, docker, element_call, firewall, kernel, livekit, livekit_webhook, lk_jwt, postgres, synapse]");
+  expect(out.split("\n").at(-1)).toBe("ALL TAGS: [backup, caddy, call_probe, coturn, docker, element_call, firewall, kernel, livekit, livekit_webhook, lk_jwt, postgres, synapse]");
   expect(listener.connects()).toBe(before);
 });
 
@@ -32,7 +32,7 @@ it("stops with a warning and exit 1, before any connection, when -t or --skip-ta
   const before = listener.connects();
   const typo = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-t", "livekt");
   expect(typo.code).toBe(1);
-  expect(typo.err).toMatch(/^rigger: warning: -t livekt: no task of this run has this tag; nothing done \(--list-tags: caddy, call_probe, coturn, .*livekit, /);
+  expect(typo.err).toMatch(/^rigger: warning: -t livekt: no task of this run has this tag; nothing done \(--list-tags: backup, caddy, call_probe, coturn, .*livekit, /);
   const skipped = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--skip-tags", "livekit,nginx");
   expect(skipped).toMatchObject({ code: 1, err: expect.stringContaining("--skip-tags nginx: no task of this run has this tag") });
   expect(listener.connects()).toBe(before);
