@@ -3,30 +3,34 @@ import { containers, SYNAPSE_DB } from "../matrixrtc.js";
 import type { BackupVars } from "./vars.js";
 
 /** The archive's members: what restore.ts puts back, each checked against SHA256SUMS first. */
-export const ARCHIVE = { database: "synapse.pgdump", data: "synapse-data.tar", config: "config.tar", sums: "SHA256SUMS" };
+export const ARCHIVE = { database: "synapse.pgdump", sqlite: "synapse.sqlite", data: "synapse-data.tar", config: "config.tar", sums: "SHA256SUMS" };
+/** Where homeserver.yaml has Synapse keep SQLite, in its container and in its data directory. */
+export const SQLITE_FILE = "homeserver.db";
+/** SQLite's online backup, by the Python of Synapse's own image: a consistent copy while Synapse writes. */
+const SQLITE_SNAPSHOT = "import sqlite3, sys; source = sqlite3.connect(sys.argv[1]); copy = sqlite3.connect(sys.argv[2]); source.backup(copy); copy.close()";
 /** A member's path in the scripts' working directory ($work), for a shell word. */
 export const inWork = (member: string) => raw(`"$work/${member}"`);
 
 /**
  * The host's backup command: one archive (matrixrtc-<UTC time>.tar.gz in backup_dir, `latest`
- * pointing at it) of what a homeserver cannot be rebuilt without: the database (pg_dump while
- * Synapse runs; with SQLite, Synapse stopped for the copy), the media, and every service's config
+ * pointing at it) of what a homeserver cannot be rebuilt without: the database (pg_dump, or
+ * SQLite's online backup, while Synapse runs), the media, and every service's config
  * with its secrets (Synapse's signing key among them). Private to root; written under a temporary
  * name and renamed, so an archive that exists is whole; the oldest beyond backup_keep deleted.
  */
 export function backupScript(vars: BackupVars): string {
-  const synapse = containers.synapse;
-  const data = vars.synapse_database === "postgres"
+  const postgres = vars.synapse_database === "postgres";
+  const snapshot = ".rigger-snapshot.db";
+  const data = postgres
     ? [
         sh`docker exec ${containers.postgres} pg_dump -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --format=custom >${inWork(ARCHIVE.database)}`,
         sh`tar -C ${vars.synapse_data_dir} -cf ${inWork(ARCHIVE.data)} .`,
       ]
     : [
-        "# SQLite: a consistent copy needs Synapse stopped for the moment it takes.",
-        sh`docker stop --time 30 ${synapse} >/dev/null`,
-        `trap '${sh`docker start ${synapse}`} >/dev/null; rm -rf "$work"' EXIT`,
-        sh`tar -C ${vars.synapse_data_dir} -cf ${inWork(ARCHIVE.data)} .`,
-        sh`docker start ${synapse} >/dev/null`,
+        sh`docker exec ${containers.synapse} python3 -c ${SQLITE_SNAPSHOT} ${`/data/${SQLITE_FILE}`} ${`/data/${snapshot}`}`,
+        sh`mv ${`${vars.synapse_data_dir}/${snapshot}`} ${inWork(ARCHIVE.sqlite)}`,
+        // The live database files are left out: the snapshot stands for them.
+        sh`tar -C ${vars.synapse_data_dir} ${["", "-wal", "-shm", "-journal"].map((suffix) => `--exclude=./${SQLITE_FILE}${suffix}`)} -cf ${inWork(ARCHIVE.data)} .`,
       ];
   return [
     "#!/bin/sh",
@@ -44,7 +48,7 @@ export function backupScript(vars: BackupVars): string {
     "trap 'rm -rf \"$work\"' EXIT",
     ...data,
     sh`tar -C ${vars.matrixrtc_config_dir} -cf ${inWork(ARCHIVE.config)} .`,
-    `(cd "$work" && sha256sum -- ${ARCHIVE.config} ${ARCHIVE.data}${vars.synapse_database === "postgres" ? ` ${ARCHIVE.database}` : ""} >${ARCHIVE.sums})`,
+    `(cd "$work" && sha256sum -- ${ARCHIVE.config} ${ARCHIVE.data} ${postgres ? ARCHIVE.database : ARCHIVE.sqlite} >${ARCHIVE.sums})`,
     'name="matrixrtc-$stamp.tar.gz"',
     'tar -C "$work" -czf "$dir/.$name" . && mv "$dir/.$name" "$dir/$name"',
     'ln -sfn "$name" "$dir/latest"',

@@ -1,17 +1,19 @@
 import { createHash } from "node:crypto";
 import { sh } from "../../src/rigger.js";
-import { ARCHIVE, inWork } from "../backup/script.js";
+import { ARCHIVE, inWork, SQLITE_FILE } from "../backup/script.js";
 import { pendingRestoreDump } from "../matrixrtc.js";
 import type { RestoreVars } from "./vars.js";
 
 /**
  * Puts an uploaded backup back on a new host: checked whole (SHA256SUMS) and against the secrets
  * store (its signing key must be the store's: the services are about to be configured from the
- * store), refused over a homeserver that holds data, then the config and media put in place and the
- * database dump left for the postgres role to load into its new database.
+ * store), refused over a homeserver that holds data, then the config and media put in place, and
+ * the database: SQLite's file back in the data directory, a PostgreSQL dump left for the postgres
+ * role to load into its new database.
  */
 export function restoreScript(vars: RestoreVars, archive: string): string {
   const keySha = createHash("sha256").update(`${vars.synapse_signing_key}\n`).digest("hex");
+  const sqlite = `${vars.synapse_data_dir}/${SQLITE_FILE}`;
   const nonEmpty = (dir: string) => `[ -n "$(${sh`ls -A ${dir}`} 2>/dev/null)" ]`;
   return [
     "set -eu",
@@ -27,6 +29,7 @@ export function restoreScript(vars: RestoreVars, archive: string): string {
     sh`tar -C ${vars.matrixrtc_config_dir} -xpf ${inWork(ARCHIVE.config)}`,
     sh`tar -C ${vars.synapse_data_dir} -xpf ${inWork(ARCHIVE.data)}`,
     sh`if [ -f ${inWork(ARCHIVE.database)} ]; then install -D -m 600 ${inWork(ARCHIVE.database)} ${pendingRestoreDump(vars)}; fi`,
+    sh`if [ -f ${inWork(ARCHIVE.sqlite)} ]; then install -m 600 ${inWork(ARCHIVE.sqlite)} ${sqlite} && chown --reference=${vars.synapse_data_dir} ${sqlite}; fi`,
     sh`echo ${`restored from ${archive}`}`,
   ].join("\n");
 }

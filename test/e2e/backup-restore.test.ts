@@ -156,6 +156,26 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(refused.out).toContain("the backup's signing key is not the one in this inventory's secrets store");
     expect((await on(STRANGER).exec("ls /etc/matrixrtc /var/lib/matrixrtc 2>&1")).stdout).toContain("No such file");
   }, 120_000);
+
+  it("backs up SQLite (npm run try's database) by its online backup while Synapse runs, and restores it", async () => {
+    const tried = stackInventory(testbed(), STRANGER, "synapse_database: sqlite");
+    const deployed = await rigger("playbooks/site.ts", "-i", tried);
+    expect(deployed.code, deployed.out).toBe(0);
+    const started = async (host: string) => (await on(host).exec("docker inspect -f '{{.State.StartedAt}}' matrixrtc-synapse")).stdout;
+    const before = await started(STRANGER);
+    const backup = await rigger("playbooks/backup.ts", "-i", tried, "-e", `backup_fetch_dir=${fetched}`);
+    expect(backup.code, backup.out).toBe(0);
+    expect(await started(STRANGER)).toBe(before);
+    const archive = backupIn(fetched, STRANGER);
+    expect((await on(STRANGER).exec(`tar -tzf /var/backups/matrixrtc/latest | sort`)).stdout).toMatch(/\.\/SHA256SUMS\n\.\/config\.tar\n\.\/synapse-data\.tar\n\.\/synapse\.sqlite\n/);
+    // Onto the first host, bare since its homeserver was destroyed.
+    const again = stackInventory(testbed(), SOURCE, "synapse_database: sqlite");
+    for (const file of ["secrets.yaml", "secrets.recipients"]) copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(again, file));
+    const restored = await rigger("playbooks/restore.ts", "-i", again, "-e", `restore_archive=${archive}`);
+    expect(restored.code, restored.out).toBe(0);
+    expect((await on(SOURCE).exec("stat -c '%a %u' /var/lib/matrixrtc/synapse/homeserver.db")).stdout.trim()).toBe("600 991");
+    expect((await on(SOURCE).exec(SIGNING_KEY)).stdout).toBe((await on(STRANGER).exec(SIGNING_KEY)).stdout);
+  }, 300_000);
 });
 
 /** The archive fetched from a host. */

@@ -1,7 +1,6 @@
 /**
- * The host's backup command as the role renders it, for each database: what it dumps or copies,
- * that SQLite's copy is made with Synapse stopped and Synapse started again whatever happens, and
- * how many archives it keeps. (The PostgreSQL form is run for real in test/e2e/backup-restore.test.ts.)
+ * The host's backup command as the role renders it, for each database: what it dumps or copies
+ * (SQLite by its online backup, the live files left out), and how many archives it keeps. (The PostgreSQL form is run for real in test/e2e/backup-restore.test.ts.)
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -22,15 +21,13 @@ it("dumps PostgreSQL while Synapse runs, and copies the media and every config",
   expect(rendered).toContain("tail -n +4");
 });
 
-it("copies SQLite with Synapse stopped, and starts Synapse again even when the copy fails", () => {
+it("copies SQLite by its online backup while Synapse runs, the live database files left out of the media", () => {
   const rendered = script({ synapse_database: "sqlite" });
-  const lines = rendered.split("\n");
-  const stop = lines.indexOf("docker stop --time 30 matrixrtc-synapse >/dev/null");
-  expect(stop).toBeGreaterThan(0);
-  expect(lines[stop + 1]).toBe(`trap 'docker start matrixrtc-synapse >/dev/null; rm -rf "$work"' EXIT`);
-  expect(lines[stop + 2]).toBe('tar -C /var/lib/matrixrtc/synapse -cf "$work/synapse-data.tar" .');
-  expect(lines[stop + 3]).toBe("docker start matrixrtc-synapse >/dev/null");
-  expect(rendered).not.toContain("pg_dump");
+  expect(rendered).toMatch(/^docker exec matrixrtc-synapse python3 -c 'import sqlite3, sys; .*source\.backup\(copy\).*' \/data\/homeserver\.db \/data\/\.rigger-snapshot\.db$/m);
+  expect(rendered).toContain('mv /var/lib/matrixrtc/synapse/.rigger-snapshot.db "$work/synapse.sqlite"');
+  expect(rendered).toContain("--exclude=./homeserver.db --exclude=./homeserver.db-wal --exclude=./homeserver.db-shm --exclude=./homeserver.db-journal");
+  expect(rendered).toContain("sha256sum -- config.tar synapse-data.tar synapse.sqlite");
+  expect(rendered).not.toMatch(/pg_dump|docker stop/);
 });
 
 it("is a script the shell reads, in both forms", () => {
