@@ -2,7 +2,11 @@ import { z } from "zod";
 import { placement } from "../matrixrtc.js";
 import { siteVars } from "../sites/index.js";
 
-const certificatePath = z.string().startsWith("/", "expected an absolute path; {name} stands for each site's name");
+/** Written double-quoted into nginx's config: spaces are fine; a quote, backslash, `$` (a variable to nginx) or `;` is not. */
+const certificatePath = z
+  .string()
+  .startsWith("/", "expected an absolute path; {name} stands for each site's name")
+  .regex(/^[^"\\$;\n\r]*$/, "expected a path without \", \\, $, ; or a line break (nginx would read them as syntax)");
 
 export const ownProxyVars = z.object({
   ...siteVars,

@@ -9,7 +9,7 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
   expect(tasksOf(plays, "web1", "caddy")).toEqual(["caddy stopped and disabled"]);
   const nginx = rendered(plays, "web1", "/etc/matrixrtc/proxy/nginx.conf");
   for (const name of ["example.org", "matrix.example.org", "livekit.example.org", "call.example.org"]) {
-    expect(nginx).toContain(`\tserver_name ${name};\n\tssl_certificate /etc/letsencrypt/live/${name}/fullchain.pem;\n`);
+    expect(nginx).toContain(`\tserver_name ${name};\n\tssl_certificate "/etc/letsencrypt/live/${name}/fullchain.pem";\n`);
   }
   expect(nginx).toContain("\tlocation /_livekit/ {\n\t\t# The trailing / replaces the prefix: the service sees the path without it.\n\t\tproxy_pass http://127.0.0.1:8380/;\n");
   expect(nginx).toContain("\tlocation /_matrix/ {\n\t\tproxy_pass http://127.0.0.1:8008;\n");
@@ -64,4 +64,10 @@ it("the services' ports and bind address are variables the proxy config follows;
 
 it("refuses the call probe beside an existing homeserver (its users are registered through rigger's Synapse)", () => {
   expect(() => prepared("inventory/beside-homeserver", { call_probe: true })).toThrow(/role call_probe: call_probe registers its users through rigger's Synapse/);
+});
+
+it("proxy: own: quotes certificate paths in the nginx snippet, and refuses one nginx would read as syntax, naming the variable", () => {
+  const spaced = prepared("inventory/own-proxy", { own_proxy_tls_certificate: "/srv/my certs/{name}.pem" }).plays;
+  expect(rendered(spaced, "web1", "/etc/matrixrtc/proxy/nginx.conf")).toContain('\tssl_certificate "/srv/my certs/matrix.example.org.pem";\n');
+  expect(() => prepared("inventory/own-proxy", { own_proxy_tls_key: "/srv/{name}.key; include /etc/passwd" })).toThrow(/own_proxy_tls_key: expected a path without ", \\, \$, ; or a line break/);
 });
