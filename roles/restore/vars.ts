@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import { backupPlace, placement, synapseDatabase } from "../matrixrtc.js";
 import { postgresVars } from "../postgres/vars.js";
@@ -12,6 +14,8 @@ export const restoreVars = z.object({
   restore_archive: z
     .string({ error: "expected the path of a backup on this machine: -e restore_archive=~/.local/share/rigger/backups/<host>/matrixrtc-<time>.tar.gz" })
     .regex(/(^|\/)matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/, "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)")
+    // A ~ the shell left as it was (quoted, or a shell that does not expand it after =).
+    .transform((path) => (path.startsWith("~/") ? join(homedir(), path.slice(2)) : path))
     .refine(existsSync, "no such file on this machine"),
   synapse_data_dir: synapseVars.shape.synapse_data_dir,
   postgres_data_dir: postgresVars.shape.postgres_data_dir,

@@ -6,6 +6,7 @@ import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
+import restorePlaybook from "../../../playbooks/restore.js";
 import { prepared, rendered, rolesOf } from "./prepared-site.js";
 
 it("the README's deploy command: the bundled inventory and site playbook validate without a warning", () => {
@@ -117,4 +118,12 @@ it("puts Synapse on PostgreSQL by default (a database made as Synapse requires, 
   const sqlite = prepared("inventory/dev2", { synapse_database: "sqlite" }).plays;
   expect(rolesOf(sqlite, "dev2")).not.toContain("postgres");
   expect(rendered(sqlite, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toMatch(/database:\n {2}name: sqlite3\n {2}args:\n {4}database: \/data\/homeserver.db\n/);
+});
+
+it("refuses a restore without an archive, or of a file that is not one, before any connection, naming the variable", () => {
+  const restore = (extraVars: Record<string, unknown>) => () =>
+    preparePlaybook(restorePlaybook, loadInventory("inventory/dev2"), { playbookFile: "playbooks/restore.ts", extraVars, masker: new Masker() });
+  expect(restore({})).toThrow(/restore_archive: expected the path of a backup on this machine/);
+  expect(restore({ restore_archive: "/etc/passwd" })).toThrow(/restore_archive: expected an archive playbooks\/backup.ts made/);
+  expect(restore({ restore_archive: "~/matrixrtc-20261130T202314Z.tar.gz" })).toThrow(/restore_archive: no such file on this machine/);
 });
