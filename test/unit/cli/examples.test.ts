@@ -6,6 +6,7 @@ import { Masker } from "../../../src/engine/masker.js";
 import { preparePlaybook } from "../../../src/engine/prepare.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
+import backupPlaybook from "../../../playbooks/backup.js";
 import restorePlaybook from "../../../playbooks/restore.js";
 import { prepared, rendered, rolesOf } from "./prepared-site.js";
 
@@ -126,4 +127,10 @@ it("refuses a restore without an archive, or of a file that is not one, before a
   expect(restore({})).toThrow(/restore_archive: expected the path of a backup on this machine/);
   expect(restore({ restore_archive: "/etc/passwd" })).toThrow(/restore_archive: expected an archive playbooks\/backup.ts made/);
   expect(restore({ restore_archive: "~/matrixrtc-20261130T202314Z.tar.gz" })).toThrow(/restore_archive: no such file on this machine/);
+});
+
+it("refuses a backup beside an existing homeserver, saying why, before any connection", () => {
+  expect(() => preparePlaybook(backupPlaybook, loadInventory("inventory/beside-homeserver"), { playbookFile: "playbooks/backup.ts", extraVars: {}, masker: new Masker() })).toThrow(
+    /homeserver: is existing: rigger runs no homeserver here, so there is nothing of it to back up/,
+  );
 });
