@@ -32,11 +32,14 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
   chmodSync(dir, 0o700);
   const local = join(dir, name);
   const partial = `${local}.partial`;
-  await host.download(remote, partial);
+  // A cut or stalled link fails the download; what came of it is removed, never mistaken for a backup.
   const [expected] = sum.stdout.split(" ");
-  if ((await sha256Of(partial)) !== expected) {
+  try {
+    await host.download(remote, partial);
+    if ((await sha256Of(partial)) !== expected) throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);
+  } catch (error) {
     rmSync(partial, { force: true });
-    throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);
+    throw error;
   }
   chmodSync(partial, 0o600);
   renameSync(partial, local);
