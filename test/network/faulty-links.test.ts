@@ -5,7 +5,9 @@
  * toxics on that link; the host itself is watched over a direct connection of its own.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
@@ -173,6 +175,48 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     expect(await sh(`grep -c '# drift' ${TURNSERVER_CONF} || true`)).toBe("0\n");
     expect(await temporaries()).toBe("");
   }, 180_000);
+
+  it("fetches a backup whole through a 10 s stall; one cut mid-download leaves no partial file here, and the next fetch is whole", async () => {
+    // Media that does not compress: the archive takes seconds to come down at 256 KB/s.
+    await sh("head -c 3000000 /dev/urandom > /var/lib/matrixrtc/synapse/media-sample.bin");
+    const fetchDir = mkdtempSync(join(tmpdir(), "rigger-fetch-"));
+    const fetched = (suffix: string) => (existsSync(join(fetchDir, HOST)) ? readdirSync(join(fetchDir, HOST)).filter((f) => f.endsWith(suffix)) : []);
+    const backup = () => rigger("playbooks/backup.ts", "-i", proxied, "-e", `backup_fetch_dir=${fetchDir}`);
+    /** Until the download has begun: its partial file here holds some of the archive. */
+    const downloading = async () => {
+      for (let i = 0; i < 1200; i++) {
+        const [partial] = fetched(".partial");
+        if (partial && statSync(join(fetchDir, HOST, partial)).size > 0) return;
+        await sleep(25);
+      }
+      throw new Error("the download was never seen begun");
+    };
+
+    await toxiproxy.add(HOST, { type: "bandwidth", stream: "downstream", attributes: { rate: 256 } });
+    const cutRun = backup();
+    await downloading();
+    await toxiproxy.add(HOST, { type: "limit_data", stream: "downstream", attributes: { bytes: 1 } });
+    const cut = await cutRun;
+    expect(cut.code, cut.out + cut.err).toBeGreaterThanOrEqual(2);
+    expect(cut.out).toMatch(new RegExp(`\\[${HOST}\\] (UNREACHABLE|FAILED)`));
+    expect([...fetched(".partial"), ...fetched(".tar.gz")]).toEqual([]);
+    await toxiproxy.reset();
+
+    await toxiproxy.add(HOST, { type: "bandwidth", stream: "downstream", attributes: { rate: 256 } });
+    const stalledRun = backup();
+    await downloading();
+    const stalls = await Promise.all((["upstream", "downstream"] as const).map((stream) => toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } })));
+    await sleep(10_000);
+    for (const name of stalls) await toxiproxy.remove(HOST, name);
+    const whole = await stalledRun;
+    expect(whole.code, whole.out + whole.err).toBe(0);
+    const [archive] = fetched(".tar.gz");
+    expect(fetched(".partial")).toEqual([]);
+    const local = readFileSync(join(fetchDir, HOST, archive!));
+    expect(local.length).toBeGreaterThan(3_000_000);
+    expect(await sh(`sha256sum < /var/backups/matrixrtc/${archive}`)).toContain(createHash("sha256").update(local).digest("hex"));
+    await sh("rm -f /var/lib/matrixrtc/synapse/media-sample.bin");
+  }, 300_000);
 
   it("names the holder of a lock left by a controller that vanished without closing TCP, and --break-lock frees it", async () => {
     // A run in a process of its own, which then goes dark: its link drops everything and it is
