@@ -13,7 +13,7 @@ export { apt } from "./ops/apt.js";
 export { check, localCheck } from "./ops/check.js";
 export { command } from "./ops/command.js";
 export { containerDrainRestart, containerRestart, dockerContainer, dockerContainerAbsent, dockerImage, dockerNetwork, type ContainerSpec, type Mount, type PortMapping } from "./ops/docker.js";
-export { absent, directory, file } from "./ops/files.js";
+export { absent, directory, file, upload } from "./ops/files.js";
 export { nftablesFirewall, nftablesRulesetPath } from "./ops/nftables.js";
 export { sysctl } from "./ops/sysctl.js";
 export { service, serviceAction, unitFile } from "./ops/systemd.js";

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { command, defineRole, directory, file, sh } from "../../src/rigger.js";
+import { command, defineRole, directory, sh, upload } from "../../src/rigger.js";
 import { generatedSecrets } from "../matrixrtc.js";
 import { restoreScript } from "./script.js";
 import { restoreVars } from "./vars.js";
@@ -18,7 +18,7 @@ export default defineRole({
     const archive = `${vars.backup_dir}/${basename(vars.restore_archive)}`;
     return [
       directory({ path: vars.backup_dir, mode: 0o700 }),
-      file({ path: archive, source: vars.restore_archive, mode: 0o600 }),
+      upload({ path: archive, source: vars.restore_archive, mode: 0o600 }),
       command({ name: `the backup put in place (${basename(archive)})`, run: `${restoreScript(vars, archive)}\n${sh`touch ${`${archive}.restored`}`}`, creates: `${archive}.restored` }),
     ];
   },

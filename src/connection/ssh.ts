@@ -209,6 +209,12 @@ export class SshConnection {
     );
   }
 
+  /** Copies a file of the controller to the host by SFTP, streamed, created with `mode`. */
+  async upload(local: string, remote: string, mode: number): Promise<void> {
+    const sftp = await this.sftp();
+    await this.guard<void>((resolve, reject) => sftp.fastPut(local, remote, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())));
+  }
+
   /** Copies a file of the host to the controller by SFTP, streamed (a backup may be large). */
   async download(remote: string, local: string): Promise<void> {
     const sftp = await this.sftp();

@@ -6,7 +6,7 @@ import { CommandTimeoutError } from "../connection/errors.js";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
 import { batchScript, FactReadError, parseBatch, type Fact } from "../facts/fact.js";
-import type { WriteStep } from "../ops/operation.js";
+import type { UploadStep, WriteStep } from "../ops/operation.js";
 import { octalMode } from "../common/mode.js";
 import { sha256Hex } from "../common/hash.js";
 import { quote, raw, sh } from "../common/shell.js";
@@ -26,6 +26,16 @@ export class HostLockedError extends Error {
 const LOCK_DIR = "/run/rigger";
 const BACKUP_DIR = "/var/backups/rigger";
 const BACKUPS_KEPT = 5;
+/** Names of the temporaries a write or upload of $target makes: $tmp beside it, $staged in /tmp (or $tmp itself). */
+const temporaryNames = (path: string, suffix: string) => {
+  const base = posix.basename(path);
+  return { beside: posix.join(posix.dirname(path), `.rigger-${suffix}-${base}`), staged: `/tmp/.rigger-${suffix}-${base}` };
+};
+/** Runs hold the host lock, so another temporary of this target is a dead run's leftover. */
+const REMOVE_LEFTOVERS = 'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done';
+/** The check that what arrived in $tmp is whole: a link cut mid-transfer leaves a prefix, which must never go live. */
+const wholeCheck = (sha256: string, size: number) =>
+  sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256} ]; then printf 'the content arrived incomplete (%s of %s bytes): the old file stays\n' "$(wc -c < "$tmp")" ${size} >&2; exit 5; fi`;
 /** A command's time limit unless its operation sets another: long enough for a slow apt install. */
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
@@ -237,20 +247,18 @@ export class HostSession {
    * temporary behind.
    */
   async write(step: WriteStep): Promise<{ backup?: string }> {
-    const suffix = randomBytes(6).toString("hex");
-    const base = posix.basename(step.path);
-    const temporary = posix.join(posix.dirname(step.path), `.rigger-${suffix}-${base}`);
-    const staged = await this.stage(step.content, `/tmp/.rigger-${suffix}-${base}`);
+    const names = temporaryNames(step.path, randomBytes(6).toString("hex"));
+    const temporary = names.beside;
+    const staged = await this.stage(step.content, names.staged);
     const size = Buffer.byteLength(step.content);
     const script = [
       "set -e",
       // Every path is a variable from here on: a quoted path never sits inside other quotes.
       sh`target=${step.path} tmp=${temporary} staged=${staged ?? ""} backup=${`${BACKUP_DIR}/${step.path.replace(/^\//, "").replace(/\//g, "__")}`} kept=`,
       'trap \'rm -f -- "$tmp" ${staged:+"$staged"}\' EXIT',
-      // Runs hold the host lock, so another temporary of this target is a dead run's leftover.
-      'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done',
+      REMOVE_LEFTOVERS,
       staged ? 'mv -f -- "$staged" "$tmp"' : '(umask 077 && cat > "$tmp")',
-      sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256Hex(step.content)} ]; then printf 'the content arrived incomplete (%s of %s bytes): the old file stays\n' "$(wc -c < "$tmp")" ${size} >&2; exit 5; fi`,
+      wholeCheck(sha256Hex(step.content), size),
       sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
       sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
       step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
@@ -265,6 +273,32 @@ export class HostSession {
     const result = await this.run(script, undefined, staged ? undefined : step.content);
     if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
     return { backup: /^backup: (.+)$/m.exec(result.stdout)?.[1] };
+  }
+
+  /**
+   * Copies a file of the controller to the host by SFTP, streamed (an archive may not fit in
+   * memory), all or nothing: to a private temporary (beside the target; in /tmp when a become user
+   * is to move it, SFTP being the login user's), then in one command checked whole against its
+   * sha256, given owner and mode, and renamed over the target. A cut leaves the old file live.
+   */
+  async upload(step: UploadStep): Promise<void> {
+    const names = temporaryNames(step.path, randomBytes(6).toString("hex"));
+    const sent = this.become ? names.staged : names.beside;
+    this.roundTrips++;
+    await this.connection.upload(step.source, sent, 0o600);
+    const script = [
+      "set -e",
+      sh`target=${step.path} tmp=${names.beside} staged=${sent}`,
+      'trap \'rm -f -- "$tmp" "$staged"\' EXIT',
+      REMOVE_LEFTOVERS,
+      '[ "$staged" = "$tmp" ] || (umask 077 && cp -- "$staged" "$tmp")',
+      wholeCheck(step.sha256, step.size),
+      sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
+      sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
+      'mv -f -- "$tmp" "$target"',
+    ].join("\n");
+    const result = await this.run(script);
+    if (result.code !== 0) throw new Error(`uploading ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
 
   /** Puts back what write() replaced (its backup), or removes what it created; atomically, as write() does. */

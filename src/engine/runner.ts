@@ -6,7 +6,7 @@ import { Semaphore } from "../connection/semaphore.js";
 import type { ExecResult } from "../connection/ssh.js";
 import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
-import { FLUSH_HANDLERS, isChange, NotYetPlannable, operation, type GuardedStep, type Operation, type Step, type WriteStep } from "../ops/operation.js";
+import { FLUSH_HANDLERS, isChange, NotYetPlannable, operation, type GuardedStep, type Operation, type Step, type UploadStep, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
@@ -45,6 +45,8 @@ export interface Session {
   run(command: string, timeoutSeconds?: number): Promise<ExecResult>;
   /** Writes a file all or nothing; says where the content it replaced was kept. */
   write(step: WriteStep): Promise<{ backup?: string }>;
+  /** Copies a controller file to the host, streamed, all or nothing. */
+  upload(step: UploadStep): Promise<void>;
   /** Puts back what a write replaced, or removes what it created. */
   restore(written: { path: string; backup?: string }): Promise<void>;
   /** Runs a write's validator on its content, changing nothing; says why it refused, or undefined. */
@@ -407,6 +409,7 @@ async function applyStep(place: TaskPlace, op: Operation, step: Step): Promise<s
     place.undo?.push({ file: { path: step.path, ...(backup ? { backup } : {}) }, notify: op.notify ?? [] });
     return undefined;
   }
+  if (step.kind === "upload") return void (await session.upload(step));
   if (step.kind === "guarded") return void (await applyGuarded(session, step));
   if (step.kind === "local")
     return step.run(session).catch((error: Error) => {
@@ -418,8 +421,8 @@ async function applyStep(place: TaskPlace, op: Operation, step: Step): Promise<s
 }
 
 const describeStep = (step: Step) =>
-  step.kind === "write"
-    ? `write ${step.path} (mode ${octalMode(step.mode)}, ${step.owner}:${step.group})`
+  step.kind === "write" || step.kind === "upload"
+    ? `${step.kind} ${step.path} (mode ${octalMode(step.mode)}, ${step.owner}:${step.group})`
     : step.kind === "guarded"
       ? `$ ${step.apply} (guarded: undone by the host after ${step.rollbackSeconds} s unless a new SSH connection succeeds)`
       : step.kind === "local"

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { fileFact, type FileState } from "../facts/file.js";
 import { sha256Hex } from "../common/hash.js";
 import { octalMode } from "../common/mode.js";
@@ -59,6 +60,41 @@ export function file(args: FileArgs): Operation {
       if (current.exists && current.type !== "file") throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
       if (!current.exists || current.sha256 !== sha256)
         return [{ kind: "write", path: args.path, content, ...wanted, ...(args.validate ? { validate: args.validate } : {}) }];
+      return ownershipSteps(args.path, current, wanted);
+    },
+    ...taskOptions(args),
+  });
+}
+
+/** A controller file's sha256 and size, read in chunks: never the whole of it in memory. */
+function fingerprint(path: string): { sha256: string; size: number } {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: hash.digest("hex"), size: statSync(path).size };
+}
+
+export interface UploadArgs extends Ownership, TaskOptions {
+  path: string;
+  /** A file on the controller, too large to hold as content (an archive): streamed by SFTP. */
+  source: string;
+}
+
+/** A regular file with a large controller file's content, mode and owner: uploaded, streamed, only when it differs. */
+export function upload(args: UploadArgs): Operation {
+  const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
+  const { sha256, size } = fingerprint(args.source);
+  return operation({
+    name: args.name ?? `upload ${args.path}`,
+    facts: { current: fileFact(args.path) },
+    plan: ({ current }) => {
+      if (current.exists && current.type !== "file") throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
+      if (!current.exists || current.sha256 !== sha256) return [{ kind: "upload", source: args.source, path: args.path, sha256, size, ...wanted }];
       return ownershipSteps(args.path, current, wanted);
     },
     ...taskOptions(args),

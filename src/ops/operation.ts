@@ -26,6 +26,19 @@ export interface WriteStep {
   then?: string;
 }
 
+/** Put a file of the controller at a path, streamed (too large to hold as content), all or nothing as a write. */
+export interface UploadStep {
+  kind: "upload";
+  /** The file on the controller. */
+  source: string;
+  path: string;
+  sha256: string;
+  size: number;
+  mode: number;
+  owner: string;
+  group: string;
+}
+
 /** A read-only check (a wait for a port or URL): not a change, and not run in check mode. */
 export interface ProbeStep {
   kind: "probe";
@@ -74,7 +87,7 @@ export interface LocalProbeStep {
   failure: string;
 }
 
-export type Step = RunStep | WriteStep | ProbeStep | GuardedStep | LocalProbeStep;
+export type Step = RunStep | WriteStep | UploadStep | ProbeStep | GuardedStep | LocalProbeStep;
 
 export interface Operation<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
   /** What the task does, shown in the output. */

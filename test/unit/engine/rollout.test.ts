@@ -31,7 +31,7 @@ async function rollout(hosts: string[], failing: string[], serial: PreparedPlay[
   const touched: string[] = [];
   const task = operation({ name: "deploy", facts: {}, plan: () => [{ kind: "run", command: "deploy" }] });
   const session = (name: string): Session => ({
-    name, roundTrips: 0, gather: async () => {}, value: () => undefined as never, known: () => undefined, invalidate() {}, write: async () => ({}), restore: async () => {}, validate: async () => undefined, confirmNewConnection: async () => {}, close() {}, forward: () => Promise.reject(new Error("no tunnels here")), download: () => Promise.reject(new Error("no files here")),
+    name, roundTrips: 0, gather: async () => {}, value: () => undefined as never, known: () => undefined, invalidate() {}, write: async () => ({}), restore: async () => {}, validate: async () => undefined, confirmNewConnection: async () => {}, close() {}, forward: () => Promise.reject(new Error("no tunnels here")), download: () => Promise.reject(new Error("no files here")), upload: async () => {},
     run: async () => (touched.push(name), failing.includes(name) ? { code: 1, stdout: "", stderr: "broken" } : { code: 0, stdout: "", stderr: "" }),
   });
   const play: PreparedPlay = { name: "sfu", serial, maxFailPercentage, hosts: new Map(hosts.map((h) => [h, [{ name: "livekit", tasks: [task], handlers: {}, verify: [] }]])) };

@@ -4,7 +4,7 @@ import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
 import { runPlays, type Session } from "../../../src/engine/runner.js";
 import type { PreparedPlay } from "../../../src/engine/prepare.js";
 import { defineFact, type Fact } from "../../../src/facts/fact.js";
-import { NotYetPlannable, operation, type Operation, type WriteStep } from "../../../src/ops/operation.js";
+import { NotYetPlannable, operation, type Operation, type UploadStep, type WriteStep } from "../../../src/ops/operation.js";
 
 /** A host whose facts are given and whose commands are recorded: the runner's logic without SSH. */
 class StubSession implements Session {
@@ -41,6 +41,9 @@ class StubSession implements Session {
     this.wrote.push(step.path);
     if (step.then) this.bookkeeping.push(step.then);
     return { backup: `/var/backups/rigger/${step.path.replace(/\//g, "_")}.1` };
+  }
+  async upload(step: UploadStep) {
+    this.wrote.push(step.path);
   }
   /** The files put back by a rollback, in order. */
   readonly restored: string[] = [];
