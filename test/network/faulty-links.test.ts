@@ -206,6 +206,7 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     const stalledRun = backup();
     await downloading();
     const stalls = await Promise.all((["upstream", "downstream"] as const).map((stream) => toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } })));
+    expect(fetched(".tar.gz"), "the stall began before the download was done").toEqual([]);
     await sleep(10_000);
     for (const name of stalls) await toxiproxy.remove(HOST, name);
     const whole = await stalledRun;
