@@ -8,6 +8,8 @@ export const ARCHIVE = { database: "synapse.pgdump", sqlite: "synapse.sqlite", d
 export const SQLITE_FILE = "homeserver.db";
 /** SQLite's online backup, by the Python of Synapse's own image: a consistent copy while Synapse writes. */
 const SQLITE_SNAPSHOT = "import sqlite3, sys; source = sqlite3.connect(sys.argv[1]); copy = sqlite3.connect(sys.argv[2]); source.backup(copy); copy.close()";
+/** The name the backup command gives an archive. */
+export const ARCHIVE_NAME = /^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/;
 /** A member's path in the scripts' working directory ($work), for a shell word. */
 export const inWork = (member: string) => raw(`"$work/${member}"`);
 

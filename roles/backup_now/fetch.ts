@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { sh, type HostAccess } from "../../src/rigger.js";
+import { ARCHIVE_NAME } from "../backup/script.js";
 import type { BackupNowVars } from "./vars.js";
 
-const ARCHIVE_NAME = /^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/;
 /** The inventory's secrets store and who it is encrypted for: a restore needs both. */
 const STORE_FILES = ["secrets.yaml", "secrets.recipients"];
 

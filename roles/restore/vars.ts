@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { z } from "zod";
+import { ARCHIVE_NAME } from "../backup/script.js";
 import { backupPlace, placement, synapseDatabase } from "../matrixrtc.js";
 import { postgresVars } from "../postgres/vars.js";
 import { synapseVars } from "../synapse/vars.js";
@@ -13,7 +14,7 @@ export const restoreVars = z.object({
   /** The backup to put back: an archive playbooks/backup.ts fetched (matrixrtc-<time>.tar.gz), on this machine. */
   restore_archive: z
     .string({ error: "expected the path of a backup on this machine: -e restore_archive=~/.local/share/rigger/backups/<host>/matrixrtc-<time>.tar.gz" })
-    .regex(/(^|\/)matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/, "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)")
+    .refine((path) => ARCHIVE_NAME.test(basename(path)), "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)")
     // A ~ the shell left as it was (quoted, or a shell that does not expand it after =).
     .transform((path) => (path.startsWith("~/") ? join(homedir(), path.slice(2)) : path))
     .refine(existsSync, "no such file on this machine"),
