@@ -28,7 +28,12 @@ install_packages() {
 
 start_dockerd() {
   install -m755 "$TESTBED_DIR/runc-capfix" "$CACHE/runc-capfix"
-  if docker info 2>/dev/null | grep -q 'Runtimes:.*capfix'; then return; fi
+  # Ours already runs (told by its command line: a `docker info` that is slow to answer while
+  # containers start must never get a working daemon killed, and its hosts with it): wait for it.
+  if pgrep -f "dockerd .*--add-runtime capfix=" >/dev/null; then
+    for _ in $(seq 150); do docker info >/dev/null 2>&1 && return; sleep 0.2; done
+    die "dockerd runs but does not answer; see $CACHE/dockerd.log"
+  fi
   log "starting dockerd with the capfix runtime"
   systemctl stop docker.socket docker.service >/dev/null 2>&1 || true
   if pid=$(pgrep -x dockerd); then
