@@ -20,12 +20,11 @@ const sha256Of = (path: string) =>
  * secrets only mean something with the store that holds them; keeps the newest backup_keep.
  */
 export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promise<string> {
-  const latest = await host.run(sh`readlink ${`${vars.backup_dir}/latest`}`);
-  const name = latest.stdout.trim();
-  if (latest.code !== 0 || !ARCHIVE_NAME.test(name)) throw new Error(`${vars.backup_dir}/latest does not name a backup (${latest.stderr.trim() || name})`);
+  // The newest archive's name and its sha256, in one round trip.
+  const latest = await host.run(`${sh`cd ${vars.backup_dir}`} && name=$(readlink latest) && sha256sum -- "$name"`);
+  const [expected = "", name = ""] = latest.stdout.trim().split(/\s+/);
+  if (latest.code !== 0 || !ARCHIVE_NAME.test(name)) throw new Error(`${vars.backup_dir}/latest does not name a backup (${latest.stderr.trim() || latest.stdout.trim()})`);
   const remote = `${vars.backup_dir}/${name}`;
-  const sum = await host.run(sh`sha256sum ${remote}`);
-  if (sum.code !== 0) throw new Error(sum.stderr.trim());
   const dir = join(vars.backup_fetch_dir, host.name);
   // The archive holds the homeserver's keys in clear: for this user's eyes only.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -33,7 +32,6 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
   const local = join(dir, name);
   const partial = `${local}.partial`;
   // A cut or stalled link fails the download; what came of it is removed, never mistaken for a backup.
-  const [expected] = sum.stdout.split(" ");
   try {
     await host.download(remote, partial);
     if ((await sha256Of(partial)) !== expected) throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);

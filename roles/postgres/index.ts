@@ -13,11 +13,11 @@ const psql = (sql: string) => sh`docker exec ${containers.postgres} psql -At -U 
 /**
  * The database user's password made what the file says, for a database initialised with an older
  * one (the image reads POSTGRES_PASSWORD only when it creates the database). The SQL is built inside
- * the container from the file and fed to psql on stdin: the password is never in an argv.
+ * the container from the file and fed to psql on stdin: the password is never in an argv. (A
+ * handler: it runs after the role's check that the database accepts connections.)
  */
 const SET_PASSWORD =
-  sh`docker exec ${containers.postgres} sh -c ${`timeout 60 sh -c 'until pg_isready -q -h 127.0.0.1 -U ${SYNAPSE_DB.user}; do sleep 1; done' && ` +
-    `{ printf "ALTER ROLE ${SYNAPSE_DB.user} PASSWORD '"; cat ${SECRETS}/password; printf "';\\n"; } | psql -q -v ON_ERROR_STOP=1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`}`;
+  sh`docker exec ${containers.postgres} sh -c ${`{ printf "ALTER ROLE ${SYNAPSE_DB.user} PASSWORD '"; cat ${SECRETS}/password; printf "';\\n"; } | psql -q -v ON_ERROR_STOP=1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`}`;
 
 /** PostgreSQL for Synapse: on the services' Docker network only, its data on the host, the database made as Synapse requires it. */
 export default defineRole({
