@@ -54,7 +54,8 @@ export function backupScript(vars: BackupVars): string {
     'name="matrixrtc-$stamp.tar.gz"',
     'tar -C "$work" -czf "$dir/.$name" . && mv "$dir/.$name" "$dir/$name"',
     'ln -sfn "$name" "$dir/latest"',
-    sh`ls -1 "$dir"/matrixrtc-*.tar.gz | sort -r | tail -n +${String(vars.backup_keep + 1)} | xargs -r rm -f --`,
+    // One name a line (a backup_dir may hold a space).
+    sh`ls -1 "$dir"/matrixrtc-*.tar.gz | sort -r | tail -n +${String(vars.backup_keep + 1)} | xargs -r -d '\\n' rm -f --`,
     'echo "$dir/$name ($(du -h "$dir/$name" | cut -f1))"',
     "",
   ].join("\n");

@@ -3,7 +3,7 @@
  * (SQLite by its online backup, the live files left out), and how many archives it keeps. (The PostgreSQL form is run for real in test/e2e/backup-restore.test.ts.)
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -28,6 +28,16 @@ it("copies SQLite by its online backup while Synapse runs, the live database fil
   expect(rendered).toContain("--exclude=./homeserver.db --exclude=./homeserver.db-wal --exclude=./homeserver.db-shm --exclude=./homeserver.db-journal");
   expect(rendered).toContain("sha256sum -- config.tar synapse-data.tar synapse.sqlite");
   expect(rendered).not.toMatch(/pg_dump|docker stop/);
+});
+
+it("keeps the newest backup_keep archives, in a backup_dir whose path holds a space", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "rigger-backups-")), "my backups");
+  mkdirSync(dir);
+  const names = ["20261101T000000Z", "20261102T000000Z", "20261103T000000Z", "20261104T000000Z"].map((stamp) => `matrixrtc-${stamp}.tar.gz`);
+  for (const name of names) writeFileSync(join(dir, name), "");
+  const retention = script({ backup_dir: dir, backup_keep: 2 }).split("\n").find((line) => line.startsWith('ls -1 "$dir"'))!;
+  execFileSync("sh", ["-c", `dir="$1"; ${retention}`, "sh", dir]);
+  expect(readdirSync(dir).sort()).toEqual(names.slice(2));
 });
 
 it("is a script the shell reads, in both forms", () => {
