@@ -102,14 +102,17 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const connectionSettings = new Map(hosts.map((h) => [h, settingsOf(h, withPassword)]));
 
   const sshConfig = readSshConfig(options.sshConfig);
-  // Without its store, a run reads back what the hosts already hold rather than generate anew.
+  // A secret the store lacks is read back from the hosts that may hold it before any is generated anew.
   let adopted: { adopted: Record<string, string>; notes: string[] } = { adopted: {}, notes: [] };
-  if (!inventory.secrets.exists && secretSources.size) {
+  if (secretSources.size) {
+    // Hosts outside --limit that may hold a secret are read too: their settings, checked now.
+    const readBackSettings = new Map([...secretSources.keys()].map((h) => [h, connectionSettings.get(h) ?? settingsOf(h, withPassword)]));
     try {
-      adopted = await adoptSecrets(secretSources, (host) => connect(host, connectionSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined));
+      adopted = await adoptSecrets(secretSources, (host) => connect(host, readBackSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined), options.forks);
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
-      io.err(masker.mask(`rigger: ${error.message}: it may hold secrets this run would otherwise generate (${inventory.secrets.file} is missing); nothing was generated or changed: run again when it answers, or restore the store`));
+      const lacking = [...new Set([...secretSources.values()].flat().map((source) => source.name))].sort().join(", ");
+      io.err(masker.mask(`rigger: ${error.message}: it may hold secrets that ${inventory.secrets.file} lacks (${lacking}); nothing was generated or changed: run again when it answers, or restore the store`));
       return EXIT.unreachable;
     }
     Object.values(adopted.adopted).forEach((value) => masker.add(value));

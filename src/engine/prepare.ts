@@ -63,6 +63,8 @@ export function preparePlaybook(
     options.masker.add(generatedSecrets[name]);
     return generatedSecrets[name];
   };
+  // Hosts outside --limit are parsed only to learn where they keep secrets: what would be generated for them is dropped.
+  const discarded = (_name: string, generator: () => string): unknown => generator();
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
   // Each group's members once, not once per role and host: roles on every host of a fleet read them.
   const members = new Map<string, Array<{ name: string; vars: Record<string, unknown> }>>();
@@ -78,14 +80,14 @@ export function preparePlaybook(
     const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
     return { play, hosts: new Map(hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))])) };
   });
-  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>) {
+  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
     const derived = role.derive?.(fleetOf(name)) ?? {};
     // inventory_dir, as Ansible names it: the inventory's folder (where its secrets store is).
     const vars: Record<string, unknown> = { inventory_dir: dirname(inventory.secrets.file), ...derived, ...host.vars, ...playVars, ...params, ...options.extraVars };
     for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
-    for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= storedOrGenerated(secret, generator);
+    for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= secretValue(secret, generator);
     const origin = (key: string) =>
       key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
     refuseShortSecrets(vars, name, origin);
@@ -143,14 +145,34 @@ export function preparePlaybook(
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
     nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));
-  // Where the hosts may already keep what this run would generate (a store lost or not yet shared).
-  const secretSources = new Map<string, SecretSource[]>();
-  for (const { hosts } of parsedPlays)
-    for (const [name, parsed] of hosts)
-      for (const { role, roleVars, enabled } of parsed)
-        for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
-          if (secret in generatedSecrets) secretSources.set(name, [...(secretSources.get(name) ?? []), { name: secret, ...source }]);
-  return { plays, warnings: [...warnings], generatedSecrets, secretSources };
+  return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays) };
+
+  /**
+   * Where the hosts may already keep what this run would generate (a store lost, partial, or older
+   * than a role): every inventory host of a play whose role keeps one of those secrets, whatever
+   * --limit says, since the live value may be on a host this run does not touch.
+   */
+  function secretSources(limitedPlays: typeof parsedPlays): Map<string, SecretSource[]> {
+    const sources = new Map<string, SecretSource[]>();
+    if (!Object.keys(generatedSecrets).length) return sources;
+    for (const { play, hosts } of limitedPlays)
+      for (const name of selectHosts(inventory, play.hosts)) {
+        const parsed = hosts.get(name) ?? outsideLimit(name, () => play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded)));
+        for (const { role, roleVars, enabled } of parsed)
+          for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
+            if (secret in generatedSecrets) sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
+      }
+    return sources;
+  }
+}
+
+function outsideLimit<T>(host: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(error.file, error.keyPath, `${error.expected}; ${host} is outside --limit, but this run generates secrets it may hold, so its variables must be valid too`);
+  }
 }
 
 /** Every task and check of a role carries the role's name as a tag (`-t livekit`); flush markers stay as they are. */

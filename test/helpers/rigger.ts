@@ -23,7 +23,10 @@ export async function rigger(...args: string[]): Promise<CliRun> {
 export function dev2AtPort(port: number, extra = ""): string {
   const dir = mkdtempSync(join(tmpdir(), "rigger-dev2-"));
   cpSync("inventory/dev2", dir, { recursive: true });
-  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n${extra}`);
+  // In host_vars, over the example's own address (a documentation address, never dialled).
+  mkdirSync(join(dir, "host_vars"));
+  writeFileSync(join(dir, "host_vars", "dev2.yaml"), `ansible_host: 127.0.0.1\nansible_port: ${port}\n`);
+  writeFileSync(join(dir, "group_vars", "matrixrtc.yaml"), extra);
   return dir;
 }
 

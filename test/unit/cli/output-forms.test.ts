@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stringify } from "yaml";
 /** What a run prints for people and scripts coming from Ansible: --syntax-check, -o ansible, --json -, and the tree's kept changes. */
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { TreeRenderer } from "../../../src/cli/tree.js";
@@ -7,6 +8,7 @@ import type { RunEvent } from "../../../src/engine/events.js";
 import { Masker } from "../../../src/engine/masker.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
 import { dev2AtPort, rigger } from "../../helpers/rigger.js";
+import { prepared } from "./prepared-site.js";
 
 let listener: CountingListener;
 beforeAll(async () => (listener = await countingListener()));
@@ -24,9 +26,9 @@ it("--syntax-check validates inventory, variables and playbook without connectin
 });
 
 it("prints ansible-playbook's PLAY RECAP with -o ansible, and with --json - the report alone on stdout", async () => {
-  // With a store: a run without one first looks on the hosts for their secrets, and stops when one is unreachable.
+  // With a whole store: a run that lacks a secret first looks on the hosts for it, and stops when one is unreachable.
   const inventory = dev2AtPort(listener.port);
-  writeFileSync(join(inventory, "secrets.yaml"), "{}\n", { mode: 0o600 });
+  writeFileSync(join(inventory, "secrets.yaml"), stringify(prepared(inventory).generatedSecrets), { mode: 0o600 });
   const run = await rigger("playbooks/site.ts", "-i", inventory, "-o", "ansible", "--json", "-");
   expect(run.code).toBe(4);
   const report = JSON.parse(run.out) as { exitCode: number; hosts: Array<{ host: string; status: string }> };

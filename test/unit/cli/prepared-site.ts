@@ -4,8 +4,8 @@ import { loadInventory } from "../../../src/inventory/load.js";
 import site from "../../../playbooks/site.js";
 
 /** The site playbook prepared for an inventory, as a run would before touching a host. */
-export const prepared = (inventory: string, extraVars: Record<string, unknown> = {}) =>
-  preparePlaybook(site, loadInventory(inventory), { playbookFile: "playbooks/site.ts", extraVars, masker: new Masker() });
+export const prepared = (inventory: string, extraVars: Record<string, unknown> = {}, limit?: string) =>
+  preparePlaybook(site, loadInventory(inventory), { playbookFile: "playbooks/site.ts", extraVars, limit, masker: new Masker() });
 
 /** The roles a host runs, in order. */
 export const rolesOf = (plays: ReturnType<typeof prepared>["plays"], host: string) => plays.flatMap((p) => (p.hosts.get(host) ?? []).map((r) => r.name));
