@@ -72,8 +72,19 @@ export const postgresPassword = {
 export const backupPlace = { backup_dir: z.string().startsWith("/").default("/var/backups/matrixrtc") };
 /** The command that makes a backup on the host (role backup); where it is not installed yet, nothing. */
 export const BACKUP_COMMAND = "/usr/local/sbin/matrixrtc-backup";
+export const backupTimeout = {
+  /**
+   * How long one backup may take, in seconds (playbooks/backup.ts, and the one before a data-holding
+   * container's upgrade): tar and gzip of the media run at about 30-60 MB/s on one core, so 4 hours
+   * covers a few hundred GB. A backup past it is stopped and leaves nothing behind.
+   */
+  backup_timeout: z.number().int().min(60).default(14_400),
+};
 /** What a data-holding container runs before an upgrade: a backup, once the backup role has installed its command. */
-export const BACKUP_BEFORE_UPGRADE = `if [ -x ${BACKUP_COMMAND} ]; then ${BACKUP_COMMAND}; fi`;
+export const backupBeforeUpgrade = (vars: { backup_timeout: number }) => ({
+  command: `if [ -x ${BACKUP_COMMAND} ]; then ${BACKUP_COMMAND}; fi`,
+  timeoutSeconds: vars.backup_timeout,
+});
 /** The database dump a restore leaves for the postgres role to load into the new, empty database. */
 export const pendingRestoreDump = (vars: { backup_dir: string }) => `${vars.backup_dir}/restore/synapse.pgdump`;
 /** The database, its user and the container Synapse reaches it at, on the services' network. */

@@ -46,12 +46,14 @@ export function backupScript(vars: BackupVars): string {
     "flock 9",
     "find \"$dir\" -maxdepth 1 -name '.partial-*' -mmin +1440 -exec rm -rf {} +",
     'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
+    'name="matrixrtc-$stamp.tar.gz"',
     'work=$(mktemp -d "$dir/.partial-XXXXXX")',
-    "trap 'rm -rf \"$work\"' EXIT",
+    // Stopped (its time limit, a reboot) as well as failed, it leaves nothing behind: sh runs the EXIT trap on exit only.
+    "trap 'rm -rf \"$work\" \"$dir/.$name\"' EXIT",
+    "trap 'exit 143' TERM INT HUP",
     ...data,
     sh`tar -C ${vars.matrixrtc_config_dir} -cf ${inWork(ARCHIVE.config)} .`,
     `(cd "$work" && sha256sum -- ${ARCHIVE.config} ${ARCHIVE.data} ${postgres ? ARCHIVE.database : ARCHIVE.sqlite} >${ARCHIVE.sums})`,
-    'name="matrixrtc-$stamp.tar.gz"',
     'tar -C "$work" -czf "$dir/.$name" . && mv "$dir/.$name" "$dir/$name"',
     'ln -sfn "$name" "$dir/latest"',
     // One name a line (a backup_dir may hold a space).

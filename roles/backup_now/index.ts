@@ -8,7 +8,7 @@ export default defineRole({
   name: "backup_now",
   vars: backupNowVars,
   tasks: (vars) => [
-    command({ name: "a backup made on the host", run: BACKUP_COMMAND, commandTimeoutSeconds: 3600 }),
+    command({ name: "a backup made on the host", run: BACKUP_COMMAND, commandTimeoutSeconds: vars.backup_timeout }),
     localCheck({ name: "the backup fetched to this machine", run: (host) => fetchLatest(host, vars), failure: "the backup could not be fetched" }),
   ],
 });

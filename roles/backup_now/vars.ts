@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { backupPlace, shape } from "../matrixrtc.js";
+import { backupPlace, backupTimeout, shape } from "../matrixrtc.js";
 import { backupVars } from "../backup/vars.js";
 
 export const backupNowVars = z.object({
@@ -10,6 +10,7 @@ export const backupNowVars = z.object({
     "is existing: rigger runs no homeserver here, so there is nothing of it to back up (your homeserver's backups are yours; the call backend is rebuilt from the inventory)",
   ),
   ...backupPlace,
+  ...backupTimeout,
   backup_keep: backupVars.shape.backup_keep,
   /** The inventory's folder: its secrets store is kept beside each backup. */
   inventory_dir: z.string(),

@@ -1,10 +1,14 @@
-import { apt, check, command, defineRole, directory, file, service, serviceAction, template } from "../../src/rigger.js";
+import { apt, check, command, defineRole, directory, file, service, serviceAction, sh, template } from "../../src/rigger.js";
 import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
 const CADDYFILE = "/etc/caddy/Caddyfile";
 const ACME_CA_ROOT = "/etc/caddy/acme-ca-root.pem";
+/** The first line of the Caddyfile this role writes (templates/Caddyfile.hbs): what tells rigger's Caddy from an operator's. */
+export const CADDYFILE_MARKER = "# Managed by rigger (role caddy)";
+/** Succeeds when the host's Caddyfile is rigger's. */
+const RIGGERS_CADDYFILE = sh`head -n 1 ${CADDYFILE} 2>/dev/null | grep -qF -- ${CADDYFILE_MARKER}`;
 
 const tlsDirective = (vars: CaddyVars) =>
   vars.caddy_tls === "internal" ? "tls internal" : vars.caddy_tls === "files" ? `tls ${vars.caddy_tls_certificate} ${vars.caddy_tls_key_path}` : "";
@@ -14,10 +18,23 @@ export default defineRole({
   name: "caddy",
   vars: caddyVars,
   enabled: (vars) => vars.proxy === "caddy",
-  // proxy: own: the operator's proxy takes 80 and 443, so a Caddy rigger ran before is stopped (the package stays).
+  // proxy: own: a Caddy rigger configured is stopped and its Caddyfile set aside (the package stays);
+  // a Caddy whose Caddyfile is the operator's is theirs, and is left as it is.
   removal: () => ({
-    tasks: [command({ name: "caddy stopped and disabled", run: "systemctl disable --now caddy.service", unless: "! systemctl is-enabled --quiet caddy.service && ! systemctl is-active --quiet caddy.service" })],
-    verify: [check({ name: "caddy is not running (the operator's proxy serves 80 and 443)", command: "! systemctl is-active --quiet caddy.service && echo 'caddy: not running'", failure: "caddy still runs, holding 80 and 443 from the operator's proxy" })],
+    tasks: [
+      command({
+        name: "rigger's caddy stopped and disabled, its Caddyfile set aside",
+        run: sh`systemctl disable --now caddy.service && mv -f -- ${CADDYFILE} ${`${CADDYFILE}.rigger-removed`}`,
+        unless: `! ${RIGGERS_CADDYFILE}`,
+      }),
+    ],
+    verify: [
+      check({
+        name: "no caddy of rigger's runs (the operator's proxy serves 80 and 443)",
+        command: `if ${RIGGERS_CADDYFILE}; then exit 1; else echo ${sh`caddy: ${CADDYFILE} is not rigger's (the operator's, or none): left as it is`}; fi`,
+        failure: `${CADDYFILE} is still rigger's: its Caddy would hold 80 and 443 from the operator's proxy`,
+      }),
+    ],
   }),
   derive: sitesDerived,
   tasks: (vars) => [

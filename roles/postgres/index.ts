@@ -1,5 +1,5 @@
 import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
-import { BACKUP_BEFORE_UPGRADE, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
+import { backupBeforeUpgrade, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
 import { postgresVars, type PostgresVars } from "./vars.js";
 
 /** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */
@@ -37,7 +37,7 @@ export default defineRole({
       ...serviceContainer(vars, {
         name: containers.postgres,
         image: vars.postgres_image,
-        beforeUpgrade: BACKUP_BEFORE_UPGRADE,
+        beforeUpgrade: backupBeforeUpgrade(vars),
         env: {
           POSTGRES_USER: SYNAPSE_DB.user,
           POSTGRES_DB: SYNAPSE_DB.name,
@@ -57,10 +57,11 @@ export default defineRole({
         timeoutSeconds: 60,
         failure: "postgres does not accept connections",
       }),
-      // playbooks/restore.ts left a backup's database here: loaded whole or not at all, before Synapse starts.
+      // playbooks/restore.ts left a backup's database here: loaded whole or not at all, before Synapse
+      // starts; then removed (a copy of every user's data has no business outliving its purpose).
       command({
         name: "the database loaded from the backup being restored",
-        run: `${sh`docker exec -i ${containers.postgres} pg_restore -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --no-owner --single-transaction --exit-on-error`} <${sh`${dump}`} && ${sh`mv ${dump} ${`${dump}.loaded`}`}`,
+        run: `${sh`docker exec -i ${containers.postgres} pg_restore -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} --no-owner --single-transaction --exit-on-error`} <${sh`${dump}`} && ${sh`rm -f -- ${dump}`}`,
         unless: sh`[ ! -f ${dump} ]`,
         commandTimeoutSeconds: 3600,
       }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { backupPlace, image, placement, postgresPassword, shape, synapseDatabase } from "../matrixrtc.js";
+import { backupPlace, backupTimeout, image, placement, postgresPassword, shape, synapseDatabase } from "../matrixrtc.js";
 
 export const postgresVars = z.object({
   ...placement,
@@ -7,6 +7,7 @@ export const postgresVars = z.object({
   ...synapseDatabase,
   ...postgresPassword,
   ...backupPlace,
+  ...backupTimeout,
   /** The official image: its entry point makes the database on first start from the POSTGRES_* settings. */
   postgres_image: image.default("docker.io/library/postgres:17.6-bookworm"),
   /** The database's files (the image's PGDATA); a backup is a dump of it (playbooks/backup.ts), never a copy. */

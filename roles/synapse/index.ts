@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { BACKUP_BEFORE_UPGRADE, containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
@@ -60,7 +60,7 @@ export default defineRole({
       ...serviceContainer(vars, {
         name: containers.synapse,
         image: vars.synapse_image,
-        beforeUpgrade: BACKUP_BEFORE_UPGRADE,
+        beforeUpgrade: backupBeforeUpgrade(vars),
         env: { SYNAPSE_CONFIG_PATH: "/config/homeserver.yaml", UID: uid, GID: uid },
         mounts: [
           { source: dir, target: "/config", readOnly: true },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { configExtra, image, names, placement, postgresPassword, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { backupTimeout, configExtra, image, names, placement, postgresPassword, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
@@ -18,6 +18,7 @@ export const synapseVars = z
     synapse_image: image.default("docker.io/matrixdotorg/synapse:v1.159.0"),
     ...synapseDatabase,
     ...postgresPassword,
+    ...backupTimeout,
     /** Where Synapse keeps its media (and its database with SQLite). */
     synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
     /** The user the image runs Synapse as (its UID/GID default), who must read the config and own the data. */

@@ -1,4 +1,6 @@
+import { createWriteStream } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
 import type { Duplex } from "node:stream";
@@ -219,6 +221,33 @@ export class SshConnection {
   async download(remote: string, local: string): Promise<void> {
     const sftp = await this.sftp();
     await this.guard<void>((resolve, reject) => sftp.fastGet(remote, local, (error) => (error ? reject(this.failure ?? error) : resolve())));
+  }
+
+  /** Makes a directory by SFTP, as the login user, with `mode`. */
+  async makeDirectory(path: string, mode: number): Promise<void> {
+    const sftp = await this.sftp();
+    await this.guard<void>((resolve, reject) => sftp.mkdir(path, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())));
+  }
+
+  /**
+   * Runs a command whose stdout is streamed into a local file, created 0600 (a large file read by
+   * the become user, such as a backup); resolves once the command has ended and the file is written.
+   */
+  execToFile(command: string, local: string, input?: string): Promise<{ code: number; stderr: string }> {
+    return this.channels.run(() =>
+      this.guard((resolve, reject) =>
+        this.client.exec(command, (error, channel) => {
+          if (error) return reject(error);
+          const stderr: Buffer[] = [];
+          let code = -1;
+          channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+          channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
+          const closed = new Promise((done) => channel.on("close", done));
+          Promise.all([pipeline(channel, createWriteStream(local, { mode: 0o600 })), closed]).then(() => resolve({ code, stderr: Buffer.concat(stderr).toString() }), reject);
+          channel.end(input);
+        }),
+      ),
+    );
   }
 
   close(): void {

@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { CommandTimeoutError } from "../connection/errors.js";
 import type { ExecResult, SshConnection } from "../connection/ssh.js";
 import type { Masker } from "./masker.js";
+import { InstalledButFailedError } from "./installed-but-failed.js";
 import { batchScript, FactReadError, parseBatch, type Fact } from "../facts/fact.js";
 import type { UploadStep, WriteStep } from "../ops/operation.js";
 import { octalMode } from "../common/mode.js";
@@ -31,6 +32,8 @@ const temporaryNames = (path: string, suffix: string) => {
   const base = posix.basename(path);
   return { beside: posix.join(posix.dirname(path), `.rigger-${suffix}-${base}`), staged: `/tmp/.rigger-${suffix}-${base}` };
 };
+/** Where a become user's upload arrives, in a private folder of the login user's, before it is moved into place. */
+const UPLOAD_STAGING = "/var/tmp/.rigger-upload-";
 /** Runs hold the host lock, so another temporary of this target is a dead run's leftover. */
 const REMOVE_LEFTOVERS = 'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done';
 /** The check that what arrived in $tmp is whole: a link cut mid-transfer leaves a prefix, which must never go live. */
@@ -107,8 +110,15 @@ export class HostSession {
     return this.connection.tunnel("127.0.0.1", port);
   }
 
-  download(remote: string, local: string): Promise<void> {
-    return this.connection.download(remote, local);
+  /**
+   * Copies a file of the host to the controller, streamed: by SFTP as the login user, or, with a
+   * become user, read by that user and sent on the command's output (the file may be theirs alone).
+   */
+  async download(remote: string, local: string): Promise<void> {
+    this.roundTrips++;
+    if (!this.become) return this.connection.download(remote, local);
+    const read = await this.connection.execToFile(this.asBecome(sh`cat -- ${remote}`), local, this.sudoInput());
+    if (read.code !== 0) throw new Error(`reading ${remote}: ${read.stderr.trim() || `exit ${read.code}`}`);
   }
 
   async confirmNewConnection(): Promise<void> {
@@ -266,32 +276,43 @@ export class HostSession {
       sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; kept="$backup.$(date +%Y%m%dT%H%M%S%N)"; cp -p -- "$target" "$kept";`,
       sh`  set -- "$backup".${raw("[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")}; while [ $# -gt ${BACKUPS_KEPT} ]; do rm -f -- "$1"; shift; done; fi`,
       'mv -f -- "$tmp" "$target"',
+      // Said as soon as it is true, so that a failing `then` is undone too; a link cut while it is
+      // printed must not stop what follows (the bookkeeping of owed handlers).
+      "trap '' PIPE",
+      'echo "installed${kept:+, backup: $kept}" || true',
       step.then ?? "",
-      // Said last: a link cut while it is printed (SIGPIPE) finds the file in place and its bookkeeping done.
-      'if [ -n "$kept" ]; then echo "backup: $kept"; fi',
     ].filter(Boolean).join("\n");
     const result = await this.run(script, undefined, staged ? undefined : step.content);
-    if (result.code !== 0) throw new Error(`writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
-    return { backup: /^backup: (.+)$/m.exec(result.stdout)?.[1] };
+    const installed = /^installed(?:, backup: (.+))?$/m.exec(result.stdout);
+    const backup = installed?.[1];
+    if (result.code === 0) return { backup };
+    const message = `writing ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`;
+    throw installed ? new InstalledButFailedError(message, backup) : new Error(message);
   }
 
   /**
    * Copies a file of the controller to the host by SFTP, streamed (an archive may not fit in
-   * memory), all or nothing: to a private temporary (beside the target; in /tmp when a become user
-   * is to move it, SFTP being the login user's), then in one command checked whole against its
-   * sha256, given owner and mode, and renamed over the target. A cut leaves the old file live.
+   * memory), all or nothing: to a private temporary beside the target, or, when a become user is to
+   * move it (SFTP being the login user's), into a private folder of /var/tmp (on disk, where /tmp
+   * may be memory); then in one command moved beside the target, checked whole against its sha256,
+   * given owner and mode, and renamed over it. A cut leaves the old file live; the next upload
+   * removes what a cut left.
    */
   async upload(step: UploadStep): Promise<void> {
-    const names = temporaryNames(step.path, randomBytes(6).toString("hex"));
-    const sent = this.become ? names.staged : names.beside;
+    const suffix = randomBytes(6).toString("hex");
+    const names = temporaryNames(step.path, suffix);
+    const folder = this.become ? `${UPLOAD_STAGING}${suffix}` : "";
+    const sent = folder ? `${folder}/${posix.basename(step.path)}` : names.beside;
     this.roundTrips++;
+    if (folder) await this.connection.makeDirectory(folder, 0o700);
     await this.connection.upload(step.source, sent, 0o600);
     const script = [
       "set -e",
-      sh`target=${step.path} tmp=${names.beside} staged=${sent}`,
-      'trap \'rm -f -- "$tmp" "$staged"\' EXIT',
+      sh`target=${step.path} tmp=${names.beside} staged=${sent} folder=${folder}`,
+      'trap \'rm -f -- "$tmp" "$staged"; [ -z "$folder" ] || rm -rf -- "$folder"\' EXIT',
       REMOVE_LEFTOVERS,
-      '[ "$staged" = "$tmp" ] || (umask 077 && cp -- "$staged" "$tmp")',
+      sh`for d in ${raw(`${UPLOAD_STAGING}*`)}; do [ ! -d "$d" ] || [ "$d" = "$folder" ] || rm -rf -- "$d"; done`,
+      '[ "$staged" = "$tmp" ] || mv -f -- "$staged" "$tmp"',
       wholeCheck(step.sha256, step.size),
       sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
       sh`chmod -- ${octalMode(step.mode)} "$tmp"`,

@@ -8,6 +8,7 @@ import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
 import { FLUSH_HANDLERS, isChange, NotYetPlannable, operation, type GuardedStep, type Operation, type Step, type UploadStep, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
+import { InstalledButFailedError } from "./installed-but-failed.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
 import type { PreparedPlay, PreparedRole } from "./prepare.js";
@@ -403,10 +404,14 @@ function withEpilogue(steps: Step[], command: string): Step[] {
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
 async function applyStep(place: TaskPlace, op: Operation, step: Step): Promise<string | undefined> {
   const { session } = place;
-  const timeoutSeconds = op.timeoutSeconds;
   if (step.kind === "write") {
-    const { backup } = await session.write(step);
-    place.undo?.push({ file: { path: step.path, ...(backup ? { backup } : {}) }, notify: op.notify ?? [] });
+    const undoable = (backup?: string) => place.undo?.push({ file: { path: step.path, ...(backup ? { backup } : {}) }, notify: op.notify ?? [] });
+    try {
+      undoable((await session.write(step)).backup);
+    } catch (error) {
+      if (error instanceof InstalledButFailedError) undoable(error.backup);
+      throw error;
+    }
     return undefined;
   }
   if (step.kind === "upload") return void (await session.upload(step));
@@ -416,6 +421,7 @@ async function applyStep(place: TaskPlace, op: Operation, step: Step): Promise<s
       if (error instanceof ConnectionError) throw error;
       throw new Error(`${step.failure}: ${error.message}`);
     });
+  const timeoutSeconds = (step.kind === "run" && step.timeoutSeconds) || op.timeoutSeconds;
   const output = await runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
   return step.kind === "probe" || step.announce ? output : undefined;
 }

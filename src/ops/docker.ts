@@ -85,8 +85,8 @@ export interface ContainerSpec {
   /** A command run in the container (`CMD-SHELL` form), or "none" to disable the image's own check. */
   healthcheck?: { command: string; intervalSeconds?: number; timeoutSeconds?: number; retries?: number } | "none";
   user?: string;
-  /** A command run on the host before a running container is replaced by one of another image (a backup of the data it holds); not part of the spec. */
-  beforeUpgrade?: string;
+  /** A command run on the host before a running container is replaced by one of another image (a backup of the data it holds), under its own time limit; not part of the spec. */
+  beforeUpgrade?: { command: string; timeoutSeconds: number };
   capAdd?: string[];
   capDrop?: string[];
 }
@@ -191,7 +191,7 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
           : [];
       const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
       const upgrade = spec.beforeUpgrade && container.exists && image.exists && image.id !== container.imageId;
-      const before: Step[] = upgrade ? [{ kind: "run", command: spec.beforeUpgrade!, announce: "a new image: backing up before the upgrade" }] : [];
+      const before: Step[] = upgrade ? [{ kind: "run", ...spec.beforeUpgrade!, announce: "a new image: backing up before the upgrade" }] : [];
       if (stale) return [...writeEnv, ...before, { kind: "run", command: recreate }];
       if (writeEnv.length) return writeEnv;
       if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];

@@ -7,6 +7,8 @@ export interface RunStep {
   command: string;
   /** For a step that may take long (a drain): said before it starts, and its output said after. */
   announce?: string;
+  /** This step's own time limit, over its operation's. */
+  timeoutSeconds?: number;
 }
 
 /**

@@ -1,3 +1,7 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { HostSession } from "../../src/engine/host-session.js";
@@ -57,4 +61,31 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     expect(check.stdout).toBe("640 root adm\nsecret=1\n0\n");
     await connection.exec("sudo rm -f /etc/rigger-become.conf");
   });
+
+  it("moves a root-only file both ways for a login user, with or without a sudo password: whole, private, no copy left staged", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rigger-become-"));
+    const archive = join(dir, "archive.bin");
+    writeFileSync(archive, randomBytes(3 * 1024 * 1024 + 17));
+    const sha256 = createHash("sha256").update(readFileSync(archive)).digest("hex");
+    for (const [user, password] of [["deploy", undefined], ["opsuser", PASSWORD]] as const) {
+      const connection = await SshConnection.open({ ...testbed().target("th3"), user });
+      connections.push(connection);
+      const session = new HostSession({ name: "th3", connection, become: { user: "root", password }, takeLock: true, openAnother: () => SshConnection.open(testbed().target("th3")) });
+      // Root's own archive folder, as role backup makes it: 0700, the file 0600.
+      await connection.exec("sudo -S install -d -m 700 /var/backups/rigger-become", `${PASSWORD}\n`);
+      await session.upload({ kind: "upload", source: archive, path: "/var/backups/rigger-become/archive.bin", sha256, size: statSync(archive).size, mode: 0o600, owner: "root", group: "root" });
+      const local = join(dir, `fetched-${user}`);
+      await session.download("/var/backups/rigger-become/archive.bin", local);
+      expect(createHash("sha256").update(readFileSync(local)).digest("hex"), user).toBe(sha256);
+      expect(statSync(local).mode & 0o777).toBe(0o600);
+      const left = await connection.exec("sudo -S sh -c 'stat -c \"%a %U\" /var/backups/rigger-become/archive.bin; ls -a /tmp /var/tmp /var/backups/rigger-become | grep -c \"^\\.rigger-\" || true'", `${PASSWORD}\n`);
+      expect(left.stdout, user).toBe("600 root\n0\n");
+      await expect(session.download("/var/backups/rigger-become/none.bin", join(dir, "none"))).rejects.toThrow(/reading \/var\/backups\/rigger-become\/none\.bin: .*No such file/);
+      session.close();
+    }
+    const root = await SshConnection.open(testbed().target("th3"));
+    connections.push(root);
+    await root.exec("rm -rf /var/backups/rigger-become");
+  });
 });
+

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { HostSession } from "../../src/engine/host-session.js";
+import { InstalledButFailedError } from "../../src/engine/installed-but-failed.js";
 import type { WriteStep } from "../../src/ops/operation.js";
 import { describeHosts } from "../testbed/testbed.js";
 
@@ -28,6 +29,15 @@ describeHosts("atomic writes: validation, backups, no half-written file", (testb
     );
     const state = await connection.exec(`cat ${path}; ls -A /etc/rigger-write-test`);
     expect(state.stdout).toBe("good=1\napp.conf\n");
+  });
+
+  it("says where the old content is kept when the file went live but what follows it failed, so that a rollback can put it back", async () => {
+    await session.write(step("before=1\n"));
+    const failing = session.write({ ...step("after=1\n"), then: "echo 'the reload failed' >&2; exit 7" });
+    await expect(failing).rejects.toThrow(new InstalledButFailedError(`writing ${path}: the reload failed`, undefined));
+    const error = (await failing.catch((e: unknown) => e)) as InstalledButFailedError;
+    expect(error.backup).toMatch(/^\/var\/backups\/rigger\/etc__rigger-write-test__app\.conf\.\d{8}T/);
+    expect((await connection.exec(`cat ${path}; cat ${error.backup}`)).stdout).toBe("after=1\nbefore=1\n");
   });
 
   it("validates new content for check mode without writing it: the validator's words, nothing left behind", async () => {

@@ -1,12 +1,13 @@
 import { expect, it } from "vitest";
+import { CADDYFILE_MARKER } from "../../../roles/caddy/index.js";
 import { prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
 
 it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
   const { plays, warnings } = prepared("inventory/own-proxy");
   expect(warnings).toEqual([]);
-  // caddy stays in the list to stop a Caddy an earlier run started (the operator's proxy takes 80 and 443).
+  // caddy stays in the list to stop a Caddy an earlier run configured (the operator's proxy takes 80 and 443); an operator's own Caddy is left alone.
   expect(rolesOf(plays, "web1")).toEqual(["docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "backup", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "own_proxy", "call_probe"]);
-  expect(tasksOf(plays, "web1", "caddy")).toEqual(["caddy stopped and disabled"]);
+  expect(tasksOf(plays, "web1", "caddy")).toEqual(["rigger's caddy stopped and disabled, its Caddyfile set aside"]);
   const nginx = rendered(plays, "web1", "/etc/matrixrtc/proxy/nginx.conf");
   for (const name of ["example.org", "matrix.example.org", "livekit.example.org", "call.example.org"]) {
     expect(nginx).toContain(`\tserver_name ${name};\n\tssl_certificate "/etc/letsencrypt/live/${name}/fullchain.pem";\n`);
@@ -20,6 +21,9 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
   const ownCaddy = rendered(prepared("inventory/dev2", { caddy_tls: "acme" }).plays, "dev2", "/etc/caddy/Caddyfile");
   expect(caddySnippet.slice(caddySnippet.indexOf("\nexample.org {")).trimEnd()).toBe(ownCaddy.slice(ownCaddy.indexOf("\nexample.org {")).trimEnd());
   expect(caddySnippet).not.toMatch(/acme_ca|\btls\b/);
+  // What tells rigger's Caddy from the operator's: the first line of the Caddyfile rigger writes, never of the snippet.
+  expect(ownCaddy.split("\n")[0]).toContain(CADDYFILE_MARKER);
+  expect(caddySnippet).not.toContain(CADDYFILE_MARKER);
   const firewall = plays[0]!.hosts.get("web1")!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
   expect(firewall.name).toBe("nftables table rigger: ssh 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-50151/udp 80/tcp 443/tcp");
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExecResult } from "../../../src/connection/ssh.js";
 import type { RunEvent, TaskEvent } from "../../../src/engine/events.js";
+import { InstalledButFailedError } from "../../../src/engine/installed-but-failed.js";
 import { runPlays, type Session } from "../../../src/engine/runner.js";
 import type { PreparedPlay } from "../../../src/engine/prepare.js";
 import { defineFact, type Fact } from "../../../src/facts/fact.js";
@@ -191,6 +192,33 @@ it("in a play with rollback, a role that fails undoes its changes of this run ne
   expect(plain.wrote).toEqual(["/etc/a.conf", "/etc/b.conf"]);
   expect(plain.restored).toEqual([]);
   expect(plain.ran).toEqual(["replace it", "false"]);
+});
+
+it("in a play with rollback, puts back a file that went live although what followed its rename failed", async () => {
+  const session = new StubSession("h1", {});
+  session.write = async (step: WriteStep) => {
+    session.wrote.push(step.path);
+    throw new InstalledButFailedError(`writing ${step.path}: the unit's reload failed`, "/var/backups/rigger/_etc_a.conf.1");
+  };
+  const file = operation({ name: "file /etc/a.conf", facts: {}, plan: () => [{ kind: "write", path: "/etc/a.conf", content: "new", mode: 0o644, owner: "root", group: "root" }] });
+  const { tasks: taskEvents } = await run([{ name: "p", rollback: true, hosts: new Map([["h1", [{ name: "r", tasks: [file], handlers: {}, verify: [] }]]]) }], session);
+  expect(taskEvents.map((e) => [e.task, e.status])).toEqual([["file /etc/a.conf", "failed"], ["rollback: /etc/a.conf put back as before this run", "changed"]]);
+  expect(session.restored).toEqual(["/etc/a.conf <- /var/backups/rigger/_etc_a.conf.1"]);
+});
+
+it("gives a step its own time limit over its operation's (a backup before an upgrade outlasts the container's other commands)", async () => {
+  const session = new StubSession("h1", {});
+  const limits: Array<[string, number | undefined]> = [];
+  const run = session.run.bind(session);
+  session.run = (command: string, timeoutSeconds?: number) => (limits.push([command, timeoutSeconds]), run(command));
+  const upgrade = operation({
+    name: "container",
+    facts: {},
+    plan: () => [{ kind: "run", command: "back up", timeoutSeconds: 14_400 }, { kind: "run", command: "replace" }],
+    timeoutSeconds: 600,
+  });
+  await runPlays(play([upgrade]), { check: false, diff: false, forks: 1, connect: async () => session, emit: () => undefined });
+  expect(limits).toEqual([["back up", 14_400], ["replace", 600]]);
 });
 
 it("lets go of what a change kept for its undo once its role has passed its checks", async () => {

@@ -2,7 +2,7 @@
  * The host's backup command as the role renders it, for each database: what it dumps or copies
  * (SQLite by its online backup, the live files left out), and how many archives it keeps. (The PostgreSQL form is run for real in test/e2e/backup-restore.test.ts.)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,4 +47,19 @@ it("is a script the shell reads, in both forms", () => {
     writeFileSync(file, script({ synapse_database: database }));
     expect(() => execFileSync("sh", ["-n", file])).not.toThrow();
   }
+});
+
+it("stopped by its time limit mid-dump, as a run stops it, leaves no working folder or partial archive behind", () => {
+  const root = mkdtempSync(join(tmpdir(), "rigger-backup-stopped-"));
+  const [dir, data, config, bin] = ["backups", "data", "config", "bin"].map((name) => join(root, name)) as [string, string, string, string];
+  for (const folder of [data, config, bin]) mkdirSync(folder);
+  // A database dump that hangs (a huge database on a slow disk): docker, on the PATH, never returns.
+  writeFileSync(join(bin, "docker"), "#!/bin/sh\necho partial-dump\nsleep 60\n", { mode: 0o755 });
+  const file = join(root, "matrixrtc-backup");
+  writeFileSync(file, script({ backup_dir: dir, synapse_data_dir: data, matrixrtc_config_dir: config }), { mode: 0o755 });
+  const started = Date.now();
+  const stopped = spawnSync("timeout", ["-k", "5", "1", "sh", "-c", file], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  expect(stopped.status).toBe(124);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(readdirSync(dir).filter((name) => name !== ".lock")).toEqual([]);
 });
