@@ -1,5 +1,5 @@
 import { splitWords } from "../common/words.js";
-import { ConfigError } from "../inventory/errors.js";
+import { ConfigError, unshown } from "../inventory/errors.js";
 import { isMapping, readYaml } from "../inventory/yaml-file.js";
 
 export interface ExtraVars {
@@ -27,9 +27,9 @@ export function parseExtraVars(items: string[]): ExtraVars {
     if (text.startsWith("@")) assign(readYaml(text.slice(1)), text.slice(1));
     else if (text.startsWith("{")) assign(parseJson(text), "-e");
     else
-      for (const pair of pairs(text)) {
+      for (const [i, pair] of pairs(text).entries()) {
         const eq = pair.indexOf("=");
-        if (eq <= 0) throw new ConfigError("-e", pair, "expected key=value, a JSON object or @file.yaml");
+        if (eq <= 0) throw new ConfigError("-e", "", `expected key=value, a JSON object or @file.yaml; got ${unshown(`word ${i + 1}`, pair)}`);
         vars[pair.slice(0, eq)] = pair.slice(eq + 1);
         loose.add(pair.slice(0, eq));
       }
@@ -41,7 +41,7 @@ function pairs(text: string): string[] {
   try {
     return splitWords(text);
   } catch (error) {
-    throw new ConfigError("-e", text, (error as Error).message);
+    throw new ConfigError("-e", "", `${(error as Error).message} (the text is not shown: it may hold a secret)`);
   }
 }
 
@@ -49,6 +49,8 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError("-e", text.slice(0, 40), `not valid JSON: ${(error as Error).message}`);
+    const at = Number(/at position (\d+)/.exec((error as Error).message)?.[1] ?? NaN);
+    const where = at >= text.length || /end of JSON/.test((error as Error).message) ? ": it ends early" : at >= 0 ? ` at character ${at + 1}` : "";
+    throw new ConfigError("-e", "", `not valid JSON${where} (the text is not shown: it may hold a secret)`);
   }
 }

@@ -15,3 +15,6 @@ export function firstIssue(error: { issues: Array<{ path: PropertyKey[]; message
   const issue = error.issues[0]!;
   return { key: String(issue.path[0]), path: issue.path.map(String).join("."), message: issue.message };
 }
+
+/** A piece of input named without its text, which may be a secret pasted in the wrong place. */
+export const unshown = (what: string, text: string) => `${what} without "=" (${text.length} characters, not shown: it may be a secret)`;

@@ -6,7 +6,7 @@
  * `'x y'` a string without its quotes; anything else the string as written (`false` included).
  */
 import { splitWords } from "../common/words.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, unshown } from "./errors.js";
 
 type Section = { hosts?: Record<string, Record<string, unknown> | null>; vars?: Record<string, unknown>; children?: Record<string, null> };
 
@@ -53,7 +53,7 @@ function words(line: string, file: string, at: string): string[] {
 
 function pair(text: string, file: string, at: string): [string, unknown] {
   const eq = text.indexOf("=");
-  if (eq <= 0) throw new ConfigError(file, at, `expected key=value, got ${text}`);
+  if (eq <= 0) throw new ConfigError(file, at, `expected key=value, got ${unshown("a word", text)}`);
   return [text.slice(0, eq).trim(), iniValue(text.slice(eq + 1).trim())];
 }
 

@@ -53,6 +53,15 @@ it("reads -e as ansible-playbook does: key=value pairs (several in one, quotes k
   expect(() => parseExtraVars(["novalue"])).toThrow("expected key=value, a JSON object or @file.yaml");
   expect(() => parseExtraVars(["{not json"])).toThrow("not valid JSON");
   expect(() => parseExtraVars(["a='open"])).toThrow("an unclosed '");
+  // What is wrong is said without the text, which may be a secret: unterminated, pasted without its name, or unquoted.
+  const secret = "Zq8s7KJ2mN4pXw9vB3tL6yR1";
+  for (const [given, said] of [
+    [`{"redis_password": "${secret}`, "not valid JSON: it ends early"],
+    [secret, "got word 1 without"],
+    [`redis_password='${secret}`, "an unclosed '"],
+    [`{"redis_password": ${secret}}`, "not valid JSON \\(the text is not shown"],
+  ])
+    expect(() => parseExtraVars([given!]), given).toThrow(new RegExp(`^(?!.*${secret.slice(0, 8)}).*${said}`, "s"));
 });
 
 it("reads a key=value string as the role expects it (a number, a boolean), as Ansible does, and refuses what fits nothing", () => {

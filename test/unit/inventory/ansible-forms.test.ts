@@ -57,7 +57,10 @@ it("says where an INI inventory is wrong", () => {
   const dir = mkdtempSync(join(tmpdir(), "rigger-forms-"));
   writeFileSync(join(dir, "bad.ini"), "[sfu]\nsfu01 public_ip\n");
   expect(() => loadInventory(join(dir, "bad.ini"))).toThrow(ConfigError);
-  expect(() => loadInventory(join(dir, "bad.ini"))).toThrow(/bad\.ini: line 2, host sfu01: expected key=value, got public_ip/);
+  expect(() => loadInventory(join(dir, "bad.ini"))).toThrow(/bad\.ini: line 2, host sfu01: expected key=value, got a word without "=" \(9 characters, not shown: it may be a secret\)/);
+  // A secret pasted without its name is never printed.
+  writeFileSync(join(dir, "pasted.ini"), "[sfu]\nsfu01 Zq8s7KJ2mN4pXw9vB3tL6yR1\n");
+  expect(() => loadInventory(join(dir, "pasted.ini"))).toThrow(/^(?!.*Zq8s7).*expected key=value/s);
 });
 
 it("masks *_pass and *_passphrase values in --list-inventory", async () => {
