@@ -12,7 +12,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { stackClient } from "../helpers/matrix-client.js";
 import { NGINX_CERTIFICATE, NGINX_KEY, operatorNginx, TEAR_DOWN_NGINX, writeOperatorSites } from "../helpers/operator-nginx.js";
 import { notOk, rigger } from "../helpers/rigger.js";
-import { NAMES, stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
+import { NAMES, stackInventory, TEAR_DOWN_STACK, trustTestAcme } from "../helpers/stack.js";
+import { CADDYFILE_MARKER } from "../../roles/caddy/index.js";
 import { describeHosts, type Testbed } from "../testbed/testbed.js";
 
 const OWN_NGINX = [
@@ -36,6 +37,15 @@ function operatorHost(testbed: () => Testbed, name: string) {
     state.host?.close();
   };
   return { state, open, close };
+}
+
+/** Debian's Caddy on the host, running with the given Caddyfile. */
+async function caddyServing(host: SshConnection, caddyfile: string) {
+  const installed = await host.exec("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null)");
+  if (installed.code !== 0) throw new Error(`caddy did not install: ${installed.stderr}`);
+  await host.putFile("/etc/caddy/Caddyfile", caddyfile, 0o644);
+  const started = await host.exec("systemctl enable --quiet caddy.service && systemctl restart caddy.service");
+  if (started.code !== 0) throw new Error(`caddy did not start: ${started.stderr}`);
 }
 
 /** Two users of the homeserver in one room, each granted by the jwt service, exchange audio through LiveKit. */
@@ -71,6 +81,8 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
     let deployed: { code: number; out: string };
     beforeAll(async () => {
       await th.open();
+      // A Caddy an earlier rigger run configured (its Caddyfile carries rigger's marker), still running.
+      await caddyServing(th.state.host, `${CADDYFILE_MARKER}: edits here are undone by the next run.\n:8089 {\n\trespond "rigger's earlier caddy"\n}\n`);
       // The controller is the Prometheus server: the metrics ports admit it alone.
       inventory = stackInventory(testbed(), "th4", [...OWN_NGINX, "metrics_clients: [172.30.0.1]"].join("\n"));
       deployed = await rigger("playbooks/site.ts", "-i", inventory);
@@ -79,12 +91,13 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
 
     it("deploys without Caddy, writes the snippets, reloads the operator's nginx, and proves every route through it", async () => {
       expect(deployed.code, deployed.out).toBe(0);
-      // No Caddy runs (one an earlier suite left on this host is stopped): the operator's nginx holds 443.
-      expect((await th.state.host.exec("systemctl is-active caddy.service || true")).stdout).not.toBe("active\n");
+      // The Caddy rigger configured before is stopped and disabled, its Caddyfile set aside: the operator's nginx holds 443.
+      const caddy = await th.state.host.exec("systemctl is-active caddy.service; systemctl is-enabled caddy.service; ls /etc/caddy");
+      expect(caddy.stdout).toBe("inactive\ndisabled\nCaddyfile.rigger-removed\n");
       for (const route of [`${NAMES.matrix_host}/_matrix/client/versions`, `${NAMES.matrix_host}/_livekit/healthz`, `${NAMES.livekit_host}/`, `${NAMES.element_call_host}/config.json`])
         expect(deployed.out).toContain(`https://${route} reaches its service through the proxy`);
       expect(deployed.out).toContain("the well-known advertises the SFU");
-      expect(deployed.out).toContain("[th4] caddy | verify: caddy is not running (the operator's proxy serves 80 and 443): ok");
+      expect(deployed.out).toContain("[th4] caddy | verify: no caddy of rigger's runs (the operator's proxy serves 80 and 443): ok");
       // The Caddy snippet for an operator's Caddy is valid Caddyfile text for the same sites.
       const snippet = (await th.state.host.exec("cat /etc/matrixrtc/proxy/Caddyfile")).stdout;
       for (const name of Object.values(NAMES).filter((n) => n !== NAMES.turn_host)) expect(snippet).toContain(`\n${name} {\n`);
@@ -156,5 +169,54 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
       expect(verified.code, verified.out).toBe(0);
       await callWorks(stackClient({ inventory, proxyIp: th.state.ip, homeserver: () => th.state.host, ca: th.state.caFile, jwtHost: NAMES.livekit_host }));
     }, 300_000);
+  });
+
+  describe("proxy: own behind the operator's own Caddy (Debian's package, serving a site of its own)", () => {
+    let host: SshConnection;
+    let ip: string;
+    let inventory: string;
+    let runs: Array<{ code: number; out: string }>;
+    /** The operator's site answers: over HTTP on 8088, and over HTTPS with a certificate of Caddy's own CA on 8443. */
+    const operatorSite = async () => (await host.exec("curl -sS --max-time 5 http://127.0.0.1:8088/; echo; curl -sS --max-time 5 --resolve operator.example.test:8443:127.0.0.1 https://operator.example.test:8443/")).stdout;
+    beforeAll(async () => {
+      ip = testbed().hosts.find((h) => h.name === "th4")!.ip;
+      host = await SshConnection.open(testbed().target("th4"));
+      // Their Caddy issues from its own CA (local_certs), imports rigger's snippet, as roles/own_proxy/README.md says,
+      // through a pattern that may match nothing before rigger's first run; the host trusts that CA, as it would a public one.
+      await caddyServing(
+        host,
+        [
+          "{\n\tlocal_certs\n}",
+          ':8088 {\n\trespond "the operator\'s own site"\n}',
+          'operator.example.test:8443 {\n\trespond "the operator\'s own site, over TLS"\n}',
+          "import /etc/matrixrtc/proxy/Caddyfil[e]",
+          "",
+        ].join("\n"),
+      );
+      const root = await host.exec("for i in $(seq 50); do [ -s /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt ] && break; sleep 0.2; done; cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt");
+      await trustTestAcme(host, root.stdout);
+      inventory = stackInventory(testbed(), "th4", ["proxy: own", 'own_proxy_reload: "systemctl reload caddy.service"', "synapse_database: sqlite"].join("\n"));
+      runs = [await rigger("playbooks/site.ts", "-i", inventory), await rigger("playbooks/site.ts", "-i", inventory)];
+    }, 500_000);
+    afterAll(async () => {
+      await host?.exec(`${TEAR_DOWN_STACK}; systemctl disable --now caddy.service; rm -f /etc/caddy/Caddyfile*`);
+      host?.close();
+    });
+
+    it("leaves the operator's Caddy running with its own site, serves every route through it, and changes nothing on a second run", async () => {
+      const [first, second] = runs as [{ code: number; out: string }, { code: number; out: string }];
+      expect(first.code, first.out).toBe(0);
+      expect(first.out).toContain("[th4] caddy | verify: no caddy of rigger's runs (the operator's proxy serves 80 and 443): ok");
+      for (const route of [`${NAMES.matrix_host}/_matrix/client/versions`, `${NAMES.matrix_host}/_livekit/healthz`, `${NAMES.livekit_host}/`, `${NAMES.element_call_host}/config.json`])
+        expect(first.out).toContain(`https://${route} reaches its service through the proxy`);
+      expect(second.code, second.out).toBe(0);
+      expect(notOk(second.out)).toEqual([]);
+      expect((await host.exec("systemctl is-active caddy.service; systemctl is-enabled caddy.service; head -n 1 /etc/caddy/Caddyfile")).stdout).toBe("active\nenabled\n{\n");
+      expect(await operatorSite()).toBe("the operator's own site\nthe operator's own site, over TLS");
+    });
+
+    it("carries a call through the operator's Caddy", async () => {
+      await callWorks(stackClient({ inventory, proxyIp: ip, homeserver: () => host }));
+    }, 60_000);
   });
 });

@@ -30,8 +30,8 @@ export const NAMES = {
 };
 
 /**
- * Test hosts in inventory groups (public_ip = each host's address), Caddy's internal CA, the test
- * images. `resolve` says at which host each name is found: the testbed has no DNS, so every
+ * Test hosts in inventory groups (public_ip = each host's address), logged in as `deploy` with sudo,
+ * Caddy's internal CA, the test images. `resolve` says at which host each name is found: the testbed has no DNS, so every
  * host's containers get those /etc/hosts entries.
  */
 function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve: (name: string) => string, extra: string[]): string {
@@ -55,7 +55,8 @@ function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve:
   // A variable the caller sets replaces the default of that name.
   const given = new Set(extra.map((line) => /^(\w+):/.exec(line)?.[1]).filter(Boolean));
   return testInventory({
-    "hosts.yaml": ["all:", "  vars:", "    ansible_user: root", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
+    // As operators log in (every example inventory): a user with sudo, never root.
+    "hosts.yaml": ["all:", "  vars:", "    ansible_user: deploy", "    ansible_become: true", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
     "group_vars/all.yaml": [...defaults.filter((line) => !given.has(/^(\w+):/.exec(line)![1])), serviceImages(), ...extra, extraHosts].join("\n"),
   });
 }

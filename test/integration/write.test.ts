@@ -34,8 +34,9 @@ describeHosts("atomic writes: validation, backups, no half-written file", (testb
   it("says where the old content is kept when the file went live but what follows it failed, so that a rollback can put it back", async () => {
     await session.write(step("before=1\n"));
     const failing = session.write({ ...step("after=1\n"), then: "echo 'the reload failed' >&2; exit 7" });
-    await expect(failing).rejects.toThrow(new InstalledButFailedError(`writing ${path}: the reload failed`, undefined));
     const error = (await failing.catch((e: unknown) => e)) as InstalledButFailedError;
+    expect(error).toBeInstanceOf(InstalledButFailedError);
+    expect(error.message).toBe(`writing ${path}: the reload failed`);
     expect(error.backup).toMatch(/^\/var\/backups\/rigger\/etc__rigger-write-test__app\.conf\.\d{8}T/);
     expect((await connection.exec(`cat ${path}; cat ${error.backup}`)).stdout).toBe("after=1\nbefore=1\n");
   });
