@@ -208,7 +208,12 @@ export function dockerContainerAbsent(name: string): Operation {
   return operation({
     name: `no container ${name}`,
     facts: { container: containerFact(name) },
-    plan: ({ container }: { container: ContainerState }) => (container.exists ? [{ kind: "run", command: sh`docker rm --force ${name}` }] : []),
+    plan: ({ container }: { container: ContainerState }) => {
+      if (!container.exists) return [];
+      // Only a container rigger made carries its spec's hash: another of this name is the operator's.
+      if (!container.specHash) throw new Error(`the container ${name} was not made by rigger (no ${SPEC_HASH_LABEL} label): left as it is; remove or rename it yourself`);
+      return [{ kind: "run", command: sh`docker rm --force ${name}` }];
+    },
   });
 }
 

@@ -11,6 +11,7 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { stackClient, type CallOutcome } from "../helpers/matrix-client.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
 import { notOk, rigger } from "../helpers/rigger.js";
+import { openSecretsStore } from "../../src/inventory/load.js";
 import { fleetInventory, NAMES, TEAR_DOWN_STACK, trustTestAcme } from "../helpers/stack.js";
 import { describeHosts, pebble } from "../testbed/testbed.js";
 
@@ -66,6 +67,31 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     expect(notOk(again.out)).toEqual([]);
     console.log(`fleet: no-change run ${Date.now() - againStarted} ms\n${again.out.split("\n").slice(-6).join("\n")}`);
   }, 400_000);
+
+  it("with its store lost, a --limit run and then a full run keep every secret live: no file rewritten, no container restarted", async () => {
+    /** Every host's config files and signing key by checksum, and each container's start. */
+    const state = async () =>
+      Object.fromEntries(
+        await Promise.all(HOSTS.map(async (host) => [host, await sh(host, "find /etc/matrixrtc -type f | sort | xargs sha256sum; docker inspect -f '{{.Name}} {{.State.StartedAt}}' $(docker ps -q) | sort")])),
+      );
+    const storeOf = async () => {
+      const store = await openSecretsStore(inventory);
+      return Object.fromEntries(store.names().map((name) => [name, String(store.get(name))]));
+    };
+    const [before, kept] = [await state(), await storeOf()];
+    rmSync(join(inventory, "secrets.yaml"));
+    const limited = await rigger(SITE, "-i", inventory, "--limit", FLEET.sfu[1]!);
+    expect(limited.code, limited.out + limited.err).toBe(0);
+    expect(notOk(limited.out)).toEqual([]);
+    // The node's secrets, read back from it and the hosts that share them; nothing of the homeserver's yet.
+    expect(Object.keys(await storeOf()).sort()).toEqual(["livekit_api_key", "livekit_api_secret", "redis_password", "turn_shared_secret"]);
+    const full = await rigger(SITE, "-i", inventory);
+    expect(full.code, full.out + full.err).toBe(0);
+    expect(notOk(full.out)).toEqual([]);
+    expect(full.out).toMatch(/synapse_signing_key: not in the secrets store; adopted from th4 \(\/etc\/matrixrtc\/synapse\/signing\.key\)/);
+    expect(await storeOf()).toEqual(kept);
+    expect(await state()).toEqual(before);
+  }, 300_000);
 
   it("admits only the LiveKit nodes to Redis, and only the Caddy host to each node's API", async () => {
     const [node1, node2] = FLEET.sfu as [string, string];

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readYaml } from "../../../src/inventory/yaml-file.js";
 import { apt } from "../../../src/ops/apt.js";
 import { command } from "../../../src/ops/command.js";
-import { dockerContainer, dockerImage, dockerNetwork } from "../../../src/ops/docker.js";
+import { dockerContainer, dockerContainerAbsent, dockerImage, dockerNetwork } from "../../../src/ops/docker.js";
 import { absent, directory, file } from "../../../src/ops/files.js";
 import type { Operation } from "../../../src/ops/operation.js";
 import { nftablesFirewall } from "../../../src/ops/nftables.js";
@@ -29,6 +29,7 @@ interface Case {
 const factories = {
   file, directory, absent, apt, service, unitFile, sysctl, command,
   dockerNetwork, dockerImage, dockerContainer, nftablesFirewall, ufwFirewall,
+  dockerContainerAbsent: (args: { name: string }) => dockerContainerAbsent(args.name),
 } as unknown as Record<string, (args: unknown) => Operation>;
 
 const dir = join(import.meta.dirname, "cases");
