@@ -9,6 +9,12 @@ const turnUris = (vars: SynapseVars) => {
   return [`turn:${host}:3478?transport=udp`, `turn:${host}:3478?transport=tcp`, ...(vars.coturn_tls_certificate ? [`turns:${host}:5349?transport=tcp`] : [])];
 };
 
+/**
+ * rc_delayed_event_mgmt for this many callers: a restart every 8 s each (Element Call's 10 s delay,
+ * restarted at 80 %), with half again as headroom; a burst of one restart per caller.
+ */
+const delayedEventMgmt = (callers: number) => ({ perSecond: Math.max(1, Math.ceil((callers / 8) * 1.5)), burst: Math.max(20, callers) });
+
 /** Synapse with the MSCs Element Call needs, its secrets in files only its user reads; restarted when any of them changes. */
 export default defineRole({
   name: "synapse",
@@ -50,6 +56,7 @@ export default defineRole({
           resources: vars.synapse_federation ? ["client", "federation"] : ["client", "openid"],
           transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
           turnUris: turnUris(vars),
+          delayedEventMgmt: delayedEventMgmt(vars.synapse_delayed_event_callers),
           postgres: vars.synapse_database === "postgres" ? { ...SYNAPSE_DB, host: containers.postgres } : undefined,
         },
         extra: vars.synapse_config_extra,

@@ -23,8 +23,14 @@ export const synapseVars = z
     synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
     /** The user the image runs Synapse as (its UID/GID default), who must read the config and own the data. */
     synapse_uid: z.number().int().min(0).default(991),
-    /** Federation with other servers. Off: the listener still serves `openid`, which the jwt service needs. */
+    /** Federation with other servers. Off: none in either direction; the listener still serves `openid`, which the jwt service needs. */
     synapse_federation: z.boolean().default(true),
+    /**
+     * How many people may be in calls at once whose leave the jwt service keeps for them: each
+     * restarts a delayed event about every 8 s, all from the jwt service's one address, which
+     * `rc_delayed_event_mgmt` limits.
+     */
+    synapse_delayed_event_callers: z.number().int().min(1).default(100),
     /** MSC4143: Synapse advertises the MatrixRTC transports; Element Call 0.24 finds the SFU only there (or in its config.json). */
     synapse_msc4143_enabled: z
       .literal(true, {

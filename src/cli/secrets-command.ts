@@ -56,7 +56,7 @@ const COMMANDS: Record<string, Command> = {
   rotate: async (store, arg, out) => {
     const name = needs("NAME", arg);
     if (!store.has(name)) throw new ConfigError(store.file, name, "is not in the store (rigger secrets list names what is)");
-    await store.replace({ [name]: undefined });
+    await store.rotate(name);
     out(`${name} dropped: the next run generates a new one and restarts what uses it`);
   },
   encrypt: async (store, _arg, out) => {

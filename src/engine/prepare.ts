@@ -154,13 +154,15 @@ export function preparePlaybook(
    */
   function secretSources(limitedPlays: typeof parsedPlays): Map<string, SecretSource[]> {
     const sources = new Map<string, SecretSource[]>();
-    if (!Object.keys(generatedSecrets).length) return sources;
+    // A secret being rotated is generated anew, never read back.
+    const rotating = new Set(inventory.secrets.rotating());
+    if (!Object.keys(generatedSecrets).some((name) => !rotating.has(name))) return sources;
     for (const { play, hosts } of limitedPlays)
       for (const name of selectHosts(inventory, play.hosts)) {
         const parsed = hosts.get(name) ?? outsideLimit(name, () => play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded)));
         for (const { role, roleVars, enabled } of parsed)
           for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
-            if (secret in generatedSecrets) sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
+            if (secret in generatedSecrets && !rotating.has(secret)) sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
       }
     return sources;
   }

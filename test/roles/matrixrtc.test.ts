@@ -259,7 +259,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect((await run("secrets", "rotate", "-i", inventory, "turn_shared_secret")).code).toBe(0);
     const before = await starts();
     const rotated = await run(SITE, "-i", inventory);
-    expect(rotated.code).toBe(0);
+    expect(rotated.code, rotated.out + rotated.err).toBe(0);
     const fresh = (await secrets()).turn_shared_secret!;
     expect(fresh).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(fresh).not.toBe(old);
@@ -316,7 +316,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect((await run("secrets", "rotate", "-i", inventory, "livekit_api_secret")).code).toBe(0);
     const before = await starts();
     const rotated = await run(SITE, "-i", inventory);
-    expect(rotated.code).toBe(0);
+    expect(rotated.code, rotated.out + rotated.err).toBe(0);
     expect(changedContainers(before, await starts()).sort()).toEqual(["matrixrtc-livekit", "matrixrtc-lk-jwt"]);
     const fresh = (await secrets()).livekit_api_secret!;
     expect(await sh(`grep -c ${fresh} /etc/matrixrtc/livekit/keys.yaml /etc/matrixrtc/lk-jwt/keys.yaml`)).toBe("/etc/matrixrtc/livekit/keys.yaml:1\n/etc/matrixrtc/lk-jwt/keys.yaml:1\n");

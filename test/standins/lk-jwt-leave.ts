@@ -5,7 +5,8 @@
  * fallback, a periodic look at the room (the sanity check). One job per (LiveKit room, identity);
  * a new request for the same pair replaces the old job.
  *
- *   waiting --joined / found on the SFU--> connected --left / aborted / gone / restart 404--> disconnected (send)
+ *   waiting --joined / found on the SFU--> connected --left / aborted / gone--> disconnected (send)
+ *   connected --a restart answers 404, or none succeeds before the deadline--> aborted (nothing sent)
  *   waiting --connection aborted--> aborted (nothing sent)      waiting --timed out--> disconnected (send)
  */
 export type SfuSignal = "joined" | "left" | "aborted" | "gone";
@@ -94,7 +95,11 @@ class Job {
       if (event === "joined" || event === "found") this.enter("connected");
       else if (event === "aborted") this.enter("aborted");
       else if (event === "timed out" || event === "not found") this.enter("disconnected");
-    } else if (from === "connected" && event !== "joined" && event !== "found") this.enter("disconnected");
+    } else if (from === "connected") {
+      // The delayed event is gone or has fired: nothing is left to send.
+      if (event === "not found" || event === "timed out") this.enter("aborted");
+      else if (event !== "joined" && event !== "found") this.enter("disconnected");
+    }
     if (this.state !== from) this.log(`${from} -> ${this.state} (${event})`);
   }
 

@@ -1,8 +1,10 @@
 /**
  * The jwt service's request bodies as its Go decoder reads them (requests.go, `DisallowUnknownFields`):
- * an unknown field at any level, a value of the wrong JSON type or a body that is not a JSON object
- * is undecodable (M_NOT_JSON); names match case-insensitively; `null` leaves a field empty. Then
- * each endpoint's `Validate()`: a missing parameter is M_BAD_JSON with upstream's message.
+ * the first JSON value of the body (what follows it is not read); an unknown field at any level, a
+ * value of the wrong JSON type or a value that is not a JSON object is undecodable (M_NOT_JSON);
+ * names match case-insensitively; `null` leaves a field empty. Then each endpoint's `Validate()`: a
+ * missing parameter is M_BAD_JSON with upstream's message. `delay_cs_api_url` is still a field
+ * (decoded), but 0.6.0 ignores it: the homeserver is found from the server name (lk-jwt.ts).
  */
 import { createHash } from "node:crypto";
 
@@ -45,11 +47,29 @@ export interface TokenRequest extends Delay {
 export function decode<T>(body: string, shape: Shape): T | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = JSON.parse(firstJsonValue(body));
   } catch {
     return undefined;
   }
   return fill(value, shape) as T | undefined;
+}
+
+/** The text of the body's first JSON object or array (Go's json.Decoder reads one value and stops); else the body itself. */
+function firstJsonValue(body: string): string {
+  const start = body.search(/\S/);
+  if (start < 0 || !"{[".includes(body[start]!)) return body;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if ((c === "}" || c === "]") && --depth === 0) return body.slice(start, i + 1);
+  }
+  return body;
 }
 
 function fill(value: unknown, shape: Shape): Record<string, unknown> | undefined {
@@ -74,12 +94,9 @@ function fill(value: unknown, shape: Shape): Record<string, unknown> | undefined
 
 export type Invalid = string;
 const missingOpenId = (t: OpenIdToken) => !t.access_token || !t.matrix_server_name;
-const partialDelay = (d: Delay) => {
-  const all = d.delay_id !== "" && d.delay_timeout > 0 && d.delay_cs_api_url !== "";
-  const any = d.delay_id !== "" || d.delay_timeout > 0 || d.delay_cs_api_url !== "";
-  return any && !all;
-};
-const DELAY_MISSING = "The request body is missing `delay_id`, `delay_timeout` or `delay_cs_api_url`";
+/** One of the two delegation parameters without the other (delay_cs_api_url counts for nothing: ignored). */
+const partialDelay = (d: Delay) => (d.delay_id !== "") !== d.delay_timeout > 0;
+const DELAY_MISSING = "The request body is missing `delay_id` or `delay_timeout`";
 
 /** LegacySFURequest.Validate() */
 export function validateLegacy(r: LegacyRequest): Invalid | undefined {
@@ -97,6 +114,6 @@ export function validateToken(r: TokenRequest, delegated: boolean): Invalid | un
     return delegated ? "The request body `member` is missing `id`, `claimed_user_id` or `claimed_device_id`" : "The request body `member` is missing a `id`, `claimed_user_id` or `claimed_device_id`";
   if (missingOpenId(r.openid_token))
     return delegated ? "The request body `openid_token` is missing `access_token` or `matrix_server_name`" : "The request body `openid_token` is missing a `access_token` or `matrix_server_name`";
-  if (delegated ? !r.delay_id || r.delay_timeout <= 0 || !r.delay_cs_api_url : partialDelay(r)) return DELAY_MISSING;
+  if (delegated ? !r.delay_id || r.delay_timeout <= 0 : partialDelay(r)) return DELAY_MISSING;
   return undefined;
 }

@@ -2,8 +2,8 @@
  * Stand-in for lk-jwt-service 0.6.0 (AGPL; not built or fetched here), configured as upstream's
  * config.go reads its environment: LIVEKIT_URL; LIVEKIT_KEY_FILE (`key:secret`, split on `:`,
  * exactly two parts) or LIVEKIT_KEY(_FROM_FILE) + LIVEKIT_SECRET(_FROM_FILE);
- * LIVEKIT_FULL_ACCESS_HOMESERVERS (required); LIVEKIT_JWT_BIND (default :8080);
- * LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS; LIVEKIT_CS_API_URL_OVERRIDES (`name=url,…`);
+ * LIVEKIT_FULL_ACCESS_HOMESERVERS (required); LIVEKIT_JWT_BIND or LIVEKIT_JWT_PORT (default :8080;
+ * never both); LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS; LIVEKIT_CS_API_URL_OVERRIDES (`name=url,…`);
  * LIVEKIT_INSECURE_SKIP_VERIFY_TLS. Endpoints as handler.go serves them: POST /sfu/get (legacy),
  * /get_token, /delegate_delayed_leave (CORS on every answer, OPTIONS 200, another method 405),
  * /sfu_webhook (LiveKit's signed webhook), GET/HEAD /healthz. Every behaviour is listed with its
@@ -47,17 +47,20 @@ if (!env.LIVEKIT_FULL_ACCESS_HOMESERVERS) fatal("LIVEKIT_FULL_ACCESS_HOMESERVERS
 const fullAccess = env.LIVEKIT_FULL_ACCESS_HOMESERVERS.replace(/,/g, " ").split(/\s+/).filter(Boolean);
 const sanitySeconds = Number(env.LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS ?? "0");
 if (!Number.isInteger(sanitySeconds) || sanitySeconds < 0) fatal(`LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS must be a non-negative integer, got "${env.LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS}"`);
+// `name=url` pairs, each cut at its first "=" (a URL may hold more).
 const csApiOverrides = new Map(
   (env.LIVEKIT_CS_API_URL_OVERRIDES ?? "")
     .split(",")
     .filter((s) => s.trim())
     .map((pair) => {
-      const [name, url] = pair.split("=").map((s) => s.trim());
-      if (!name || !url || !/^https?:\/\//.test(url)) fatal(`failed parsing LIVEKIT_CS_API_URL_OVERRIDES: expected name=http(s)://url, got "${pair}"`);
+      const at = pair.indexOf("=");
+      const [name, url] = at < 0 ? ["", ""] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+      if (!name || !url) fatal(`failed parsing LIVEKIT_CS_API_URL_OVERRIDES: expected name=url, got "${pair}"`);
       return [name, url] as [string, string];
     }),
 );
-const bind = env.LIVEKIT_JWT_BIND ?? `:${env.LIVEKIT_JWT_PORT ?? "8080"}`;
+if (env.LIVEKIT_JWT_BIND && env.LIVEKIT_JWT_PORT) fatal("LIVEKIT_JWT_BIND and LIVEKIT_JWT_PORT are both set: set one of them");
+const bind = env.LIVEKIT_JWT_BIND || `:${env.LIVEKIT_JWT_PORT || "8080"}`;
 
 // LiveKit's server SDK, as upstream uses LiveKit's Go SDK: the room service at LIVEKIT_URL (over HTTP(S)), the webhook's signature.
 const rooms = new RoomServiceClient(livekitUrl.replace(/^ws/, "http"), apiKey, apiSecret);
@@ -84,15 +87,37 @@ const refuse = (status: number, errcode: string, error: string): never => {
 };
 const UNAUTHORISED = "The request could not be authorised.";
 
-/** The homeserver's federation address: /.well-known/matrix/server, else port 8448 (SRV is not looked up by this stand-in). */
+/** A federation address without a port is on 8448 (an IPv6 literal keeps its brackets). */
+const withPort = (server: string) => (/:\d+$/.test(server) ? server : `${server}:8448`);
+
+/** The homeserver's federation address: /.well-known/matrix/server's m.server, else the server name, each on 8448 without a port (SRV is not looked up by this stand-in). */
 async function federationBase(serverName: string): Promise<string> {
   try {
     const response = await fetch(`https://${serverName}/.well-known/matrix/server`, { signal: AbortSignal.timeout(5000) });
-    if (response.ok) return `https://${((await response.json()) as { "m.server": string })["m.server"]}`;
+    if (response.ok) return `https://${withPort(((await response.json()) as { "m.server": string })["m.server"])}`;
   } catch {
-    // no delegation: the default federation port
+    // no delegation: the server name itself
   }
-  return `https://${serverName}:8448`;
+  return `https://${withPort(serverName)}`;
+}
+
+/** The client-server API of a server name, as resolveCsApiUrl finds it: an override, else its well-known's m.homeserver.base_url (kept 4 h); undefined when neither answers. */
+const csApiCache = new Map<string, { url: string; until: number }>();
+async function resolveCsApiUrl(serverName: string): Promise<string | undefined> {
+  const override = csApiOverrides.get(serverName);
+  if (override) return override;
+  const cached = csApiCache.get(serverName);
+  if (cached && cached.until > Date.now()) return cached.url;
+  try {
+    const response = await fetch(`https://${serverName}/.well-known/matrix/client`, { signal: AbortSignal.timeout(5000) });
+    const url = response.ok ? ((await response.json()) as { "m.homeserver"?: { base_url?: string } })["m.homeserver"]?.base_url : undefined;
+    if (!url) return undefined;
+    csApiCache.set(serverName, { url, until: Date.now() + 4 * 3600_000 });
+    return url;
+  } catch (error) {
+    console.log(`lk-jwt: the client-server API of ${serverName} could not be resolved: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /** verifyOpenIDToken: the user behind the OpenID token, which must be the claimed one when a claim is made. */
@@ -105,7 +130,9 @@ async function verifiedUser(token: OpenIdToken, claimedUserId: string): Promise<
   } catch (error) {
     console.log(`lk-jwt: OpenID user info from ${token.matrix_server_name} failed: ${(error as Error).message}`);
   }
-  if (!sub || (claimedUserId && claimedUserId !== sub)) refuse(401, "M_UNAUTHORIZED", UNAUTHORISED);
+  // The user must belong to the server that vouched for them.
+  const ofServer = sub?.slice(sub.indexOf(":") + 1) === token.matrix_server_name;
+  if (!sub || !ofServer || (claimedUserId && claimedUserId !== sub)) refuse(401, "M_UNAUTHORIZED", UNAUTHORISED);
   return sub!;
 }
 
@@ -113,7 +140,7 @@ const isFullAccess = (serverName: string) => (fullAccess.length === 1 && fullAcc
 
 function joinToken(room: string, identity: string): Promise<string> {
   const token = new AccessToken(apiKey, apiSecret, { identity, ttl: 3600 });
-  token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: true });
+  token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: true, canUpdateOwnMetadata: true });
   return token.toJwt();
 }
 
@@ -126,9 +153,13 @@ async function createRoom(room: string): Promise<void> {
   }
 }
 
-/** The delegated leave's CS API: an override for the server name (ESS), else the URL the client gave (0.6.0). */
-function addLeave(token: OpenIdToken, delay: Delay, room: string, identity: string) {
-  leaves.add({ room, identity, delayId: delay.delay_id, timeoutMs: delay.delay_timeout, csApiUrl: csApiOverrides.get(token.matrix_server_name) ?? delay.delay_cs_api_url });
+/** Where the delegated leave goes, found before anything is created: 400 when the server name's client-server API cannot be found (the request's delay_cs_api_url is ignored). */
+async function leaveTarget(token: OpenIdToken): Promise<string> {
+  return (await resolveCsApiUrl(token.matrix_server_name)) ?? refuse(400, "M_BAD_JSON", "Unable to resolve client-server API");
+}
+
+function addLeave(csApiUrl: string, delay: Delay, room: string, identity: string) {
+  leaves.add({ room, identity, delayId: delay.delay_id, timeoutMs: delay.delay_timeout, csApiUrl });
 }
 
 /** processLegacySFURequest and processSFURequest: verify, decide access, create the room for full access, mint the token. */
@@ -139,8 +170,9 @@ async function grant(token: OpenIdToken, delay: Delay, claimedUserId: string, na
   const { room, identity } = names(user);
   const jwt = await joinToken(room, identity);
   if (full) {
+    const csApiUrl = delay.delay_id ? await leaveTarget(token) : undefined;
     await createRoom(room);
-    if (delay.delay_id) addLeave(token, delay, room, identity);
+    if (csApiUrl) addLeave(csApiUrl, delay, room, identity);
   }
   console.log(`lk-jwt: token for ${user} (${full ? "full" : "restricted"} access) in ${room} as ${identity}`);
   return { url: livekitUrl, jwt };
@@ -165,7 +197,7 @@ const endpoints: Record<string, (body: string) => Promise<unknown>> = {
     const user = await verifiedUser(r.openid_token, r.member.claimed_user_id);
     if (!isFullAccess(r.openid_token.matrix_server_name)) refuse(403, "M_FORBIDDEN", "Delegation of delayed events is only supported for full access users");
     const { room, identity } = tokenNames(r)(user);
-    addLeave(r.openid_token, r, room, identity);
+    addLeave(await leaveTarget(r.openid_token), r, room, identity);
     return {};
   },
 };

@@ -2,9 +2,9 @@
  * The Synapse stand-in's rooms and MSC4140 delayed events, in memory (handlers/delayed_events.py,
  * rest/client/delayed_events.py, rest/client/room.py): rooms hold current state only; an event
  * sent with `org.matrix.msc4140.delay` is scheduled and answers a `delay_id`; restart, cancel and
- * send act on it by that id (the id is the capability: no access token needed on the
- * `/{delay_id}/{action}` paths); a state event sent by someone else to the same (room, type,
- * state key) cancels the pending delayed ones there.
+ * send act on it by that id (the id is the capability: no access token needed); a delay over the
+ * maximum is 403, a user's 101st scheduled event 429; a state event sent by someone else to the
+ * same (room, type, state key) cancels the pending delayed ones there.
  */
 import { randomBytes } from "node:crypto";
 import { json, matrixError, type Answer } from "./http.js";
@@ -28,6 +28,8 @@ interface Delayed {
 const id = (sigil: string, serverName: string) => `${sigil}${randomBytes(9).toString("base64url")}:${serverName}`;
 const stateKey = (type: string, key: string) => JSON.stringify([type, key]);
 const notFound = () => matrixError(404, "M_NOT_FOUND", "Delayed event not found");
+/** How many delayed events one user may have scheduled at once (Synapse's default). */
+const MAX_DELAYED_PER_USER = 100;
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
@@ -63,8 +65,8 @@ export class Rooms {
     if (this.maxDelayMs === undefined) return matrixError(403, "M_FORBIDDEN", "Sending delayed events has been disallowed");
     const delay = Number(delayParam);
     if (!/^\d+$/.test(delayParam)) return matrixError(400, "M_INVALID_PARAM", "Query parameter 'org.matrix.msc4140.delay' must be an integer");
-    if (delay > this.maxDelayMs)
-      return matrixError(400, "M_UNKNOWN", "The requested delay exceeds the allowed maximum.", { "org.matrix.msc4140.errcode": "M_MAX_DELAY_EXCEEDED", "org.matrix.msc4140.max_delay": this.maxDelayMs });
+    if (delay > this.maxDelayMs) return matrixError(403, "M_FORBIDDEN", `The requested delay (${delay}ms) exceeds the allowed maximum (${this.maxDelayMs}ms)`);
+    if ([...this.delayed.values()].filter((d) => d.owner === user).length >= MAX_DELAYED_PER_USER) return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests");
     const delayId = `syd_${randomBytes(12).toString("base64url")}`;
     const event: Delayed = { delay_id: delayId, owner: user, room_id: roomId, type, ...(key === undefined ? {} : { state_key: key }), content, delay, running_since: Date.now(), timer: this.arm(delayId, delay) };
     this.delayed.set(delayId, event);
@@ -92,12 +94,12 @@ export class Rooms {
     return json(200, {});
   }
 
-  /** GET …/delayed_events: the user's scheduled ones (and, for older clients, the same list as delayed_events). */
+  /** GET …/delayed_events: the user's scheduled ones. */
   list(user: string): Answer {
     const scheduled = [...this.delayed.values()]
       .filter((d) => d.owner === user)
       .map(({ timer: _t, owner: _o, ...d }) => d);
-    return json(200, { scheduled, finalised: [], delayed_events: scheduled });
+    return json(200, { delayed_events: scheduled });
   }
 
   private arm(delayId: string, delay: number) {

@@ -3,13 +3,15 @@
  * renders and honours the parts of Synapse's contract the MatrixRTC stack relies on (each listed
  * with its upstream source and its test in README.md next to this file):
  * - listeners: each `http` listener serves the resources it names (client, federation, openid);
- * - GET /_matrix/client/versions: unstable_features as versions.py sets them for this config
- *   (org.matrix.msc4140 when max_event_delay_duration is set, org.matrix.msc4354; never msc4143 or msc4222);
+ * - GET /_matrix/client/versions: unstable_features as versions.rs sets them for this config
+ *   (org.matrix.msc4140 when max_event_delay_duration is set, org.matrix.msc4143 and msc4354 as
+ *   enabled; never msc4222);
  * - GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports (only there, authenticated):
  *   matrix_rtc.transports as `rtc_transports`;
  * - the shared-secret registration admin API, password login, /account/whoami, OpenID tokens and
  *   the federation userinfo the jwt service validates them with;
- * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts);
+ * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts), their management
+ *   without a token limited per client address by rc_delayed_event_mgmt;
  * - GET /health. It refuses to start without a readable signing key, as Synapse does;
  * - users and access tokens in the configured database (synapse-store.ts), checked at start as
  *   Synapse checks it; it listens only once that database is ready, as Synapse does.
@@ -23,6 +25,7 @@ import { openStore, type DatabaseConfig, type Session, type Store } from "./syna
 
 interface Listener {
   port: number;
+  x_forwarded?: boolean;
   type?: string;
   bind_addresses?: string[];
   resources?: Array<{ names: string[] }>;
@@ -35,6 +38,7 @@ interface Config {
   experimental_features?: Record<string, boolean>;
   matrix_rtc?: { transports?: unknown[] };
   max_event_delay_duration?: string;
+  rc_delayed_event_mgmt?: { per_second?: number; burst_count?: number };
   turn_shared_secret_path?: string;
   database?: DatabaseConfig;
 }
@@ -63,7 +67,11 @@ try {
 } catch (error) {
   fatal(`${path}: ${(error as Error).message}`);
 }
-const unstable: Record<string, boolean> = { "org.matrix.msc4140": Boolean(maxDelayMs), "org.matrix.msc4354": Boolean(features.msc4354_enabled) };
+const unstable: Record<string, boolean> = {
+  "org.matrix.msc4140": Boolean(maxDelayMs),
+  "org.matrix.msc4143": Boolean(features.msc4143_enabled),
+  "org.matrix.msc4354": Boolean(features.msc4354_enabled),
+};
 const rooms = new Rooms(config.server_name, maxDelayMs);
 
 /** Users and access tokens are in the database; OpenID tokens and registration nonces live in memory (they last minutes). */
@@ -72,7 +80,7 @@ const openidTokens = new Map<string, { user: string; expires: number }>();
 const nonces = new Set<string>();
 const token = () => randomBytes(18).toString("base64url");
 
-type Request = { method?: string; headers: Record<string, unknown> };
+type Request = { method?: string; headers: Record<string, unknown>; socket?: { remoteAddress?: string } };
 /** A new access token (and device) for a user: registration and login answer the same. */
 async function session(user: string): Promise<Answer> {
   const access = token();
@@ -123,8 +131,9 @@ function userRoute(method: string, url: URL): ((who: Session, body: string) => A
     return () => json(200, (config.matrix_rtc?.transports ?? []).length ? { rtc_transports: config.matrix_rtc!.transports } : {});
   const openid = /^\/_matrix\/client\/(?:v3|r0)\/user\/([^/]+)\/openid\/request_token$/.exec(p);
   if (openid && method === "POST")
-    return (who) => {
+    return (who, body) => {
       if (segment(openid[1]!) !== who.user) return matrixError(403, "M_FORBIDDEN", "Cannot request tokens for other users.");
+      if (!isJsonObject(body)) return matrixError(400, "M_NOT_JSON", "Content not JSON.");
       const openidToken = token();
       openidTokens.set(openidToken, { user: who.user, expires: Date.now() + 3600_000 });
       return json(200, { access_token: openidToken, token_type: "Bearer", matrix_server_name: config.server_name, expires_in: 3600 });
@@ -142,17 +151,54 @@ function userRoute(method: string, url: URL): ((who: Session, body: string) => A
   const send = /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/send\/([^/]+)\/[^/]+$/.exec(p);
   if (send && method === "PUT") return (who, body) => rooms.send(who.user, segment(send[1]!), segment(send[2]!), undefined, content(body), delay);
   if (p === DELAYED && method === "GET") return (who) => rooms.list(who.user);
-  // The older management form: the action in the body, with an access token.
-  const manage = new RegExp(`^${DELAYED}/([^/]+)$`).exec(p);
-  if (manage && method === "POST")
-    return (_who, body) => {
-      const action = content(body).action;
-      return action === undefined ? matrixError(400, "M_MISSING_PARAM", "'action' is missing") : rooms.act(segment(manage[1]!), String(action));
-    };
   return undefined;
 }
 
-async function client(request: Request, url: URL, body: string): Promise<Answer | undefined> {
+const isJsonObject = (body: string) => {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * rc_delayed_event_mgmt: a token bucket per client address for the management requests that carry
+ * no token (the delay id is the capability), as Synapse's Ratelimiter keys them (per_second, burst_count).
+ */
+const managementLimit = { perSecond: config.rc_delayed_event_mgmt?.per_second ?? 1, burst: config.rc_delayed_event_mgmt?.burst_count ?? 5 };
+const buckets = new Map<string, { tokens: number; at: number }>();
+function limited(address: string): Answer | undefined {
+  const now = Date.now();
+  const bucket = buckets.get(address) ?? { tokens: managementLimit.burst, at: now };
+  bucket.tokens = Math.min(managementLimit.burst, bucket.tokens + ((now - bucket.at) / 1000) * managementLimit.perSecond);
+  bucket.at = now;
+  buckets.set(address, bucket);
+  if (bucket.tokens < 1) return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests", { retry_after_ms: Math.ceil(((1 - bucket.tokens) / managementLimit.perSecond) * 1000) });
+  bucket.tokens -= 1;
+  return undefined;
+}
+
+/** The client's address: X-Forwarded-For's first where the listener trusts its proxy (x_forwarded), else the peer's. */
+const clientAddress = (request: Request, trustForwarded: boolean) =>
+  (trustForwarded ? String(request.headers["x-forwarded-for"] ?? "").split(",")[0]!.trim() : "") || String(request.socket?.remoteAddress ?? "");
+
+/** MSC4140's management by delay id, without a token: `/{id}/{action}`, and the older `/{id}` with the action in the body. */
+function manageDelayed(request: Request, url: URL, body: string, trustForwarded: boolean): Answer | undefined {
+  if ((request.method ?? "GET") !== "POST") return undefined;
+  const byPath = new RegExp(`^${DELAYED}/([^/]+)/(restart|cancel|send)$`).exec(url.pathname);
+  const byBody = new RegExp(`^${DELAYED}/([^/]+)$`).exec(url.pathname);
+  if (!byPath && !byBody) return undefined;
+  const refused = limited(clientAddress(request, trustForwarded));
+  if (refused) return refused;
+  if (byPath) return rooms.act(segment(byPath[1]!), byPath[2]!);
+  if (!isJsonObject(body)) return matrixError(400, "M_NOT_JSON", "Content not JSON.");
+  const action = (JSON.parse(body) as { action?: unknown }).action;
+  return action === undefined ? matrixError(400, "M_MISSING_PARAM", "'action' is missing") : rooms.act(segment(byBody![1]!), String(action));
+}
+
+async function client(request: Request, url: URL, body: string, trustForwarded: boolean): Promise<Answer | undefined> {
   const p = url.pathname;
   const method = request.method ?? "GET";
   if (p === "/_matrix/client/versions") return json(200, { versions: ["v1.11", "v1.12"], unstable_features: unstable });
@@ -163,9 +209,8 @@ async function client(request: Request, url: URL, body: string): Promise<Answer 
     return json(200, { nonce });
   }
   if (p === "/_matrix/client/v3/login" && method === "POST") return login(body);
-  // MSC4140's restart, cancel and send by delay id: the id is the capability, no token needed.
-  const action = new RegExp(`^${DELAYED}/([^/]+)/(restart|cancel|send)$`).exec(p);
-  if (action && method === "POST") return rooms.act(segment(action[1]!), action[2]!);
+  const managed = manageDelayed(request, url, body, trustForwarded);
+  if (managed) return managed;
   const route = userRoute(method, url);
   if (!route) return undefined;
   const who = await requester(request, url);
@@ -174,7 +219,9 @@ async function client(request: Request, url: URL, body: string): Promise<Answer 
 
 function openidUserinfo(url: URL): Answer | undefined {
   if (url.pathname !== "/_matrix/federation/v1/openid/userinfo") return undefined;
-  const found = openidTokens.get(url.searchParams.get("access_token") ?? "");
+  const given = url.searchParams.get("access_token");
+  if (!given) return matrixError(401, "M_MISSING_TOKEN", "Access Token required");
+  const found = openidTokens.get(given);
   if (!found || found.expires < Date.now()) return matrixError(401, "M_UNKNOWN_TOKEN", "Access Token unknown or expired");
   return json(200, { sub: found.user });
 }
@@ -188,7 +235,7 @@ function listen(): void {
       serve(`synapse:${listener.port}`, address, listener.port, async (request, url, body) => {
         if (url.pathname === "/health") return { status: 200, body: "OK" };
         const answer =
-          (names.has("client") ? await client(request, url, body) : undefined) ??
+          (names.has("client") ? await client(request, url, body, listener.x_forwarded === true) : undefined) ??
           (names.has("federation") || names.has("openid") ? openidUserinfo(url) : undefined);
         return answer ?? matrixError(404, "M_UNRECOGNIZED", "Unrecognized request");
       });

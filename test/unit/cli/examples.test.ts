@@ -121,6 +121,19 @@ it("puts Synapse on PostgreSQL by default (a database made as Synapse requires, 
   expect(rendered(sqlite, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toMatch(/database:\n {2}name: sqlite3\n {2}args:\n {4}database: \/data\/homeserver.db\n/);
 });
 
+it("sizes Synapse's limit on delayed-event restarts for the callers the jwt service keeps, and closes federation both ways when asked", () => {
+  const rateOf = (extra: Record<string, unknown>) => /rc_delayed_event_mgmt:\n {2}per_second: (\d+)\n {2}burst_count: (\d+)\n/.exec(rendered(prepared("inventory/dev2", extra).plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml"))!.slice(1).map(Number);
+  // A restart every 8 s per caller, with half again as headroom.
+  expect(rateOf({})).toEqual([19, 100]);
+  expect(rateOf({ synapse_delayed_event_callers: 400 })).toEqual([75, 400]);
+  expect(rateOf({ synapse_delayed_event_callers: 4 })).toEqual([1, 20]);
+  const federated = rendered(prepared("inventory/dev2").plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml");
+  expect(federated).not.toContain("federation_domain_whitelist");
+  const closed = rendered(prepared("inventory/dev2", { synapse_federation: false }).plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml");
+  expect(closed).toContain("federation_domain_whitelist: []\ntrusted_key_servers: []\n");
+  expect(closed).toMatch(/- names: \["client","openid"\]/);
+});
+
 it("refuses a restore without an archive, or of a file that is not one, before any connection, naming the variable", () => {
   const restore = (extraVars: Record<string, unknown>) => () =>
     preparePlaybook(restorePlaybook, loadInventory("inventory/dev2"), { playbookFile: "playbooks/restore.ts", extraVars, masker: new Masker() });

@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { stringify } from "yaml";
 import { adoptSecrets } from "../../../src/engine/adopt-secrets.js";
 import type { HostSession } from "../../../src/engine/host-session.js";
+import { SecretsStore } from "../../../src/inventory/secrets-store.js";
 import site from "../../../playbooks/site.js";
 import { roleUse } from "../../../src/engine/playbook.js";
 import { countingListener } from "../../helpers/listener.js";
@@ -122,4 +123,21 @@ it("reads back through -f's limit of hosts at once, and refuses an empty file or
     /^empty: svc_secret: .*key is there but empty: rather than generate a new one over it, the run stops/,
   );
   await expect(adoptSecrets(new Map([["folder", [fleet.source("folder", "svc_secret", "key")]]]), fleet.open, 3)).rejects.toThrow(/key is there but not a readable file/);
+});
+
+it("generates a rotated secret anew rather than read the live one back, and ends the rotation once the new value is kept", async () => {
+  const full = prepared(fleetWithStore()).generatedSecrets;
+  const dir = fleetWithStore(full);
+  const store = new SecretsStore(dir);
+  await store.rotate("turn_shared_secret");
+  expect(store.names()).not.toContain("turn_shared_secret");
+  expect(store.rotating()).toEqual(["turn_shared_secret"]);
+  const next = prepared(dir);
+  expect(Object.keys(next.generatedSecrets)).toEqual(["turn_shared_secret"]);
+  expect(next.secretSources.size).toBe(0);
+  await store.add(next.generatedSecrets);
+  const after = new SecretsStore(dir);
+  expect(after.rotating()).toEqual([]);
+  expect(after.get("turn_shared_secret")).toBe(next.generatedSecrets.turn_shared_secret);
+  expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).not.toContain(".rotating");
 });
