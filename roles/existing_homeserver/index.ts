@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { check, defineRole, file, sh } from "../../src/rigger.js";
-import { jwtServiceUrl, placement, servesWellKnown } from "../matrixrtc.js";
+import { containers, jwtServiceUrl, placement, servesWellKnown } from "../matrixrtc.js";
 import { siteVars } from "../sites/index.js";
 import { clientApiChecks } from "../synapse/client-api.js";
 import { homeserverSettings, synapseSettings, wellKnownSetting } from "./settings.js";
@@ -27,6 +27,30 @@ const openidCheck = (serverName: string, curlOptions: string[]) =>
     `case "$server" in *:*) ;; *) server="$server:8448" ;; esac`,
     `echo "federation at $server:"`,
     `${sh`curl -sS --max-time 10 ${curlOptions} -w ${" %{http_code}"}`} "https://$server/_matrix/federation/v1/openid/userinfo?access_token=rigger-probe" | grep -E 'M_UNKNOWN_TOKEN.* 401$'`,
+  ].join("\n");
+
+/** Prints the client-server API URL a server name's override names in the jwt container's LIVEKIT_CS_API_URL_OVERRIDES (argv[1]), if any. */
+const OVERRIDE_SCRIPT = [
+  "import sys",
+  'pairs = [line.split("=", 1)[1] for line in sys.stdin.read().splitlines() if line.startswith("LIVEKIT_CS_API_URL_OVERRIDES=")]',
+  'found = [p.split("=", 1)[1].strip() for p in (pairs[0].split(",") if pairs else []) if p.split("=", 1)[0].strip() == sys.argv[1]]',
+  'print(found[0] if found else "")',
+].join("\n");
+
+/**
+ * How lk-jwt-service 0.6.0 finds the homeserver's client-server API for a delegated leave, tried as
+ * it would from its container's network (the host's curl in that namespace, the names the container
+ * resolves given with --resolve): an override for the server name, else the server name's
+ * well-known `m.homeserver.base_url`, which must answer `/_matrix/client/versions`.
+ */
+const jwtResolutionCheck = (serverName: string, curlOptions: string[]) =>
+  [
+    `pid=$(${sh`docker inspect -f '{{.State.Pid}}' ${containers.jwt}`}) && [ "$pid" -gt 0 ]`,
+    `override=$(${sh`docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${containers.jwt}`} | ${sh`python3 -c ${OVERRIDE_SCRIPT} ${serverName}`})`,
+    'if [ -n "$override" ]; then echo "LIVEKIT_CS_API_URL_OVERRIDES names $override"; exit 0; fi',
+    `base=$(nsenter -t "$pid" -n ${sh`curl -sS --max-time 10 ${curlOptions} ${`https://${serverName}/.well-known/matrix/client`}`} | ${sh`python3 -c ${'import json, sys; print(json.load(sys.stdin)["m.homeserver"]["base_url"])'}`})`,
+    'echo "from the jwt container: the well-known names $base"',
+    `nsenter -t "$pid" -n ${sh`curl -sS --max-time 10 ${curlOptions} -o /dev/null -w ${"%{http_code}"}`} "\${base%/}/_matrix/client/versions" | grep -x 200`,
   ].join("\n");
 
 /**
@@ -57,6 +81,11 @@ export default defineRole({
         name: "the homeserver's federation API answers OpenID checks (the jwt service validates users there)",
         command: openidCheck(v.matrix_server_name, curlOptions),
         failure: `the homeserver's federation API did not answer /_matrix/federation/v1/openid/userinfo with 401 M_UNKNOWN_TOKEN: the jwt service cannot check its users (serve /.well-known/matrix/server or 8448)`,
+      }),
+      check({
+        name: "the jwt service finds the homeserver's client-server API from its container (where it sends a delegated leave)",
+        command: jwtResolutionCheck(v.matrix_server_name, curlOptions),
+        failure: `the jwt service cannot find ${v.matrix_server_name}'s client-server API from its container: every token request that hands over a leave (Element Call's matrix_2_0 mode) is refused 400 "Unable to resolve client-server API"; serve m.homeserver.base_url at https://${v.matrix_server_name}/.well-known/matrix/client where the container reaches it, or set lk_jwt_cs_api_url_overrides`,
       }),
     ];
   },

@@ -169,6 +169,19 @@ describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
       expect(verified.code, verified.out).toBe(0);
       await callWorks(stackClient({ inventory, proxyIp: th.state.ip, homeserver: () => th.state.host, ca: th.state.caFile, jwtHost: NAMES.livekit_host }));
     }, 300_000);
+
+    it("fails verify, naming the fix, when the jwt service's container cannot find the homeserver's client-server API (a well-known without m.homeserver)", async () => {
+      const printed = /\{"m\.homeserver".*?\]\}/.exec(first.out)![0];
+      const withoutHomeserver = JSON.stringify({ "org.matrix.msc4143.rtc_foci": JSON.parse(printed)["org.matrix.msc4143.rtc_foci"] });
+      await writeOperatorSites(th.state.host, homeserverSites(withoutHomeserver));
+      const refused = await rigger("playbooks/verify.ts", "-i", inventory);
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain('every token request that hands over a leave (Element Call\'s matrix_2_0 mode) is refused 400 "Unable to resolve client-server API"');
+      await writeOperatorSites(th.state.host, homeserverSites(printed));
+      const verified = await rigger("playbooks/verify.ts", "-i", inventory);
+      expect(verified.code, verified.out).toBe(0);
+      expect(verified.out).toContain(`the jwt service finds the homeserver's client-server API from its container (where it sends a delegated leave): ok`);
+    }, 120_000);
   });
 
   describe("proxy: own behind the operator's own Caddy (Debian's package, serving a site of its own)", () => {
