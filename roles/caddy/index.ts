@@ -31,7 +31,7 @@ export default defineRole({
     verify: [
       check({
         name: "no caddy of rigger's runs (the operator's proxy serves 80 and 443)",
-        command: `if ${RIGGERS_CADDYFILE}; then exit 1; else echo ${sh`caddy: ${CADDYFILE} is not rigger's (the operator's, or none): left as it is`}; fi`,
+        command: `if ${RIGGERS_CADDYFILE}; then exit 1; else ${sh`echo ${`caddy: ${CADDYFILE} is not rigger's (the operator's, or none): left as it is`}`}; fi`,
         failure: `${CADDYFILE} is still rigger's: its Caddy would hold 80 and 443 from the operator's proxy`,
       }),
     ],

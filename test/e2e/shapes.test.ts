@@ -1,8 +1,9 @@
 /**
- * The deployment's shapes on real hosts, each behind an operator's own nginx (Debian's package):
- * the whole stack with `proxy: own`, and the call backend alone beside a homeserver the operator
- * already runs (`homeserver: existing`, no Element Call, the well-known theirs). nginx, LiveKit and
- * coturn are real; Synapse and lk-jwt-service are the stand-ins (test/standins/).
+ * The deployment's shapes on real hosts, behind an operator's own proxy: the whole stack with
+ * `proxy: own` behind Debian's nginx, and again behind Debian's Caddy serving a site of its own
+ * (which rigger must never stop); and the call backend alone beside a homeserver the operator
+ * already runs (`homeserver: existing`, no Element Call, the well-known theirs). nginx, Caddy,
+ * LiveKit and coturn are real; Synapse and lk-jwt-service are the stand-ins (test/standins/).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,7 +75,7 @@ server {
 }
 `;
 
-describeHosts("deployment shapes behind an operator's own nginx", (testbed) => {
+describeHosts("deployment shapes behind an operator's own proxy", (testbed) => {
   describe("proxy: own, the whole stack", () => {
     const th = operatorHost(testbed, "th4");
     let inventory: string;

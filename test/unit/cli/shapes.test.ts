@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { CADDYFILE_MARKER } from "../../../roles/caddy/index.js";
+import { execFileSync } from "node:child_process";
+import caddy, { CADDYFILE_MARKER } from "../../../roles/caddy/index.js";
 import { prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
 
 it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
@@ -24,6 +25,10 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
   // What tells rigger's Caddy from the operator's: the first line of the Caddyfile rigger writes, never of the snippet.
   expect(ownCaddy.split("\n")[0]).toContain(CADDYFILE_MARKER);
   expect(caddySnippet).not.toContain(CADDYFILE_MARKER);
+  // The removal's commands are ones the shell reads.
+  const removal = caddy.removal!({} as never);
+  const commands = [...(removal.tasks[0]!.plan({ satisfied: false }) as Array<{ command: string }>), ...(removal.verify[0]!.plan({}) as Array<{ command: string }>)].map((step) => step.command);
+  for (const command of commands) expect(() => execFileSync("sh", ["-n", "-c", command]), command).not.toThrow();
   const firewall = plays[0]!.hosts.get("web1")!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
   expect(firewall.name).toBe("nftables table rigger: ssh 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-50151/udp 80/tcp 443/tcp");
 });
