@@ -42,11 +42,11 @@ export const image = z.string().refine((ref) => {
 /** The names of the deployment, shared by every role that mentions them. */
 export const names = {
   /** The Matrix server name (the part after the colon in @user:example.org). */
-  matrix_server_name: hostname,
+  matrix_server_name: hostname.meta({ examples: ["example.org"] }),
   /** Where Synapse and the jwt service are reached (https://matrix_host/_livekit). */
-  matrix_host: hostname,
-  livekit_host: hostname,
-  element_call_host: hostname,
+  matrix_host: hostname.meta({ examples: ["matrix.example.org"] }),
+  livekit_host: hostname.meta({ examples: ["livekit.example.org"] }),
+  element_call_host: hostname.meta({ examples: ["call.example.org"] }),
 };
 
 /**

@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { likelyMeant } from "../inventory/near-miss.js";
 
 export interface CliOptions {
   playbook?: string;
@@ -86,6 +87,40 @@ exit codes: 0 ok, 1 usage or configuration error, 2 a task failed, 3 drift (--ch
 
 const list = (value: string | undefined) => value?.split(",").map((t) => t.trim()).filter(Boolean);
 
+/** The command line's options, as node's parseArgs reads them. */
+const OPTIONS = {
+  inventory: { type: "string", short: "i", multiple: true, default: [] as string[] },
+  check: { type: "boolean", short: "C", default: false },
+  diff: { type: "boolean", short: "D", default: false },
+  limit: { type: "string", short: "l" },
+  tags: { type: "string", short: "t" },
+  "skip-tags": { type: "string" },
+  "extra-vars": { type: "string", short: "e", multiple: true, default: [] as string[] },
+  forks: { type: "string", short: "f", default: "10" },
+  timeout: { type: "string", short: "T" },
+  "break-lock": { type: "string", multiple: true, default: [] as string[] },
+  json: { type: "string" },
+  report: { type: "string" },
+  verbose: { type: "boolean", short: "v", multiple: true, default: [] as boolean[] },
+  "fail-on-change": { type: "boolean", default: false },
+  "force-handlers": { type: "boolean", default: false },
+  "accept-new-host-keys": { type: "boolean", default: false },
+  "ssh-config": { type: "string", default: join(homedir(), ".ssh", "config") },
+  "list-inventory": { type: "boolean", default: false },
+  "list-hosts": { type: "boolean", default: false },
+  "list-tasks": { type: "boolean", default: false },
+  "list-tags": { type: "boolean", default: false },
+  "syntax-check": { type: "boolean", default: false },
+  output: { type: "string", short: "o", default: "table" },
+  "start-at-task": { type: "string" },
+  user: { type: "string", short: "u" },
+  "private-key": { type: "string" },
+  become: { type: "boolean", short: "b", default: false },
+  "ask-become-pass": { type: "boolean", short: "K", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", default: false },
+} satisfies ParseArgsConfig["options"];
+
 export function parseCli(argv: string[]): CliOptions {
   let parsed;
   try {
@@ -93,42 +128,14 @@ export function parseCli(argv: string[]): CliOptions {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        inventory: { type: "string", short: "i", multiple: true, default: [] },
-        check: { type: "boolean", short: "C", default: false },
-        diff: { type: "boolean", short: "D", default: false },
-        limit: { type: "string", short: "l" },
-        tags: { type: "string", short: "t" },
-        "skip-tags": { type: "string" },
-        "extra-vars": { type: "string", short: "e", multiple: true, default: [] },
-        forks: { type: "string", short: "f", default: "10" },
-        timeout: { type: "string", short: "T" },
-        "break-lock": { type: "string", multiple: true, default: [] },
-        json: { type: "string" },
-        report: { type: "string" },
-        verbose: { type: "boolean", short: "v", multiple: true, default: [] },
-        "fail-on-change": { type: "boolean", default: false },
-        "force-handlers": { type: "boolean", default: false },
-        "accept-new-host-keys": { type: "boolean", default: false },
-        "ssh-config": { type: "string", default: join(homedir(), ".ssh", "config") },
-        "list-inventory": { type: "boolean", default: false },
-        "list-hosts": { type: "boolean", default: false },
-        "list-tasks": { type: "boolean", default: false },
-        "list-tags": { type: "boolean", default: false },
-        "syntax-check": { type: "boolean", default: false },
-        output: { type: "string", short: "o", default: "table" },
-        "start-at-task": { type: "string" },
-        user: { type: "string", short: "u" },
-        "private-key": { type: "string" },
-        become: { type: "boolean", short: "b", default: false },
-        "ask-become-pass": { type: "boolean", short: "K", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", default: false },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
     // node's message for an unknown option goes on about positionals; its first sentence is the point.
-    throw new UsageError((error as Error).message.split(". ")[0]!);
+    const said = (error as Error).message.split(". ")[0]!;
+    const unknown = /^Unknown option '--([^']+)'/.exec(said)?.[1];
+    const meant = unknown && likelyMeant(unknown, Object.keys(OPTIONS));
+    throw new UsageError(meant ? `${said}; did you mean --${meant}?` : said);
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`one playbook at a time, got ${positionals.join(" ")}`);

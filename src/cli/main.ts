@@ -41,7 +41,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     options = parseCli(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`rigger: ${error.message}\n\n${USAGE}`);
+    io.err(usageSlip(error));
     return EXIT.config;
   }
   if (options.help) return (io.out(USAGE), EXIT.ok);
@@ -57,7 +57,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (!options.playbook) throw new UsageError("a playbook is required");
     return await runPlaybook(options, inventory, masker, io);
   } catch (error) {
-    if (error instanceof UsageError) return (io.err(`rigger: ${error.message}\n\n${USAGE}`), EXIT.config);
+    if (error instanceof UsageError) return (io.err(usageSlip(error)), EXIT.config);
     if (error instanceof ConfigError) return (io.err(masker.mask(`rigger: configuration error: ${error.message}`)), EXIT.config);
     // Anything else (a role's own code, a template) never reaches a host unprinted-but-unmasked:
     // its message, and with -vv its stack, go through the masker like every other line.
@@ -187,6 +187,9 @@ function unknownTagsWarning(options: CliOptions, plays: PreparedPlay[]): string 
   }
   return undefined;
 }
+
+/** A slip in the command line: one line, where the full usage would scroll it away. */
+const usageSlip = (error: UsageError) => `rigger: ${error.message} (rigger --help lists every option)`;
 
 async function loadPlaybook(file: string): Promise<Playbook> {
   if (!existsSync(file)) throw new UsageError(`no playbook at ${file}`);

@@ -1,8 +1,8 @@
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { z } from "zod";
-import { ConfigError, firstIssue } from "../inventory/errors.js";
+import { ConfigError } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
-import type { Inventory, InventoryHost } from "../inventory/load.js";
+import type { Inventory } from "../inventory/load.js";
 import { coerceLoose } from "../inventory/coerce.js";
 import { likelyMeant } from "../inventory/near-miss.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
@@ -66,6 +66,7 @@ export function preparePlaybook(
   // Hosts outside --limit are parsed only to learn where they keep secrets: what would be generated for them is dropped.
   const discarded = (_name: string, generator: () => string): unknown => generator();
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
+  const problems: VariableProblem[] = [];
   // Each group's members once, not once per role and host: roles on every host of a fleet read them.
   const members = new Map<string, Array<{ name: string; vars: Record<string, unknown> }>>();
   for (const h of inventory.hosts.values())
@@ -80,6 +81,8 @@ export function preparePlaybook(
     const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
     return { play, hosts: new Map(hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))])) };
   });
+  // Every variable refused on every host, said at once: one run to learn them all.
+  if (problems.length) throw variablesRefused(problems);
   function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
@@ -93,11 +96,21 @@ export function preparePlaybook(
     refuseShortSecrets(vars, name, origin);
     secretStrings(vars).forEach((value) => options.masker.add(value));
     const result = role.vars.safeParse(vars);
-    if (!result.success) {
-      const issue = firstIssue(result.error);
-      throw new ConfigError(origin(issue.key), `${name}: ${issue.path}`, `${issue.message} (role ${role.name})`);
-    }
-    return { role, vars, roleVars: result.data, enabled: role.enabled?.(result.data) ?? true };
+    if (!result.success)
+      for (const issue of result.error.issues) {
+        const key = String(issue.path[0]);
+        // A variable nothing sets belongs in the inventory's group_vars, not in the playbook (unless
+        // its role's own message says where it goes).
+        const missing = issue.path.length === 1 && vars[key] === undefined && /, received undefined$/.test(issue.message);
+        problems.push({
+          file: missing ? join(dirname(inventory.secrets.file), "group_vars", "all.yaml") : origin(key),
+          host: name,
+          path: issue.path.map(String).join("."),
+          message: missing ? requiredMessage(issue.message, role.vars.shape[key] as z.ZodType | undefined) : issue.message,
+          role: role.name,
+        });
+      }
+    return { role, vars, roleVars: (result.data ?? {}) as never, enabled: result.success ? role.enabled?.(result.data) ?? true : false };
   }
   const ports = new Map<string, PortRule[]>();
   for (const { hosts } of parsedPlays)
@@ -144,7 +157,8 @@ export function preparePlaybook(
     return { name: play.name, checksOnly: play.checksOnly ?? false, rollback: play.rollback ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
   });
   for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
-    nearMisses(inventory.hosts.get(name)!, declared).forEach((w) => warnings.add(w));
+    nearMisses(inventory.hosts.get(name)!.vars, (key) => inventory.hosts.get(name)!.origins[key]!, declared).forEach((w) => warnings.add(w));
+  nearMisses(options.extraVars, () => "extra vars (-e)", declared).forEach((w) => warnings.add(w));
   return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays) };
 
   /**
@@ -181,15 +195,54 @@ function outsideLimit<T>(host: string, parse: () => T): T {
 const tagged = (ops: Operation[], role: string): Operation[] =>
   ops.map((op) => (op === FLUSH_HANDLERS || op.tags?.includes(role) ? op : { ...op, tags: [...(op.tags ?? []), role] }));
 
+/** What a variable nothing sets needs: its type, and an example where its schema gives one (`.meta({ examples })`). */
+function requiredMessage(zodMessage: string, schema: z.ZodType | undefined): string {
+  const expected = zodMessage.replace(/^Invalid input: /, "").replace(/, received undefined$/, "");
+  const example = (schema?.meta() as { examples?: unknown[] } | undefined)?.examples?.[0];
+  return `required, and set nowhere: ${expected}${example === undefined ? "" : `, such as ${JSON.stringify(example)}`}`;
+}
+
+interface VariableProblem {
+  file: string;
+  host: string;
+  path: string;
+  message: string;
+  role: string;
+}
+
+/**
+ * One error for every refused variable: a line each, in the form of a single error (file: host:
+ * variable: what was expected (roles)), the hosts and roles that share a problem on one line.
+ */
+function variablesRefused(problems: VariableProblem[]): ConfigError {
+  const grouped = new Map<string, { problem: VariableProblem; hosts: Set<string>; roles: Set<string> }>();
+  for (const problem of problems) {
+    const key = JSON.stringify([problem.file, problem.path, problem.message]);
+    const group = grouped.get(key) ?? { problem, hosts: new Set(), roles: new Set() };
+    group.hosts.add(problem.host);
+    group.roles.add(problem.role);
+    grouped.set(key, group);
+  }
+  const lines = [...grouped.values()].map(({ problem, hosts, roles }) => ({
+    file: problem.file,
+    keyPath: `${[...hosts].join(", ")}: ${problem.path}`,
+    expected: `${problem.message} (${roles.size > 1 ? "roles" : "role"} ${[...roles].join(", ")})`,
+  }));
+  const [first] = lines;
+  const error = new ConfigError(first!.file, first!.keyPath, first!.expected);
+  if (lines.length > 1) error.message = `${lines.length} variables refused:\n${lines.map((l) => `  ${l.file}: ${l.keyPath}: ${l.expected}`).join("\n")}`;
+  return error;
+}
+
 /** Every tag of the prepared plays' tasks and checks. */
 export const playTags = (plays: PreparedPlay[]): Set<string> =>
   new Set(plays.flatMap((play) => [...play.hosts.values()].flatMap((roles) => roles.flatMap((role) => [...role.tasks, ...role.verify].flatMap((op) => op.tags ?? [])))));
 
 /** Variables no role declares that look like a declared name with a typo. */
-function nearMisses(host: InventoryHost, declared: Set<string>): string[] {
-  return Object.keys(host.vars).flatMap((key) => {
+function nearMisses(vars: Record<string, unknown>, origin: (key: string) => string, declared: Set<string>): string[] {
+  return Object.keys(vars).flatMap((key) => {
     if (declared.has(key)) return [];
     const meant = likelyMeant(key, declared);
-    return meant ? [`${host.origins[key]}: ${key}: not a variable of any role in this playbook; did you mean "${meant}"?`] : [];
+    return meant ? [`${origin(key)}: ${key}: not a variable of any role in this playbook; did you mean "${meant}"?`] : [];
   });
 }

@@ -1,3 +1,4 @@
+import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -70,11 +71,25 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
   for (const [alias, name] of Object.entries(ALIASES)) if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
   const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return withKeyFile(host, parsed.data, ALIASES);
   const { key, message } = firstIssue(parsed.error);
   // Named as the operator wrote it (an alias, maybe).
   const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
   throw new ConfigError(host.origins[written] ?? "extra vars", `${host.name}.${written}`, describeIssue(key, message));
+}
+
+/** The private key file, `~/` expanded, proved readable before any connection (not found then as an unreachable host). */
+function withKeyFile(host: InventoryHost, vars: ConnectionVars, aliases: Record<string, string>): ConnectionVars {
+  const given = vars.ansible_ssh_private_key_file;
+  if (given === undefined) return vars;
+  const file = given.startsWith("~/") ? join(homedir(), given.slice(2)) : given;
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    const written = "ansible_ssh_private_key_file" in host.vars ? "ansible_ssh_private_key_file" : Object.keys(aliases).find((alias) => aliases[alias] === "ansible_ssh_private_key_file" && alias in host.vars);
+    throw new ConfigError(host.origins[written ?? ""] ?? "--private-key or -e", `${host.name}.${written ?? "ansible_ssh_private_key_file"}`, `${file}: cannot be read (${(error as NodeJS.ErrnoException).code}): the private key to log in with`);
+  }
+  return { ...vars, ansible_ssh_private_key_file: file };
 }
 
 function describeIssue(key: string, message: string): string {

@@ -27,6 +27,8 @@ it("refuses an unknown option, a missing inventory or playbook, and a lone --fai
   expect(await cli("playbooks/demo.ts", "-i", join(dir, "missing"))).toMatchObject({ code: 1, err: expect.stringContaining("no such inventory") });
   expect(await cli("playbooks/demo.ts", "-i", dir, "--fail-on-change")).toMatchObject({ code: 1, err: expect.stringContaining("--fail-on-change goes with --check") });
   expect(await cli("playbooks/demo.ts", "-i", dir, "--forks", "0")).toMatchObject({ code: 1 });
+  // A slip is one line that says where the rest is, never the whole usage scrolling it away.
+  expect(await cli("playbooks/demo.ts", "-i", dir, "--forsk", "3")).toEqual({ code: 1, out: "", err: expect.stringMatching(/^rigger: Unknown option '--forsk'; did you mean --forks\? \(rigger --help lists every option\)$/) });
 });
 
 it("answers --help and --version", async () => {

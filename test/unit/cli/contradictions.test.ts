@@ -2,7 +2,7 @@
  * Values that contradict the MatrixRTC stack are refused before any host is touched: exit 1, an
  * error naming the file, the variable and the fix, and not one connection attempt.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
@@ -39,7 +39,8 @@ for (const [what, vars, key, message] of cases) {
     const before = listener.connects();
     const result = await run(vars);
     expect(result.code).toBe(1);
-    expect(result.err).toContain(`rigger: configuration error: ${result.file}: dev2: ${key}: `);
+    expect(result.err).toMatch(/^rigger: configuration error: /);
+    expect(result.err).toContain(`${result.file}: dev2: ${key}: `);
     expect(result.err).toMatch(message);
     expect(result.err).not.toContain("short'n $weet");
     expect(listener.connects()).toBe(before);
@@ -47,3 +48,26 @@ for (const [what, vars, key, message] of cases) {
     expect(existsSync(join(result.dir, "secrets.yaml"))).toBe(false);
   });
 }
+
+it("says every variable a newcomer's inventory lacks in one run, each with the file it belongs in and an example", async () => {
+  const dir = dev2AtPort(listener.port);
+  writeFileSync(join(dir, "group_vars", "all.yaml"), "caddy_tls: internal\n");
+  const before = listener.connects();
+  const { code, err } = await rigger("playbooks/site.ts", "-i", dir);
+  expect(code).toBe(1);
+  expect(err).toMatch(/^rigger: configuration error: 4 variables refused:\n/);
+  for (const [name, example] of [["matrix_server_name", "example.org"], ["matrix_host", "matrix.example.org"], ["livekit_host", "livekit.example.org"], ["element_call_host", "call.example.org"]])
+    expect(err).toMatch(new RegExp(`^  ${join(dir, "group_vars", "all.yaml")}: dev2: ${name}: required, and set nowhere: expected string, such as "${example}" \\(roles? [a-z_, ]+\\)$`, "m"));
+  expect(listener.connects()).toBe(before);
+});
+
+it("checks the private key file before any connection, naming it (never an unreachable host)", async () => {
+  const before = listener.connects();
+  const missing = join(dev2AtPort(listener.port), "no-such-key");
+  for (const args of [["--private-key", missing], ["-e", `ansible_ssh_private_key_file=${missing}`]]) {
+    const { code, err } = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), ...args);
+    expect(code).toBe(1);
+    expect(err).toContain(`dev2.ansible_ssh_private_key_file: ${missing}: cannot be read (ENOENT): the private key to log in with`);
+  }
+  expect(listener.connects()).toBe(before);
+});

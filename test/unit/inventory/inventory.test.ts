@@ -170,5 +170,8 @@ describe("variable precedence, lowest first: role defaults, group all, parent gr
     const ok = inventory({ "hosts.yaml": base(), "group_vars/child.yaml": "levle: x\n" });
     const { warnings } = preparePlaybook(playbook, loadInventory(ok), { playbookFile: "site.ts", extraVars: {}, masker: new Masker() });
     expect(warnings).toEqual([`${ok}/group_vars/child.yaml: levle: not a variable of any role in this playbook; did you mean "level"?`]);
+    // The same slip in -e gets the same answer.
+    const extra = preparePlaybook(playbook, loadInventory(ok), { playbookFile: "site.ts", extraVars: { prot: 81 }, masker: new Masker() });
+    expect(extra.warnings).toContain('extra vars (-e): prot: not a variable of any role in this playbook; did you mean "port"?');
   });
 });

@@ -63,7 +63,7 @@ it("takes a secret the operator set over the store, and holds it to the role's s
   const masker = new Masker();
   const short = "short-'secret' $x";
   expect(() => preparePlaybook(playbook, loadInventory(dir), { playbookFile: "p.ts", extraVars: { svc_secret: short }, masker })).toThrow(
-    /extra vars \(-e\): a: svc_secret: Too small: expected string to have >=32 characters/,
+    /extra vars \(-e\): a, b: svc_secret: Too small: expected string to have >=32 characters \(role svc\)/,
   );
   expect(masker.holdsSecret(short)).toBe(true);
 });
