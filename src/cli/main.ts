@@ -57,13 +57,36 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (!options.playbook) throw new UsageError("a playbook is required");
     return await runPlaybook(options, inventory, masker, io);
   } catch (error) {
-    if (error instanceof UsageError) return (io.err(usageSlip(error)), EXIT.config);
-    if (error instanceof ConfigError) return (io.err(masker.mask(`rigger: configuration error: ${error.message}`)), EXIT.config);
-    // Anything else (a role's own code, a template) never reaches a host unprinted-but-unmasked:
-    // its message, and with -vv its stack, go through the masker like every other line.
-    const detail = options.verbosity >= 2 && error instanceof Error ? error.stack ?? error.message : String((error as Error)?.message ?? error);
-    io.err(masker.mask(`rigger: error: ${detail}`));
+    const said =
+      error instanceof UsageError
+        ? usageSlip(error)
+        : error instanceof ConfigError
+          ? `rigger: configuration error: ${error.message}`
+          : // Anything else (a role's own code, a template) never reaches a host unprinted-but-unmasked:
+            // its message, and with -vv its stack, go through the masker like every other line.
+            `rigger: error: ${options.verbosity >= 2 && error instanceof Error ? error.stack ?? error.message : String((error as Error)?.message ?? error)}`;
+    io.err(masker.mask(said));
+    writeEarlyOutcome(options, { exitCode: EXIT.config, error: said.replace(/^rigger: /, "") }, masker, io);
     return EXIT.config;
+  }
+}
+
+/**
+ * What --json and --report say of a run that ended before its plays (a refused input, a host that
+ * had to be read first and could not be): the exit code, why, and each host named with its status.
+ * Written where it can be; a path that cannot take it is said, never a second failure.
+ */
+function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> }, masker: Masker, io: Io): void {
+  const meta = { rigger: version(), playbook: options.playbook ?? "", at: new Date().toISOString(), ...outcome };
+  try {
+    if (options.json === "-") io.out(JSON.stringify(masker.maskDeep(meta), null, 2));
+    else if (options.json) writeFileSync(options.json, `${JSON.stringify(masker.maskDeep(meta), null, 2)}\n`, { mode: 0o600 });
+    if (options.report) {
+      const hosts = (outcome.hosts ?? []).map((h) => `${h.host} ${h.status}`).join(", ");
+      writeEvidenceReport(options.report, { playbook: meta.playbook, at: meta.at, exitCode: outcome.exitCode, error: outcome.error, ...(hosts ? { hosts } : {}) }, [], masker);
+    }
+  } catch (error) {
+    io.err(masker.mask(`rigger: the report could not be written: ${(error as Error).message}`));
   }
 }
 
@@ -112,7 +135,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
       const lacking = [...new Set([...secretSources.values()].flat().map((source) => source.name))].sort().join(", ");
-      io.err(masker.mask(`rigger: ${error.message}: it may hold secrets that ${inventory.secrets.file} lacks (${lacking}); nothing was generated or changed: run again when it answers, or restore the store`));
+      const said = `${error.message}: it may hold secrets that ${inventory.secrets.file} lacks (${lacking}); nothing was generated or changed: run again when it answers, or restore the store`;
+      io.err(masker.mask(`rigger: ${said}`));
+      const statuses = [...new Set([...hosts, ...secretSources.keys()])].map((host) => ({ host, status: host === error.host ? "unreachable" : "untouched" }));
+      writeEarlyOutcome(options, { exitCode: EXIT.unreachable, error: said, hosts: statuses }, masker, io);
       return EXIT.unreachable;
     }
     Object.values(adopted.adopted).forEach((value) => masker.add(value));

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 /** What a run prints for people and scripts coming from Ansible: --syntax-check, -o ansible, --json -, and the tree's kept changes. */
@@ -55,4 +55,19 @@ it("on a terminal, keeps the changed and failed tasks on screen after the tree",
   const text = written.join("");
   expect(text).toContain("CHANGED OR FAILED\n[h1] web | b: changed\n[h1] web | c: failed: boom\n");
   expect(text).not.toContain("[h1] web | a: ok");
+});
+
+it("writes --json and --report on every exit: a refused input as its exit code and error, a host that had to be read first named unreachable", async () => {
+  const refused = dev2AtPort(listener.port, "livekit_auto_create: true\n");
+  const config = await rigger("playbooks/site.ts", "-i", refused, "--json", "-", "--report", join(refused, "evidence"));
+  expect(config.code).toBe(1);
+  expect(JSON.parse(config.out)).toMatchObject({ exitCode: 1, playbook: "playbooks/site.ts", error: expect.stringMatching(/^configuration error: .*livekit_auto_create: must be false/) });
+  expect(JSON.parse(readFileSync(join(refused, "evidence", "report.json"), "utf8"))).toMatchObject({ exitCode: 1, error: expect.stringContaining("livekit_auto_create"), passed: 0, failed: 0 });
+
+  // No store: the host must be read before anything is generated, and does not answer.
+  const lost = dev2AtPort(listener.port);
+  const report = join(lost, "run.json");
+  const unreachable = await rigger("playbooks/site.ts", "-i", lost, "--json", report);
+  expect(unreachable.code).toBe(4);
+  expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({ exitCode: 4, hosts: [{ host: "dev2", status: "unreachable" }], error: expect.stringContaining("dev2 is unreachable") });
 });
