@@ -24,3 +24,11 @@ export function selectHosts(inventory: Inventory, pattern: string): string[] {
   for (const term of terms.filter((t) => t.startsWith("!"))) members(term.slice(1)).forEach((h) => selected.delete(h));
   return [...inventory.hosts.keys()].filter((h) => selected.has(h));
 }
+
+/** The terms of a pattern that match no host or group of the inventory (Ansible: "Could not match supplied host pattern, ignoring"). */
+export function unmatchedTerms(inventory: Inventory, pattern: string): string[] {
+  return pattern
+    .split(/[:,]/)
+    .map((t) => t.trim().replace(/^[!&]/, ""))
+    .filter((term) => term && selectHosts(inventory, term).length === 0);
+}

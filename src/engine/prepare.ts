@@ -9,7 +9,7 @@ import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { FLUSH_HANDLERS, type Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
 import { serialProblem, type Serial } from "./rollout.js";
-import { selectHosts } from "./host-pattern.js";
+import { selectHosts, unmatchedTerms } from "./host-pattern.js";
 import type { PortRule } from "../common/ports.js";
 import { roleUse, type Fleet, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
 import type { SecretSource } from "./adopt-secrets.js";
@@ -55,6 +55,7 @@ export function preparePlaybook(
 ): { plays: PreparedPlay[]; warnings: string[]; generatedSecrets: Record<string, string>; secretSources: Map<string, SecretSource[]> } {
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
+  for (const term of options.limit ? unmatchedTerms(inventory, options.limit) : []) warnings.add(`--limit ${options.limit}: "${term}" matches no host or group of ${inventory.source}; ignoring it`);
   const generatedSecrets: Record<string, string> = {};
   // A declared secret nothing sets comes from the store, or is generated once for the whole run.
   const storedOrGenerated = (name: string, generator: () => string): unknown => {

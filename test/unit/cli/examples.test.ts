@@ -147,3 +147,9 @@ it("refuses a backup beside an existing homeserver, saying why, before any conne
     /homeserver: is existing: rigger runs no homeserver here, so there is nothing of it to back up/,
   );
 });
+
+it("says, as Ansible warns, a --limit term that matches no host or group, and limits to the rest", () => {
+  const { plays, warnings } = prepared("inventory/fleet", {}, "turn1,sfu9");
+  expect([...new Set(plays.flatMap((p) => [...p.hosts.keys()]))]).toEqual(["turn1"]);
+  expect(warnings).toContain('--limit turn1,sfu9: "sfu9" matches no host or group of inventory/fleet/hosts.yaml; ignoring it');
+});
