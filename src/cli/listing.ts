@@ -1,25 +1,34 @@
 import { playTags, type PreparedPlay } from "../engine/prepare.js";
+import { selectedByTags, type TagSelection } from "../engine/tag-selection.js";
 
 /** `--list-hosts`: what each play would touch, as Ansible prints it. */
 export function listHosts(plays: PreparedPlay[]): string[] {
   return plays.flatMap((play) => [`play "${play.name}" (${play.hosts.size} hosts):`, ...[...play.hosts.keys()].map((h) => `  ${h}`)]);
 }
 
-/** `--list-tasks`: each play's roles and their tasks (as built for the play's hosts; a task some hosts lack is listed once). */
-export function listTasks(plays: PreparedPlay[]): string[] {
+/**
+ * `--list-tasks`: each play's roles and the tasks a run with the same -t, --skip-tags and
+ * --start-at-task would go through (as built for the play's hosts; a task some hosts lack is listed once).
+ */
+export function listTasks(plays: PreparedPlay[], selection: TagSelection & { startAtTask?: string } = {}): string[] {
+  let reached = !selection.startAtTask;
   return plays.flatMap((play) => {
     const roles = new Map<string, Set<string>>();
+    const passed = new Set<string>();
     for (const hostRoles of play.hosts.values())
       for (const role of hostRoles) {
         const tasks = roles.get(role.name) ?? new Set<string>();
-        // Every task has its role's name as a tag: listed under the role, only the others are shown.
         role.tasks.forEach((op) => {
+          if (!reached && op.name === selection.startAtTask) reached = true;
+          if (!reached) return void passed.add(op.name);
+          if (passed.has(op.name) || !selectedByTags(op, selection)) return;
+          // Every task has its role's name as a tag: listed under the role, only the others are shown.
           const own = (op.tags ?? []).filter((t) => t !== role.name);
           tasks.add(own.length ? `${op.name}  [${own.join(", ")}]` : op.name);
         });
-        roles.set(role.name, tasks);
+        if (tasks.size) roles.set(role.name, tasks);
       }
-    return [`play "${play.name}":`, ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)])];
+    return roles.size ? [`play "${play.name}":`, ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)])] : [];
   });
 }
 

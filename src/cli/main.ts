@@ -100,7 +100,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
-  if (options.listTasks) return (listTasks(plays).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
+  if (options.listTasks) return (listTasks(plays, options).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
   if (options.listTags) return (listTags(plays).forEach((line) => io.out(line)), EXIT.ok);
   const unknownTags = unknownTagsWarning(options, plays);
   if (unknownTags) return (io.err(`rigger: warning: ${unknownTags}`), EXIT.config);

@@ -8,6 +8,7 @@ import { fileFact } from "../facts/file.js";
 import type { Fact } from "../facts/fact.js";
 import { FLUSH_HANDLERS, isChange, NotYetPlannable, operation, type GuardedStep, type Operation, type Step, type UploadStep, type WriteStep } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
+import { selectedByTags } from "./tag-selection.js";
 import { InstalledButFailedError } from "./installed-but-failed.js";
 import { MASK } from "./masker.js";
 import type { HostStatus, RunEvent, TaskEvent, TaskStatus } from "./events.js";
@@ -113,7 +114,7 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
     return [
       ...(handlers ? [pendingHandlersFact] : []),
       ...tasks.flatMap((op) => Object.values(op.facts)),
-      ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify.filter((op) => selected(op, options)))])),
+      ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify.filter((op) => selectedByTags(op, options)))])),
     ];
   };
   const end = (host: string, run: HostRun, status: HostStatus, error?: string) =>
@@ -220,9 +221,7 @@ function release(run: HostRun): void {
   run.released = true;
 }
 
-const selected = (op: Operation, options: RunOptions) =>
-  (!options.tags?.length || op.tags?.some((t) => options.tags!.includes(t))) && !op.tags?.some((t) => options.skipTags?.includes(t));
-const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selected(op, options));
+const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selectedByTags(op, options));
 
 /** Runs, once each and in declaration order, the notified handlers these roles define. */
 async function flushHandlers(places: TaskPlace[], options: RunOptions): Promise<void> {
@@ -305,7 +304,7 @@ async function runRoleTasks(place: TaskPlace, playRoles: PreparedRole[], options
   }
   await flushHandlers([place], options);
   if (!place.start.reached) return;
-  for (const probe of role.verify.filter((op) => selected(op, options))) {
+  for (const probe of role.verify.filter((op) => selectedByTags(op, options))) {
     const checked = runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
     if (!place.failedChecks) await checked;
     // A report wants every check: a failed one is counted (and reported) and the next one runs.

@@ -37,3 +37,17 @@ it("stops with a warning and exit 1, before any connection, when -t or --skip-ta
   expect(skipped).toMatchObject({ code: 1, err: expect.stringContaining("--skip-tags nginx: no task of this run has this tag") });
   expect(listener.connects()).toBe(before);
 });
+
+it("lists with --list-tasks what a run with the same -t, --skip-tags and --start-at-task would go through, as ansible-playbook does", async () => {
+  const inventory = dev2AtPort(listener.port);
+  const list = async (...args: string[]) => (await rigger("playbooks/site.ts", "-i", inventory, "--list-tasks", ...args)).out;
+  const roles = (out: string) => out.split("\n").filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim());
+  expect(roles(await list("-t", "livekit"))).toEqual(["livekit"]);
+  expect(roles(await list("-t", "livekit,coturn", "--skip-tags", "coturn"))).toEqual(["livekit"]);
+  const all = roles(await list());
+  expect(roles(await list("--skip-tags", "docker"))).toEqual(all.filter((role) => role !== "docker"));
+  // From the named task on: what comes before it in the run is left out.
+  const fromLivekit = await list("--start-at-task", "template /etc/matrixrtc/livekit/livekit.yaml");
+  expect(fromLivekit).not.toContain("  docker\n");
+  expect(fromLivekit.split("\n").find((line) => line.startsWith("    "))!.trim()).toBe("template /etc/matrixrtc/livekit/livekit.yaml");
+});
