@@ -84,7 +84,7 @@ export function preparePlaybook(
   });
   // Every variable refused on every host, said at once: one run to learn them all.
   if (problems.length) throw variablesRefused(problems);
-  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated) {
+  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated, refused = problems) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = inventory.hosts.get(name)!;
     const derived = role.derive?.(fleetOf(name)) ?? {};
@@ -103,7 +103,7 @@ export function preparePlaybook(
         // A variable nothing sets belongs in the inventory's group_vars, not in the playbook (unless
         // its role's own message says where it goes).
         const missing = issue.path.length === 1 && vars[key] === undefined && /, received undefined$/.test(issue.message);
-        problems.push({
+        refused.push({
           file: missing ? join(dirname(inventory.secrets.file), "group_vars", "all.yaml") : origin(key),
           host: name,
           path: issue.path.map(String).join("."),
@@ -174,7 +174,7 @@ export function preparePlaybook(
     if (!Object.keys(generatedSecrets).some((name) => !rotating.has(name))) return sources;
     for (const { play, hosts } of limitedPlays)
       for (const name of selectHosts(inventory, play.hosts)) {
-        const parsed = hosts.get(name) ?? outsideLimit(name, () => play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded)));
+        const parsed = hosts.get(name) ?? outsideLimit(name, (refused) => play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded, refused)));
         for (const { role, roleVars, enabled } of parsed)
           for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
             if (secret in generatedSecrets && !rotating.has(secret)) sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
@@ -183,13 +183,14 @@ export function preparePlaybook(
   }
 }
 
-function outsideLimit<T>(host: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(error.file, error.keyPath, `${error.expected}; ${host} is outside --limit, but this run generates secrets it may hold, so its variables must be valid too`);
-  }
+/** A host outside --limit parsed to learn where it keeps secrets: its variables must be valid for that too, and are refused saying why. */
+function outsideLimit<T>(host: string, parse: (refused: VariableProblem[]) => T): T {
+  const refused: VariableProblem[] = [];
+  const parsed = parse(refused);
+  if (!refused.length) return parsed;
+  const error = variablesRefused(refused);
+  error.message = `${error.message}\n(${host} is outside --limit, but this run generates secrets it may hold, so its variables must be valid too)`;
+  throw error;
 }
 
 /** Every task and check of a role carries the role's name as a tag (`-t livekit`); flush markers stay as they are. */

@@ -141,3 +141,14 @@ it("generates a rotated secret anew rather than read the live one back, and ends
   expect(after.get("turn_shared_secret")).toBe(next.generatedSecrets.turn_shared_secret);
   expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).not.toContain(".rotating");
 });
+
+it("refuses, saying why, a host outside --limit whose variables do not hold when this run must learn where it keeps a secret", () => {
+  const full = prepared(fleetWithStore()).generatedSecrets;
+  const { turn_shared_secret: _lost, ...withoutTurn } = full;
+  const dir = fleetWithStore(withoutTurn);
+  writeFileSync(join(dir, "hosts.yaml"), readFileSync(join(dir, "hosts.yaml"), "utf8").replace("turn1: { ansible_host: 203.0.113.30, public_ip: 203.0.113.30 }", "turn1: { ansible_host: 203.0.113.30, public_ip: not-an-address }"));
+  expect(() => prepared(dir, {}, "sfu2")).toThrow(/turn1: public_ip: [\s\S]*turn1 is outside --limit, but this run generates secrets it may hold/);
+  // With every secret in the store nothing is read back, and the limited run goes on.
+  writeFileSync(join(dir, "secrets.yaml"), stringify(full), { mode: 0o600 });
+  expect(() => prepared(dir, {}, "sfu2")).not.toThrow();
+});
