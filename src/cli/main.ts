@@ -79,8 +79,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> }, masker: Masker, io: Io): void {
   const meta = { rigger: version(), playbook: options.playbook ?? "", at: new Date().toISOString(), ...outcome };
   try {
-    if (options.json === "-") io.out(JSON.stringify(masker.maskDeep(meta), null, 2));
-    else if (options.json) writeFileSync(options.json, `${JSON.stringify(masker.maskDeep(meta), null, 2)}\n`, { mode: 0o600 });
+    if (options.json) writeJsonReport(options.json, meta, masker, io);
     if (options.report) {
       const hosts = (outcome.hosts ?? []).map((h) => `${h.host} ${h.status}`).join(", ");
       writeEvidenceReport(options.report, { playbook: meta.playbook, at: meta.at, exitCode: outcome.exitCode, error: outcome.error, ...(hosts ? { hosts } : {}) }, [], masker);
@@ -196,10 +195,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     });
   if (options.json)
     reportOrSay("JSON report", () => {
-      const report = { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events };
-      const text = JSON.stringify(masker.maskDeep(report), null, 2);
-      if (jsonToStdout) io.out(text);
-      else writeFileSync(options.json!, `${text}\n`, { mode: 0o600 });
+      writeJsonReport(options.json!, { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events }, masker, io);
     });
   return exitCode;
 }
@@ -212,6 +208,13 @@ function unknownTagsWarning(options: CliOptions, plays: PreparedPlay[]): string 
     if (unknown.length) return `${flag} ${unknown.join(",")}: no task of this run has ${unknown.length > 1 ? "these tags" : "this tag"}; nothing done (--list-tags: ${[...known].sort().join(", ")})`;
   }
   return undefined;
+}
+
+/** --json's report, masked before it is serialized: on stdout for `-`, else a private file. */
+function writeJsonReport(path: string, report: unknown, masker: Masker, io: Io): void {
+  const text = JSON.stringify(masker.maskDeep(report), null, 2);
+  if (path === "-") io.out(text);
+  else writeFileSync(path, `${text}\n`, { mode: 0o600 });
 }
 
 /** A slip in the command line: one line, where the full usage would scroll it away. */
