@@ -52,6 +52,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (!options.inventory.length) throw new UsageError("an inventory is required (-i PATH)");
     const inventory = loadInventory(options.inventory, await openSecretsStore(options.inventory));
     registerSecrets(masker, inventory);
+    inventory.warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
     // Masked before it is serialized: JSON escapes quotes and newlines, and an escaped secret would not match.
     if (options.listInventory) return (io.out(JSON.stringify(masker.maskDeep(listInventory(inventory)), null, 2)), EXIT.ok);
     if (!options.playbook) throw new UsageError("a playbook is required");

@@ -35,6 +35,8 @@ export interface Inventory {
   secretValues: string[];
   /** The secrets store beside hosts.yaml, where generated secrets are kept. */
   secrets: SecretsStore;
+  /** What was read differently from what it may look like (a file that is no inventory, a host_vars name a letter off). */
+  warnings: string[];
 }
 
 const GROUP_KEYS = ["hosts", "vars", "children"];
@@ -47,7 +49,8 @@ const YAML_EXTENSIONS = [".yaml", ".yml"];
  * host_vars/ are read; the secrets store is the first folder's (the current one for host lists only).
  */
 export function loadInventory(paths: string | string[], secrets = new SecretsStore(storeDirOf(paths))): Inventory {
-  const sources = (Array.isArray(paths) ? paths : [paths]).map(inventorySource);
+  const warnings: string[] = [];
+  const inputs = (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path, warnings));
   const envValues: string[] = [];
   const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets, envValues);
 
@@ -111,15 +114,20 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
     }
   };
 
-  for (const source of sources) {
-    hostsFile = source.name;
-    for (const [name, entry] of Object.entries(source.groups())) readGroup(name, entry, name);
-    if (!source.file) continue;
-    const dir = dirname(source.file);
+  const read: string[] = [];
+  for (const { sources, varsDir } of inputs) {
+    for (const source of sources) {
+      hostsFile = source.name;
+      const parsed = source.optional ? optionalSource(source, warnings) : source.groups();
+      if (!parsed) continue;
+      read.push(source.name);
+      for (const [name, entry] of Object.entries(parsed)) readGroup(name, entry, name);
+    }
+    if (!varsDir) continue;
     for (const [vars, into] of [["group_vars", groupVarFiles], ["host_vars", hostVarFiles]] as const)
-      for (const [name, files] of readVarsDir(join(dir, vars), resolve)) into.set(name, [...(into.get(name) ?? []), ...files]);
+      for (const [name, files] of readVarsDir(join(varsDir, vars), resolve)) into.set(name, [...(into.get(name) ?? []), ...files]);
   }
-  const source = sources.map((s) => s.name).join(", ");
+  const source = read.join(", ") || inputs.flatMap((i) => i.sources.map((s) => s.name)).join(", ");
 
   // As Ansible: `ungrouped` always, first among all's children, holding the hosts no other group has.
   const all = group("all");
@@ -135,8 +143,12 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
   all.hosts.clear();
   detectCycles(groups, source);
 
-  for (const [name, files] of groupVarFiles) if (!groups.has(name)) throw new ConfigError(files[0]!.file, "", `no group "${name}" in ${source}`);
-  for (const [name, files] of hostVarFiles) if (!hostVars.has(name)) throw new ConfigError(files[0]!.file, "", `no host "${name}" in ${source}`);
+  // As Ansible: vars of a group or host this inventory lacks are for another inventory beside it; one a letter away is said.
+  for (const [vars, known] of [[groupVarFiles, [...groups.keys()]], [hostVarFiles, [...hostVars.keys()]]] as const)
+    for (const [name, files] of vars) {
+      const meant = known.includes(name) ? undefined : likelyMeant(name, known);
+      if (meant) warnings.push(`${files[0]!.file}: no "${name}" in ${source}, so it is not read; did you mean "${meant}"?`);
+    }
 
   const hosts = new Map<string, InventoryHost>();
   for (const name of hostVars.keys()) {
@@ -157,30 +169,73 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
     for (const { vars: v, file } of hostVarFiles.get(name) ?? []) apply(v, file);
     hosts.set(name, { name, groups: memberOf, vars, origins });
   }
-  return { source, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets };
+  return { source, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets, warnings };
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
+/** A file of an inventory folder that may hold something else: read if it is an inventory, else skipped and said. */
+function optionalSource(source: InventorySource, warnings: string[]): Record<string, unknown> | undefined {
+  try {
+    const groups = source.groups();
+    for (const [name, entry] of Object.entries(groups))
+      if (entry !== null && !isMapping(entry)) throw new ConfigError(source.name, name, "not a group");
+    return groups;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    warnings.push(`${source.name}: not an inventory, so it is not read (${error.expected})`);
+    return undefined;
+  }
 }
 
 interface InventorySource {
   /** What errors name: the hosts file, or the host list as given. */
   name: string;
-  /** The hosts file, beside which group_vars/ and host_vars/ are read. */
-  file?: string;
   /** The groups in YAML inventory shape. */
   groups(): Record<string, unknown>;
+  /** A file of a folder that holds more than hosts: one that is no inventory is skipped, with a warning (as Ansible does). */
+  optional?: boolean;
 }
 
-const HOSTS_FILES = ["hosts.yaml", "hosts.yml", "hosts", "hosts.ini"];
+/** One `-i`: its sources in the order Ansible reads them, and the folder whose group_vars/ and host_vars/ apply. */
+interface InventoryInput {
+  sources: InventorySource[];
+  varsDir?: string;
+}
 
-/** `-i` as Ansible reads it: a comma-separated host list (`host1,host2,`), a hosts file (YAML or INI), or a folder holding one. */
-function inventorySource(path: string): InventorySource {
+/** The files an inventory folder names its hosts in by convention: one that does not parse is an error, not a skip. */
+const HOSTS_FILES = new Set(["hosts.yaml", "hosts.yml", "hosts", "hosts.ini"]);
+/**
+ * What Ansible leaves out of an inventory folder: hidden files, the vars folders, and its ignored
+ * extensions (INVENTORY_IGNORE_EXTS: REJECT_EXTS and .orig, .cfg, .retry); and rigger's secrets store with its lock.
+ */
+/** What the YAML and INI inventory plugins read: a script or a playbook beside the hosts is never taken for host lines. */
+const INVENTORY_FILE = /^[^.]+$|\.(yaml|yml|json|ini)$/;
+const IGNORED_NAMES = /^(\.|(host_vars|group_vars|vars_plugins)$|secrets\.(yaml|recipients)(\..*)?$)|(\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$/;
+
+/**
+ * `-i` as Ansible reads it: a comma-separated host list (`host1,host2,`), a hosts file (YAML or
+ * INI), or a folder, every file in it (and in its subfolders) in name order.
+ */
+function inventoryInput(path: string, warnings: string[] = []): InventoryInput {
   if (!existsSync(path) && path.includes(",")) {
     const hosts = path.split(",").map((h) => h.trim()).filter(Boolean);
-    return { name: path, groups: () => ({ ungrouped: { hosts: Object.fromEntries(hosts.map((h) => [h, null])) } }) };
+    return { sources: [{ name: path, groups: () => ({ ungrouped: { hosts: Object.fromEntries(hosts.map((h) => [h, null])) } }) }] };
   }
-  if (!existsSync(path)) throw new ConfigError(path, "", "no such inventory (expected a hosts file (YAML or INI), a folder holding one, or a host list such as host1,host2,)");
-  const file = statSync(path).isDirectory() ? HOSTS_FILES.map((name) => join(path, name)).find((f) => existsSync(f)) : path;
-  if (!file) throw new ConfigError(path, "", `the inventory folder holds no hosts file (${HOSTS_FILES.join(", ")})`);
-  return { name: file, file, groups: () => readHostsFile(file) };
+  if (!existsSync(path)) throw new ConfigError(path, "", "no such inventory (expected a hosts file (YAML or INI), a folder of them, or a host list such as host1,host2,)");
+  if (!statSync(path).isDirectory()) return { sources: [{ name: path, groups: () => readHostsFile(path) }], varsDir: dirname(path) };
+  const files = (dir: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .filter((entry) => !IGNORED_NAMES.test(entry))
+      .flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? files(join(dir, entry)) : [join(dir, entry)]));
+  const [inventories, others] = partition(files(path), (file) => INVENTORY_FILE.test(basename(file)));
+  if (others.length) warnings.push(`${others.join(", ")}: not read (an inventory folder's files are YAML: .yaml, .yml, .json; or INI: .ini or no extension)`);
+  const sources = inventories.map((file) => ({ name: file, groups: () => readHostsFile(file), optional: !HOSTS_FILES.has(basename(file)) }));
+  if (!sources.length) throw new ConfigError(path, "", "the inventory folder holds no hosts file (such as hosts.yaml or hosts.ini)");
+  return { sources, varsDir: path };
 }
 
 /** A hosts file in YAML, or else in Ansible's INI format (as Ansible tries its inventory plugins in turn). */
@@ -251,8 +306,7 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
 
 /** The folder whose secrets store the inventories share: the first hosts file's, or the current one for host lists only. */
 export function storeDirOf(paths: string | string[]): string {
-  const firstFile = (Array.isArray(paths) ? paths : [paths]).map(inventorySource).find((source) => source.file)?.file;
-  return firstFile ? dirname(firstFile) : process.cwd();
+  return (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path)).find((input) => input.varsDir)?.varsDir ?? process.cwd();
 }
 
 /** The secrets store of these inventories, decrypted (an encrypted store needs the operator's age identity). */

@@ -120,10 +120,6 @@ describe("inventory errors name the file, the key and what was expected", () => 
     expect(error(() => loadInventory(dir))).toMatch(/hosts\.yaml: invalid YAML at line \d+/);
   });
 
-  it("host_vars for a host the inventory does not have", () => {
-    const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "host_vars/h2.yaml": "x: 1\n" });
-    expect(error(() => loadInventory(dir))).toContain('no host "h2"');
-  });
 
   it("a secrets store others can read, and references to what is not there", () => {
     const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n      a: !secret missing\n", "secrets.yaml": "x: y\n" });
@@ -132,6 +128,65 @@ describe("inventory errors name the file, the key and what was expected", () => 
     expect(error(() => loadInventory(dir))).toContain("secrets.yaml: is readable by every user");
     const env = inventory({ "hosts.yaml": "all:\n  vars:\n    p: !env RIGGER_TEST_NOT_SET\n  hosts:\n    h1:\n" });
     expect(error(() => loadInventory(env))).toContain("all.vars.p: !env RIGGER_TEST_NOT_SET: the environment variable is not set");
+  });
+});
+
+describe("an inventory folder, read as Ansible reads one", () => {
+  it("reads every file in it and its subfolders in name order, each group_vars/ and host_vars/ once, later files winning", () => {
+    const dir = inventory({
+      "production.ini": "[matrixrtc]\nhs1 ansible_host=10.0.0.1 level=ini\n",
+      "staging/web.yml": "all:\n  hosts:\n    hs1: { level: yaml }\n    web1:\n",
+      "group_vars/all.yaml": "from_group_vars: true\n",
+      "host_vars/web1/vars.yml": "own: web1\n",
+    });
+    const inv = loadInventory(dir);
+    expect([...inv.hosts.keys()]).toEqual(["hs1", "web1"]);
+    expect(inv.hosts.get("hs1")!.vars).toMatchObject({ ansible_host: "10.0.0.1", level: "yaml", from_group_vars: true });
+    expect(inv.hosts.get("web1")!.vars.own).toBe("web1");
+    expect(inv.source).toBe(`${join(dir, "production.ini")}, ${join(dir, "staging", "web.yml")}`);
+    expect(inv.warnings).toEqual([]);
+  });
+
+  it("leaves out what Ansible leaves out (hidden files, .md, .cfg, .retry, editor backups), the secrets store, and says which files are neither YAML nor INI", () => {
+    const dir = inventory({
+      "hosts.yaml": "all:\n  hosts:\n    h1:\n",
+      ".hidden.yaml": "all:\n  hosts:\n    hidden:\n",
+      "README.md": "# notes\n",
+      "ansible.cfg": "[defaults]\n",
+      "site.retry": "h9\n",
+      "hosts.yaml~": "all:\n  hosts:\n    backup:\n",
+      "secrets.yaml": "x: y\n",
+      "secrets.recipients": "age1xyz\n",
+      "secrets.yaml.lock": "123\n",
+      "deploy.sh": "ssh h2 'port=22'\n",
+    });
+    const inv = loadInventory(dir);
+    expect([...inv.hosts.keys()]).toEqual(["h1"]);
+    expect(inv.warnings).toEqual([`${join(dir, "deploy.sh")}: not read (an inventory folder's files are YAML: .yaml, .yml, .json; or INI: .ini or no extension)`]);
+  });
+
+  it("skips, saying so, a file beside the hosts that is no inventory (a vars file, a report); a broken hosts file stays an error", () => {
+    const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "limited.yaml": "jwt_full_access_homeservers: [a.example]\n" });
+    const inv = loadInventory(dir);
+    expect([...inv.hosts.keys()]).toEqual(["h1"]);
+    expect(inv.warnings).toEqual([`${join(dir, "limited.yaml")}: not an inventory, so it is not read (not a group)`]);
+    const broken = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1: {\n", "other.yaml": "all:\n  hosts:\n    h2:\n" });
+    expect(() => loadInventory(broken)).toThrow(/hosts\.yaml: invalid YAML/);
+  });
+
+  it("ignores host_vars and group_vars of hosts and groups it lacks (another inventory's, beside it), and says which look like a typo", () => {
+    const dir = inventory({
+      "hosts.yaml": "all:\n  children:\n    sfu:\n      hosts:\n        sfu01:\n",
+      "host_vars/staging-sfu.yaml": "x: 1\n",
+      "host_vars/sfu02.yaml": "x: 2\n",
+      "group_vars/sfus.yaml": "y: 1\n",
+    });
+    const inv = loadInventory(dir);
+    expect(inv.hosts.get("sfu01")!.vars).toEqual({});
+    expect(inv.warnings).toEqual([
+      `${join(dir, "group_vars", "sfus.yaml")}: no "sfus" in ${join(dir, "hosts.yaml")}, so it is not read; did you mean "sfu"?`,
+      `${join(dir, "host_vars", "sfu02.yaml")}: no "sfu02" in ${join(dir, "hosts.yaml")}, so it is not read; did you mean "sfu01"?`,
+    ]);
   });
 });
 
