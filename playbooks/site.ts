@@ -24,23 +24,23 @@ import synapse from "../roles/synapse/index.js";
  * The firewall, first, opens what every later role on that host declares.
  */
 export default definePlaybook([
-  { name: "host layer", hosts: "matrixrtc:proxy:redis:sfu:homeserver:turn", roles: [docker, firewall] },
-  { name: "proxy", hosts: "matrixrtc:proxy", roles: [caddy] },
+  { name: "host layer", hosts: "matrixrtc:matrix_servers:proxy:redis:sfu:homeserver:turn", roles: [docker, firewall] },
+  { name: "proxy", hosts: "matrixrtc:matrix_servers:proxy", roles: [caddy] },
   { name: "redis", hosts: "redis", roles: [redis] },
   // Socket buffers for media; LiveKit reads them when it starts, so a change restarts it.
   // Nodes one at a time, then half of them at once, each batch healthy before the next; a
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   // A node whose upgrade does not come up gets its previous container and config back.
-  { name: "sfu", hosts: "matrixrtc:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
+  { name: "sfu", hosts: "matrixrtc:matrix_servers:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
   // Synapse on its PostgreSQL, with its backups (first: a data-holding container's upgrade backs up before it is replaced);
   // or (homeserver: existing) the checks of the operator's homeserver.
-  { name: "homeserver", hosts: "matrixrtc:homeserver", roles: [lkJwt, backup, postgres, synapse, existingHomeserver] },
+  { name: "homeserver", hosts: "matrixrtc:matrix_servers:homeserver", roles: [lkJwt, backup, postgres, synapse, existingHomeserver] },
   // Each node's webhook reaches the jwt service, now that it runs.
-  { name: "sfu webhook", hosts: "matrixrtc:sfu", roles: [livekitWebhook] },
-  { name: "turn", hosts: "matrixrtc:turn", roles: [coturn] },
-  { name: "element call", hosts: "matrixrtc:homeserver", roles: [elementCall] },
+  { name: "sfu webhook", hosts: "matrixrtc:matrix_servers:sfu", roles: [livekitWebhook] },
+  { name: "turn", hosts: "matrixrtc:matrix_servers:turn", roles: [coturn] },
+  { name: "element call", hosts: "matrixrtc:matrix_servers:homeserver", roles: [elementCall] },
   // proxy: own: the snippets for the operator's proxy, and every route proven through it, now that the services run.
-  { name: "own proxy", hosts: "matrixrtc:proxy", roles: [ownProxy] },
+  { name: "own proxy", hosts: "matrixrtc:matrix_servers:proxy", roles: [ownProxy] },
   // With -e call_probe=true: two Matrix users make a call through it all, from here.
-  { name: "call", hosts: "matrixrtc:homeserver", roles: [callProbe] },
+  { name: "call", hosts: "matrixrtc:matrix_servers:homeserver", roles: [callProbe] },
 ]);

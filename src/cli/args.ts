@@ -39,6 +39,8 @@ export interface CliOptions {
   user?: string;
   privateKey?: string;
   become: boolean;
+  becomeUser?: string;
+  sshCommonArgs?: string;
   askBecomePass: boolean;
   help: boolean;
   version: boolean;
@@ -78,6 +80,8 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -u, --user USER           log in as USER where the inventory sets no ansible_user
       --private-key FILE    the key file where the inventory sets none
   -b, --become              become root (sudo) where the inventory does not say otherwise
+      --become-user USER    become USER rather than root where the inventory sets no ansible_become_user
+      --ssh-common-args ARGS  -J/-o ProxyJump= where the inventory sets no ansible_ssh_common_args
   -K, --ask-become-pass     ask for the sudo password on the terminal (not echoed)
   -h, --help                this text
       --version             rigger's version
@@ -116,16 +120,22 @@ const OPTIONS = {
   user: { type: "string", short: "u" },
   "private-key": { type: "string" },
   become: { type: "boolean", short: "b", default: false },
+  "become-user": { type: "string" },
+  "ssh-common-args": { type: "string" },
   "ask-become-pass": { type: "boolean", short: "K", default: false },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
 } satisfies ParseArgsConfig["options"];
 
+/** `--ssh-common-args -o ...`: a value that starts with a dash by nature is the next word, as Ansible takes it. */
+const withDashedValues = (argv: string[]): string[] =>
+  argv.flatMap((arg, i) => (argv[i - 1] === "--ssh-common-args" ? [] : arg === "--ssh-common-args" && i + 1 < argv.length ? [`${arg}=${argv[i + 1]}`] : [arg]));
+
 export function parseCli(argv: string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: withDashedValues(argv),
       allowPositionals: true,
       strict: true,
       options: OPTIONS,
@@ -175,6 +185,8 @@ export function parseCli(argv: string[]): CliOptions {
     user: values.user,
     privateKey: values["private-key"],
     become: values.become,
+    becomeUser: values["become-user"],
+    sshCommonArgs: values["ssh-common-args"],
     askBecomePass: values["ask-become-pass"],
     help: values.help,
     version: values.version,

@@ -16,7 +16,8 @@ import { adoptSecrets } from "../engine/adopt-secrets.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
-import { linkSettings, readSshConfig, sshTarget, type SshConfig } from "./targets.js";
+import { linkSettings, sshTarget } from "./targets.js";
+import { openSshConfig, type SshConfig } from "../connection/ssh-config.js";
 import { listInventory } from "./list-inventory.js";
 import { listHosts, listTags, listTasks } from "./listing.js";
 import { importPlaybook } from "./playbook-loader.js";
@@ -110,11 +111,13 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
     throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
   // Every host's connection settings are checked before the first connection; -u, --private-key,
-  // -b and -K fill in what the inventory leaves unset, as in Ansible.
+  // -b, --become-user, --ssh-common-args and -K fill in what the inventory leaves unset, as in Ansible.
   const cliDefaults = {
     ...(options.user ? { ansible_user: options.user } : {}),
     ...(options.privateKey ? { ansible_ssh_private_key_file: options.privateKey } : {}),
     ...(options.become ? { ansible_become: true } : {}),
+    ...(options.becomeUser ? { ansible_become_user: options.becomeUser } : {}),
+    ...(options.sshCommonArgs ? { ansible_ssh_common_args: options.sshCommonArgs } : {}),
   };
   const settingsOf = (host: string, defaults: Record<string, unknown>) => connectionVars(inventory.hosts.get(host)!, { ...defaults, ...inventory.hosts.get(host)!.vars, ...extraVars });
   // Everything a run checks before its first connection has passed, connection settings too (no password is asked for).
@@ -124,7 +127,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const withPassword = becomePassword !== undefined ? { ...cliDefaults, ansible_become_password: becomePassword } : cliDefaults;
   const connectionSettings = new Map(hosts.map((h) => [h, settingsOf(h, withPassword)]));
 
-  const sshConfig = readSshConfig(options.sshConfig);
+  const sshConfig = openSshConfig(options.sshConfig);
   // A secret the store lacks is read back from the hosts that may hold it before any is generated anew.
   let adopted: { adopted: Record<string, string>; notes: string[] } = { adopted: {}, notes: [] };
   if (secretSources.size) {
@@ -253,7 +256,7 @@ function checkOutputPaths(options: CliOptions): void {
 
 async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker, warn: (message: string) => void): Promise<HostSession> {
   const common = { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys, ...linkSettings(vars, options.timeout) };
-  const target = sshTarget(host, vars, sshConfig, common);
+  const target = await sshTarget(host, vars, sshConfig, common);
   const connection = await SshConnection.open(target);
   const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
   const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;

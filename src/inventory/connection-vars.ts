@@ -2,6 +2,7 @@ import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { readSshArgs } from "../connection/ssh-args.js";
 import { ConfigError, firstIssue } from "./errors.js";
 import type { InventoryHost } from "./load.js";
 
@@ -71,11 +72,22 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
   for (const [alias, name] of Object.entries(ALIASES)) if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
   const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
-  if (parsed.success) return withKeyFile(host, parsed.data, ALIASES);
+  if (parsed.success) return withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES);
   const { key, message } = firstIssue(parsed.error);
   // Named as the operator wrote it (an alias, maybe).
   const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
   throw new ConfigError(host.origins[written] ?? "extra vars", `${host.name}.${written}`, describeIssue(key, message));
+}
+
+/** Ansible's extra ssh arguments, read now: one rigger cannot honour stops the run before any connection. */
+function withSshArgs(host: InventoryHost, given: Record<string, unknown>, vars: ConnectionVars): ConnectionVars {
+  try {
+    readSshArgs(vars.ansible_ssh_common_args);
+  } catch (error) {
+    const written = "ansible_ssh_common_args" in given ? "ansible_ssh_common_args" : "ansible_ssh_extra_args";
+    throw new ConfigError(host.origins[written] ?? "--ssh-common-args or -e", `${host.name}.${written}`, (error as Error).message);
+  }
+  return vars;
 }
 
 /** The private key file, `~/` expanded, proved readable before any connection (not found then as an unreachable host). */

@@ -16,9 +16,13 @@ describeHosts("become: sudo with and without a password", (testbed) => {
   const connections: SshConnection[] = [];
   afterAll(() => connections.forEach((c) => c.close()));
 
-  it("runs tasks as root through passwordless sudo, and only when asked to", async () => {
+  it("runs tasks as root through passwordless sudo, and only when asked to (-b, --become-user)", async () => {
     const become = testInventory({ "group_vars/all.yaml": `ansible_user: deploy\nansible_become: true\n${AS_ROOT}` });
     expect((await rigger(PLAYBOOK, "-i", become, "--limit", "th1")).code).toBe(0);
+    // --become-user fills in what the inventory leaves unset: becoming the login user itself is no sudo at all.
+    const asLogin = await rigger(PLAYBOOK, "-i", become, "--limit", "th1", "--become-user", "deploy");
+    expect(asLogin.code).toBe(2);
+    expect(asLogin.out).toContain("[th1] fault | fault command: failed");
     const plain = testInventory({ "group_vars/all.yaml": `ansible_user: deploy\n${AS_ROOT}` });
     const refused = await rigger(PLAYBOOK, "-i", plain, "--limit", "th1");
     expect(refused.code).toBe(2);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { $ } from "zx";
 import { beforeAll, describe } from "vitest";
-import { linkSettings, sshTarget } from "../../src/cli/targets.js";
+import { linkSettings, directTarget } from "../../src/cli/targets.js";
 import type { SshTarget } from "../../src/connection/ssh.js";
 import { connectionVars } from "../../src/inventory/connection-vars.js";
 import { parse, stringify } from "yaml";
@@ -48,7 +48,7 @@ export function loadTestbed(file = inventoryFile): Testbed {
   const target = (name: string): SshTarget => {
     const vars = settings.get(name);
     if (!vars) throw new Error(`no test host named ${name}; the testbed has ${hosts.map((h) => h.name).join(", ")}`);
-    return sshTarget(name, vars, [], { knownHostsFile: vars.rigger_known_hosts_file, ...linkSettings(vars, undefined) });
+    return directTarget(name, vars, {}, { knownHostsFile: vars.rigger_known_hosts_file, ...linkSettings(vars, undefined) });
   };
   const any = settings.values().next().value!;
   return { hosts, keyFile: any.ansible_ssh_private_key_file!, knownHostsFile: any.rigger_known_hosts_file, target };

@@ -71,3 +71,14 @@ it("checks the private key file before any connection, naming it (never an unrea
   }
   expect(listener.connects()).toBe(before);
 });
+
+it("reads Ansible's extra ssh arguments, and refuses one it cannot honour before any connection, saying what to do instead", async () => {
+  const before = listener.connects();
+  const inventory = dev2AtPort(listener.port);
+  const refused = await rigger("playbooks/site.ts", "-i", inventory, "--ssh-common-args", "-C -o ControlMaster=auto -o StrictHostKeyChecking=no");
+  expect(refused.code).toBe(1);
+  expect(refused.err).toContain("--ssh-common-args or -e: dev2.ansible_ssh_common_args: -o stricthostkeychecking: rigger checks every host key against known_hosts; --accept-new-host-keys records");
+  const command = await rigger("playbooks/site.ts", "-i", inventory, "-e", "ansible_ssh_common_args='-o ProxyCommand=\"nc %h %p\"'");
+  expect(command.err).toContain("-o proxycommand: rigger speaks SSH itself and runs no command to reach a host: use ProxyJump (-J)");
+  expect(listener.connects()).toBe(before);
+});
