@@ -127,6 +127,14 @@ const OPTIONS = {
   version: { type: "boolean", default: false },
 } satisfies ParseArgsConfig["options"];
 
+/** MDAD's tags: its install-and-start phases are what every rigger run does; its self-check is verify.ts. */
+function withMdadTags(tags: string[] | undefined): string[] | undefined {
+  if (tags?.includes("self-check"))
+    throw new UsageError("-t self-check: MDAD's self-check is rigger's verify.ts, which proves every service with its evidence: npx tsx run playbooks/verify.ts -i <inventory> (-e call_probe=true for a real call)");
+  const rest = tags?.filter((tag) => !["setup-all", "install-all", "start"].includes(tag));
+  return rest?.length ? rest : undefined;
+}
+
 /** `--ssh-common-args -o ...`: a value that starts with a dash by nature is the next word, as Ansible takes it. */
 const withDashedValues = (argv: string[]): string[] =>
   argv.flatMap((arg, i) => (argv[i - 1] === "--ssh-common-args" ? [] : arg === "--ssh-common-args" && i + 1 < argv.length ? [`${arg}=${argv[i + 1]}`] : [arg]));
@@ -162,7 +170,7 @@ export function parseCli(argv: string[]): CliOptions {
     check: values.check,
     diff: values.diff,
     limit: values.limit,
-    tags: list(values.tags),
+    tags: withMdadTags(list(values.tags)),
     skipTags: list(values["skip-tags"]),
     extraVars: values["extra-vars"],
     forks,

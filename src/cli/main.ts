@@ -99,7 +99,9 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const prepare = () => preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker });
   let { plays, warnings, generatedSecrets, secretSources } = prepare();
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
-  if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", `no host of ${inventory.source} matches the playbook${options.limit ? ` and --limit ${options.limit}` : ""}`);
+  if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", noHostMatches(playbook, inventory, options.limit));
+  // What is said before any connection is said by these too, as ansible-playbook's listings and --syntax-check do.
+  if (options.listHosts || options.listTasks || options.listTags || options.syntaxCheck) warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
   if (options.listTasks) return (listTasks(plays, options).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
   if (options.listTags) return (listTags(plays).forEach((line) => io.out(line)), EXIT.ok);
@@ -202,6 +204,16 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       writeJsonReport(options.json!, { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events }, masker, io);
     });
   return exitCode;
+}
+
+/** Why a run has no host: the groups its plays want, and those the inventory has. */
+function noHostMatches(playbook: Playbook, inventory: Inventory, limit: string | undefined): string {
+  const wanted = [...new Set(playbook.plays.flatMap((play) => play.hosts.split(/[:,]/)))].join(", ");
+  const groups = [...inventory.groups.values()].filter((g) => g.name !== "all" && (g.hosts.size || g.children.size)).map((g) => g.name);
+  return (
+    `no host of ${inventory.source} matches the playbook${limit ? ` and --limit ${limit}` : ""}: its plays run on the groups ${wanted}; ` +
+    `the inventory has ${groups.length ? groups.join(", ") : "no group with hosts"} (put the hosts in one of the playbook's groups, as [matrixrtc] in an INI file or all.children.matrixrtc in YAML)`
+  );
 }
 
 /** A -t or --skip-tags tag that no task of the run carries is a mistake, not a run that does nothing: said before any connection. */

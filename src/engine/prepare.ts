@@ -4,6 +4,7 @@ import { ConfigError } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory } from "../inventory/load.js";
 import { coerceLoose } from "../inventory/coerce.js";
+import { mdadLeftovers, readMdadNames, withMdadNames } from "../inventory/mdad.js";
 import { likelyMeant } from "../inventory/near-miss.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { FLUSH_HANDLERS, type Operation } from "../ops/operation.js";
@@ -69,11 +70,15 @@ export function preparePlaybook(
   const declared = new Set<string>(CONNECTION_VAR_NAMES);
   const problems: VariableProblem[] = [];
   // Each group's members once, not once per role and host: roles on every host of a fleet read them.
+  const extraVars = { ...options.extraVars };
+  readMdadNames(extraVars, () => "extra vars (-e)");
+  // Each host's variables as the roles read them: MDAD's names (an MDAD inventory runs as it is) as rigger's.
+  const own = new Map([...inventory.hosts.values()].map((h) => [h.name, withMdadNames(h, inventory.source)]));
   const members = new Map<string, Array<{ name: string; vars: Record<string, unknown> }>>();
   for (const h of inventory.hosts.values())
     for (const g of h.groups) {
       if (!members.has(g)) members.set(g, []);
-      members.get(g)!.push({ name: h.name, vars: h.vars });
+      members.get(g)!.push({ name: h.name, vars: own.get(h.name)!.vars });
     }
   const fleetOf = (host: string): Fleet => ({ host, members: (group) => members.get(group) ?? [] });
   // First every role's variables on every host, so that a role's tasks see the ports that all the
@@ -86,14 +91,14 @@ export function preparePlaybook(
   if (problems.length) throw variablesRefused(problems);
   function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated, refused = problems) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
-    const host = inventory.hosts.get(name)!;
+    const host = own.get(name)!;
     const derived = role.derive?.(fleetOf(name)) ?? {};
     // inventory_dir, as Ansible names it: the inventory's folder (where its secrets store is).
-    const vars: Record<string, unknown> = { inventory_dir: dirname(inventory.secrets.file), ...derived, ...host.vars, ...playVars, ...params, ...options.extraVars };
+    const vars: Record<string, unknown> = { inventory_dir: dirname(inventory.secrets.file), ...derived, ...host.vars, ...playVars, ...params, ...extraVars };
     for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
     for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= secretValue(secret, generator);
     const origin = (key: string) =>
-      key in options.extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
+      key in extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
     refuseShortSecrets(vars, name, origin);
     secretStrings(vars).forEach((value) => options.masker.add(value));
     const result = role.vars.safeParse(vars);
@@ -157,9 +162,12 @@ export function preparePlaybook(
     }
     return { name: play.name, checksOnly: play.checksOnly ?? false, rollback: play.rollback ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
   });
-  for (const name of new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()])))
-    nearMisses(inventory.hosts.get(name)!.vars, (key) => inventory.hosts.get(name)!.origins[key]!, declared).forEach((w) => warnings.add(w));
-  nearMisses(options.extraVars, () => "extra vars (-e)", declared).forEach((w) => warnings.add(w));
+  const selected = new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()]));
+  for (const name of selected)
+    nearMisses(own.get(name)!.vars, (key) => own.get(name)!.origins[key]!, declared).forEach((w) => warnings.add(w));
+  nearMisses(extraVars, () => "extra vars (-e)", declared).forEach((w) => warnings.add(w));
+  const leftovers = mdadLeftovers(new Set([...selected].flatMap((name) => Object.keys(own.get(name)!.vars)).concat(Object.keys(extraVars))), declared);
+  if (leftovers.length) warnings.add(`MDAD's variables that rigger has no equivalent for, not read: ${leftovers.join(", ")} (README: "Coming from matrix-docker-ansible-deploy")`);
   return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays) };
 
   /**

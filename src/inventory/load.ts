@@ -3,7 +3,6 @@ import { basename, dirname, join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { expandHostRange } from "./host-patterns.js";
 import { parseIniInventory } from "./ini.js";
-import { mdadDefaults, readMdadNames } from "./mdad.js";
 import { likelyMeant } from "./near-miss.js";
 import { SecretsStore } from "./secrets-store.js";
 import { AgeSealed, EnvReference, SecretReference, isMapping, readYaml } from "./yaml-file.js";
@@ -168,8 +167,6 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
     }
     for (const { vars: v, file } of hostVars.get(name)!) apply(v, file);
     for (const { vars: v, file } of hostVarFiles.get(name) ?? []) apply(v, file);
-    readMdadNames(vars, (key) => origins[key] ?? source, origins);
-    mdadDefaults(memberOf, vars, origins);
     hosts.set(name, { name, groups: memberOf, vars, origins });
   }
   return { source, groups, hosts, secretValues: [...secrets.strings(), ...envValues], secrets, warnings };

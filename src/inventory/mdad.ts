@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { parse } from "yaml";
 import { ConfigError } from "./errors.js";
+import type { InventoryHost } from "./load.js";
 
 /**
  * matrix-docker-ansible-deploy's (MDAD's) names for what rigger also configures, so that an MDAD
@@ -88,11 +89,23 @@ export function readMdadNames(vars: Record<string, unknown>, originOf: (key: str
 }
 
 /**
+ * A host's variables as rigger reads them: MDAD's names as rigger's, and what MDAD derives for the
+ * host of its group. The inventory itself stays as written (--list-inventory shows it as Ansible does).
+ */
+export function withMdadNames(host: InventoryHost, fallbackOrigin: string): Pick<InventoryHost, "vars" | "origins"> {
+  const vars = { ...host.vars };
+  const origins = { ...host.origins };
+  readMdadNames(vars, (key) => origins[key] ?? fallbackOrigin, origins);
+  mdadDefaults(host.groups, vars, origins);
+  return { vars, origins };
+}
+
+/**
  * What MDAD derives for the host of its group from its domain and address, where nothing else sets
  * it: matrix.DOMAIN, call.element.DOMAIN and livekit.DOMAIN, and the public address from ansible_host
  * (as MDAD configures coturn's external IP).
  */
-export function mdadDefaults(groups: string[], vars: Record<string, unknown>, origins: Record<string, string>): void {
+function mdadDefaults(groups: string[], vars: Record<string, unknown>, origins: Record<string, string>): void {
   if (!groups.includes(MDAD_GROUP) || typeof vars.matrix_server_name !== "string") return;
   const domain = vars.matrix_server_name;
   const derived: Record<string, unknown> = {
@@ -111,13 +124,4 @@ export function mdadDefaults(groups: string[], vars: Record<string, unknown>, or
 /** Variables in MDAD's style that neither rigger's roles nor this table know: what an MDAD user must hear is not read. */
 export function mdadLeftovers(names: Iterable<string>, declared: Set<string>): string[] {
   return [...names].filter((name) => MDAD_PREFIXES.test(name) && !declared.has(name) && !(name in RENAMES)).sort();
-}
-
-/** MDAD's tags: its install-and-start phases are what every rigger run does; its self-check is verify.ts. */
-export function mdadTags(tags: string[] | undefined): string[] | undefined {
-  if (!tags) return tags;
-  if (tags.includes("self-check"))
-    throw new Error("-t self-check: MDAD's self-check is rigger's verify.ts, which proves every service with its evidence: npx tsx run playbooks/verify.ts -i <inventory> (-e call_probe=true for a real call)");
-  const rest = tags.filter((tag) => !["setup-all", "install-all", "start"].includes(tag));
-  return rest.length ? rest : undefined;
 }
