@@ -26,6 +26,7 @@ export function listTasks(plays: PreparedPlay[], selection: TagSelection & { sta
           const own = (op.tags ?? []).filter((t) => t !== role.name);
           tasks.add(own.length ? `${op.name}  [${own.join(", ")}]` : op.name);
         });
+        if (role.unbuilt && reached && selectedByTags({ tags: [role.name] }, selection)) tasks.add("(its tasks are built once the variables warned about are set)");
         if (tasks.size) roles.set(role.name, tasks);
       }
     return roles.size ? [`play "${play.name}":`, ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)])] : [];

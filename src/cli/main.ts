@@ -96,12 +96,13 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const playbook = await loadPlaybook(playbookFile);
   const { vars: extraVars, loose } = parseExtraVars(options.extraVars);
   secretStrings(extraVars).forEach((v) => masker.add(v));
-  const prepare = () => preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker });
+  const listing = options.listHosts || options.listTasks || options.listTags;
+  const prepare = () => preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker, listing });
   let { plays, warnings, generatedSecrets, secretSources } = prepare();
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", noHostMatches(playbook, inventory, options.limit));
   // What is said before any connection is said by these too, as ansible-playbook's listings and --syntax-check do.
-  if (options.listHosts || options.listTasks || options.listTags || options.syntaxCheck) warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
+  if (listing || options.syntaxCheck) warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
   if (options.listTasks) return (listTasks(plays, options).forEach((line) => io.out(masker.mask(line))), EXIT.ok);
   if (options.listTags) return (listTags(plays).forEach((line) => io.out(line)), EXIT.ok);

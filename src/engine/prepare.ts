@@ -20,6 +20,8 @@ export interface PreparedRole {
   tasks: Operation[];
   handlers: Record<string, Operation>;
   verify: Operation[];
+  /** Its variables were refused: a listing of an inventory still being written names the role without its tasks. */
+  unbuilt?: boolean;
 }
 
 export interface PreparedPlay {
@@ -42,6 +44,8 @@ export interface PrepareOptions {
   limit?: string;
   /** Learns every secret value (from the store, generated, or held under a secret name) before anything could print it. */
   masker: Masker;
+  /** For --list-*: refused variables are a warning, and the roles they belong to are left unbuilt. */
+  listing?: boolean;
 }
 
 /**
@@ -88,7 +92,9 @@ export function preparePlaybook(
     return { play, hosts: new Map(hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))])) };
   });
   // Every variable refused on every host, said at once: one run to learn them all.
-  if (problems.length) throw variablesRefused(problems);
+  if (problems.length && !options.listing) throw variablesRefused(problems);
+  if (problems.length) warnings.add(variablesRefused(problems).message);
+  const refusedHosts = new Set(problems.map((problem) => problem.host));
   function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated, refused = problems) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = own.get(name)!;
@@ -132,6 +138,10 @@ export function preparePlaybook(
   const plays = parsedPlays.map(({ play, hosts }) => {
     const prepared = new Map<string, PreparedRole[]>();
     for (const [name, parsed] of hosts) {
+      if (refusedHosts.has(name)) {
+        prepared.set(name, parsed.map(({ role }) => ({ name: role.name, tasks: [], handlers: {}, verify: [], unbuilt: true })));
+        continue;
+      }
       const host = inventory.hosts.get(name)!;
       const roles = parsed.filter(({ enabled, role }) => enabled || role.removal).map(({ role, vars, roleVars, enabled }): PreparedRole => {
         const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
@@ -244,9 +254,9 @@ function variablesRefused(problems: VariableProblem[]): ConfigError {
   return error;
 }
 
-/** Every tag of the prepared plays' tasks and checks. */
+/** Every tag of the prepared plays' tasks and checks (each carries its role's name). */
 export const playTags = (plays: PreparedPlay[]): Set<string> =>
-  new Set(plays.flatMap((play) => [...play.hosts.values()].flatMap((roles) => roles.flatMap((role) => [...role.tasks, ...role.verify].flatMap((op) => op.tags ?? [])))));
+  new Set(plays.flatMap((play) => [...play.hosts.values()].flatMap((roles) => roles.flatMap((role) => [role.name, ...[...role.tasks, ...role.verify].flatMap((op) => op.tags ?? [])]))));
 
 /** Variables no role declares that look like a declared name with a typo. */
 function nearMisses(vars: Record<string, unknown>, origin: (key: string) => string, declared: Set<string>): string[] {

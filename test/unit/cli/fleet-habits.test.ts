@@ -64,3 +64,18 @@ it("asks for the become password without echoing it, and refuses without a termi
   expect(input.raw).toBe(false);
   await expect(promptHidden("?", new PassThrough(), () => {})).rejects.toThrow("needs a terminal");
 });
+
+it("lists hosts, tasks and tags of an inventory still missing its variables, as ansible-playbook does, saying what is missing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-bare-"));
+  writeFileSync(join(dir, "hosts"), "[matrixrtc]\nmatrix1 ansible_host=192.0.2.7\n");
+  const hosts = await cli("playbooks/site.ts", "-i", dir, "--list-hosts");
+  expect(hosts.code).toBe(0);
+  expect(hosts.out).toContain('play "sfu" (1 hosts):\n  matrix1');
+  expect(hosts.err).toMatch(/^rigger: warning: \d+ variables refused:\n {2}\S+group_vars\/all\.yaml: matrix1: matrix_server_name: required, and set nowhere/m);
+  const tasks = await cli("playbooks/site.ts", "-i", dir, "--list-tasks", "-t", "livekit");
+  expect(tasks).toMatchObject({ code: 0, out: 'play "sfu":\n  livekit\n    (its tasks are built once the variables warned about are set)' });
+  const tags = await cli("playbooks/site.ts", "-i", dir, "--list-tags");
+  expect(tags.out).toContain('play "turn": TASK TAGS: [coturn]');
+  // A run, and its syntax check, still refuse it.
+  expect((await cli("playbooks/site.ts", "-i", dir, "--syntax-check")).code).toBe(1);
+});
