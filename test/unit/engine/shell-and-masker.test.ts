@@ -29,7 +29,7 @@ it("diffs line by line in hunks with two lines of context", () => {
     "--- /f (on the host)",
     "+++ /f (wanted)",
     "@@ -1,5 +1,5 @@", " 1", " 2", "-3", "+three", " 4", " 5",
-    "@@ -9,3 +9,4 @@", " 9", " 10", "+11", " ",
+    "@@ -9,2 +9,3 @@", " 9", " 10", "+11",
   ]);
   expect(lineDiff("same\n", "same\n", "/f")).toBe("--- /f (on the host)\n+++ /f (wanted)");
 });
@@ -58,13 +58,13 @@ it("diffs a 50,000-line file in well under a second, or says it is too large", (
   started = Date.now();
   const rewritten = lineDiff(big, big.replace(/line/g, "row"), "/big");
   expect(Date.now() - started).toBeLessThan(1000);
-  expect(rewritten).toContain("(too large to diff line by line: lines 1-50000 on the host against 1-50000 wanted)");
+  expect(rewritten).toContain("(too large to diff line by line: 50000 lines on the host against 50000 wanted)");
 });
 
 it("shows no old line of a file that holds secrets: a rotated secret is known to no masker any more", () => {
   const diff = lineDiff("A=1\nSECRET=old-value-nobody-masks\n", "A=1\nSECRET=new\n", "/f", { hideRemoved: MASK });
   expect(diff).not.toContain("old-value-nobody-masks");
-  expect(diff.split("\n").slice(2)).toEqual(["@@ -1,3 +1,3 @@", " A=1", `-${MASK}`, "+SECRET=new", " "]);
+  expect(diff.split("\n").slice(2)).toEqual(["@@ -1,2 +1,2 @@", " A=1", `-${MASK}`, "+SECRET=new"]);
 });
 
 it("masks a secret in its escaped forms too: JSON and YAML double quotes, shell single and double quotes", () => {
