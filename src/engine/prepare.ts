@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import type { z } from "zod";
-import { ConfigError } from "../inventory/errors.js";
+import { ConfigError, configErrors } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory } from "../inventory/load.js";
 import { coerceLoose } from "../inventory/coerce.js";
@@ -248,10 +248,7 @@ function variablesRefused(problems: VariableProblem[]): ConfigError {
     keyPath: `${[...hosts].join(", ")}: ${problem.path}`,
     expected: `${problem.message} (${roles.size > 1 ? "roles" : "role"} ${[...roles].join(", ")})`,
   }));
-  const [first] = lines;
-  const error = new ConfigError(first!.file, first!.keyPath, first!.expected);
-  if (lines.length > 1) error.message = `${lines.length} variables refused:\n${lines.map((l) => `  ${l.file}: ${l.keyPath}: ${l.expected}`).join("\n")}`;
-  return error;
+  return configErrors(lines, "variables refused");
 }
 
 /** Every tag of the prepared plays' tasks and checks (each carries its role's name). */

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { readSshArgs } from "../connection/ssh-args.js";
-import { ConfigError, firstIssue } from "./errors.js";
+import { ConfigError, configErrors } from "./errors.js";
 import type { InventoryHost } from "./load.js";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -73,10 +73,13 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
   const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
   if (parsed.success) return withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES);
-  const { key, message } = firstIssue(parsed.error);
-  // Named as the operator wrote it (an alias, maybe).
-  const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
-  throw new ConfigError(host.origins[written] ?? "extra vars", `${host.name}.${written}`, describeIssue(key, message));
+  const problems = parsed.error.issues.map(({ path, message }) => {
+    const key = String(path[0]);
+    // Named as the operator wrote it (an alias, maybe).
+    const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
+    return { file: host.origins[written] ?? "extra vars", keyPath: `${host.name}.${written}`, expected: describeIssue(key, message) };
+  });
+  throw configErrors(problems, "connection settings refused");
 }
 
 /** Ansible's extra ssh arguments, read now: one rigger cannot honour stops the run before any connection. */

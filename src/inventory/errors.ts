@@ -10,10 +10,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** The first problem zod found, as error messages name it: the top-level key, the whole path, the message. */
-export function firstIssue(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): { key: string; path: string; message: string } {
-  const issue = error.issues[0]!;
-  return { key: String(issue.path[0]), path: issue.path.map(String).join("."), message: issue.message };
+/** Several problems as one error: one alone reads as any ConfigError; more are counted, a line each. */
+export function configErrors(problems: Array<{ file: string; keyPath: string; expected: string }>, what: string): ConfigError {
+  const [first] = problems;
+  const error = new ConfigError(first!.file, first!.keyPath, first!.expected);
+  if (problems.length > 1) error.message = `${problems.length} ${what}:\n${problems.map((p) => `  ${p.file}: ${p.keyPath}: ${p.expected}`).join("\n")}`;
+  return error;
 }
 
 /** A piece of input named without its text, which may be a secret pasted in the wrong place. */

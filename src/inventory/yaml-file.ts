@@ -33,7 +33,12 @@ export function readYaml(file: string): unknown {
   const document = parseDocument(text, { customTags, uniqueKeys: true });
   const problem = document.errors[0];
   const where = (p: { linePos?: [{ line: number; col: number }, ...unknown[]] }) => (p.linePos?.[0] ? `line ${p.linePos[0].line}, column ${p.linePos[0].col}` : "");
-  if (problem) throw new ConfigError(file, "", `invalid YAML at ${where(problem)}: ${problem.message.split("\n")[0]}`);
+  if (problem) {
+    // yaml's first line, without the position it repeats; its code frame is left out, since the line may hold a secret.
+    const said = problem.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    const key = problem.code === "DUPLICATE_KEY" ? /^["']?([^"':\n]+)/.exec(text.slice(problem.pos[0]))?.[1] : undefined;
+    throw new ConfigError(file, "", `invalid YAML at ${where(problem)}: ${said}${key ? ` (${key.trim()} is set twice)` : ""}`);
+  }
   // yaml only warns about a tag it does not know, and reads the tagged value as plain text: a
   // `!vault` value would be taken as its ciphertext.
   const unknownTag = document.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");

@@ -110,14 +110,24 @@ describe("inventory errors name the file, the key and what was expected", () => 
     expect(error(() => connectionVars(inv.hosts.get("h1")!))).toBe(`${dir}/hosts.yaml: h1.ansible_port: expected an integer port from 1 to 65535`);
   });
 
+  it("every refused connection setting of a host at once", () => {
+    const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n      ansible_port: 70000\n      ansible_become: maybe\n" });
+    const inv = loadInventory(dir);
+    expect(error(() => connectionVars(inv.hosts.get("h1")!))).toBe(
+      `2 connection settings refused:\n  ${dir}/hosts.yaml: h1.ansible_port: expected an integer port from 1 to 65535\n  ${dir}/hosts.yaml: h1.ansible_become: expected true or false`,
+    );
+  });
+
   it("an unknown key in a group, with the likely one", () => {
     const dir = inventory({ "hosts.yaml": "all:\n  children:\n    web:\n      host:\n        h1:\n" });
     expect(error(() => loadInventory(dir))).toBe(`${dir}/hosts.yaml: all.children.web.host: unknown key; a group has hosts, vars, children (did you mean "hosts"?)`);
   });
 
-  it("broken YAML, with its line", () => {
+  it("broken YAML, with its line, the key set twice named, no value shown", () => {
     const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1: {\n" });
-    expect(error(() => loadInventory(dir))).toMatch(/hosts\.yaml: invalid YAML at line \d+/);
+    expect(error(() => loadInventory(dir))).toMatch(/hosts\.yaml: invalid YAML at line \d+, column \d+: [A-Z][^:]*[a-z]$/);
+    const twice = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "group_vars/all.yaml": "turn_secret: aaa\nlevel: 1\nturn_secret: bbb\n" });
+    expect(error(() => loadInventory(twice))).toBe(`${twice}/group_vars/all.yaml: invalid YAML at line 3, column 1: Map keys must be unique (turn_secret is set twice)`);
   });
 
 
