@@ -125,7 +125,7 @@ describe("inventory errors name the file, the key and what was expected", () => 
 
   it("broken YAML, with its line, the key set twice named, no value shown", () => {
     const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1: {\n" });
-    expect(error(() => loadInventory(dir))).toMatch(/hosts\.yaml: invalid YAML at line \d+, column \d+: [A-Z][^:]*[a-z]$/);
+    expect(error(() => loadInventory(dir))).toMatch(/hosts\.yaml: invalid YAML at line \d+, column \d+: [A-Z][^:]*[a-z}\]]$/);
     const twice = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "group_vars/all.yaml": "turn_secret: aaa\nlevel: 1\nturn_secret: bbb\n" });
     expect(error(() => loadInventory(twice))).toBe(`${twice}/group_vars/all.yaml: invalid YAML at line 3, column 1: Map keys must be unique (turn_secret is set twice)`);
   });
