@@ -17,7 +17,7 @@ import redis from "../roles/redis/index.js";
 import synapse from "../roles/synapse/index.js";
 
 /**
- * The MatrixRTC backend in its rollout order (MATRIXRTC.md section 5). One host runs everything
+ * The MatrixRTC backend in its rollout order (docs/matrixrtc.md, "Rollout order"). One host runs everything
  * when it is in the group `matrixrtc`; a split deployment puts hosts in `proxy`, `redis`, `sfu`,
  * `homeserver` and `turn` instead. The shape variables (`proxy`, `homeserver`, `element_call_enabled`,
  * `well_known_enabled`) leave out what the operator's own servers already do. Each role waits for its service's health before the next starts.

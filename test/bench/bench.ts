@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the DESIGN.md workload (3 packages, 3 directories, 10 templates, 2 copied
+ * `npm run bench`: the benchmark workload (3 packages, 3 directories, 10 templates, 2 copied
  * files, 2 unit files and their services, a handler, a sysctl, a guarded command; test/bench/workload/)
  * done by rigger, Ansible and pyinfra on the same fresh test hosts: 1, 3 and 10 hosts
  * (`--hosts 1,3,10,30`), a run with nothing to change and a run after one template drifted on

@@ -124,6 +124,16 @@ describeHosts("deployment shapes behind an operator's own proxy", (testbed) => {
       expect((await th.state.host.exec("grep -c '^prometheus' /etc/matrixrtc/coturn/turnserver.conf")).stdout.trim()).toBe("0");
     }, 120_000);
 
+    it("finds a route the operator's proxy lost (Element Call's 404 on the jwt service), and the next run puts it back", async () => {
+      await th.state.host.exec("sed -i '/location \\/_livekit\\//,/^\\t}/d' /etc/matrixrtc/proxy/nginx.conf && nginx -t && systemctl reload nginx");
+      const lost = await rigger("playbooks/verify.ts", "-i", inventory, "-t", "own_proxy");
+      expect(lost.code).toBe(2);
+      expect(lost.out).toContain(`own_proxy | verify: https://${NAMES.matrix_host}/_livekit/healthz reaches its service through the proxy: failed`);
+      const fixed = await rigger("playbooks/site.ts", "-i", inventory, "-t", "own_proxy");
+      expect(fixed.code, fixed.out).toBe(0);
+      expect(fixed.out).toContain(`own_proxy | verify: https://${NAMES.matrix_host}/_livekit/healthz reaches its service through the proxy: ok`);
+    }, 120_000);
+
     it("changes nothing on a second run", async () => {
       const again = await rigger("playbooks/site.ts", "-i", inventory);
       expect(again.code, again.out).toBe(0);
@@ -151,6 +161,7 @@ describeHosts("deployment shapes behind an operator's own proxy", (testbed) => {
 
     it("stops on the homeserver's well-known that lacks the SFU, printing what to serve", () => {
       expect(first.code, first.out).not.toBe(0);
+      expect(first.out).toContain("existing_homeserver | verify: the homeserver's well-known advertises this SFU: failed");
       expect(first.out).toContain(`the homeserver's well-known does not advertise ${jwtUrl}`);
       expect(first.out).toContain(`"org.matrix.msc4143.rtc_foci":[{"type":"livekit","livekit_service_url":"${jwtUrl}"}]`);
     });
@@ -177,6 +188,7 @@ describeHosts("deployment shapes behind an operator's own proxy", (testbed) => {
       await writeOperatorSites(th.state.host, homeserverSites(withoutHomeserver));
       const refused = await rigger("playbooks/verify.ts", "-i", inventory);
       expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain("existing_homeserver | verify: the jwt service finds the homeserver's client-server API from its container (where it sends a delegated leave): failed");
       expect(refused.out).toContain('every token request that hands over a leave (Element Call\'s matrix_2_0 mode) is refused 400 "Unable to resolve client-server API"');
       await writeOperatorSites(th.state.host, homeserverSites(printed));
       const verified = await rigger("playbooks/verify.ts", "-i", inventory);

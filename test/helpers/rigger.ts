@@ -39,7 +39,8 @@ export function testInventory(files: Record<string, string> = {}, hosts = GENERA
   const inventory = parse(readFileSync(inventoryFile, "utf8"));
   const running = inventory.all.children.testbed.hosts as Record<string, unknown>;
   inventory.all.children.testbed.hosts = Object.fromEntries(hosts.map((name) => [name, running[name]]));
-  writeFileSync(join(dir, "hosts.yaml"), stringify(inventory));
+  // An inventory that brings its own hosts file (INI, as MDAD's) has only that one: a folder's files are all read.
+  if (!("hosts" in files)) writeFileSync(join(dir, "hosts.yaml"), stringify(inventory));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), content, { mode: 0o600 });

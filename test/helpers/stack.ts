@@ -35,29 +35,51 @@ export const NAMES = {
  * host's containers get those /etc/hosts entries.
  */
 function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve: (name: string) => string, extra: string[]): string {
-  const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
   // A host's address where it first appears; in later groups only its name.
   const declared = new Set<string>();
   const hostLine = (h: string) => {
     if (declared.has(h)) return `        ${h}:`;
     declared.add(h);
-    return `        ${h}: { ansible_host: ${ip(h)}, public_ip: ${ip(h)} }`;
+    return `        ${h}: { ansible_host: ${ipOf(testbed, h)}, public_ip: ${ipOf(testbed, h)} }`;
   };
   const groupLines = Object.entries(groups).flatMap(([group, members]) => [`    ${group}:`, "      hosts:", ...members.map(hostLine)]);
-  const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ip(resolve(n))}`).join(", ")} }`;
-  const defaults = [
-    ...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`),
-    "caddy_tls: internal",
-    "lk_jwt_insecure_skip_verify_tls: true",
-    'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }',
-    "firewall_rollback_seconds: 15",
-  ];
-  // A variable the caller sets replaces the default of that name.
-  const given = new Set(extra.map((line) => /^(\w+):/.exec(line)?.[1]).filter(Boolean));
   return testInventory({
     // As operators log in (every example inventory): a user with sudo, never root.
     "hosts.yaml": ["all:", "  vars:", "    ansible_user: deploy", "    ansible_become: true", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
-    "group_vars/all.yaml": [...defaults.filter((line) => !given.has(/^(\w+):/.exec(line)![1])), serviceImages(), ...extra, extraHosts].join("\n"),
+    "group_vars/all.yaml": testbedVars(testbed, resolve, [...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`), ...extra]),
+  });
+}
+
+const ipOf = (testbed: Testbed, name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
+
+/** What every test deployment sets: Caddy's internal CA, the local registry's images, where each name resolves. A line of `given` replaces the default of its name. */
+function testbedVars(testbed: Testbed, resolve: (name: string) => string, given: string[]): string {
+  const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ipOf(testbed, resolve(n))}`).join(", ")} }`;
+  const defaults = ["caddy_tls: internal", "lk_jwt_insecure_skip_verify_tls: true", 'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }', "firewall_rollback_seconds: 15"];
+  const names = new Set(given.map((line) => /^(\w+):/.exec(line)?.[1]).filter(Boolean));
+  return [...defaults.filter((line) => !names.has(/^(\w+):/.exec(line)![1])), serviceImages(), ...given, extraHosts].join("\n");
+}
+
+/**
+ * One host as matrix-docker-ansible-deploy's own example sets it up: `inventory/hosts` with the host
+ * in `[matrix_servers]` on its INI line, `host_vars/<host>/vars.yml` in MDAD's names; the testbed's
+ * own settings in group_vars.
+ */
+export function mdadStackInventory(testbed: Testbed, host: string): string {
+  const ip = ipOf(testbed, host);
+  return testInventory({
+    hosts: `[matrix_servers]\n${host} ansible_host=${ip} ansible_ssh_user=deploy ansible_become=true ansible_become_user=root\n`,
+    [`host_vars/${host}/vars.yml`]: [
+      "---",
+      `matrix_domain: ${NAMES.matrix_server_name}`,
+      "matrix_homeserver_implementation: synapse",
+      "matrix_playbook_reverse_proxy_type: playbook-managed-traefik",
+      "postgres_connection_password: ''",
+      "matrix_element_call_enabled: true",
+      `matrix_element_call_hostname: ${NAMES.element_call_host}`,
+      "",
+    ].join("\n"),
+    "group_vars/all.yaml": testbedVars(testbed, () => host, [`ansible_ssh_private_key_file: ${testbed.keyFile}`, `rigger_known_hosts_file: ${testbed.knownHostsFile}`, `turn_host: ${NAMES.turn_host}`]),
   });
 }
 

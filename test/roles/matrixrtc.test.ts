@@ -11,7 +11,7 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import { NAMES, stackInventory, TEAR_DOWN_STACK } from "../helpers/stack.js";
+import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
 import { describeHosts, pushDerivedImage, serviceImages } from "../testbed/testbed.js";
 
@@ -29,7 +29,7 @@ const SNAPSHOT = [
   "systemctl show -p ActiveEnterTimestamp caddy",
 ].join("; ");
 
-describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
+describeHosts("the MatrixRTC stack on one host, from an inventory in MDAD's example layout (hosts INI with [matrix_servers], host_vars/<host>/vars.yml)", (testbed) => {
   let inventory: string;
   let host: SshConnection;
   const outputs: string[] = [];
@@ -55,7 +55,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
   let client: ReturnType<typeof stackClient>;
 
   beforeAll(async () => {
-    inventory = stackInventory(testbed(), HOST);
+    inventory = mdadStackInventory(testbed(), HOST);
     host = await SshConnection.open(testbed().target(HOST));
     client = stackClient({ inventory, proxyIp: hostIp(), homeserver: () => host });
   });
@@ -198,6 +198,31 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     expect(outcome.error).not.toContain("\n");
   }, 60_000);
 
+  it("finds what users see with the checks the troubleshooting guide names: no media behind a firewall that drops it, no SFU found without MSC4143", async () => {
+    // A firewall in front of the host (a cloud provider's) that drops LiveKit's media and TURN: before Docker's DNAT.
+    await sh(
+      "nft add table inet rigger_test_front && nft add chain inet rigger_test_front pre '{ type filter hook prerouting priority -300; }' && " +
+        "nft add rule inet rigger_test_front pre udp dport '{ 7882, 3478 }' drop && nft add rule inet rigger_test_front pre tcp dport '{ 7881, 3478 }' drop",
+    );
+    try {
+      const probe = await client.withNames(["node_modules/.bin/tsx", "run.ts", "playbooks/verify.ts", "-i", inventory, "-t", "call_probe", "-e", "call_probe=true", "-e", "call_probe_timeout_seconds=8"]);
+      outputs.push(probe.stdout, probe.stderr);
+      expect(probe.exitCode).toBe(2);
+      expect(probe.stdout).toContain(`[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): failed`);
+      expect(probe.stdout).toMatch(/no media: 0 of 50 frames within 8000 ms/);
+    } finally {
+      await sh("nft delete table inet rigger_test_front");
+    }
+    // Element Call's MISSING_MATRIX_RTC_FOCUS: the homeserver names no transport.
+    await sh("sed -i 's/msc4143_enabled: true/msc4143_enabled: false/' /etc/matrixrtc/synapse/homeserver.yaml && docker restart matrixrtc-synapse >/dev/null");
+    const noFocus = await run("playbooks/verify.ts", "-i", inventory, "-t", "synapse");
+    expect(noFocus.code).toBe(2);
+    expect(noFocus.out).toContain(`[${HOST}] synapse | verify: synapse serves the MSC4143 transports (to signed-in users): failed`);
+    const fixed = await run(SITE, "-i", inventory, "-t", "synapse");
+    expect(fixed.code, fixed.out).toBe(0);
+    expect(fixed.out).toContain(`[${HOST}] synapse | verify: synapse serves the MSC4143 transports (to signed-in users): ok`);
+  }, 180_000);
+
   it("lets a user of a homeserver without full access join a room a full-access user's grant created, and no other", async () => {
     // A full-access user's grant creates the room (LiveKit keeps an empty room 300 s).
     const alice = await client.register(`alice${Date.now()}`);
@@ -238,6 +263,7 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     const dir = join(inventory, "evidence-incident");
     const verified = await run("playbooks/verify.ts", "-i", inventory, "--report", dir);
     expect(verified.code).toBe(2);
+    expect(verified.out).toContain(`[${HOST}] livekit | verify: livekit creates no room by itself (room.auto_create: false): failed`);
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { failed: number; checks: Array<{ check: string; passed: boolean; evidence: string }> };
     expect(report.checks.filter((c) => !c.passed).map((c) => c.check)).toEqual(["livekit creates no room by itself (room.auto_create: false)"]);
     expect(report.checks.find((c) => !c.passed)!.evidence).toContain("room.auto_create is not false in livekit.yaml");
@@ -283,7 +309,11 @@ describeHosts("the MatrixRTC stack on one host (dev2's shape)", (testbed) => {
     );
     // The checks see what a user would: a secret readable by all, the jwt service down.
     const dir = join(inventory, "evidence-drift");
-    expect((await run("playbooks/verify.ts", "-i", inventory, "--report", dir)).code).toBe(2);
+    const drifted = await run("playbooks/verify.ts", "-i", inventory, "--report", dir);
+    expect(drifted.code).toBe(2);
+    // A user sees token requests fail, and participants who vanish stay in the call (no webhook reaches the jwt service).
+    expect(drifted.out).toContain(`[${HOST}] lk_jwt | verify: the jwt service is healthy: failed`);
+    expect(drifted.out).toContain(`[${HOST}] livekit_webhook | verify: livekit delivers its webhook to the jwt service: failed`);
     const failedChecks = (JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).checks as Array<{ role: string; check: string; passed: boolean }>)
       .filter((c) => !c.passed)
       .map((c) => `${c.role}: ${c.check}`);

@@ -1,4 +1,4 @@
-"""The DESIGN.md workload for pyinfra (npm run bench): the same work as rigger.ts, under /srv/bench-pyinfra."""
+"""The benchmark workload for pyinfra (npm run bench): the same work as rigger.ts, under /srv/bench-pyinfra."""
 from io import StringIO
 
 from pyinfra import host

@@ -1,4 +1,4 @@
-/** The DESIGN.md workload for rigger (npm run bench): the same work as ansible.yml and pyinfra_deploy.py, under /srv/bench-rigger. */
+/** The benchmark workload for rigger (npm run bench): the same work as ansible.yml and pyinfra_deploy.py, under /srv/bench-rigger. */
 import { z } from "zod";
 import { apt, command, defineRole, definePlaybook, directory, file, service, serviceAction, sysctl, template, unitFile } from "../../../src/rigger.js";
 

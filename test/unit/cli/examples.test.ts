@@ -14,7 +14,7 @@ it("the README's deploy command: the bundled inventory and site playbook validat
   const inventory = loadInventory("inventory/dev2");
   const { plays, warnings } = preparePlaybook(site, inventory, { playbookFile: "playbooks/site.ts", extraVars: {}, masker: new Masker() });
   expect(warnings).toEqual([]);
-  // One host, every role of the stack, in MATRIXRTC.md's rollout order.
+  // One host, every role of the stack, in the stack's rollout order (docs/matrixrtc.md).
   expect(plays.flatMap((p) => (p.hosts.get("dev2") ?? []).map((r) => r.name))).toEqual([
     "docker", "firewall", "caddy", "kernel", "livekit", "lk_jwt", "backup", "postgres", "synapse", "livekit_webhook", "coturn", "element_call", "call_probe",
   ]);
