@@ -196,6 +196,8 @@ type JwtPlace = { homeserver: "synapse" | "existing"; matrix_host: string; livek
 export const jwtHost = (vars: JwtPlace) => (vars.homeserver === "existing" ? vars.livekit_host : vars.matrix_host);
 /** The jwt service's public URL: what the well-known, Synapse's transports and Element Call all advertise. */
 export const jwtServiceUrl = (vars: JwtPlace) => `https://${jwtHost(vars)}/_livekit`;
+/** MSC4143's rtc_foci, as the well-known lists them: this SFU's jwt service. */
+export const rtcFoci = (vars: JwtPlace) => [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }];
 export const livekitUrl = (vars: { livekit_host: string }) => `wss://${vars.livekit_host}`;
 /** Where LiveKit posts its webhook: the jwt service on the services' network, or through Caddy from an SFU node elsewhere. */
 export const jwtWebhookUrl = (vars: JwtPlace, sameHost: boolean) =>

@@ -1,11 +1,12 @@
 /**
  * The names the deployment serves over HTTPS and where each path goes: one table from which
- * rigger's Caddyfile and the snippets for an operator's own proxy (Caddy, nginx) are all rendered,
- * so the three cannot drift apart.
+ * rigger's Caddyfile and the snippets for an operator's own proxy (Caddy, nginx, Traefik) are all
+ * rendered, so they cannot drift apart.
  */
+import { stringify } from "yaml";
 import { z } from "zod";
 import { render, type Fleet } from "../../src/rigger.js";
-import { derivedWhen, groupAddresses, jwtHost, jwtServiceUrl, names, published, publishedAt, servesWellKnown, shape } from "../matrixrtc.js";
+import { derivedWhen, groupAddresses, jwtHost, names, published, publishedAt, rtcFoci, servesWellKnown, shape } from "../matrixrtc.js";
 
 const address = z.string().regex(/^[\w.:[\]-]+:\d+$/, "expected host:port");
 
@@ -56,7 +57,7 @@ export interface Site {
 export const wellKnownClient = (vars: SiteVars) =>
   JSON.stringify({
     "m.homeserver": { base_url: `https://${vars.matrix_host}` },
-    "org.matrix.msc4143.rtc_foci": [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
+    "org.matrix.msc4143.rtc_foci": rtcFoci(vars),
   });
 
 export const wellKnownServer = (vars: SiteVars) => JSON.stringify({ "m.server": `${vars.matrix_host}:443` });
@@ -123,4 +124,43 @@ export function nginxSites(vars: SiteVars, tls: { certificate: string; key: stri
     })),
     balanced: all.flatMap((site) => site.routes.filter((route) => route.pool).map((route) => ({ name: upstreamName(site), servers: route.upstreams }))),
   });
+}
+
+/** How an operator's Traefik gets its certificates: its own ACME resolver, or files ({name}: the site's name). */
+export type TraefikTls = { certResolver: string } | { certificate: string; key: string };
+
+/**
+ * The sites as a Traefik dynamic configuration (its file provider): a router per route (the prefix
+ * stripped where the service expects it), a service per upstream (a pool health-checked). Traefik
+ * serves no static body, so the well-known is Synapse's own (`serve_client_wellknown`, the same
+ * content), and with it Synapse's federation delegation: `m.server` names matrix_server_name on 443.
+ */
+export function traefikSites(vars: SiteVars, tls: TraefikTls, entryPoints?: string[]): string {
+  const slug = (text: string) => text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "") || "root";
+  const routers: Record<string, unknown> = {};
+  const services: Record<string, unknown> = {};
+  const middlewares: Record<string, unknown> = {};
+  const routerTls = "certResolver" in tls ? { certResolver: tls.certResolver } : {};
+  const add = (site: string, path: { prefix?: string; exact?: string }, route: Pick<Route, "upstreams" | "strip" | "pool">) => {
+    const name = `matrixrtc-${slug(site)}-${slug(path.exact ?? path.prefix!)}`;
+    const match = path.exact ? ` && Path(\`${path.exact}\`)` : path.prefix === "/" ? "" : ` && PathPrefix(\`${path.prefix}\`)`;
+    const strip = route.strip ? [`${name}-strip`] : [];
+    if (route.strip) middlewares[`${name}-strip`] = { stripPrefix: { prefixes: [path.prefix!.replace(/\/$/, "")] } };
+    routers[name] = { rule: `Host(\`${site}\`)${match}`, service: name, ...(strip.length ? { middlewares: strip } : {}), ...(entryPoints ? { entryPoints } : {}), tls: routerTls };
+    services[name] = { loadBalancer: { servers: route.upstreams.map((u) => ({ url: `http://${u}` })), ...(route.pool ? { healthCheck: { path: "/", interval: "10s", timeout: "3s" } } : {}) } };
+  };
+  const synapse = [vars.caddy_synapse_upstream ?? publishedAt(vars, vars.synapse_port)];
+  for (const site of sites(vars)) {
+    if (site.wellKnown && vars.homeserver === "synapse") {
+      add(site.name, { exact: "/.well-known/matrix/client" }, { upstreams: synapse });
+      if (site.wellKnown.server) {
+        add(site.name, { exact: "/.well-known/matrix/server" }, { upstreams: synapse });
+        add(site.name, { prefix: "/_matrix/" }, { upstreams: synapse });
+      }
+    }
+    for (const route of site.routes) add(site.name, { prefix: route.prefix }, route);
+  }
+  const files = "certificate" in tls ? sites(vars).map((site) => JSON.stringify({ certFile: tls.certificate.replaceAll("{name}", site.name), keyFile: tls.key.replaceAll("{name}", site.name) })) : [];
+  const certificates = files.length ? { tls: { certificates: [...new Set(files)].map((file) => JSON.parse(file) as unknown) } } : {};
+  return stringify({ http: { routers, ...(Object.keys(middlewares).length ? { middlewares } : {}), services }, ...certificates }, { aliasDuplicateObjects: false });
 }

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, jwtServiceUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, privateFilesCheck, rtcFoci, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
@@ -54,7 +54,8 @@ export default defineRole({
           publicBaseurl: `https://${vars.matrix_host}/`,
           // Without federation the jwt service still validates users through the openid resource.
           resources: vars.synapse_federation ? ["client", "federation"] : ["client", "openid"],
-          transports: vars.synapse_rtc_transports ?? [{ type: "livekit", livekit_service_url: jwtServiceUrl(vars) }],
+          transports: vars.synapse_rtc_transports ?? rtcFoci(vars),
+          rtcFoci: rtcFoci(vars),
           turnUris: turnUris(vars),
           delayedEventMgmt: delayedEventMgmt(vars.synapse_delayed_event_callers),
           postgres: vars.synapse_database === "postgres" ? { ...SYNAPSE_DB, host: containers.postgres } : undefined,

@@ -1,7 +1,7 @@
 /**
  * The deployment's shapes on real hosts, behind an operator's own proxy: the whole stack with
- * `proxy: own` behind Debian's nginx, and again behind Debian's Caddy serving a site of its own
- * (which rigger must never stop); and the call backend alone beside a homeserver the operator
+ * `proxy: own` behind Debian's nginx, again behind Debian's Caddy serving a site of its own
+ * (which rigger must never stop), and behind Traefik built from its Go module; and the call backend alone beside a homeserver the operator
  * already runs (`homeserver: existing`, no Element Call, the well-known theirs). nginx, Caddy,
  * LiveKit and coturn are real; Synapse and lk-jwt-service are the stand-ins (test/standins/).
  */
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { stackClient } from "../helpers/matrix-client.js";
 import { NGINX_CERTIFICATE, NGINX_KEY, operatorNginx, TEAR_DOWN_NGINX, writeOperatorSites } from "../helpers/operator-nginx.js";
+import { operatorTraefik, TEAR_DOWN_TRAEFIK, TRAEFIK_RELOAD } from "../helpers/operator-traefik.js";
 import { notOk, rigger } from "../helpers/rigger.js";
 import { NAMES, stackInventory, TEAR_DOWN_STACK, trustTestAcme } from "../helpers/stack.js";
 import { CADDYFILE_MARKER } from "../../roles/caddy/index.js";
@@ -244,6 +245,47 @@ describeHosts("deployment shapes behind an operator's own proxy", (testbed) => {
 
     it("carries a call through the operator's Caddy", async () => {
       await callWorks(stackClient({ inventory, proxyIp: ip, homeserver: () => host }));
+    }, 60_000);
+  });
+
+  describe("proxy: own behind the operator's Traefik (built from its Go module), its file provider reading rigger's traefik.yaml", () => {
+    let host: SshConnection;
+    let ip: string;
+    let caFile: string;
+    let inventory: string;
+    let runs: Array<{ code: number; out: string }>;
+    beforeAll(async () => {
+      ip = testbed().hosts.find((h) => h.name === "th5")!.ip;
+      host = await SshConnection.open(testbed().target("th5"));
+      ({ caFile } = await operatorTraefik(host, mkdtempSync(join(tmpdir(), "rigger-traefik-"))));
+      inventory = stackInventory(
+        testbed(),
+        "th5",
+        ["proxy: own", `own_proxy_tls_certificate: ${NGINX_CERTIFICATE}`, `own_proxy_tls_key: ${NGINX_KEY}`, "own_proxy_traefik_entrypoints: [websecure]", `own_proxy_reload: ${JSON.stringify(TRAEFIK_RELOAD)}`, "synapse_database: sqlite"].join("\n"),
+      );
+      runs = [await rigger("playbooks/site.ts", "-i", inventory), await rigger("playbooks/site.ts", "-i", inventory)];
+    }, 500_000);
+    afterAll(async () => {
+      await host?.exec(`${TEAR_DOWN_STACK}; ${TEAR_DOWN_TRAEFIK}`);
+      host?.close();
+    });
+
+    it("serves the well-known (Synapse's own, with CORS) and every route through Traefik, and changes nothing on a second run", async () => {
+      const [first, second] = runs as [{ code: number; out: string }, { code: number; out: string }];
+      expect(first.code, first.out).toBe(0);
+      expect(first.out).toContain("[th5] own_proxy | verify: the well-known advertises the SFU, as JSON with CORS: ok");
+      for (const route of [`${NAMES.matrix_host}/_matrix/client/versions`, `${NAMES.matrix_host}/_livekit/healthz`, `${NAMES.livekit_host}/`, `${NAMES.element_call_host}/config.json`])
+        expect(first.out).toContain(`[th5] own_proxy | verify: https://${route} reaches its service through the proxy: ok`);
+      expect(second.code, second.out).toBe(0);
+      expect(notOk(second.out)).toEqual([]);
+      // Federation delegated as Synapse delegates it: the server name on 443, its /_matrix/ routed to Synapse too.
+      const server = await host.exec(`curl -sS --resolve ${NAMES.matrix_server_name}:443:127.0.0.1 https://${NAMES.matrix_server_name}/.well-known/matrix/server https://${NAMES.matrix_server_name}/_matrix/client/versions`);
+      expect(server.stdout).toContain(`{"m.server":"${NAMES.matrix_server_name}:443"}`);
+      expect(server.stdout).toContain('"versions"');
+    });
+
+    it("carries a call through Traefik", async () => {
+      await callWorks(stackClient({ inventory, proxyIp: ip, homeserver: () => host, ca: caFile }));
     }, 60_000);
   });
 });

@@ -35,7 +35,8 @@ export interface CallRequest {
  * in a private mount namespace (root) whose /etc/hosts holds them, written into `dir`.
  */
 export function runWithNames(dir: string, proxyIp: string, args: string[], options: { input?: string; env?: Record<string, string>; stdio?: "inherit" } = {}) {
-  const hosts = join(dir, "hosts");
+  // Hidden: the folder may be an inventory, whose every visible file is read.
+  const hosts = join(dir, ".etc-hosts");
   writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
   const env = { ...process.env, ...options.env };
   return $({ nothrow: true, env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.stdio ? { stdio: options.stdio } : {}) })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;

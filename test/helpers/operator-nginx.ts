@@ -26,17 +26,25 @@ function certificates(dir: string): string {
   return join(dir, "ca.pem");
 }
 
+/** The certificate and key on the host, and its CA trusted there as a public one would be. */
+export async function operatorCertificates(host: SshConnection, dir: string): Promise<{ caFile: string }> {
+  const caFile = certificates(dir);
+  const made = await host.exec("mkdir -p /etc/ssl/rigger-test");
+  if (made.code !== 0) throw new Error(made.stderr);
+  await host.putFile(NGINX_CERTIFICATE, readFileSync(join(dir, "site.crt"), "utf8"), 0o644);
+  await host.putFile(NGINX_KEY, readFileSync(join(dir, "site.key"), "utf8"), 0o600);
+  await trustTestAcme(host, readFileSync(caFile, "utf8"));
+  return { caFile };
+}
+
 /**
  * Installs nginx on the host with the certificate, includes rigger's snippet (through a pattern,
  * which may match nothing until the first run writes it) and the operator's own `sites` config.
  */
 export async function operatorNginx(host: SshConnection, dir: string, sites = ""): Promise<{ caFile: string }> {
-  const caFile = certificates(dir);
-  const installed = await host.exec("apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null && mkdir -p /etc/ssl/rigger-test");
+  const installed = await host.exec("apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null");
   if (installed.code !== 0) throw new Error(`nginx did not install: ${installed.stderr}`);
-  await host.putFile(NGINX_CERTIFICATE, readFileSync(join(dir, "site.crt"), "utf8"), 0o644);
-  await host.putFile(NGINX_KEY, readFileSync(join(dir, "site.key"), "utf8"), 0o600);
-  await trustTestAcme(host, readFileSync(caFile, "utf8"));
+  const { caFile } = await operatorCertificates(host, dir);
   await host.putFile("/etc/nginx/conf.d/matrixrtc.conf", "include /etc/matrixrtc/proxy/nginx*.conf;\n", 0o644);
   await writeOperatorSites(host, sites);
   return { caFile };

@@ -12,6 +12,8 @@
  *   the federation userinfo the jwt service validates them with;
  * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts), their management
  *   without a token limited per client address by rc_delayed_event_mgmt;
+ * - GET /.well-known/matrix/client (public_baseurl and extra_well_known_client_content, with CORS)
+ *   and /server (server_name on 443) on the client resource, each only when configured;
  * - GET /health. It refuses to start without a readable signing key, as Synapse does;
  * - users and access tokens in the configured database (synapse-store.ts), checked at start as
  *   Synapse checks it; it listens only once that database is ready, as Synapse does.
@@ -41,6 +43,10 @@ interface Config {
   rc_delayed_event_mgmt?: { per_second?: number; burst_count?: number };
   turn_shared_secret_path?: string;
   database?: DatabaseConfig;
+  public_baseurl?: string;
+  serve_client_wellknown?: boolean;
+  serve_server_wellknown?: boolean;
+  extra_well_known_client_content?: Record<string, unknown>;
 }
 
 const path = process.env.SYNAPSE_CONFIG_PATH ?? "/data/homeserver.yaml";
@@ -198,9 +204,31 @@ function manageDelayed(request: Request, url: URL, body: string, trustForwarded:
   return action === undefined ? matrixError(400, "M_MISSING_PARAM", "'action' is missing") : rooms.act(segment(byBody![1]!), String(action));
 }
 
+/** /.well-known/matrix/client and /server, which the client resource serves (well_known.py): off unless configured. */
+function wellKnown(p: string): Answer | undefined {
+  if (p === "/.well-known/matrix/client") {
+    if (!config.serve_client_wellknown) return matrixError(404, "M_NOT_FOUND", ".well-known not available");
+    const result: Record<string, unknown> = { "m.homeserver": { base_url: config.public_baseurl ?? `https://${config.server_name}/` } };
+    for (const [key, value] of Object.entries(config.extra_well_known_client_content ?? {})) if (!(key in result)) result[key] = value;
+    return { ...json(200, result), headers: CORS };
+  }
+  if (p !== "/.well-known/matrix/server") return undefined;
+  if (!config.serve_server_wellknown) return { status: 404, body: "404. Is anything ever truly *well* known?\n" };
+  const [host, port] = config.server_name.split(/:(?=\d+$)/);
+  return { status: 200, body: JSON.stringify({ "m.server": `${host}:${port ?? 443}` }), type: "application/json" };
+}
+
+/** What Synapse's JSON resources send with every answer (set_cors_headers). */
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+  "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization, Date",
+};
+
 async function client(request: Request, url: URL, body: string, trustForwarded: boolean): Promise<Answer | undefined> {
   const p = url.pathname;
   const method = request.method ?? "GET";
+  if (method === "GET" && p.startsWith("/.well-known/matrix/")) return wellKnown(p);
   if (p === "/_matrix/client/versions") return json(200, { versions: ["v1.11", "v1.12"], unstable_features: unstable });
   if (p === "/_synapse/admin/v1/register") {
     if (method !== "GET") return register(body);

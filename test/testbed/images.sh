@@ -5,6 +5,7 @@
 #                    that sets it up as the official image does: postgres/docker-entrypoint.sh)
 #   synapse, lk-jwt, element-call   our stand-ins (test/standins/, bundled with esbuild), since those
 #                    three are AGPL and are not built or fetched here
+# and, for the shapes suite's operator proxy, Traefik's binary from its Go module ($CACHE/traefik).
 # Every image is tagged by a hash of its recipe and reused while that is unchanged. Writes the
 # references to $CACHE/service-images.yaml as role variables (what a test inventory sets).
 # Needs setup.sh first (dockerd, registry, the debootstrap rootfs) and node_modules (esbuild).
@@ -12,6 +13,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 ROOT=$(cd "$TESTBED_DIR/../.." && pwd)
 LIVEKIT_VERSION=v1.13.5
+# v3.7's go.mod replaces go-http-auth with a version the module proxy does not serve; v3.6's is served.
+TRAEFIK_VERSION=v3.6.12
 SERVICE_PACKAGES="redis-server coturn postgresql-15"
 OUT="$CACHE/service-images.yaml"
 
@@ -19,6 +22,12 @@ livekit_binary() {
   local bin="$CACHE/livekit-server-$LIVEKIT_VERSION"
   go_build "github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION" "$bin" livekit-build >&2
   echo "$bin"
+}
+
+# The operator's Traefik of the shapes suite: a host binary, as operators install it.
+build_traefik() {
+  go_build_in_module github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" ./cmd/traefik "$CACHE/traefik-$TRAEFIK_VERSION" traefik-build
+  ln -sfn "traefik-$TRAEFIK_VERSION" "$CACHE/traefik"
 }
 
 # Pushes an image unless the registry has that tag already.
@@ -88,5 +97,6 @@ build_services() {
 command -v go >/dev/null || die "Go (1.23 or newer) is needed to build LiveKit from its module"
 curl -sf "http://$REGISTRY/v2/" >/dev/null || die "the registry at $REGISTRY is not running: run setup.sh first"
 { echo "# Written by test/testbed/images.sh: the test images, as the roles' image variables."; build_livekit; build_services; } >"$OUT.tmp"
+build_traefik
 mv "$OUT.tmp" "$OUT"
 log "service images pushed; variables in $OUT"

@@ -136,6 +136,9 @@ export async function latencyRelay(host: string, port: number, delayMs: number):
 
 const cacheDir = process.env.TESTBED_CACHE ?? "/var/cache/rigger-testbed";
 
+/** A file images.sh keeps in the testbed's cache (a binary built from a Go module). */
+export const testbedCache = (name: string) => join(cacheDir, name);
+
 /** The service roles' image variables for the images images.sh built and pushed (a YAML snippet). */
 export function serviceImages(): string {
   const file = join(cacheDir, "service-images.yaml");

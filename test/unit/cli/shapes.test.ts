@@ -1,9 +1,10 @@
 import { expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { parse } from "yaml";
 import caddy, { CADDYFILE_MARKER } from "../../../roles/caddy/index.js";
 import { prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
 
-it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
+it("proxy: own: no Caddy; the nginx, Caddy and Traefik snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
   const { plays, warnings } = prepared("inventory/own-proxy");
   expect(warnings).toEqual([]);
   // caddy stays in the list to stop a Caddy an earlier run configured (the operator's proxy takes 80 and 443); an operator's own Caddy is left alone.
@@ -29,6 +30,23 @@ it("proxy: own: no Caddy; the nginx and Caddy snippets serve every name with the
   const removal = caddy.removal!({} as never);
   const commands = [...(removal.tasks[0]!.plan({ satisfied: false }) as Array<{ command: string }>), ...(removal.verify[0]!.plan({}) as Array<{ command: string }>)].map((step) => step.command);
   for (const command of commands) expect(() => execFileSync("sh", ["-n", "-c", command]), command).not.toThrow();
+  // The operator's Traefik gets the same routes from its file provider; the well-known from Synapse itself, which serves the same content.
+  const traefik = parse(rendered(plays, "web1", "/etc/matrixrtc/proxy/traefik.yaml")) as { http: { routers: Record<string, { rule: string; service: string; middlewares?: string[] }>; middlewares: Record<string, unknown>; services: Record<string, { loadBalancer: { servers: Array<{ url: string }> } }> }; tls: unknown };
+  const routes = Object.values(traefik.http.routers).map((r) => `${r.rule} -> ${traefik.http.services[r.service]!.loadBalancer.servers.map((s) => s.url).join(" ")}${r.middlewares ? " (stripped)" : ""}`);
+  expect(routes).toEqual([
+    "Host(`example.org`) && Path(`/.well-known/matrix/client`) -> http://127.0.0.1:8008",
+    "Host(`example.org`) && Path(`/.well-known/matrix/server`) -> http://127.0.0.1:8008",
+    "Host(`example.org`) && PathPrefix(`/_matrix/`) -> http://127.0.0.1:8008",
+    "Host(`matrix.example.org`) && PathPrefix(`/_synapse/client/`) -> http://127.0.0.1:8008",
+    "Host(`matrix.example.org`) && PathPrefix(`/_livekit/`) -> http://127.0.0.1:8380 (stripped)",
+    "Host(`matrix.example.org`) && PathPrefix(`/_matrix/`) -> http://127.0.0.1:8008",
+    "Host(`livekit.example.org`) -> http://127.0.0.1:7880",
+    "Host(`call.example.org`) -> http://127.0.0.1:8280",
+  ]);
+  expect(Object.values(traefik.http.middlewares)).toEqual([{ stripPrefix: { prefixes: ["/_livekit"] } }]);
+  expect(traefik.tls).toMatchObject({ certificates: expect.arrayContaining([{ certFile: "/etc/letsencrypt/live/example.org/fullchain.pem", keyFile: "/etc/letsencrypt/live/example.org/privkey.pem" }]) });
+  const homeserver = parse(rendered(plays, "web1", "/etc/matrixrtc/synapse/homeserver.yaml")) as Record<string, unknown>;
+  expect(homeserver).toMatchObject({ serve_client_wellknown: true, serve_server_wellknown: true, extra_well_known_client_content: { "org.matrix.msc4143.rtc_foci": [{ type: "livekit", livekit_service_url: "https://matrix.example.org/_livekit" }] } });
   const firewall = plays[0]!.hosts.get("web1")!.find((r) => r.name === "firewall")!.tasks.find((t) => t.name.startsWith("nftables"))!;
   expect(firewall.name).toBe("nftables table rigger: ssh 7881/tcp 7882/udp 3478/udp 3478/tcp 49152-50151/udp 80/tcp 443/tcp");
 });

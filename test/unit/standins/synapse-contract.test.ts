@@ -23,26 +23,32 @@ async function register(name: string): Promise<{ user_id: string; access_token: 
   return (await call("POST", "/_synapse/admin/v1/register", { nonce, username: name, password, admin: false, mac: registrationMac(SECRET, nonce, name, password) })).body as never;
 }
 
-beforeAll(async () => {
+/** The stand-in started on a homeserver.yaml of these lines (beside the listener, key and database); its base URL. */
+async function startSynapse(lines: string[]): Promise<{ process: ChildProcess; base: string }> {
   const dir = mkdtempSync(join(tmpdir(), "rigger-synapse-standin-"));
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   writeFileSync(join(dir, "signing.key"), `ed25519 a_test ${"A".repeat(43)}\n`);
   writeFileSync(
     join(dir, "homeserver.yaml"),
     [
       "server_name: example.test",
       `signing_key_path: ${join(dir, "signing.key")}`,
-      `registration_shared_secret: ${SECRET}`,
       `listeners: [{ port: ${port}, type: http, bind_addresses: ["127.0.0.1"], resources: [{ names: [client, openid] }] }]`,
       "database: { name: sqlite3, args: { database: /data/homeserver.db } }",
-      "experimental_features: { msc4143_enabled: true, msc4354_enabled: true }",
-      "max_event_delay_duration: 24h",
-      "rc_delayed_event_mgmt: { per_second: 0.1, burst_count: 5 }",
+      ...lines,
       "",
     ].join("\n"),
   );
-  synapse = await started("synapse", { SYNAPSE_CONFIG_PATH: join(dir, "homeserver.yaml") });
+  return { process: await started("synapse", { SYNAPSE_CONFIG_PATH: join(dir, "homeserver.yaml") }), base: `http://127.0.0.1:${port}` };
+}
+
+beforeAll(async () => {
+  ({ process: synapse, base } = await startSynapse([
+    `registration_shared_secret: ${SECRET}`,
+    "experimental_features: { msc4143_enabled: true, msc4354_enabled: true }",
+    "max_event_delay_duration: 24h",
+    "rc_delayed_event_mgmt: { per_second: 0.1, burst_count: 5 }",
+  ]));
 }, 30_000);
 afterAll(() => void synapse?.kill());
 
@@ -89,3 +95,27 @@ it("answers OpenID's errors as Synapse does: a body that is not JSON, a userinfo
   expect((await call("POST", path, {}, user.access_token)).body).toMatchObject({ token_type: "Bearer", matrix_server_name: "example.test" });
   expect(await call("GET", "/_matrix/federation/v1/openid/userinfo")).toEqual({ status: 401, body: { errcode: "M_MISSING_TOKEN", error: "Access Token required" } });
 });
+
+it("serves the well-known only when configured: the client's from public_baseurl and the extra content, with CORS; the server's on 443", async () => {
+  expect(await call("GET", "/.well-known/matrix/client")).toEqual({ status: 404, body: { errcode: "M_NOT_FOUND", error: ".well-known not available" } });
+  const off = await fetch(`${base}/.well-known/matrix/server`);
+  expect([off.status, await off.text()]).toEqual([404, "404. Is anything ever truly *well* known?\n"]);
+  const rtcFoci = [{ type: "livekit", livekit_service_url: "https://matrix.example.test/_livekit" }];
+  const served = await startSynapse([
+    "public_baseurl: https://matrix.example.test/",
+    "serve_client_wellknown: true",
+    "serve_server_wellknown: true",
+    `extra_well_known_client_content: { org.matrix.msc4143.rtc_foci: ${JSON.stringify(rtcFoci)}, m.homeserver: { base_url: https://elsewhere.example/ } }`,
+  ]);
+  try {
+    const client = await fetch(`${served.base}/.well-known/matrix/client`);
+    expect(client.headers.get("access-control-allow-origin")).toBe("*");
+    expect(client.headers.get("content-type")).toBe("application/json");
+    // The extra content adds keys; it never replaces m.homeserver.
+    expect(await client.json()).toEqual({ "m.homeserver": { base_url: "https://matrix.example.test/" }, "org.matrix.msc4143.rtc_foci": rtcFoci });
+    const server = await fetch(`${served.base}/.well-known/matrix/server`);
+    expect(await server.json()).toEqual({ "m.server": "example.test:443" });
+  } finally {
+    served.process.kill();
+  }
+}, 30_000);
