@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -72,7 +72,7 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
   for (const [alias, name] of Object.entries(ALIASES)) if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
   const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
   const parsed = connectionVarsSchema.safeParse(picked);
-  if (parsed.success) return withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES);
+  if (parsed.success) return withKnownHosts(host, vars, withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES));
   const problems = parsed.error.issues.map(({ path, message }) => {
     const key = String(path[0]);
     // Named as the operator wrote it (an alias, maybe).
@@ -89,6 +89,21 @@ function withSshArgs(host: InventoryHost, given: Record<string, unknown>, vars: 
   } catch (error) {
     const written = "ansible_ssh_common_args" in given ? "ansible_ssh_common_args" : "ansible_ssh_extra_args";
     throw new ConfigError(host.origins[written] ?? "--ssh-common-args or -e", `${host.name}.${written}`, (error as Error).message);
+  }
+  return vars;
+}
+
+/** The known_hosts file, where it exists, proved readable before any connection (a missing one is the first contact: --accept-new-host-keys). */
+function withKnownHosts(host: InventoryHost, given: Record<string, unknown>, vars: ConnectionVars): ConnectionVars {
+  const file = vars.rigger_known_hosts_file;
+  const origin = host.origins.rigger_known_hosts_file ?? ("rigger_known_hosts_file" in given ? "extra vars" : "the default");
+  const refuse = (why: string) => new ConfigError(origin, `${host.name}.rigger_known_hosts_file`, `${file}: ${why}: where the hosts' keys are checked`);
+  if (!existsSync(file)) return vars;
+  if (!statSync(file).isFile()) throw refuse("not a file");
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    throw refuse(`cannot be read (${(error as NodeJS.ErrnoException).code})`);
   }
   return vars;
 }

@@ -2,7 +2,7 @@
  * Values that contradict the MatrixRTC stack are refused before any host is touched: exit 1, an
  * error naming the file, the variable and the fix, and not one connection attempt.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
@@ -80,5 +80,16 @@ it("reads Ansible's extra ssh arguments, and refuses one it cannot honour before
   expect(refused.err).toContain("--ssh-common-args or -e: dev2.ansible_ssh_common_args: -o stricthostkeychecking: rigger checks every host key against known_hosts; --accept-new-host-keys records");
   const command = await rigger("playbooks/site.ts", "-i", inventory, "-e", "ansible_ssh_common_args='-o ProxyCommand=\"nc %h %p\"'");
   expect(command.err).toContain("-o proxycommand: rigger speaks SSH itself and runs no command to reach a host: use ProxyJump (-J)");
+  expect(listener.connects()).toBe(before);
+});
+
+it("checks the known_hosts file before any connection: one that is there but cannot be read is named", async () => {
+  const before = listener.connects();
+  const inventory = dev2AtPort(listener.port);
+  const folder = join(inventory, ".known_hosts.d");
+  mkdirSync(folder);
+  const { code, err } = await rigger("playbooks/site.ts", "-i", inventory, "-e", `rigger_known_hosts_file=${folder}`);
+  expect(code).toBe(1);
+  expect(err).toContain(`extra vars: dev2.rigger_known_hosts_file: ${folder}: not a file: where the hosts' keys are checked`);
   expect(listener.connects()).toBe(before);
 });
