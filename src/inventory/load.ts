@@ -180,8 +180,9 @@ function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
 function optionalSource(source: InventorySource, warnings: string[]): Record<string, unknown> | undefined {
   try {
     const groups = source.groups();
+    // A vars file's top keys are variables: their values are no groups (a group holds hosts, vars or children).
     for (const [name, entry] of Object.entries(groups))
-      if (entry !== null && !isMapping(entry)) throw new ConfigError(source.name, name, "not a group");
+      if (entry !== null && (!isMapping(entry) || Object.keys(entry).some((key) => !GROUP_KEYS.includes(key)))) throw new ConfigError(source.name, name, "not a group");
     return groups;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

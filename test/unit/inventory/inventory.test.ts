@@ -176,10 +176,10 @@ describe("an inventory folder, read as Ansible reads one", () => {
   });
 
   it("skips, saying so, a file beside the hosts that is no inventory (a vars file, a report); a broken hosts file stays an error", () => {
-    const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "limited.yaml": "jwt_full_access_homeservers: [a.example]\n" });
+    const dir = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1:\n", "limited.yaml": "jwt_full_access_homeservers: [a.example]\n", "extra.yml": "livekit_config_extra:\n  room: { empty_timeout: 60 }\n" });
     const inv = loadInventory(dir);
     expect([...inv.hosts.keys()]).toEqual(["h1"]);
-    expect(inv.warnings).toEqual([`${join(dir, "limited.yaml")}: not an inventory, so it is not read (not a group)`]);
+    expect(inv.warnings).toEqual([`${join(dir, "extra.yml")}: not an inventory, so it is not read (not a group)`, `${join(dir, "limited.yaml")}: not an inventory, so it is not read (not a group)`]);
     const broken = inventory({ "hosts.yaml": "all:\n  hosts:\n    h1: {\n", "other.yaml": "all:\n  hosts:\n    h2:\n" });
     expect(() => loadInventory(broken)).toThrow(/hosts\.yaml: invalid YAML/);
   });
