@@ -19,6 +19,7 @@ export interface CliOptions {
   /** Hosts whose lock a vanished run left behind: its holder is ended, then the lock taken. */
   breakLock: string[];
   json?: string;
+  metrics?: string;
   /** A folder for the evidence report (report.md, report.json) of the run's checks. */
   report?: string;
   verbosity: number;
@@ -65,6 +66,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
       --break-lock HOST     end the run that holds HOST's lock (one that vanished), then go on (repeatable)
       --json FILE           write a JSON report of the run (- : to stdout, the run's lines then go to stderr)
       --report DIR          write the evidence report of the run's checks (report.md, report.json)
+      --metrics FILE        write the run's outcome as Prometheus metrics (node_exporter's textfile collector), for cron
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change
       --force-handlers      run notified handlers even when a later task of the host fails
@@ -105,6 +107,7 @@ const OPTIONS = {
   "break-lock": { type: "string", multiple: true, default: [] as string[] },
   json: { type: "string" },
   report: { type: "string" },
+  metrics: { type: "string" },
   verbose: { type: "boolean", short: "v", multiple: true, default: [] as boolean[] },
   "fail-on-change": { type: "boolean", default: false },
   "force-handlers": { type: "boolean", default: false },
@@ -178,6 +181,7 @@ export function parseCli(argv: string[]): CliOptions {
     breakLock: values["break-lock"],
     json: values.json,
     report: values.report,
+    metrics: values.metrics,
     verbosity: values.verbose.length,
     failOnChange: values["fail-on-change"],
     forceHandlers: values["force-handlers"],

@@ -24,6 +24,7 @@ import { importPlaybook } from "./playbook-loader.js";
 import { promptHidden } from "./prompt.js";
 import { secretsCommand } from "./secrets-command.js";
 import { writeEvidenceReport } from "./report.js";
+import { writeMetricsFile } from "./metrics-file.js";
 import { LineRenderer, type Renderer } from "./output.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
@@ -81,6 +82,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> }, masker: Masker, io: Io): void {
   const meta = { rigger: version(), playbook: options.playbook ?? "", at: new Date().toISOString(), ...outcome };
   try {
+    if (options.metrics)
+      writeMetricsFile(options.metrics, {
+        playbook: meta.playbook,
+        check: options.check,
+        exitCode: outcome.exitCode,
+        endedAt: Date.now() / 1000,
+        seconds: 0,
+        hosts: (outcome.hosts ?? []).map((h) => ({ ...h, changed: 0, failed: 0 })),
+      });
     if (options.json) writeJsonReport(options.json, meta, masker, io);
     if (options.report) {
       const hosts = (outcome.hosts ?? []).map((h) => `${h.host} ${h.status}`).join(", ");
@@ -200,6 +210,8 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       const written = writeEvidenceReport(options.report!, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
       (options.json === "-" ? io.err : io.out)(`evidence report: ${written.markdown} and ${written.json}`);
     });
+  if (options.metrics)
+    reportOrSay("metrics file", () => writeMetricsFile(options.metrics!, { playbook: playbookFile, check: options.check, exitCode, endedAt: Date.now() / 1000, seconds: (Date.now() - started) / 1000, hosts: summary }));
   if (options.json)
     reportOrSay("JSON report", () => {
       writeJsonReport(options.json!, { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events }, masker, io);
@@ -257,6 +269,7 @@ function checkOutputPaths(options: CliOptions): void {
     }
   };
   if (options.json && options.json !== "-") writable(dirname(options.json), "--json");
+  if (options.metrics) writable(dirname(options.metrics), "--metrics");
   if (options.report) {
     try {
       mkdirSync(options.report, { recursive: true });
