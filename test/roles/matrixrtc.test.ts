@@ -209,7 +209,7 @@ describeHosts("the MatrixRTC stack on one host, from an inventory in MDAD's exam
       outputs.push(probe.stdout, probe.stderr);
       expect(probe.exitCode).toBe(2);
       expect(probe.stdout).toContain(`[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): failed`);
-      expect(probe.stdout).toMatch(/no media: 0 of 50 frames within 8000 ms/);
+      expect(probe.stdout).toContain("no media path to the SFU (its UDP/TCP ports blocked on the way?)");
     } finally {
       await sh("nft delete table inet rigger_test_front");
     }
