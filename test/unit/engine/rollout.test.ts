@@ -2,7 +2,8 @@ import { expect, it } from "vitest";
 import type { RunEvent } from "../../../src/engine/events.js";
 import type { PreparedPlay } from "../../../src/engine/prepare.js";
 import { batches, budgetSpent, serialProblem } from "../../../src/engine/rollout.js";
-import { runPlays, type Session } from "../../../src/engine/runner.js";
+import type { Session } from "../../../src/engine/run-contract.js";
+import { runPlays } from "../../../src/engine/runner.js";
 import { operation } from "../../../src/ops/operation.js";
 
 it("cuts hosts into batches: a number, a percentage of all, a ramp whose last size repeats", () => {
