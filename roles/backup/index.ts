@@ -1,5 +1,5 @@
 import { check, command, defineRole, directory, file, service, sh, unitFile } from "../../src/rigger.js";
-import { BACKUP_COMMAND } from "../matrixrtc.js";
+import { BACKUP_COMMAND } from "../matrixrtc/index.js";
 import { backupScript } from "./script.js";
 import { backupVars } from "./vars.js";
 

@@ -1,5 +1,5 @@
 import { raw, sh } from "../../src/rigger.js";
-import { containers, SYNAPSE_DB } from "../matrixrtc.js";
+import { containers, SYNAPSE_DB } from "../matrixrtc/index.js";
 import type { BackupVars } from "./vars.js";
 
 /** The archive's members: what restore.ts puts back, each checked against SHA256SUMS first. */

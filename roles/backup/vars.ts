@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { backupPlace, placement, shape, synapseDatabase } from "../matrixrtc.js";
+import { backupPlace, placement, shape, synapseDatabase } from "../matrixrtc/index.js";
 import { synapseVars } from "../synapse/vars.js";
 
 export const backupVars = z.object({

@@ -1,5 +1,5 @@
 import { command, defineRole, localCheck } from "../../src/rigger.js";
-import { BACKUP_COMMAND } from "../matrixrtc.js";
+import { BACKUP_COMMAND } from "../matrixrtc/index.js";
 import { fetchLatest } from "./fetch.js";
 import { backupNowVars } from "./vars.js";
 

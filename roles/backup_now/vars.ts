@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { backupPlace, backupTimeout, shape } from "../matrixrtc.js";
+import { backupPlace, backupTimeout, shape } from "../matrixrtc/index.js";
 import { backupVars } from "../backup/vars.js";
 
 export const backupNowVars = z.object({

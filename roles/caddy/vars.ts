@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pemCertificates } from "../matrixrtc.js";
+import { pemCertificates } from "../matrixrtc/index.js";
 import { siteVars } from "../sites/index.js";
 
 export const caddyVars = z

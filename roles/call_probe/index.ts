@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineRole, file, generate, localCheck, onHost, type HostAccess } from "../../src/rigger.js";
-import { generatedSecrets, jwtServiceUrl } from "../matrixrtc.js";
+import { generatedSecrets, jwtServiceUrl } from "../matrixrtc/index.js";
 import { twoPartyCall } from "./call.js";
 import { accessToken, livekitGrant, type MatrixSide } from "./matrix.js";
 import { callProbeVars, type CallProbeVars } from "./vars.js";

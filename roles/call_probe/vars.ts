@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { names, placement, published, secret, shape } from "../matrixrtc.js";
+import { names, placement, published, secret, shape } from "../matrixrtc/index.js";
 
 const localpart = z.string().regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
 

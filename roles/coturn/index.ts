@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, onHost, sh, template, waitFor, type Mount } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, serviceRemoval, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, serviceRemoval, turnHost } from "../matrixrtc/index.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 

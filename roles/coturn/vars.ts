@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { image, ipAddress, livekitPorts, metricsClients, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { image, ipAddress, livekitPorts, metricsClients, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
 
 export const coturnVars = z
   .object({

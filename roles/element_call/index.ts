@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, template, waitFor } from "../../src/rigger.js";
-import { containers, jwtServiceUrl, publishedAt, publishedOnlyCheck, serviceContainer, serviceRemoval } from "../matrixrtc.js";
+import { containers, jwtServiceUrl, publishedAt, publishedOnlyCheck, serviceContainer, serviceRemoval } from "../matrixrtc/index.js";
 import { elementCallVars } from "./vars.js";
 
 /** Element Call, its config.json pointing at the homeserver and the jwt service, on 127.0.0.1:8280 (element_call_port); `element_call_enabled: false` leaves it out. */

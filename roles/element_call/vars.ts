@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { configExtra, image, names, placement, published, shape } from "../matrixrtc.js";
+import { configExtra, image, names, placement, published, shape } from "../matrixrtc/index.js";
 
 export const elementCallVars = z.object({
   matrix_server_name: names.matrix_server_name,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { check, defineRole, file, sh } from "../../src/rigger.js";
-import { containers, jwtServiceUrl, placement, servesWellKnown } from "../matrixrtc.js";
+import { containers, jwtServiceUrl, placement, servesWellKnown } from "../matrixrtc/index.js";
 import { siteVars } from "../sites/index.js";
 import { clientApiChecks } from "../synapse/client-api.js";
 import { homeserverSettings, synapseSettings, wellKnownSetting } from "./settings.js";

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { jwtServiceUrl } from "../matrixrtc.js";
+import { jwtServiceUrl } from "../matrixrtc/index.js";
 import { wellKnownClient, type SiteVars } from "../sites/index.js";
 
 /** What an existing homeserver must serve for this SFU, as the operator pastes it: the well-known, and Synapse's settings. */

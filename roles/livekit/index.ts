@@ -1,5 +1,5 @@
 import { check, containerDrainRestart, defineRole, directory, file, onHost, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
-import { containers, derivedWhen, metricsCheck, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { containers, derivedWhen, metricsCheck, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared. */

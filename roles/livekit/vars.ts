@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, metricsClients, names, pemCertificates, placement, port, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, metricsClients, names, pemCertificates, placement, port, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
 
 /** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
 export const webhookVars = {

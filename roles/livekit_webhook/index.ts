@@ -3,7 +3,7 @@ import { check, defineRole, sh } from "../../src/rigger.js";
 import { livekitApiOnHost, livekitDerived, webhookUrl } from "../livekit/index.js";
 import { z } from "zod";
 import { webhookVars } from "../livekit/vars.js";
-import { containers, placement } from "../matrixrtc.js";
+import { containers, placement } from "../matrixrtc/index.js";
 
 const PROBE = readFileSync(new URL("webhook-probe.py", import.meta.url), "utf8");
 

@@ -1,5 +1,5 @@
 import { check, defineRole, directory, file, onHost, sh, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer } from "../matrixrtc.js";
+import { containers, generatedSecrets, livekitKeyFile, livekitUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer } from "../matrixrtc/index.js";
 import { lkJwtVars } from "./vars.js";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostname, image, livekitKeys, names, placement, published, shape } from "../matrixrtc.js";
+import { hostname, image, livekitKeys, names, placement, published, shape } from "../matrixrtc/index.js";
 
 const fullAccessHomeserver = z
   .string()

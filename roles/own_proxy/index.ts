@@ -1,5 +1,5 @@
 import { command, defineRole, directory, file, type Operation } from "../../src/rigger.js";
-import { servesWellKnown } from "../matrixrtc.js";
+import { servesWellKnown } from "../matrixrtc/index.js";
 import { caddySites, nginxSites, sitesDerived, traefikSites, type TraefikTls } from "../sites/index.js";
 import { proxyProbes, routeProbes } from "../sites/verify.js";
 import { ownProxyVars, type OwnProxyVars } from "./vars.js";

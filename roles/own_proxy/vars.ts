@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { placement } from "../matrixrtc.js";
+import { placement } from "../matrixrtc/index.js";
 import { siteVars } from "../sites/index.js";
 
 /** Written double-quoted into nginx's config: spaces are fine; a quote, backslash, `$` (a variable to nginx) or `;` is not. */

@@ -1,5 +1,5 @@
 import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
-import { backupBeforeUpgrade, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc.js";
+import { backupBeforeUpgrade, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc/index.js";
 import { postgresVars, type PostgresVars } from "./vars.js";
 
 /** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { backupPlace, backupTimeout, image, placement, postgresPassword, shape, synapseDatabase } from "../matrixrtc.js";
+import { backupPlace, backupTimeout, image, placement, postgresPassword, shape, synapseDatabase } from "../matrixrtc/index.js";
 
 export const postgresVars = z.object({
   ...placement,

@@ -1,5 +1,5 @@
 import { check, containerRestart, defineRole, directory, onHost, sh, template } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, unpublishedCheck } from "../matrixrtc.js";
+import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, unpublishedCheck } from "../matrixrtc/index.js";
 import { redisVars } from "./vars.js";
 
 /**

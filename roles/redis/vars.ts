@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddresses, image, placement, secret } from "../matrixrtc.js";
+import { clientAddresses, image, placement, secret } from "../matrixrtc/index.js";
 
 export const redisVars = z.object({
   ...placement,

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { command, defineRole, directory, sh, upload } from "../../src/rigger.js";
-import { generatedSecrets } from "../matrixrtc.js";
+import { generatedSecrets } from "../matrixrtc/index.js";
 import { restoreScript } from "./script.js";
 import { restoreVars } from "./vars.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { sh } from "../../src/rigger.js";
 import { ARCHIVE, inWork, SQLITE_FILE } from "../backup/script.js";
-import { pendingRestoreDump } from "../matrixrtc.js";
+import { pendingRestoreDump } from "../matrixrtc/index.js";
 import type { RestoreVars } from "./vars.js";
 
 /**

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { ARCHIVE_NAME } from "../backup/script.js";
-import { backupPlace, placement, synapseDatabase } from "../matrixrtc.js";
+import { backupPlace, placement, synapseDatabase } from "../matrixrtc/index.js";
 import { postgresVars } from "../postgres/vars.js";
 import { synapseVars } from "../synapse/vars.js";
 

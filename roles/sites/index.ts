@@ -6,7 +6,7 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { render, type Fleet } from "../../src/rigger.js";
-import { derivedWhen, groupAddresses, jwtHost, names, published, publishedAt, rtcFoci, servesWellKnown, shape } from "../matrixrtc.js";
+import { derivedWhen, groupAddresses, jwtHost, names, published, publishedAt, rtcFoci, servesWellKnown, shape } from "../matrixrtc/index.js";
 
 const address = z.string().regex(/^[\w.:[\]-]+:\d+$/, "expected host:port");
 

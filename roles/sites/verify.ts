@@ -1,5 +1,5 @@
 import { check, raw, sh } from "../../src/rigger.js";
-import { jwtServiceUrl, servesWellKnown } from "../matrixrtc.js";
+import { jwtServiceUrl, servesWellKnown } from "../matrixrtc/index.js";
 import { sites, type SiteVars } from "./index.js";
 
 /** The proxy's certificates: trusted through the host's store, or `cacert` (Caddy's own CA with caddy_tls "internal"). */

@@ -1,5 +1,5 @@
 import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, privateFilesCheck, rtcFoci, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc.js";
+import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, privateFilesCheck, rtcFoci, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { backupTimeout, configExtra, image, names, placement, postgresPassword, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc.js";
+import { backupTimeout, configExtra, image, names, placement, postgresPassword, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
