@@ -1,5 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
 import { UnreachableError } from "../connection/errors.js";
 import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
@@ -26,13 +25,9 @@ import { secretsCommand } from "./secrets-command.js";
 import { writeEvidenceReport } from "./report.js";
 import { writeMetricsFile } from "./metrics-file.js";
 import { LineRenderer, type Renderer } from "./output.js";
+import { checkOutputPaths, version, writeEarlyOutcome, writeJsonReport, type Io } from "./run-outputs.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
-
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 const stdio: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
 
@@ -71,33 +66,6 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.err(masker.mask(said));
     writeEarlyOutcome(options, { exitCode: EXIT.config, error: said.replace(/^rigger: /, "") }, masker, io);
     return EXIT.config;
-  }
-}
-
-/**
- * What --json and --report say of a run that ended before its plays (a refused input, a host that
- * had to be read first and could not be): the exit code, why, and each host named with its status.
- * Written where it can be; a path that cannot take it is said, never a second failure.
- */
-function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> }, masker: Masker, io: Io): void {
-  const meta = { rigger: version(), playbook: options.playbook ?? "", at: new Date().toISOString(), ...outcome };
-  try {
-    if (options.metrics)
-      writeMetricsFile(options.metrics, {
-        playbook: meta.playbook,
-        check: options.check,
-        exitCode: outcome.exitCode,
-        endedAt: Date.now() / 1000,
-        seconds: 0,
-        hosts: (outcome.hosts ?? []).map((h) => ({ ...h, changed: 0, failed: 0 })),
-      });
-    if (options.json) writeJsonReport(options.json, meta, masker, io);
-    if (options.report) {
-      const hosts = (outcome.hosts ?? []).map((h) => `${h.host} ${h.status}`).join(", ");
-      writeEvidenceReport(options.report, { playbook: meta.playbook, at: meta.at, exitCode: outcome.exitCode, error: outcome.error, ...(hosts ? { hosts } : {}) }, [], masker);
-    }
-  } catch (error) {
-    io.err(masker.mask(`rigger: the report could not be written: ${(error as Error).message}`));
   }
 }
 
@@ -239,13 +207,6 @@ function unknownTagsWarning(options: CliOptions, plays: PreparedPlay[]): string 
   return undefined;
 }
 
-/** --json's report, masked before it is serialized: on stdout for `-`, else a private file. */
-function writeJsonReport(path: string, report: unknown, masker: Masker, io: Io): void {
-  const text = JSON.stringify(masker.maskDeep(report), null, 2);
-  if (path === "-") io.out(text);
-  else writeFileSync(path, `${text}\n`, { mode: 0o600 });
-}
-
 /** A slip in the command line: one line, where the full usage would scroll it away. */
 const usageSlip = (error: UsageError) => `rigger: ${error.message} (rigger --help lists every option)`;
 
@@ -254,30 +215,6 @@ async function loadPlaybook(file: string): Promise<Playbook> {
   const module = (await importPlaybook(file)) as { default?: Playbook };
   if (!module.default || !Array.isArray(module.default.plays)) throw new ConfigError(file, "default", "expected `export default definePlaybook([...])`");
   return module.default;
-}
-
-/**
- * Where --json and --report will write, proved writable before any host is touched: a run's
- * outcome (and its exit code) must never be lost to a report that cannot be written afterwards.
- */
-function checkOutputPaths(options: CliOptions): void {
-  const writable = (dir: string, flag: string) => {
-    try {
-      accessSync(dir, constants.W_OK);
-    } catch (error) {
-      throw new UsageError(`${flag}: cannot write into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-  };
-  if (options.json && options.json !== "-") writable(dirname(options.json), "--json");
-  if (options.metrics) writable(dirname(options.metrics), "--metrics");
-  if (options.report) {
-    try {
-      mkdirSync(options.report, { recursive: true });
-    } catch (error) {
-      throw new UsageError(`--report: cannot create ${options.report} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-    writable(options.report, "--report");
-  }
 }
 
 async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker, warn: (message: string) => void): Promise<HostSession> {
@@ -308,10 +245,3 @@ function registerSecrets(masker: Masker, inventory: Inventory): void {
   }
 }
 
-/** rigger's version, from the package.json above this module (src/cli/ or the built dist/). */
-function version(): string {
-  let dir = new URL(".", import.meta.url);
-  while (!existsSync(new URL("package.json", dir)) && dir.pathname !== "/") dir = new URL("..", dir);
-  const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as { version: string };
-  return `rigger ${pkg.version}`;
-}
