@@ -1,14 +1,14 @@
 import { createWriteStream } from "node:fs";
-import { appendFile, readFile } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { randomBytes } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { AuthenticationError, CommandTimeoutError, ConnectionError, HostKeyError, UnreachableError } from "./errors.js";
 import { authMethods, hostKeyAlgorithms } from "./auth.js";
-import { fingerprint, keysForHost, keyTypeOf, knownHostsLine, parseKnownHosts } from "./known-hosts.js";
+import { readKnownHosts, verifyHostKey } from "./host-key.js";
+import { keysForHost, keyTypeOf, parseKnownHosts } from "./known-hosts.js";
 import { Semaphore } from "./semaphore.js";
+import { collect, watchLiveness, type ExecResult } from "./channel-io.js";
 
 export interface SshTarget {
   /** The inventory name, used in every message. */
@@ -34,11 +34,7 @@ export interface SshTarget {
   jump?: SshTarget;
 }
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecResult } from "./channel-io.js";
 
 /** Patient enough for a Wi-Fi roam, a VPN rekey or a write queued on a slow uplink: a minute of silence. */
 const SSH_DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, maxChannels: 6 };
@@ -276,94 +272,6 @@ export class SshConnection {
       executor(settle(resolve), settle(reject));
     });
   }
-}
-
-/**
- * Declares the connection dead after interval x count of silence, any packet from the host (data,
- * a window adjustment, an answer to a keepalive) counting as life. Stops with the socket.
- */
-function watchLiveness(sock: Duplex, intervalMs: number, countMax: number, dead: (reason: string) => void): void {
-  let heard = Date.now();
-  sock.on("data", () => (heard = Date.now()));
-  const limitMs = intervalMs * countMax;
-  const timer = setInterval(() => {
-    if (Date.now() - heard < limitMs) return;
-    clearInterval(timer);
-    dead(`nothing heard from it for ${limitMs / 1000} s (a keepalive every ${intervalMs / 1000} s, ${countMax} unanswered)`);
-  }, Math.min(intervalMs, 1000));
-  timer.unref();
-  sock.once("close", () => clearInterval(timer));
-}
-
-function collect(channel: ClientChannel, input: string | Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult | CommandTimeoutError> {
-  return new Promise((resolve) => {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let code = -1;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            channel.signal("KILL");
-            channel.close();
-            resolve(new CommandTimeoutError(timeoutMs));
-          }, timeoutMs);
-    channel.on("data", (chunk: Buffer) => stdout.push(chunk));
-    channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
-    channel.on("close", () => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() });
-    });
-    channel.end(input);
-  });
-}
-
-async function readKnownHosts(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw error;
-  }
-}
-
-async function verifyHostKey(target: SshTarget, knownHosts: string, key: Buffer): Promise<void> {
-  const entries = parseKnownHosts(knownHosts);
-  const recorded = keysForHost(entries, target.host, target.port);
-  const presented = fingerprint(key);
-  if (keysForHost(entries, target.host, target.port, "revoked").some((entry) => entry.key.equals(key)))
-    throw new HostKeyError(target.name, `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is marked @revoked in ${target.knownHostsFile}: refused`, presented, []);
-  if (recorded.some((entry) => entry.key.equals(key))) return;
-  if (recorded.length > 0) {
-    const expected = recorded.map((entry) => fingerprint(entry.key));
-    throw new HostKeyError(
-      target.name,
-      `${target.name}: HOST KEY MISMATCH for ${target.host}:${target.port}: it presented ${presented}, ` +
-        `${target.knownHostsFile} records ${expected.join(", ")}. If the host was rebuilt, remove its old entry.`,
-      presented,
-      expected,
-    );
-  }
-  if (keysForHost(entries, target.host, target.port, "cert-authority").length > 0) {
-    throw new HostKeyError(
-      target.name,
-      `${target.name}: ${target.knownHostsFile} trusts a @cert-authority for ${target.host}:${target.port}, and rigger cannot check host certificates: ` +
-        `add the host's own key (${presented}, after verifying it) beside the authority`,
-      presented,
-      [],
-    );
-  }
-  if (!target.acceptNewHostKeys) {
-    throw new HostKeyError(
-      target.name,
-      `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is not in ${target.knownHostsFile}; ` +
-        `verify it and add it, or run with --accept-new-host-keys to record it`,
-      presented,
-      [],
-    );
-  }
-  await appendFile(target.knownHostsFile, knownHostsLine(target.host, target.port, key, randomBytes(20)) + "\n", { mode: 0o600 });
 }
 
 /** Refused, timed out, reset, no route, no name: all of them mean the host cannot be reached. */
