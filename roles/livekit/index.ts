@@ -1,35 +1,7 @@
-import { check, containerDrainRestart, defineRole, directory, file, onHost, sh, template, waitFor, type Fleet, type PortMapping } from "../../src/rigger.js";
-import { containers, derivedWhen, metricsCheck, generatedSecrets, groupAddresses, jwtWebhookUrl, livekitKeyFile, livekitUdp, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
+import { check, containerDrainRestart, defineRole, directory, file, onHost, sh, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { containers, metricsCheck, generatedSecrets, livekitKeyFile, livekitUdp, privateFilesCheck, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
+import { livekitApiOnHost, livekitDerived, webhookUrl } from "./derive.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
-
-/** A split deployment: the `proxy` group's Caddy reaches the API, the `redis` group's Redis is shared. */
-export const livekitDerived = (fleet: Fleet) => ({
-  ...derivedWhen(groupAddresses(fleet, "proxy"), (proxies) => ({ livekit_api_clients: proxies })),
-  ...derivedWhen(groupAddresses(fleet, "redis"), ([redis]) => ({ livekit_redis_address: `${redis}:6379` })),
-});
-
-/** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
-export const webhookUrl = (vars: Parameters<typeof jwtWebhookUrl>[0] & { livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
-
-/** LiveKit's API as the host's own probes reach it: on every address when other hosts' proxies use it, else on the bind address. */
-export const livekitApiOnHost = (vars: { livekit_api_clients: string[]; matrixrtc_bind_address: string; livekit_port: number }) =>
-  `http://${vars.livekit_api_clients.length ? `127.0.0.1:${vars.livekit_port}` : publishedAt(vars, vars.livekit_port)}`;
-
-const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
-
-/**
- * The published ports: the API on loopback only (Caddy fronts it) unless Caddy runs elsewhere
- * (then the firewall admits those hosts only), ICE/TCP and the UDP port or range to the world.
- */
-function published(vars: LivekitVars): PortMapping[] {
-  const udp = span(livekitUdp(vars));
-  return [
-    { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
-    { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
-    { hostPort: udp, containerPort: udp, protocol: "udp" },
-    ...(vars.metrics_clients.length ? [{ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port }] : []),
-  ];
-}
 
 /** The LiveKit SFU: livekit.yaml and its key file (0600) in a mounted directory, restarted when either changes. */
 export default defineRole({
@@ -57,11 +29,7 @@ export default defineRole({
         vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp, webhookUrl: webhookUrl(vars), turn_host: turnHost(vars) },
         extra: vars.livekit_config_extra,
         mode: 0o600,
-        // LiveKit's own strict parser (an unknown key is an error), without starting a server: a
-        // livekit_config_extra LiveKit cannot read never goes live, and check mode says so.
-        // It says "could not parse config" and exits 0 all the same: its output decides.
-        // (%s is the new file's path: echo rather than printf keeps it the only one.)
-        validate: `{ o=$(${sh`docker run --rm --network none -v`} %s:/tmp/livekit.yaml:ro ${sh`${vars.livekit_image} --config /tmp/livekit.yaml ports`} 2>&1) || { echo "$o"; false; }; } && ! echo "$o" | grep -A3 'could not parse config'`,
+        validate: parsedByLivekit(vars.livekit_image),
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
@@ -102,3 +70,28 @@ export default defineRole({
     ...(vars.metrics_clients.length ? [metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_")] : []),
   ],
 });
+
+const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${ports[0]}-${ports[1]}` : String(ports));
+
+/**
+ * The published ports: the API on loopback only (Caddy fronts it) unless Caddy runs elsewhere
+ * (then the firewall admits those hosts only), ICE/TCP and the UDP port or range to the world.
+ */
+function published(vars: LivekitVars): PortMapping[] {
+  const udp = span(livekitUdp(vars));
+  return [
+    { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
+    { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
+    { hostPort: udp, containerPort: udp, protocol: "udp" },
+    ...(vars.metrics_clients.length ? [{ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port }] : []),
+  ];
+}
+
+/**
+ * LiveKit's own strict parser on a new livekit.yaml (%s, the new file's path), without starting a
+ * server: a livekit_config_extra LiveKit cannot read never goes live, and check mode says so. It
+ * says "could not parse config" and exits 0 all the same: its output decides (echo rather than
+ * printf keeps %s the only one).
+ */
+const parsedByLivekit = (image: string) =>
+  `{ o=$(${sh`docker run --rm --network none -v`} %s:/tmp/livekit.yaml:ro ${sh`${image} --config /tmp/livekit.yaml ports`} 2>&1) || { echo "$o"; false; }; } && ! echo "$o" | grep -A3 'could not parse config'`;

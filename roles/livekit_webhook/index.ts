@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { check, defineRole, sh } from "../../src/rigger.js";
-import { livekitApiOnHost, livekitDerived, webhookUrl } from "../livekit/index.js";
+import { livekitApiOnHost, livekitDerived, webhookUrl } from "../livekit/derive.js";
 import { z } from "zod";
 import { webhookVars } from "../livekit/vars.js";
 import { containers, placement } from "../matrixrtc/index.js";
