@@ -7,6 +7,7 @@ export type { PortRule } from "./common/ports.js";
 export { portText } from "./common/ports.js";
 export { quote, raw, sh } from "./common/shell.js";
 export { generate } from "./common/generate.js";
+export { when } from "./common/when.js";
 export { onHost, type SecretOnHost } from "./engine/secret-on-host.js";
 export { flushHandlers, operation, type HostAccess, type Operation, type Step, type TaskOptions } from "./ops/operation.js";
 export { apt } from "./ops/apt.js";

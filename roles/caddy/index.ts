@@ -1,4 +1,4 @@
-import { apt, check, command, defineRole, directory, file, service, serviceAction, sh, template } from "../../src/rigger.js";
+import { apt, check, command, defineRole, directory, file, service, serviceAction, sh, template, when } from "../../src/rigger.js";
 import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
@@ -41,7 +41,7 @@ export default defineRole({
     // curl, for the verify probes that ask Caddy over TLS as a client would, comes with the host layer.
     apt({ packages: ["caddy"] }),
     directory({ path: "/etc/caddy" }),
-    ...(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root ? [file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })] : []),
+    ...when(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root, () => file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })),
     template({
       path: CADDYFILE,
       template: new URL("templates/Caddyfile.hbs", import.meta.url),

@@ -1,4 +1,4 @@
-import { containerRestart, defineRole, directory, onHost, sh, template, waitFor, type Mount } from "../../src/rigger.js";
+import { containerRestart, defineRole, directory, type Mount, onHost, sh, template, waitFor, when } from "../../src/rigger.js";
 import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, serviceRemoval, turnHost } from "../matrixrtc/index.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
@@ -53,13 +53,13 @@ export default defineRole({
   ports: (vars) => [
     { protocol: "udp", port: 3478, comment: "coturn: STUN/TURN" },
     { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },
-    ...(vars.coturn_tls_certificate ? [{ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" }] : []),
+    ...when(vars.coturn_tls_certificate, () => ({ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" })),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
-    ...(vars.coturn_metrics ? [{ protocol: "tcp" as const, port: 9641, sources: vars.metrics_clients, comment: "coturn: Prometheus metrics" }] : []),
+    ...when(vars.coturn_metrics, () => ({ protocol: "tcp" as const, port: 9641, sources: vars.metrics_clients, comment: "coturn: Prometheus metrics" })),
   ],
   verify: (vars) => [
     waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
-    ...(vars.coturn_metrics ? [metricsCheck("coturn", "http://127.0.0.1:9641/metrics", "turn_")] : []),
+    ...when(vars.coturn_metrics, () => metricsCheck("coturn", "http://127.0.0.1:9641/metrics", "turn_")),
   ],
 });

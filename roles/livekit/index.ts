@@ -1,4 +1,4 @@
-import { check, containerDrainRestart, defineRole, directory, file, onHost, sh, template, waitFor, type PortMapping } from "../../src/rigger.js";
+import { check, containerDrainRestart, defineRole, directory, file, onHost, type PortMapping, sh, template, waitFor, when } from "../../src/rigger.js";
 import { containers, metricsCheck, generatedSecrets, livekitKeyFile, livekitUdp, privateFilesCheck, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
 import { livekitApiOnHost, livekitDerived, webhookUrl } from "./derive.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
@@ -33,7 +33,7 @@ export default defineRole({
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
-      ...(vars.livekit_ca_certificates ? [file({ path: `${dir}/ca-certificates.pem`, content: vars.livekit_ca_certificates, mode: 0o644, notify: "restart livekit" })] : []),
+      ...when(vars.livekit_ca_certificates, () => file({ path: `${dir}/ca-certificates.pem`, content: vars.livekit_ca_certificates, mode: 0o644, notify: "restart livekit" })),
       ...serviceContainer(vars, {
         name: containers.livekit,
         image: vars.livekit_image,
@@ -52,10 +52,10 @@ export default defineRole({
   ports: (vars) => {
     const udp = livekitUdp(vars);
     return [
-      ...(vars.livekit_api_clients.length ? [{ protocol: "tcp" as const, port: vars.livekit_port, sources: vars.livekit_api_clients, comment: "livekit: API, for the proxy" }] : []),
+      ...when(vars.livekit_api_clients.length, () => ({ protocol: "tcp" as const, port: vars.livekit_port, sources: vars.livekit_api_clients, comment: "livekit: API, for the proxy" })),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
-      ...(vars.metrics_clients.length ? [{ protocol: "tcp" as const, port: vars.livekit_metrics_port, sources: vars.metrics_clients, comment: "livekit: Prometheus metrics" }] : []),
+      ...when(vars.metrics_clients.length, () => ({ protocol: "tcp" as const, port: vars.livekit_metrics_port, sources: vars.metrics_clients, comment: "livekit: Prometheus metrics" })),
     ];
   },
   verify: (vars) => [
@@ -67,7 +67,7 @@ export default defineRole({
     }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
     ...(vars.livekit_api_clients.length ? [] : [publishedOnlyCheck(vars, containers.livekit, "7880/tcp")]),
-    ...(vars.metrics_clients.length ? [metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_")] : []),
+    ...when(vars.metrics_clients.length, () => metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_")),
   ],
 });
 
@@ -83,7 +83,7 @@ function published(vars: LivekitVars): PortMapping[] {
     { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
     { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
     { hostPort: udp, containerPort: udp, protocol: "udp" },
-    ...(vars.metrics_clients.length ? [{ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port }] : []),
+    ...when(vars.metrics_clients.length, () => ({ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port })),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { command, defineRole, directory, file, type Operation } from "../../src/rigger.js";
+import { command, defineRole, directory, file, type Operation, when } from "../../src/rigger.js";
 import { servesWellKnown } from "../matrixrtc/index.js";
 import { caddySites, nginxSites, sitesDerived, traefikSites, type TraefikTls } from "../sites/index.js";
 import { proxyProbes, routeProbes } from "../sites/verify.js";
@@ -13,7 +13,7 @@ const traefikHeader = (vars: OwnProxyVars) =>
   [
     "# Written by rigger (role own_proxy) for the operator's Traefik: load it with the file provider",
     "# (providers.file.filename, or a directory it watches). The next run rewrites it; put your changes elsewhere.",
-    ...(servesWellKnown(vars) && vars.homeserver !== "synapse" ? ["# The well-known is not here (Traefik serves no static body): your homeserver serves it."] : []),
+    ...when(servesWellKnown(vars) && vars.homeserver !== "synapse", () => "# The well-known is not here (Traefik serves no static body): your homeserver serves it."),
     "",
   ].join("\n");
 
