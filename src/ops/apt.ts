@@ -12,6 +12,10 @@ export interface AptArgs extends TaskOptions {
 // DPkg::Lock::Timeout: wait for unattended-upgrades on a fresh server instead of failing at once.
 const APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
+/**
+ * Debian packages present (the lists refreshed when older than `cacheValidSeconds`), absent, or at their latest version.
+ * @example apt({ packages: ["caddy"] })
+ */
 export function apt(args: AptArgs): Operation {
   const state = args.state ?? "present";
   const cacheValidSeconds = args.cacheValidSeconds ?? 3600;

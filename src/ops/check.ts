@@ -18,14 +18,20 @@ const retried = (command: string, seconds: number) =>
   `deadline=$(($(date +%s) + ${seconds})); until last=$( ( ${command} ) 2>&1 ); do ` +
   `if [ "$(date +%s)" -ge "$deadline" ]; then printf '%s\\n' "$last" >&2; exit 1; fi; sleep 1; done; printf '%s\\n' "$last"`;
 
-/** A read-only health probe: a command that must succeed (never a change; skipped in check mode). */
+/**
+ * A read-only health probe: a command that must succeed (never a change; skipped in check mode).
+ * @example check({ name: "redis answers", command: "redis-cli ping | grep -q PONG", failure: "redis does not answer" })
+ */
 export function check(args: CheckArgs): Operation {
   const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
   const once = args.once ?? (args.timeoutSeconds ? args.command : undefined);
   return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure, ...(once ? { once } : {}), ...(args.family ? { family: args.family } : {}) }], ...taskOptions(args) });
 }
 
-/** A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed. */
+/**
+ * A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed.
+ * @example localCheck({ name: "the backup fetched here", run: (host) => fetchLatest(host), failure: "the backup could not be fetched" })
+ */
 export function localCheck(args: { name: string; failure: string; run: (host: HostAccess) => Promise<string>; tags?: string[] }): Operation {
   return operation({ name: args.name, facts: {}, plan: () => [{ kind: "local", run: args.run, failure: args.failure }], ...taskOptions(args) });
 }

@@ -10,7 +10,10 @@ export interface CommandArgs extends TaskOptions {
   unless?: string;
 }
 
-/** A command; without a guard it runs every time and honestly reports a change every time. */
+/**
+ * A command; without a guard it runs every time and honestly reports a change every time.
+ * @example command({ run: "curl -fsSL https://example.org/key.gpg -o /etc/apt/keyrings/x.gpg", creates: "/etc/apt/keyrings/x.gpg" })
+ */
 export function command(args: CommandArgs): Operation {
   const facts = {
     ...(args.creates ? { created: fileFact(args.creates) } : {}),

@@ -14,7 +14,10 @@ export interface NetworkArgs extends DockerTaskOptions {
   subnet?: string;
 }
 
-/** A user-defined bridge network; one with another subnet is recreated if no container uses it. */
+/**
+ * A user-defined bridge network; one with another subnet is recreated if no container uses it.
+ * @example dockerNetwork({ name: "matrixrtc" })
+ */
 export function dockerNetwork(args: NetworkArgs): Operation {
   const create = sh`docker network create ${args.subnet ? ["--subnet", args.subnet] : []} ${args.name}`;
   return operation({
@@ -36,7 +39,10 @@ export interface ImageArgs extends TaskOptions {
   ref: string;
 }
 
-/** An image present on the host, pulled only when it is missing (a pinned tag or digest does not move). */
+/**
+ * An image present on the host, pulled only when it is missing (a pinned tag or digest does not move).
+ * @example dockerImage({ ref: "docker.io/livekit/livekit-server:v1.13.5" })
+ */
 export function dockerImage(args: ImageArgs): Operation {
   if (/:latest$/.test(args.ref) || !/[:@]/.test(args.ref.split("/").pop()!)) throw new Error(`image ${args.ref}: pin a tag or digest (never latest)`);
   return operation({
@@ -175,6 +181,7 @@ function commitReplacement(name: string): string {
  * behind its tag) changed, started when stopped. Its spec hash travels in a label. A recreation
  * that does not stay up puts the previous container back at once (replaceContainer); one that does
  * keeps it aside until its role's checks have passed, or failed in a play with rollback.
+ * @example dockerContainer({ name: "matrixrtc-redis", image: "redis:7.4.1", network: "matrixrtc", mounts: [{ source: "/etc/matrixrtc/redis", target: "/etc/redis", readOnly: true }] })
  */
 export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operation {
   const hash = specHash(spec);
@@ -203,7 +210,10 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
   });
 }
 
-/** No container of this name (a component turned off): removed when there is one. */
+/**
+ * No container of this name (a component turned off): removed when there is one.
+ * @example dockerContainerAbsent("matrixrtc-element-call")
+ */
 export function dockerContainerAbsent(name: string): Operation {
   return operation({
     name: `no container ${name}`,
@@ -217,7 +227,10 @@ export function dockerContainerAbsent(name: string): Operation {
   });
 }
 
-/** A handler's action: restart a container (a bind-mounted config changed). */
+/**
+ * A handler's action: restart a container (a bind-mounted config changed).
+ * @example handlers: () => ({ "restart redis": containerRestart("matrixrtc-redis") })
+ */
 export function containerRestart(name: string): Operation {
   return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });
 }
@@ -228,6 +241,7 @@ const STARTUP_GRACE_SECONDS = 5;
  * A handler's action for a service that drains on SIGTERM (takes no new work, finishes what runs,
  * exits when done): stopped with up to `drainSeconds` of grace, which the output shows as it
  * begins, then started again. The output says whether it drained or was stopped by force.
+ * @example handlers: () => ({ "restart livekit": containerDrainRestart("matrixrtc-livekit", 600, "calls on this node") })
  */
 export function containerDrainRestart(name: string, drainSeconds: number, what: string): Operation {
   const format = "{{.State.ExitCode}}";

@@ -47,7 +47,10 @@ function readSource(source: string | URL): Buffer {
   return content;
 }
 
-/** A regular file with this content, mode and owner. */
+/**
+ * A regular file with this content, mode and owner.
+ * @example file({ path: "/etc/matrixrtc/livekit/keys.yaml", content: "APIkey: secret\n", mode: 0o600, notify: "restart livekit" })
+ */
 export function file(args: FileArgs): Operation {
   const content = args.content ?? (args.source !== undefined ? readSource(args.source) : undefined);
   if (content === undefined) throw new Error(`file ${args.path}: give content, source or a template`);
@@ -85,7 +88,10 @@ export interface UploadArgs extends Ownership, TaskOptions {
   source: string;
 }
 
-/** A regular file with a large controller file's content, mode and owner: uploaded, streamed, only when it differs. */
+/**
+ * A regular file with a large controller file's content, mode and owner: uploaded, streamed, only when it differs.
+ * @example upload({ path: "/usr/local/bin/tool", source: "build/tool", mode: 0o755 })
+ */
 export function upload(args: UploadArgs): Operation {
   const wanted = { mode: args.mode ?? 0o644, owner: args.owner ?? "root", group: args.group ?? "root" };
   const { sha256, size } = fingerprint(args.source);
@@ -105,6 +111,10 @@ export interface DirectoryArgs extends Ownership, TaskOptions {
   path: string;
 }
 
+/**
+ * A directory with this mode and owner, made when missing.
+ * @example directory({ path: "/etc/matrixrtc/synapse", mode: 0o750, group: "991" })
+ */
 export function directory(args: DirectoryArgs): Operation {
   const wanted = { mode: args.mode ?? 0o755, owner: args.owner ?? "root", group: args.group ?? "root" };
   return operation({
@@ -120,6 +130,10 @@ export function directory(args: DirectoryArgs): Operation {
   });
 }
 
+/**
+ * Nothing at this path: a file or directory removed when there is one.
+ * @example absent({ path: "/etc/matrixrtc/element-call" })
+ */
 export function absent(args: { path: string } & TaskOptions): Operation {
   return operation({
     name: args.name ?? `absent ${args.path}`,

@@ -108,6 +108,7 @@ function unprotected(published: PublishedPort[], rules: PortRule[]): string[] {
  * The host firewall as one nftables table of our own, loaded atomically, guarded against lock-out:
  * the new rules go live with an undo armed on the host, and stay only once a new SSH connection
  * has succeeded through them.
+ * @example nftablesFirewall({ table: "rigger", rules: context.ports, rollbackSeconds: 30 })
  */
 export function nftablesFirewall(args: NftablesArgs): Operation {
   const table = args.table ?? "rigger";

@@ -15,7 +15,10 @@ export interface SysctlArgs extends TaskOptions {
   apply?: boolean | "unless-container";
 }
 
-/** A kernel parameter persisted in /etc/sysctl.d and, unless told otherwise, applied now. */
+/**
+ * A kernel parameter persisted in /etc/sysctl.d and, unless told otherwise, applied now.
+ * @example sysctl({ key: "net.core.rmem_max", value: 7500000, notify: ["restart livekit"] })
+ */
 export function sysctl(args: SysctlArgs): Operation {
   const value = String(args.value).trim().split(/\s+/).join(" ");
   const persisted = file({ path: `/etc/sysctl.d/90-rigger-${args.key}.conf`, content: `${args.key} = ${value}\n` });

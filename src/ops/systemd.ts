@@ -9,7 +9,10 @@ export interface ServiceArgs extends TaskOptions {
   state?: "started" | "stopped";
 }
 
-/** A unit enabled or not, started or stopped. */
+/**
+ * A unit enabled or not, started or stopped.
+ * @example service({ unit: "caddy.service", enabled: true, state: "started" })
+ */
 export function service(args: ServiceArgs): Operation {
   return operation({
     name: args.name ?? `service ${args.unit}`,
@@ -34,7 +37,10 @@ export interface UnitFileArgs extends TaskOptions {
   content: string;
 }
 
-/** A unit file under /etc/systemd/system; systemd reloads its units only when the content changed. */
+/**
+ * A unit file under /etc/systemd/system; systemd reloads its units only when the content changed.
+ * @example unitFile({ unit: "matrixrtc-backup.timer", content: TIMER, notify: "restart backup timer" })
+ */
 export function unitFile(args: UnitFileArgs): Operation {
   const path = `/etc/systemd/system/${args.unit}`;
   const inner = file({ path, content: args.content, mode: 0o644 });
@@ -54,6 +60,7 @@ export function unitFile(args: UnitFileArgs): Operation {
  * `unlessStartedAfter`, a unit whose process started after that file was last written has read it
  * already and is left alone: a service the same run started (on a fresh host) is not reloaded
  * straight after, which would cancel what its start began (Caddy's certificate orders).
+ * @example handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload", { unlessStartedAfter: "/etc/caddy/Caddyfile" }) })
  */
 export function serviceAction(unit: string, action: "restart" | "reload" | "reload-or-restart", options: { unlessStartedAfter?: string } = {}): Operation {
   const act = sh`systemctl ${action} ${unit}`;

@@ -40,7 +40,10 @@ export interface TemplateArgs extends Omit<FileArgs, "content" | "source"> {
   extra?: Record<string, unknown>;
 }
 
-/** A file rendered from a handlebars template on the controller. */
+/**
+ * A file rendered from a handlebars template on the controller.
+ * @example template({ path: "/etc/caddy/Caddyfile", template: new URL("templates/Caddyfile.hbs", import.meta.url), vars, notify: "reload caddy" })
+ */
 export function template(args: TemplateArgs): Operation {
   const { template: templateFile, vars, extra, ...rest } = args;
   const rendered = render(templateFile, vars);

@@ -26,7 +26,10 @@ export interface UfwArgs extends TaskOptions {
   rules: PortRule[];
 }
 
-/** ufw for hosts that already use it: the SSH rule first, missing rules added, others removed, then enabled. */
+/**
+ * ufw for hosts that already use it: the SSH rule first, missing rules added, others removed, then enabled.
+ * @example ufwFirewall({ rules: context.ports })
+ */
 export function ufwFirewall(args: UfwArgs): Operation {
   return operation({
     name: args.name ?? `ufw: ${rulesText(args.sshPort, args.rules, ":")}`,

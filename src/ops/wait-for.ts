@@ -72,7 +72,10 @@ const WAITS: FactFamily = {
   },
 };
 
-/** Waits until a TCP port accepts connections, or a URL answers with a status (and body). */
+/**
+ * Waits until a TCP port accepts connections, or a URL answers with a status (and body).
+ * @example waitFor({ name: "synapse answers", url: "http://127.0.0.1:8008/_matrix/client/versions", timeoutSeconds: 60 })
+ */
 export function waitFor(args: WaitForPort | WaitForUrl): Operation {
   const timeout = args.timeoutSeconds ?? 30;
   const [kind, target, status, body] =
