@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { loadInventory } from "../../../src/inventory/load.js";
 import { withMdadNames } from "../../../src/inventory/mdad.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
+import { rigger } from "../../helpers/rigger.js";
 
 let listener: CountingListener;
 beforeAll(async () => (listener = await countingListener()));
@@ -34,19 +34,12 @@ function mdadInventory(vars: Record<string, string> = {}): string {
   return dir;
 }
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
 it("runs site.ts on MDAD's example inventory as it is: matrix_servers is the one host of everything, MDAD's names and defaults read", async () => {
   const before = listener.connects();
   const inventory = join(mdadInventory(), "hosts");
-  const syntax = await cli("playbooks/site.ts", "-i", inventory, "--syntax-check");
+  const syntax = await rigger("playbooks/site.ts", "-i", inventory, "--syntax-check");
   expect(syntax, syntax.err).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok" });
-  const hosts = await cli("playbooks/site.ts", "-i", inventory, "--list-hosts");
+  const hosts = await rigger("playbooks/site.ts", "-i", inventory, "--list-hosts");
   expect(hosts.out).toContain('play "proxy" (1 hosts):\n  matrix.example.com');
   expect(hosts.out).toContain('play "turn" (1 hosts):\n  matrix.example.com');
   // What the generic secret seeds in MDAD, rigger generates one by one: said, never silently dropped.
@@ -65,31 +58,31 @@ it("runs site.ts on MDAD's example inventory as it is: matrix_servers is the one
 
 it("takes MDAD's install-and-start tags as a whole run, points self-check at verify.ts, and refuses what rigger cannot honour", async () => {
   const inventory = join(mdadInventory(), "hosts");
-  const all = await cli("playbooks/site.ts", "-i", inventory, "--list-tasks");
-  const setup = await cli("playbooks/site.ts", "-i", inventory, "--list-tasks", "--tags=setup-all,start");
+  const all = await rigger("playbooks/site.ts", "-i", inventory, "--list-tasks");
+  const setup = await rigger("playbooks/site.ts", "-i", inventory, "--list-tasks", "--tags=setup-all,start");
   expect(setup.out).toBe(all.out);
-  const check = await cli("playbooks/site.ts", "-i", inventory, "--tags=self-check");
+  const check = await rigger("playbooks/site.ts", "-i", inventory, "--tags=self-check");
   expect(check.code).toBe(1);
   expect(check.err).toContain("-t self-check: MDAD's self-check is rigger's verify.ts");
 
-  const conduit = await cli("playbooks/site.ts", "-i", join(mdadInventory({ matrix_homeserver_implementation: "conduwuit" }), "hosts"), "--syntax-check");
+  const conduit = await rigger("playbooks/site.ts", "-i", join(mdadInventory({ matrix_homeserver_implementation: "conduwuit" }), "hosts"), "--syntax-check");
   expect(conduit.err).toMatch(/vars\.yml: matrix_homeserver_implementation: MDAD's name for rigger's homeserver: rigger deploys Synapse; beside the conduwuit you already run, set homeserver: existing/);
-  const twice = await cli("playbooks/site.ts", "-i", join(mdadInventory({ matrix_server_name: "other.example" }), "hosts"), "--syntax-check");
+  const twice = await rigger("playbooks/site.ts", "-i", join(mdadInventory({ matrix_server_name: "other.example" }), "hosts"), "--syntax-check");
   expect(twice.err).toMatch(/vars\.yml: matrix_domain: MDAD's name for rigger's matrix_server_name, which \S+vars\.yml sets to another value: keep one of them/);
 });
 
 it("reads MDAD's extension YAML as rigger's escape hatch, and its own webserver as proxy: own", async () => {
   const dir = mdadInventory({ matrix_synapse_configuration_extension_yaml: "|\n  rc_message:\n    per_second: 2", matrix_playbook_reverse_proxy_type: "none" });
-  const own = await cli("playbooks/site.ts", "-i", join(dir, "hosts"), "--list-tasks");
+  const own = await rigger("playbooks/site.ts", "-i", join(dir, "hosts"), "--list-tasks");
   expect(own.code, own.err).toBe(0);
   expect(own.out).toContain('play "own proxy":\n  own_proxy');
-  expect((await cli("playbooks/site.ts", "-i", join(mdadInventory(), "hosts"), "--list-tasks")).out).not.toContain("own_proxy");
+  expect((await rigger("playbooks/site.ts", "-i", join(mdadInventory(), "hosts"), "--list-tasks")).out).not.toContain("own_proxy");
   const host = loadInventory(join(dir, "hosts")).hosts.get("matrix.example.com")!;
   expect(withMdadNames(host, dir).vars.synapse_config_extra).toEqual({ rc_message: { per_second: 2 } });
 });
 
 it("names the groups a playbook wants when no host of the inventory is in one", async () => {
-  const result = await cli("playbooks/site.ts", "-i", "127.0.0.1,", "--syntax-check");
+  const result = await rigger("playbooks/site.ts", "-i", "127.0.0.1,", "--syntax-check");
   expect(result.code).toBe(1);
   expect(result.err).toContain("its plays run on the groups matrixrtc, matrix_servers, proxy, redis, sfu, homeserver, turn; the inventory has ungrouped");
 });
