@@ -13,7 +13,9 @@ const args = process.argv.slice(2);
 
 /** Runs the fast entry with this process's terminal, passing signals on; resolves to its exit. */
 function fastEntry(): Promise<number> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./bin/rigger.mjs", import.meta.url)), ...args], { stdio: "inherit" });
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./bin/rigger.mjs", import.meta.url)), ...args], {
+    stdio: "inherit",
+  });
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   signals.forEach((signal) => process.on(signal, () => child.kill(signal)));
   return new Promise((resolve, reject) =>

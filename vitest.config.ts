@@ -12,7 +12,13 @@ export default defineConfig({
       {
         test: {
           name: "hosts",
-          include: ["test/integration/**/*.test.ts", "test/roles/**/*.test.ts", "test/e2e/**/*.test.ts", "test/network/**/*.test.ts", "test/scale/**/*.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "test/roles/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+            "test/network/**/*.test.ts",
+            "test/scale/**/*.test.ts",
+          ],
           // The suites share the test hosts and inject faults into them: one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,

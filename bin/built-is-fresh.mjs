@@ -12,7 +12,12 @@ export function builtIsFresh({ everyFile = false } = {}) {
     const at = statSync(built).mtimeMs;
     const entries = everyFile
       ? readdirSync(sources, { recursive: true }).map(String)
-      : ["", ...readdirSync(sources, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => `${entry.name}/`)];
+      : [
+          "",
+          ...readdirSync(sources, { withFileTypes: true })
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => `${entry.name}/`),
+        ];
     return entries.every((entry) => statSync(new URL(entry, sources)).mtimeMs <= at);
   } catch {
     return false;

@@ -10,7 +10,9 @@ if (!existsSync(built)) {
   process.exit(1);
 }
 if (!builtIsFresh()) {
-  console.error("rigger: the built engine (dist/) is older than the sources in src/ (a git pull since the last build?): run `npm run build`");
+  console.error(
+    "rigger: the built engine (dist/) is older than the sources in src/ (a git pull since the last build?): run `npm run build`",
+  );
   process.exit(1);
 }
 const { main } = await import(built.href);

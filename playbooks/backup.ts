@@ -8,4 +8,6 @@ import backupNow from "../roles/backup_now/index.js";
  * (backup_fetch_dir/<host>/), the inventory's secrets store beside it. The host's timer makes the
  * same archive on its own (backup_schedule); playbooks/restore.ts puts one back on a new host.
  */
-export default definePlaybook([{ name: "backup", hosts: "matrixrtc:matrix_servers:homeserver", roles: [backup, backupNow] }]);
+export default definePlaybook([
+  { name: "backup", hosts: "matrixrtc:matrix_servers:homeserver", roles: [backup, backupNow] },
+]);

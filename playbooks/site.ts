@@ -31,10 +31,20 @@ export default definePlaybook([
   // Nodes one at a time, then half of them at once, each batch healthy before the next; a
   // restart drains the node first (its calls end on their own, new ones go to the other nodes).
   // A node whose upgrade does not come up gets its previous container and config back.
-  { name: "sfu", hosts: "matrixrtc:matrix_servers:sfu", serial: [1, "50%"], rollback: true, roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit] },
+  {
+    name: "sfu",
+    hosts: "matrixrtc:matrix_servers:sfu",
+    serial: [1, "50%"],
+    rollback: true,
+    roles: [use(kernel, { kernel_notify: ["restart livekit"] }), livekit],
+  },
   // Synapse on its PostgreSQL, with its backups (first: a data-holding container's upgrade backs up before it is replaced);
   // or (homeserver: existing) the checks of the operator's homeserver.
-  { name: "homeserver", hosts: "matrixrtc:matrix_servers:homeserver", roles: [lkJwt, backup, postgres, synapse, existingHomeserver] },
+  {
+    name: "homeserver",
+    hosts: "matrixrtc:matrix_servers:homeserver",
+    roles: [lkJwt, backup, postgres, synapse, existingHomeserver],
+  },
   // Each node's webhook reaches the jwt service, now that it runs.
   { name: "sfu webhook", hosts: "matrixrtc:matrix_servers:sfu", roles: [livekitWebhook] },
   { name: "turn", hosts: "matrixrtc:matrix_servers:turn", roles: [coturn] },

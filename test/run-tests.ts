@@ -20,7 +20,8 @@ const run = $({ stdio: "inherit", nothrow: true });
 
 async function vitestProject(project: string): Promise<Counts> {
   const report = join(tmpdir(), `rigger-vitest-${project}-${process.pid}.json`);
-  const result = await run`npx vitest run --project ${project} --reporter=default --reporter=json --outputFile.json=${report}`;
+  const result =
+    await run`npx vitest run --project ${project} --reporter=default --reporter=json --outputFile.json=${report}`;
   try {
     const json = JSON.parse(readFileSync(report, "utf8")) as {
       numPassedTests: number;
@@ -58,7 +59,9 @@ let hosts: Counts = { passed: 0, failed: 0, skipped: 0 };
 if (process.env.RIGGER_SKIP_HOSTS === "1") {
   summary.push("hosts: skipped (RIGGER_SKIP_HOSTS=1)");
 } else {
-  const up = await run`bash ${hostsScript} up 8`.then((systemd) => (systemd.exitCode === 0 ? run`bash ${hostsScript} up 30 --light` : systemd));
+  const up = await run`bash ${hostsScript} up 8`.then((systemd) =>
+    systemd.exitCode === 0 ? run`bash ${hostsScript} up 30 --light` : systemd,
+  );
   // The images the service roles deploy: LiveKit built from its Go module, the rest from Debian's packages and our stand-ins.
   const images = up.exitCode === 0 ? await run`bash test/testbed/images.sh` : up;
   // Without a testbed the host suites still run: they fail, each with the reason.
@@ -75,6 +78,10 @@ if (process.env.RIGGER_SKIP_HOSTS === "1") {
   }
 }
 
-const total = { passed: unit.passed + hosts.passed, failed: unit.failed + hosts.failed, skipped: unit.skipped + hosts.skipped };
+const total = {
+  passed: unit.passed + hosts.passed,
+  failed: unit.failed + hosts.failed,
+  skipped: unit.skipped + hosts.skipped,
+};
 console.log(["", ...summary, line("total", total)].join("\n"));
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -3,11 +3,18 @@ import { containers, SYNAPSE_DB } from "../matrixrtc/index.js";
 import type { BackupVars } from "./vars.js";
 
 /** The archive's members: what restore.ts puts back, each checked against SHA256SUMS first. */
-export const ARCHIVE = { database: "synapse.pgdump", sqlite: "synapse.sqlite", data: "synapse-data.tar", config: "config.tar", sums: "SHA256SUMS" };
+export const ARCHIVE = {
+  database: "synapse.pgdump",
+  sqlite: "synapse.sqlite",
+  data: "synapse-data.tar",
+  config: "config.tar",
+  sums: "SHA256SUMS",
+};
 /** Where homeserver.yaml has Synapse keep SQLite, in its container and in its data directory. */
 export const SQLITE_FILE = "homeserver.db";
 /** SQLite's online backup, by the Python of Synapse's own image: a consistent copy while Synapse writes. */
-const SQLITE_SNAPSHOT = "import sqlite3, sys; source = sqlite3.connect(sys.argv[1]); copy = sqlite3.connect(sys.argv[2]); source.backup(copy); copy.close()";
+const SQLITE_SNAPSHOT =
+  "import sqlite3, sys; source = sqlite3.connect(sys.argv[1]); copy = sqlite3.connect(sys.argv[2]); source.backup(copy); copy.close()";
 /** The name the backup command gives an archive. */
 export const ARCHIVE_NAME = /^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/;
 /** A member's path in the scripts' working directory ($work), for a shell word. */
@@ -45,11 +52,11 @@ export function backupScript(vars: BackupVars): string {
     'exec 9>"$dir/.lock"',
     "flock 9",
     "find \"$dir\" -maxdepth 1 -name '.partial-*' -mmin +1440 -exec rm -rf {} +",
-    'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
+    "stamp=$(date -u +%Y%m%dT%H%M%SZ)",
     'name="matrixrtc-$stamp.tar.gz"',
     'work=$(mktemp -d "$dir/.partial-XXXXXX")',
     // Stopped (its time limit, a reboot) as well as failed, it leaves nothing behind: sh runs the EXIT trap on exit only.
-    "trap 'rm -rf \"$work\" \"$dir/.$name\"' EXIT",
+    'trap \'rm -rf "$work" "$dir/.$name"\' EXIT',
     "trap 'exit 143' TERM INT HUP",
     ...data,
     sh`tar -C ${vars.matrixrtc_config_dir} -cf ${inWork(ARCHIVE.config)} .`,

@@ -1,5 +1,15 @@
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { join } from "node:path";
 import { sh, type HostAccess } from "../../src/rigger.js";
 import { ARCHIVE_NAME } from "../backup/script.js";
@@ -11,7 +21,10 @@ const STORE_FILES = ["secrets.yaml", "secrets.recipients"];
 const sha256Of = (path: string) =>
   new Promise<string>((resolve, reject) => {
     const hash = createHash("sha256");
-    createReadStream(path).on("data", (chunk) => hash.update(chunk)).on("end", () => resolve(hash.digest("hex"))).on("error", reject);
+    createReadStream(path)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("end", () => resolve(hash.digest("hex")))
+      .on("error", reject);
   });
 
 /**
@@ -23,7 +36,10 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
   // The newest archive's name and its sha256, in one round trip.
   const latest = await host.run(`${sh`cd ${vars.backup_dir}`} && name=$(readlink latest) && sha256sum -- "$name"`);
   const [expected = "", name = ""] = latest.stdout.trim().split(/\s+/);
-  if (latest.code !== 0 || !ARCHIVE_NAME.test(name)) throw new Error(`${vars.backup_dir}/latest does not name a backup (${latest.stderr.trim() || latest.stdout.trim()})`);
+  if (latest.code !== 0 || !ARCHIVE_NAME.test(name))
+    throw new Error(
+      `${vars.backup_dir}/latest does not name a backup (${latest.stderr.trim() || latest.stdout.trim()})`,
+    );
   const remote = `${vars.backup_dir}/${name}`;
   const dir = join(vars.backup_fetch_dir, host.name);
   // The archive holds the homeserver's keys in clear: for this user's eyes only.
@@ -34,7 +50,8 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
   // A cut or stalled link fails the download; what came of it is removed, never mistaken for a backup.
   try {
     await host.download(remote, partial);
-    if ((await sha256Of(partial)) !== expected) throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);
+    if ((await sha256Of(partial)) !== expected)
+      throw new Error(`${remote}: the copy fetched does not match its sha256 on the host`);
   } catch (error) {
     rmSync(partial, { force: true });
     throw error;
@@ -47,7 +64,10 @@ export async function fetchLatest(host: HostAccess, vars: BackupNowVars): Promis
     copyFileSync(join(vars.inventory_dir, file), join(dir, `${stem}.${file}`));
     chmodSync(join(dir, `${stem}.${file}`), 0o600);
   }
-  const backups = readdirSync(dir).filter((f) => ARCHIVE_NAME.test(f)).sort().reverse();
+  const backups = readdirSync(dir)
+    .filter((f) => ARCHIVE_NAME.test(f))
+    .sort()
+    .reverse();
   for (const old of backups.slice(vars.backup_keep)) {
     const oldStem = old.replace(/\.tar\.gz$/, "");
     for (const f of [old, ...STORE_FILES.map((file) => `${oldStem}.${file}`)]) rmSync(join(dir, f), { force: true });

@@ -9,6 +9,10 @@ export default defineRole({
   vars: backupNowVars,
   tasks: (vars) => [
     command({ name: "a backup made on the host", run: BACKUP_COMMAND, commandTimeoutSeconds: vars.backup_timeout }),
-    localCheck({ name: "the backup fetched to this machine", run: (host) => fetchLatest(host, vars), failure: "the backup could not be fetched" }),
+    localCheck({
+      name: "the backup fetched to this machine",
+      run: (host) => fetchLatest(host, vars),
+      failure: "the backup could not be fetched",
+    }),
   ],
 });

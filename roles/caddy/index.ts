@@ -1,4 +1,16 @@
-import { apt, check, command, defineRole, directory, file, service, serviceAction, sh, template, when } from "../../src/rigger.js";
+import {
+  apt,
+  check,
+  command,
+  defineRole,
+  directory,
+  file,
+  service,
+  serviceAction,
+  sh,
+  template,
+  when,
+} from "../../src/rigger.js";
 import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
@@ -11,7 +23,11 @@ export const CADDYFILE_MARKER = "# Managed by rigger (role caddy)";
 const RIGGERS_CADDYFILE = sh`head -n 1 ${CADDYFILE} 2>/dev/null | grep -qF -- ${CADDYFILE_MARKER}`;
 
 const tlsDirective = (vars: CaddyVars) =>
-  vars.caddy_tls === "internal" ? "tls internal" : vars.caddy_tls === "files" ? `tls ${vars.caddy_tls_certificate} ${vars.caddy_tls_key_path}` : "";
+  vars.caddy_tls === "internal"
+    ? "tls internal"
+    : vars.caddy_tls === "files"
+      ? `tls ${vars.caddy_tls_certificate} ${vars.caddy_tls_key_path}`
+      : "";
 
 /** Caddy from Debian's package: TLS and routing for every name of roles/sites, the Matrix well-known among them; with `proxy: own`, nothing. */
 export default defineRole({
@@ -41,11 +57,18 @@ export default defineRole({
     // curl, for the verify probes that ask Caddy over TLS as a client would, comes with the host layer.
     apt({ packages: ["caddy"] }),
     directory({ path: "/etc/caddy" }),
-    ...when(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root, () => file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" })),
+    ...when(vars.caddy_tls === "acme" && vars.caddy_acme_ca_root, () =>
+      file({ path: ACME_CA_ROOT, content: vars.caddy_acme_ca_root, notify: "reload caddy" }),
+    ),
     template({
       path: CADDYFILE,
       template: new URL("templates/Caddyfile.hbs", import.meta.url),
-      vars: { ...vars, sites: caddySites(vars, tlsDirective(vars)), acme: vars.caddy_tls === "acme", acmeCaRootFile: ACME_CA_ROOT },
+      vars: {
+        ...vars,
+        sites: caddySites(vars, tlsDirective(vars)),
+        acme: vars.caddy_tls === "acme",
+        acmeCaRootFile: ACME_CA_ROOT,
+      },
       validate: "caddy validate --adapter caddyfile --config %s",
       notify: "reload caddy",
     }),

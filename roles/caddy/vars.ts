@@ -31,7 +31,11 @@ export const caddyVars = z
           "is false, and nothing else leads to the homeserver's federation API (nothing listens on 8448): the jwt service checks every user's OpenID token there, so every token request fails (401); keep it true, or publish the SRV record _matrix-fed._tcp.<matrix_server_name> and set caddy_federation_srv: true",
       });
     if (vars.caddy_tls === "files" && !(vars.caddy_tls_certificate && vars.caddy_tls_key_path))
-      ctx.addIssue({ code: "custom", path: ["caddy_tls"], message: 'with caddy_tls "files", set caddy_tls_certificate and caddy_tls_key_path' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["caddy_tls"],
+        message: 'with caddy_tls "files", set caddy_tls_certificate and caddy_tls_key_path',
+      });
   });
 
 export type CaddyVars = z.output<typeof caddyVars>;

@@ -45,9 +45,12 @@ interface Stat {
 function icePath(stats: Stat[]): string {
   const values = stats.map((s) => s.stats);
   const of = (kind: string) => values.filter((s) => s.case === kind).map((s) => s.value!);
-  const selected = of("transport").map((t) => t.transport?.selectedCandidatePairId).find(Boolean);
+  const selected = of("transport")
+    .map((t) => t.transport?.selectedCandidatePairId)
+    .find(Boolean);
   const pairs = of("candidatePair");
-  const pair = (pairs.find((p) => p.rtc?.id === selected) ?? pairs.find((p) => p.candidatePair?.nominated))?.candidatePair;
+  const pair = (pairs.find((p) => p.rtc?.id === selected) ?? pairs.find((p) => p.candidatePair?.nominated))
+    ?.candidatePair;
   const remote = of("remoteCandidate").find((c) => c.rtc?.id === pair?.remoteCandidateId)?.candidate;
   return remote ? `${remote.protocol} ${remote.address}:${remote.port}` : "unknown";
 }
@@ -55,8 +58,10 @@ function icePath(stats: Stat[]): string {
 /** Why a participant could not join, in one line an operator can act on. */
 function reason(message: string): string {
   const line = message.split("\n")[0]!;
-  if (/does not exist/i.test(line)) return `the room does not exist on LiveKit and this token may not create it (auto_create is false): ${line}`;
-  if (/pc connection|ice|timed? ?out/i.test(line)) return `no media path to the SFU (its UDP/TCP ports blocked on the way?): ${line}`;
+  if (/does not exist/i.test(line))
+    return `the room does not exist on LiveKit and this token may not create it (auto_create is false): ${line}`;
+  if (/pc connection|ice|timed? ?out/i.test(line))
+    return `no media path to the SFU (its UDP/TCP ports blocked on the way?): ${line}`;
   return line;
 }
 
@@ -75,8 +80,13 @@ async function liveKitClient() {
 const SAMPLE_RATE = 48000;
 const SAMPLES = SAMPLE_RATE / 100; // 10 ms frames
 
-export async function twoPartyCall(publisherGrant: Grant, subscriberGrant: Grant, options: CallOptions): Promise<CallOutcome> {
-  const { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource } = await liveKitClient();
+export async function twoPartyCall(
+  publisherGrant: Grant,
+  subscriberGrant: Grant,
+  options: CallOptions,
+): Promise<CallOutcome> {
+  const { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource } =
+    await liveKitClient();
   const started = Date.now();
   const publisher = new Room();
   const subscriber = new Room();
@@ -101,7 +111,8 @@ export async function twoPartyCall(publisherGrant: Grant, subscriberGrant: Grant
     const samples = new Int16Array(SAMPLES);
     const send = (async () => {
       for (let t = 0; sending; t++) {
-        for (let i = 0; i < SAMPLES; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (t * SAMPLES + i)) / SAMPLE_RATE));
+        for (let i = 0; i < SAMPLES; i++)
+          samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (t * SAMPLES + i)) / SAMPLE_RATE));
         await source.captureFrame(new AudioFrame(samples, SAMPLE_RATE, 1, SAMPLES));
       }
     })();
@@ -109,11 +120,15 @@ export async function twoPartyCall(publisherGrant: Grant, subscriberGrant: Grant
     const ok = (await Promise.race([enough.then(() => "ok" as const), timedOut])) === "ok";
     // The path the frames came over, read when they came: a call held on may be drained or moved later.
     const sessions = await Promise.all([subscriber.getRtcStats(), publisher.getRtcStats()]);
-    const path = icePath(sessions.flatMap((s) => [...(s.subscriberStats ?? []), ...(s.publisherStats ?? [])]) as unknown as Stat[]);
+    const path = icePath(
+      sessions.flatMap((s) => [...(s.subscriberStats ?? []), ...(s.publisherStats ?? [])]) as unknown as Stat[],
+    );
     if (ok) await new Promise((r) => setTimeout(r, options.holdMs ?? 0));
     sending = false;
     await send.catch(() => undefined);
-    const error = ok ? undefined : `no media: ${received} of ${options.frames} frames within ${options.timeoutMs} ms (ICE path: ${path})`;
+    const error = ok
+      ? undefined
+      : `no media: ${received} of ${options.frames} frames within ${options.timeoutMs} ms (ICE path: ${path})`;
     return { ok, received, firstFrameMs, icePath: path, ms: Date.now() - started, ...(error ? { error } : {}) };
   } catch (error) {
     return { ok: false, received, ms: Date.now() - started, error: reason((error as Error).message) };

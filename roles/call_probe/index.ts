@@ -15,7 +15,8 @@ const CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root
 async function caddyCa(vars: CallProbeVars, host: HostAccess): Promise<string | undefined> {
   if (vars.caddy_tls !== "internal") return undefined;
   const read = await host.run(`cat ${CADDY_ROOT}`);
-  if (read.code !== 0) throw new Error(`caddy_tls is internal but ${CADDY_ROOT} cannot be read on ${host.name}: ${read.stderr.trim()}`);
+  if (read.code !== 0)
+    throw new Error(`caddy_tls is internal but ${CADDY_ROOT} cannot be read on ${host.name}: ${read.stderr.trim()}`);
   return read.stdout;
 }
 
@@ -51,10 +52,17 @@ async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
       return livekitGrant(side, `@${user}:${vars.matrix_server_name}`, token, room, `RIGGERPROBE${i + 1}`);
     }),
   );
-  const outcome = await trusting(ca, () => twoPartyCall(grants[0]!, grants[1]!, { frames: vars.call_probe_frames, timeoutMs: vars.call_probe_timeout_seconds * 1000 }));
+  const outcome = await trusting(ca, () =>
+    twoPartyCall(grants[0]!, grants[1]!, {
+      frames: vars.call_probe_frames,
+      timeoutMs: vars.call_probe_timeout_seconds * 1000,
+    }),
+  );
   if (!outcome.ok) throw new Error(outcome.error);
-  return `${outcome.received} audio frames crossed the SFU, the first after ${outcome.firstFrameMs} ms; ICE path ${outcome.icePath}; ` +
-    `two users of ${vars.matrix_server_name} in ${room}, tokens from ${side.jwtService}, media through ${grants[0]!.url}`;
+  return (
+    `${outcome.received} audio frames crossed the SFU, the first after ${outcome.firstFrameMs} ms; ICE path ${outcome.icePath}; ` +
+    `two users of ${vars.matrix_server_name} in ${room}, tokens from ${side.jwtService}, media through ${grants[0]!.url}`
+  );
 }
 
 /**
@@ -68,10 +76,15 @@ export default defineRole({
   secrets: { call_probe_password: generate.token(48), ...generatedSecrets.synapseRegistration },
   // The users' password beside Synapse's secrets (0600): a lost secrets store gets it back from there.
   secretsOnHost: (vars) => ({ call_probe_password: onHost.file(passwordFile(vars)) }),
-  tasks: (vars) => (vars.homeserver === "synapse" ? [file({ path: passwordFile(vars), content: `${vars.call_probe_password}\n`, mode: 0o600 })] : []),
+  tasks: (vars) =>
+    vars.homeserver === "synapse"
+      ? [file({ path: passwordFile(vars), content: `${vars.call_probe_password}\n`, mode: 0o600 })]
+      : [],
   verify: (vars) => {
     if (vars.call_probe && vars.homeserver === "existing")
-      throw new Error("call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead");
+      throw new Error(
+        "call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead",
+      );
     return vars.call_probe
       ? [
           localCheck({

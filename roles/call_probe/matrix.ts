@@ -78,26 +78,51 @@ export async function accessToken(side: MatrixSide, user: string, password: stri
   const admin = "http://127.0.0.1/_synapse/admin/v1/register";
   const { body: nonce } = await requestJson(admin, { stream: await side.synapseAdmin() });
   const mac = registrationMac(side.registrationSecret, nonce.nonce, user, password);
-  const registered = await requestJson(admin, { stream: await side.synapseAdmin(), body: { nonce: nonce.nonce, username: user, password, admin: false, mac } });
+  const registered = await requestJson(admin, {
+    stream: await side.synapseAdmin(),
+    body: { nonce: nonce.nonce, username: user, password, admin: false, mac },
+  });
   if (registered.status === 200) return registered.body.access_token as string;
-  if (registered.body.errcode !== "M_USER_IN_USE") throw new Error(`registering ${user}: ${registered.status} ${registered.body.errcode ?? ""} ${registered.body.error ?? ""}`);
+  if (registered.body.errcode !== "M_USER_IN_USE")
+    throw new Error(
+      `registering ${user}: ${registered.status} ${registered.body.errcode ?? ""} ${registered.body.error ?? ""}`,
+    );
   const login = await requestJson(`${side.homeserver}/_matrix/client/v3/login`, {
     ca: side.ca,
     body: { type: "m.login.password", identifier: { type: "m.id.user", user }, password },
   });
-  if (login.status !== 200) throw new Error(`logging in ${user}: ${login.status} ${login.body.errcode ?? ""} ${login.body.error ?? ""}`);
+  if (login.status !== 200)
+    throw new Error(`logging in ${user}: ${login.status} ${login.body.errcode ?? ""} ${login.body.error ?? ""}`);
   return login.body.access_token as string;
 }
 
 /** What Element Call does to join a call: an OpenID token from the homeserver, exchanged at the jwt service. */
-export async function livekitGrant(side: MatrixSide, userId: string, token: string, room: string, device: string): Promise<Grant> {
-  const openid = await requestJson(`${side.homeserver}/_matrix/client/v3/user/${encodeURIComponent(userId)}/openid/request_token`, {
+export async function livekitGrant(
+  side: MatrixSide,
+  userId: string,
+  token: string,
+  room: string,
+  device: string,
+): Promise<Grant> {
+  const openid = await requestJson(
+    `${side.homeserver}/_matrix/client/v3/user/${encodeURIComponent(userId)}/openid/request_token`,
+    {
+      ca: side.ca,
+      body: {},
+      headers: { authorization: `Bearer ${token}` },
+    },
+  );
+  if (openid.status !== 200)
+    throw new Error(
+      `OpenID token for ${userId}: ${openid.status} ${openid.body.errcode ?? ""} ${openid.body.error ?? ""}`,
+    );
+  const granted = await requestJson(`${side.jwtService}/sfu/get`, {
     ca: side.ca,
-    body: {},
-    headers: { authorization: `Bearer ${token}` },
+    body: { room, openid_token: openid.body, device_id: device },
   });
-  if (openid.status !== 200) throw new Error(`OpenID token for ${userId}: ${openid.status} ${openid.body.errcode ?? ""} ${openid.body.error ?? ""}`);
-  const granted = await requestJson(`${side.jwtService}/sfu/get`, { ca: side.ca, body: { room, openid_token: openid.body, device_id: device } });
-  if (granted.status !== 200) throw new Error(`the jwt service refused ${userId}: ${granted.status} ${granted.body.errcode ?? ""} ${granted.body.error ?? ""}`);
+  if (granted.status !== 200)
+    throw new Error(
+      `the jwt service refused ${userId}: ${granted.status} ${granted.body.errcode ?? ""} ${granted.body.error ?? ""}`,
+    );
   return { url: granted.body.url as string, jwt: granted.body.jwt as string };
 }

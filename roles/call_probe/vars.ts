@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { names, placement, published, secret, shape } from "../matrixrtc/index.js";
 
-const localpart = z.string().regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
+const localpart = z
+  .string()
+  .regex(/^[a-z0-9._=\/-]+$/, "expected a Matrix user name's local part (lower-case letters, digits, ._=-/)");
 
 export const callProbeVars = z.object({
   matrix_server_name: names.matrix_server_name,

@@ -1,5 +1,25 @@
-import { containerRestart, defineRole, directory, type Mount, onHost, sh, template, waitFor, when } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, metricsCheck, privateFilesCheck, serviceContainer, serviceRemoval, turnHost } from "../matrixrtc/index.js";
+import {
+  containerRestart,
+  defineRole,
+  directory,
+  type Mount,
+  onHost,
+  sh,
+  template,
+  waitFor,
+  when,
+} from "../../src/rigger.js";
+import {
+  containers,
+  derivedWhen,
+  generatedSecrets,
+  groupAddresses,
+  metricsCheck,
+  privateFilesCheck,
+  serviceContainer,
+  serviceRemoval,
+  turnHost,
+} from "../matrixrtc/index.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
 import { coturnVars } from "./vars.js";
 
@@ -10,7 +30,9 @@ export default defineRole({
   secrets: generatedSecrets.turn,
   enabled: (vars) => vars.coturn_enabled,
   removal: (vars) => serviceRemoval(containers.coturn, `${vars.matrixrtc_config_dir}/coturn`),
-  secretsOnHost: (vars) => ({ turn_shared_secret: onHost.option(`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`, "static-auth-secret") }),
+  secretsOnHost: (vars) => ({
+    turn_shared_secret: onHost.option(`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`, "static-auth-secret"),
+  }),
   // The `sfu` group's nodes may be on private addresses: relays to them are allowed.
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ coturn_allowed_peer_ips: nodes })),
   tasks: (vars) => {
@@ -27,7 +49,13 @@ export default defineRole({
       template({
         path: `${dir}/turnserver.conf`,
         template: new URL("templates/turnserver.conf.hbs", import.meta.url),
-        vars: { ...vars, tls, turn_host: turnHost(vars), denied: DENIED_PEER_RANGES, relayIp: vars.coturn_relay_ip ?? vars.public_ip },
+        vars: {
+          ...vars,
+          tls,
+          turn_host: turnHost(vars),
+          denied: DENIED_PEER_RANGES,
+          relayIp: vars.coturn_relay_ip ?? vars.public_ip,
+        },
         mode: 0o640,
         group: String(vars.coturn_gid),
         notify: "restart coturn",
@@ -53,9 +81,18 @@ export default defineRole({
   ports: (vars) => [
     { protocol: "udp", port: 3478, comment: "coturn: STUN/TURN" },
     { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },
-    ...when(vars.coturn_tls_certificate, () => ({ protocol: "tcp" as const, port: 5349, comment: "coturn: TURN over TLS" })),
+    ...when(vars.coturn_tls_certificate, () => ({
+      protocol: "tcp" as const,
+      port: 5349,
+      comment: "coturn: TURN over TLS",
+    })),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
-    ...when(vars.coturn_metrics, () => ({ protocol: "tcp" as const, port: 9641, sources: vars.metrics_clients, comment: "coturn: Prometheus metrics" })),
+    ...when(vars.coturn_metrics, () => ({
+      protocol: "tcp" as const,
+      port: 9641,
+      sources: vars.metrics_clients,
+      comment: "coturn: Prometheus metrics",
+    })),
   ],
   verify: (vars) => [
     waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),

@@ -1,5 +1,16 @@
 import { z } from "zod";
-import { image, ipAddress, livekitPorts, metricsClients, names, placement, portRules, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
+import {
+  image,
+  ipAddress,
+  livekitPorts,
+  metricsClients,
+  names,
+  placement,
+  portRules,
+  turnPorts,
+  turnSecret,
+  turnTls,
+} from "../matrixrtc/index.js";
 
 export const coturnVars = z
   .object({
@@ -21,7 +32,11 @@ export const coturnVars = z
     coturn_allowed_peer_ips: z.array(ipAddress).default([]),
     coturn_image: image.default("docker.io/coturn/coturn:4.17.0"),
     /** Lines for turnserver.conf the role does not write (`option` or `option=value`), appended. */
-    coturn_config_extra: z.array(z.string().regex(/^[a-z][a-z0-9-]*(=[^\n]*)?$/, "expected one coturn option per item: option or option=value")).default([]),
+    coturn_config_extra: z
+      .array(
+        z.string().regex(/^[a-z][a-z0-9-]*(=[^\n]*)?$/, "expected one coturn option per item: option or option=value"),
+      )
+      .default([]),
     /** Restart coturn after renewing the certificate: it reads it at start. */
     ...turnTls,
     /** false: no coturn here (another TURN server, or none); one deployed before is removed. */
@@ -38,7 +53,15 @@ export const coturnVars = z
   .superRefine(portRules)
   .superRefine((vars, ctx) => {
     if (vars.coturn_metrics && !vars.metrics_clients.length)
-      ctx.addIssue({ code: "custom", path: ["coturn_metrics"], message: "needs metrics_clients: the addresses of the Prometheus servers the firewall admits to 9641" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["coturn_metrics"],
+        message: "needs metrics_clients: the addresses of the Prometheus servers the firewall admits to 9641",
+      });
     if (!vars.coturn_tls_certificate !== !vars.coturn_tls_key_path)
-      ctx.addIssue({ code: "custom", path: ["coturn_tls_certificate"], message: "TURN over TLS needs both coturn_tls_certificate and coturn_tls_key_path" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["coturn_tls_certificate"],
+        message: "TURN over TLS needs both coturn_tls_certificate and coturn_tls_key_path",
+      });
   });

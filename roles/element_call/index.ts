@@ -1,5 +1,12 @@
 import { containerRestart, defineRole, directory, template, waitFor } from "../../src/rigger.js";
-import { containers, jwtServiceUrl, publishedAt, publishedOnlyCheck, serviceContainer, serviceRemoval } from "../matrixrtc/index.js";
+import {
+  containers,
+  jwtServiceUrl,
+  publishedAt,
+  publishedOnlyCheck,
+  serviceContainer,
+  serviceRemoval,
+} from "../matrixrtc/index.js";
 import { elementCallVars } from "./vars.js";
 
 /** Element Call, its config.json pointing at the homeserver and the jwt service, on 127.0.0.1:8280 (element_call_port); `element_call_enabled: false` leaves it out. */
@@ -31,7 +38,12 @@ export default defineRole({
   },
   handlers: () => ({ "restart element call": containerRestart(containers.elementCall) }),
   verify: (vars) => [
-    waitFor({ name: "element call serves its config", url: `http://${publishedAt(vars, vars.element_call_port)}/config.json`, body: jwtServiceUrl(vars), timeoutSeconds: 30 }),
+    waitFor({
+      name: "element call serves its config",
+      url: `http://${publishedAt(vars, vars.element_call_port)}/config.json`,
+      body: jwtServiceUrl(vars),
+      timeoutSeconds: 30,
+    }),
     publishedOnlyCheck(vars, containers.elementCall),
   ],
 });

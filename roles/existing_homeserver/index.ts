@@ -8,7 +8,10 @@ import { homeserverSettings, synapseSettings, wellKnownSetting } from "./setting
 const vars = z.object({ ...siteVars, ...placement });
 
 /** curl's --resolve for the names the containers find through matrixrtc_extra_hosts (a testbed without DNS); none otherwise. */
-const resolving = (extraHosts: Record<string, string>) => Object.entries(extraHosts).flatMap(([name, ip]) => ["443", "8448"].flatMap((port) => ["--resolve", `${name}:${port}:${ip}`]));
+const resolving = (extraHosts: Record<string, string>) =>
+  Object.entries(extraHosts).flatMap(([name, ip]) =>
+    ["443", "8448"].flatMap((port) => ["--resolve", `${name}:${port}:${ip}`]),
+  );
 
 /** Reads curl's headers and body: CORS for every origin, and an rtc_foci entry with the URL (argv[1]). */
 const WELL_KNOWN_SCRIPT = [

@@ -21,7 +21,9 @@ export const homeserverSettings = (vars: SiteVars) =>
     `# What the homeserver of ${vars.matrix_server_name} must serve for the SFU at ${jwtServiceUrl(vars)} (role existing_homeserver).`,
     "",
     "# 1. The well-known (Element Web and older Element Call find the SFU here):",
-    ...wellKnownSetting(vars).split("\n").map((line) => `#    ${line}`),
+    ...wellKnownSetting(vars)
+      .split("\n")
+      .map((line) => `#    ${line}`),
     "",
     "# 2. Synapse's homeserver.yaml (Element Call 0.24 finds the SFU through MSC4143's transports):",
     synapseSettings(vars).trimEnd(),

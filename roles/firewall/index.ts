@@ -1,4 +1,16 @@
-import { apt, check, defineRole, directory, nftablesFirewall, nftablesRulesetPath, portText, service, SSH_SERVED_PORT_SHELL, ufwFirewall, unitFile } from "../../src/rigger.js";
+import {
+  apt,
+  check,
+  defineRole,
+  directory,
+  nftablesFirewall,
+  nftablesRulesetPath,
+  portText,
+  service,
+  SSH_SERVED_PORT_SHELL,
+  ufwFirewall,
+  unitFile,
+} from "../../src/rigger.js";
 import { firewallVars } from "./vars.js";
 
 const BOOT_UNIT = `[Unit]
@@ -15,7 +27,6 @@ ExecStart=/usr/sbin/nft -f ${nftablesRulesetPath()}
 WantedBy=multi-user.target
 `;
 
-
 /** The host firewall: every port the play's roles declare, plus extra rules, SSH first and always. */
 export default defineRole({
   name: "firewall",
@@ -28,7 +39,8 @@ export default defineRole({
         `firewall_backend ufw cannot open ${limited.map((r) => `${portText(r)}/${r.protocol}`).join(", ")} to some addresses only ` +
           "(ufw does not filter ports Docker publishes): use firewall_backend nftables",
       );
-    if (vars.firewall_backend === "ufw") return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: vars.firewall_ssh_port, rules })];
+    if (vars.firewall_backend === "ufw")
+      return [apt({ packages: ["ufw"] }), ufwFirewall({ sshPort: vars.firewall_ssh_port, rules })];
     return [
       apt({ packages: ["nftables"] }),
       directory({ path: "/etc/rigger", mode: 0o700 }),
@@ -42,7 +54,11 @@ export default defineRole({
     const port = vars.firewall_ssh_port ?? SSH_SERVED_PORT_SHELL;
     return [
       vars.firewall_backend === "ufw"
-        ? check({ name: "ufw is active with SSH open", command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq "^${port}/tcp +ALLOW" && ufw status`, failure: "ufw is not active, or SSH is not open" })
+        ? check({
+            name: "ufw is active with SSH open",
+            command: `ufw status | grep -q '^Status: active' && ufw status | grep -Eq "^${port}/tcp +ALLOW" && ufw status`,
+            failure: "ufw is not active, or SSH is not open",
+          })
         : check({
             name: "the rigger table drops by default and lets SSH in",
             command: `nft list chain inet rigger input | grep -q 'policy drop' && nft list chain inet rigger input | grep -q "tcp dport ${port} accept" && nft list chain inet rigger input | grep -E 'policy|dport'`,

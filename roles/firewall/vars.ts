@@ -15,10 +15,17 @@ export const firewallVars = z.object({
         port: z.union([port, z.tuple([port, port]).refine(([a, b]) => a <= b, "a range goes from low to high")]),
         comment: z.string().optional(),
         /** Only these addresses or CIDR ranges may connect (nftables only); unset: everyone. */
-        sources: z.array(z.string().regex(/^[\da-f.:]+(\/\d+)?$/i, "expected an IP address or CIDR range")).min(1).optional(),
+        sources: z
+          .array(z.string().regex(/^[\da-f.:]+(\/\d+)?$/i, "expected an IP address or CIDR range"))
+          .min(1)
+          .optional(),
       }),
     )
     .default([]),
   /** After a change the host restores the previous rules by itself unless a new SSH connection succeeds in time. */
-  firewall_rollback_seconds: z.number().int().min(15, "expected at least 15 s: the new connection may take 10 s").default(30),
+  firewall_rollback_seconds: z
+    .number()
+    .int()
+    .min(15, "expected at least 15 s: the new connection may take 10 s")
+    .default(30),
 });

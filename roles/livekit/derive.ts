@@ -9,9 +9,14 @@ export const livekitDerived = (fleet: Fleet) => ({
 });
 
 /** The jwt service runs beside LiveKit unless Caddy (and with it the homeserver) is on other hosts. */
-export const webhookUrl = (vars: Parameters<typeof jwtWebhookUrl>[0] & { livekit_api_clients: string[]; livekit_webhook_url?: string }) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
+export const webhookUrl = (
+  vars: Parameters<typeof jwtWebhookUrl>[0] & { livekit_api_clients: string[]; livekit_webhook_url?: string },
+) => vars.livekit_webhook_url ?? jwtWebhookUrl(vars, vars.livekit_api_clients.length === 0);
 
 /** LiveKit's API as the host's own probes reach it: on every address when other hosts' proxies use it, else on the bind address. */
-export const livekitApiOnHost = (vars: { livekit_api_clients: string[]; matrixrtc_bind_address: string; livekit_port: number }) =>
+export const livekitApiOnHost = (vars: {
+  livekit_api_clients: string[];
+  matrixrtc_bind_address: string;
+  livekit_port: number;
+}) =>
   `http://${vars.livekit_api_clients.length ? `127.0.0.1:${vars.livekit_port}` : publishedAt(vars, vars.livekit_port)}`;
-

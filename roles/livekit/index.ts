@@ -1,5 +1,27 @@
-import { check, containerDrainRestart, defineRole, directory, file, onHost, type PortMapping, sh, template, waitFor, when } from "../../src/rigger.js";
-import { containers, metricsCheck, generatedSecrets, livekitKeyFile, livekitUdp, privateFilesCheck, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
+import {
+  check,
+  containerDrainRestart,
+  defineRole,
+  directory,
+  file,
+  onHost,
+  type PortMapping,
+  sh,
+  template,
+  waitFor,
+  when,
+} from "../../src/rigger.js";
+import {
+  containers,
+  metricsCheck,
+  generatedSecrets,
+  livekitKeyFile,
+  livekitUdp,
+  privateFilesCheck,
+  publishedOnlyCheck,
+  serviceContainer,
+  turnHost,
+} from "../matrixrtc/index.js";
 import { livekitApiOnHost, livekitDerived, webhookUrl } from "./derive.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
@@ -26,14 +48,27 @@ export default defineRole({
       template({
         path: `${dir}/livekit.yaml`,
         template: new URL("templates/livekit.yaml.hbs", import.meta.url),
-        vars: { ...vars, udpRange: Array.isArray(udp) ? udp : null, udpPort: Array.isArray(udp) ? null : udp, webhookUrl: webhookUrl(vars), turn_host: turnHost(vars) },
+        vars: {
+          ...vars,
+          udpRange: Array.isArray(udp) ? udp : null,
+          udpPort: Array.isArray(udp) ? null : udp,
+          webhookUrl: webhookUrl(vars),
+          turn_host: turnHost(vars),
+        },
         extra: vars.livekit_config_extra,
         mode: 0o600,
         validate: parsedByLivekit(vars.livekit_image),
         notify: "restart livekit",
       }),
       file({ path: `${dir}/keys.yaml`, content: livekitKeyFile(vars), mode: 0o600, notify: "restart livekit" }),
-      ...when(vars.livekit_ca_certificates, () => file({ path: `${dir}/ca-certificates.pem`, content: vars.livekit_ca_certificates, mode: 0o644, notify: "restart livekit" })),
+      ...when(vars.livekit_ca_certificates, () =>
+        file({
+          path: `${dir}/ca-certificates.pem`,
+          content: vars.livekit_ca_certificates,
+          mode: 0o644,
+          notify: "restart livekit",
+        }),
+      ),
       ...serviceContainer(vars, {
         name: containers.livekit,
         image: vars.livekit_image,
@@ -48,14 +83,26 @@ export default defineRole({
     ];
   },
   // LiveKit drains on SIGTERM: running calls go on, new rooms go to other nodes.
-  handlers: (vars) => ({ "restart livekit": containerDrainRestart(containers.livekit, vars.livekit_drain_seconds, "calls") }),
+  handlers: (vars) => ({
+    "restart livekit": containerDrainRestart(containers.livekit, vars.livekit_drain_seconds, "calls"),
+  }),
   ports: (vars) => {
     const udp = livekitUdp(vars);
     return [
-      ...when(vars.livekit_api_clients.length, () => ({ protocol: "tcp" as const, port: vars.livekit_port, sources: vars.livekit_api_clients, comment: "livekit: API, for the proxy" })),
+      ...when(vars.livekit_api_clients.length, () => ({
+        protocol: "tcp" as const,
+        port: vars.livekit_port,
+        sources: vars.livekit_api_clients,
+        comment: "livekit: API, for the proxy",
+      })),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
-      ...when(vars.metrics_clients.length, () => ({ protocol: "tcp" as const, port: vars.livekit_metrics_port, sources: vars.metrics_clients, comment: "livekit: Prometheus metrics" })),
+      ...when(vars.metrics_clients.length, () => ({
+        protocol: "tcp" as const,
+        port: vars.livekit_metrics_port,
+        sources: vars.metrics_clients,
+        comment: "livekit: Prometheus metrics",
+      })),
     ];
   },
   verify: (vars) => [
@@ -65,9 +112,14 @@ export default defineRole({
       command: `grep -x '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
       failure: "room.auto_create is not false in livekit.yaml: any valid token would create rooms",
     }),
-    privateFilesCheck([`${vars.matrixrtc_config_dir}/livekit/livekit.yaml`, `${vars.matrixrtc_config_dir}/livekit/keys.yaml`]),
+    privateFilesCheck([
+      `${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,
+      `${vars.matrixrtc_config_dir}/livekit/keys.yaml`,
+    ]),
     ...(vars.livekit_api_clients.length ? [] : [publishedOnlyCheck(vars, containers.livekit, "7880/tcp")]),
-    ...when(vars.metrics_clients.length, () => metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_")),
+    ...when(vars.metrics_clients.length, () =>
+      metricsCheck("livekit", `http://127.0.0.1:${vars.livekit_metrics_port}/metrics`, "livekit_"),
+    ),
   ],
 });
 
@@ -80,10 +132,17 @@ const span = (ports: [number, number] | number) => (Array.isArray(ports) ? `${po
 function published(vars: LivekitVars): PortMapping[] {
   const udp = span(livekitUdp(vars));
   return [
-    { ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }), hostPort: vars.livekit_port, containerPort: 7880 },
+    {
+      ...(vars.livekit_api_clients.length ? {} : { hostIp: vars.matrixrtc_bind_address }),
+      hostPort: vars.livekit_port,
+      containerPort: 7880,
+    },
     { hostPort: vars.livekit_tcp_port, containerPort: vars.livekit_tcp_port },
     { hostPort: udp, containerPort: udp, protocol: "udp" },
-    ...when(vars.metrics_clients.length, () => ({ hostPort: vars.livekit_metrics_port, containerPort: vars.livekit_metrics_port })),
+    ...when(vars.metrics_clients.length, () => ({
+      hostPort: vars.livekit_metrics_port,
+      containerPort: vars.livekit_metrics_port,
+    })),
   ];
 }
 

@@ -1,5 +1,24 @@
 import { z } from "zod";
-import { clientAddresses, configExtra, image, ipAddress, livekitKeys, livekitPorts, metricsClients, names, pemCertificates, placement, port, portRules, published, secret, shape, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
+import {
+  clientAddresses,
+  configExtra,
+  image,
+  ipAddress,
+  livekitKeys,
+  livekitPorts,
+  metricsClients,
+  names,
+  pemCertificates,
+  placement,
+  port,
+  portRules,
+  published,
+  secret,
+  shape,
+  turnPorts,
+  turnSecret,
+  turnTls,
+} from "../matrixrtc/index.js";
 
 /** Where LiveKit posts its webhook (also read by the livekit_webhook role, which proves it is delivered). */
 export const webhookVars = {
@@ -37,9 +56,17 @@ export const livekitVars = z
     /** STUN discovery of the public address; off by default (it often fails on a Docker bridge). */
     livekit_use_external_ip: z.boolean().default(false),
     /** Must stay false: with true, any valid token creates rooms (LiveKit's own default). */
-    livekit_auto_create: z.literal(false, { error: "must be false: with true any valid LiveKit token creates rooms; the jwt service creates them for full-access homeservers" }).default(false),
+    livekit_auto_create: z
+      .literal(false, {
+        error:
+          "must be false: with true any valid LiveKit token creates rooms; the jwt service creates them for full-access homeservers",
+      })
+      .default(false),
     /** Redis for distributed mode (several SFU nodes): host:port; unset for one node. */
-    livekit_redis_address: z.string().regex(/^[\w.-]+:\d+$/, "expected host:port").optional(),
+    livekit_redis_address: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, "expected host:port")
+      .optional(),
     redis_password: secret,
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
@@ -55,7 +82,12 @@ export const livekitVars = z
   .superRefine((vars, ctx) => {
     const room = vars.livekit_config_extra.room as { auto_create?: unknown } | undefined;
     if (room?.auto_create !== undefined && room.auto_create !== false)
-      ctx.addIssue({ code: "custom", path: ["livekit_config_extra", "room", "auto_create"], message: "must stay false: with true any valid LiveKit token creates rooms (the escape hatch does not lift this)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["livekit_config_extra", "room", "auto_create"],
+        message:
+          "must stay false: with true any valid LiveKit token creates rooms (the escape hatch does not lift this)",
+      });
   });
 
 export type LivekitVars = z.output<typeof livekitVars>;

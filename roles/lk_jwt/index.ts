@@ -1,5 +1,14 @@
 import { check, defineRole, directory, file, onHost, sh, waitFor } from "../../src/rigger.js";
-import { containers, generatedSecrets, livekitKeyFile, livekitUrl, privateFilesCheck, publishedAt, publishedOnlyCheck, serviceContainer } from "../matrixrtc/index.js";
+import {
+  containers,
+  generatedSecrets,
+  livekitKeyFile,
+  livekitUrl,
+  privateFilesCheck,
+  publishedAt,
+  publishedOnlyCheck,
+  serviceContainer,
+} from "../matrixrtc/index.js";
 import { lkJwtVars } from "./vars.js";
 
 /**
@@ -21,7 +30,9 @@ export default defineRole({
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/lk-jwt`;
     const keyFile = livekitKeyFile(vars);
-    const overrides = vars.lk_jwt_cs_api_url_overrides ?? (vars.homeserver === "synapse" ? { [vars.matrix_server_name]: `http://${containers.synapse}:8008` } : {});
+    const overrides =
+      vars.lk_jwt_cs_api_url_overrides ??
+      (vars.homeserver === "synapse" ? { [vars.matrix_server_name]: `http://${containers.synapse}:8008` } : {});
     return [
       directory({ path: dir, mode: 0o700 }),
       file({ path: `${dir}/keys.yaml`, content: keyFile, mode: 0o600 }),
@@ -33,8 +44,16 @@ export default defineRole({
           LIVEKIT_KEY_FILE: "/etc/lk-jwt/keys.yaml",
           LIVEKIT_FULL_ACCESS_HOMESERVERS: (vars.jwt_full_access_homeservers ?? [vars.matrix_server_name]).join(","),
           LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: String(vars.lk_jwt_sanity_check_seconds),
-          ...(Object.keys(overrides).length ? { LIVEKIT_CS_API_URL_OVERRIDES: Object.entries(overrides).map(([name, url]) => `${name}=${url}`).join(",") } : {}),
-          ...(vars.lk_jwt_insecure_skip_verify_tls ? { LIVEKIT_INSECURE_SKIP_VERIFY_TLS: "YES_I_KNOW_WHAT_I_AM_DOING" } : {}),
+          ...(Object.keys(overrides).length
+            ? {
+                LIVEKIT_CS_API_URL_OVERRIDES: Object.entries(overrides)
+                  .map(([name, url]) => `${name}=${url}`)
+                  .join(","),
+              }
+            : {}),
+          ...(vars.lk_jwt_insecure_skip_verify_tls
+            ? { LIVEKIT_INSECURE_SKIP_VERIFY_TLS: "YES_I_KNOW_WHAT_I_AM_DOING" }
+            : {}),
         },
         inputs: [keyFile],
         mounts: [{ source: dir, target: "/etc/lk-jwt", readOnly: true }],
@@ -61,12 +80,14 @@ export default defineRole({
       check({
         name: "the jwt service answers a browser's preflight (CORS, as Element Call on another origin needs)",
         command: `out=$(${sh`curl -s -i -X OPTIONS -H ${`Origin: https://${vars.element_call_host}`} -H ${"Access-Control-Request-Method: POST"} ${`${local}/get_token`}`} | tr -d '\\r') && printf '%s\\n' "$out" | grep -x 'HTTP/1.1 200 OK' && printf '%s\\n' "$out" | grep -ix 'access-control-allow-origin: [*]'`,
-        failure: "OPTIONS /get_token did not answer 200 with Access-Control-Allow-Origin: *: browsers refuse Element Call's token requests",
+        failure:
+          "OPTIONS /get_token did not answer 200 with Access-Control-Allow-Origin: *: browsers refuse Element Call's token requests",
       }),
       check({
         name: "its full-access homeservers are named, never *",
         command: `${sh`docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' ${containers.jwt}`} | grep '^LIVEKIT_FULL_ACCESS_HOMESERVERS=' | grep -v '[*]'`,
-        failure: "LIVEKIT_FULL_ACCESS_HOMESERVERS is unset or holds *: any Matrix user anywhere could make the SFU create rooms",
+        failure:
+          "LIVEKIT_FULL_ACCESS_HOMESERVERS is unset or holds *: any Matrix user anywhere could make the SFU create rooms",
       }),
       privateFilesCheck([`${vars.matrixrtc_config_dir}/lk-jwt/keys.yaml`]),
       publishedOnlyCheck(vars, containers.jwt),

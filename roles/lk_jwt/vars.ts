@@ -3,7 +3,10 @@ import { hostname, image, livekitKeys, names, placement, published, shape } from
 
 const fullAccessHomeserver = z
   .string()
-  .refine((v) => v !== "*", { message: "must name homeservers, never *: with * any Matrix user anywhere could make the SFU create rooms", abort: true })
+  .refine((v) => v !== "*", {
+    message: "must name homeservers, never *: with * any Matrix user anywhere could make the SFU create rooms",
+    abort: true,
+  })
   .pipe(hostname);
 
 export const lkJwtVars = z.object({

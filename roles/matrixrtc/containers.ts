@@ -1,13 +1,30 @@
 /** A service's container on the services' network, and what turning a service off takes away. */
-import { absent, check, dockerContainer, dockerContainerAbsent, dockerImage, dockerNetwork, sh, type ContainerSpec, type Operation } from "../../src/rigger.js";
+import {
+  absent,
+  check,
+  dockerContainer,
+  dockerContainerAbsent,
+  dockerImage,
+  dockerNetwork,
+  sh,
+  type ContainerSpec,
+  type Operation,
+} from "../../src/rigger.js";
 
 /**
  * A service's container on the services' Docker network (one network: two bridges break ICE
  * replies), its pinned image pulled first; or on the host's network when `network` says "host".
  */
-export function serviceContainer(vars: { matrixrtc_network: string }, spec: Omit<ContainerSpec, "network"> & { network?: "host" }): Operation[] {
+export function serviceContainer(
+  vars: { matrixrtc_network: string },
+  spec: Omit<ContainerSpec, "network"> & { network?: "host" },
+): Operation[] {
   const network = spec.network ?? vars.matrixrtc_network;
-  return [...(network === "host" ? [] : [dockerNetwork({ name: network })]), dockerImage({ ref: spec.image }), dockerContainer({ ...spec, network })];
+  return [
+    ...(network === "host" ? [] : [dockerNetwork({ name: network })]),
+    dockerImage({ ref: spec.image }),
+    dockerContainer({ ...spec, network }),
+  ];
 }
 
 /**

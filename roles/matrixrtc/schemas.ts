@@ -4,7 +4,9 @@ import { z } from "zod";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
-export const hostname = z.string().regex(HOSTNAME, "expected a DNS name such as matrix.example.org (no scheme, port or path)");
+export const hostname = z
+  .string()
+  .regex(HOSTNAME, "expected a DNS name such as matrix.example.org (no scheme, port or path)");
 
 export const port = z.number().int().min(1).max(65535);
 
@@ -16,20 +18,34 @@ export const ipAddress = z.string().refine((v) => isIP(v) !== 0, "expected an IP
 
 /** The addresses (or CIDR ranges) allowed to reach a service on another host; empty: it stays local. */
 export const clientAddresses = z
-  .array(z.string().refine((v) => isIP(v.split("/")[0]!) !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v), "expected an IP address or CIDR range"))
+  .array(
+    z
+      .string()
+      .refine(
+        (v) => isIP(v.split("/")[0]!) !== 0 && /^[^/]+(\/\d{1,3})?$/.test(v),
+        "expected an IP address or CIDR range",
+      ),
+  )
   .default([]);
 
 /** Prometheus servers allowed to scrape the metrics endpoints (LiveKit's; coturn's with coturn_metrics); empty: no endpoint is opened. */
 export const metricsClients = { metrics_clients: clientAddresses };
 
 /** A secret an operator sets by hand must be as strong as a generated one. */
-export const secret = z.string().min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
+export const secret = z
+  .string()
+  .min(32, "a secret needs at least 32 characters (delete the variable to have one generated)");
 
 /** Settings a role's template did not foresee, deep-merged into its YAML or JSON config (MDAD's `*_configuration_extension_yaml`). */
 export const configExtra = z.record(z.string(), z.unknown()).default({});
 
 /** One or more certificates in PEM form (public roots, not secrets). */
-export const pemCertificates = z.string().regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/, "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)");
+export const pemCertificates = z
+  .string()
+  .regex(
+    /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/,
+    "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)",
+  );
 
 /** Tags that move to new releases: `latest`, a branch, a major version alone (`7`, `v1`, `7-alpine`). */
 const FLOATING_TAG = /^(latest|stable|edge|main|master|nightly|alpine|slim)$|^v?\d+(-[\w.]+)?$/;
@@ -71,7 +87,10 @@ export const synapseDatabase = { synapse_database: z.enum(["postgres", "sqlite"]
 
 export const postgresPassword = {
   /** The database user's password, generated once; Synapse's homeserver.yaml and the postgres container read it. */
-  synapse_postgres_password: secret.regex(/^[A-Za-z0-9]+$/, "expected letters and digits only (delete the variable to have one generated)"),
+  synapse_postgres_password: secret.regex(
+    /^[A-Za-z0-9]+$/,
+    "expected letters and digits only (delete the variable to have one generated)",
+  ),
 };
 
 /** Where the homeserver's host keeps its backups (playbooks/backup.ts, the timer, the backup before an upgrade) and a restore's database dump waits. */
@@ -92,7 +111,10 @@ export const published = {
   matrixrtc_bind_address: z
     .string()
     .refine((v) => isIP(v) !== 0, "expected an IP address")
-    .refine((v) => v !== "0.0.0.0" && v !== "::", "expected one address: a wildcard publishes the port to the world past the host firewall (Docker's ports bypass it)")
+    .refine(
+      (v) => v !== "0.0.0.0" && v !== "::",
+      "expected one address: a wildcard publishes the port to the world past the host firewall (Docker's ports bypass it)",
+    )
     .default("127.0.0.1"),
   synapse_port: port.default(8008),
   lk_jwt_port: port.default(8380),
@@ -103,7 +125,10 @@ export const published = {
 /** Where the services' config lives on a host, the Docker network they share, and test-only /etc/hosts entries. */
 export const placement = {
   matrixrtc_config_dir: z.string().startsWith("/").default("/etc/matrixrtc"),
-  matrixrtc_network: z.string().regex(/^[\w.-]+$/).default("matrixrtc"),
+  matrixrtc_network: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .default("matrixrtc"),
   /** Extra /etc/hosts entries in the containers (name -> address): for hosts without public DNS. */
   matrixrtc_extra_hosts: z.record(hostname, ipAddress).default({}),
   /** The address the deployment's other hosts reach this one at (a private network); by default public_ip. */
@@ -140,25 +165,45 @@ export const turnSecret = { turn_shared_secret: secret };
 export const livekitKeys = {
   livekit_api_key: z.string().regex(/^\w{3,}$/, "expected letters and digits"),
   // lk-jwt-service splits its key file on ":" and refuses anything but two parts; generated secrets are letters and digits.
-  livekit_api_secret: secret.regex(/^[A-Za-z0-9]+$/, "expected letters and digits only: the jwt service reads its key file as key:secret and dies on a secret holding \":\" (delete the variable to have one generated)"),
+  livekit_api_secret: secret.regex(
+    /^[A-Za-z0-9]+$/,
+    'expected letters and digits only: the jwt service reads its key file as key:secret and dies on a secret holding ":" (delete the variable to have one generated)',
+  ),
 };
 
 type LivekitPortVars = { livekit_udp_port?: number; livekit_udp_range?: [number, number] };
 
 /** The UDP ports LiveKit uses: the range when one is set, else the single port (7882 by default). */
-export const livekitUdp = (vars: LivekitPortVars): [number, number] | number => vars.livekit_udp_range ?? vars.livekit_udp_port ?? 7882;
+export const livekitUdp = (vars: LivekitPortVars): [number, number] | number =>
+  vars.livekit_udp_range ?? vars.livekit_udp_port ?? 7882;
 
 /** Refuses both UDP modes at once, and a coturn relay range that overlaps LiveKit's UDP ports. */
-export function portRules(vars: LivekitPortVars & { coturn_relay_range?: [number, number] }, ctx: z.RefinementCtx): void {
+export function portRules(
+  vars: LivekitPortVars & { coturn_relay_range?: [number, number] },
+  ctx: z.RefinementCtx,
+): void {
   if (vars.livekit_udp_port !== undefined && vars.livekit_udp_range !== undefined)
-    ctx.addIssue({ code: "custom", path: ["livekit_udp_range"], message: "LiveKit uses one UDP mode: set livekit_udp_port or livekit_udp_range, not both (with a range, the single port is ignored)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["livekit_udp_range"],
+      message:
+        "LiveKit uses one UDP mode: set livekit_udp_port or livekit_udp_range, not both (with a range, the single port is ignored)",
+    });
   const relay = vars.coturn_relay_range;
   if (!relay) return;
   const udp = livekitUdp(vars);
   const [low, high] = Array.isArray(udp) ? udp : [udp, udp];
   if (low <= relay[1] && relay[0] <= high) {
     // Named after the LiveKit setting when the operator gave one (the relay range may be its default).
-    const key = vars.livekit_udp_range ? "livekit_udp_range" : vars.livekit_udp_port ? "livekit_udp_port" : "coturn_relay_range";
-    ctx.addIssue({ code: "custom", path: [key], message: `LiveKit's UDP ${low}-${high} overlaps coturn's relay range ${relay[0]}-${relay[1]}: move one of them (coturn_relay_range defaults to 49152-50151)` });
+    const key = vars.livekit_udp_range
+      ? "livekit_udp_range"
+      : vars.livekit_udp_port
+        ? "livekit_udp_port"
+        : "coturn_relay_range";
+    ctx.addIssue({
+      code: "custom",
+      path: [key],
+      message: `LiveKit's UDP ${low}-${high} overlaps coturn's relay range ${relay[0]}-${relay[1]}: move one of them (coturn_relay_range defaults to 49152-50151)`,
+    });
   }
 }

@@ -2,7 +2,8 @@
 import { generate } from "../../src/rigger.js";
 
 /** The LiveKit key file: `key: secret`, the format both LiveKit (key_file) and lk-jwt-service (LIVEKIT_KEY_FILE) read. */
-export const livekitKeyFile = (vars: { livekit_api_key: string; livekit_api_secret: string }) => `${vars.livekit_api_key}: ${vars.livekit_api_secret}\n`;
+export const livekitKeyFile = (vars: { livekit_api_key: string; livekit_api_secret: string }) =>
+  `${vars.livekit_api_key}: ${vars.livekit_api_secret}\n`;
 
 /** Secrets several roles need: whichever role comes first generates them, every other reuses them. */
 export const generatedSecrets = {

@@ -7,7 +7,8 @@ export const servesWellKnown = (vars: Shape) => vars.well_known_enabled ?? vars.
 
 export type Published = { matrixrtc_bind_address: string };
 
-export const bindHost = (vars: Published) => (vars.matrixrtc_bind_address.includes(":") ? `[${vars.matrixrtc_bind_address}]` : vars.matrixrtc_bind_address);
+export const bindHost = (vars: Published) =>
+  vars.matrixrtc_bind_address.includes(":") ? `[${vars.matrixrtc_bind_address}]` : vars.matrixrtc_bind_address;
 
 /** host:port of a published port, as the proxy and the host's own probes reach it. */
 export const publishedAt = (vars: Published, port: number) => `${bindHost(vars)}:${port}`;
@@ -26,7 +27,8 @@ export function groupAddresses(fleet: Fleet, group: string): string[] {
 }
 
 /** Only what a group yields: an empty group leaves the role's own default in place. */
-export const derivedWhen = <T>(values: T[], derived: (values: T[]) => Record<string, unknown>) => (values.length ? derived(values) : {});
+export const derivedWhen = <T>(values: T[], derived: (values: T[]) => Record<string, unknown>) =>
+  values.length ? derived(values) : {};
 
 /** turn_host, defaulted to livekit_host: a one-host deployment names nothing twice. */
 export const turnHost = (vars: { turn_host?: string; livekit_host: string }) => vars.turn_host ?? vars.livekit_host;

@@ -1,5 +1,14 @@
 import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
-import { backupBeforeUpgrade, containers, generatedSecrets, pendingRestoreDump, privateFilesCheck, serviceContainer, SYNAPSE_DB, unpublishedCheck } from "../matrixrtc/index.js";
+import {
+  backupBeforeUpgrade,
+  containers,
+  generatedSecrets,
+  pendingRestoreDump,
+  privateFilesCheck,
+  serviceContainer,
+  SYNAPSE_DB,
+  unpublishedCheck,
+} from "../matrixrtc/index.js";
 import { postgresVars, type PostgresVars } from "./vars.js";
 
 /** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */
@@ -8,7 +17,8 @@ const PGDATA = "/var/lib/postgresql/data";
 /** Synapse's requirement (docs/postgres.md): UTF8, and collation and ctype `C`. */
 const INITDB_ARGS = "--encoding=UTF8 --lc-collate=C --lc-ctype=C";
 
-const psql = (sql: string) => sh`docker exec ${containers.postgres} psql -At -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} -c ${sql}`;
+const psql = (sql: string) =>
+  sh`docker exec ${containers.postgres} psql -At -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name} -c ${sql}`;
 
 /**
  * The database user's password made what the file says, for a database initialised with an older
@@ -16,8 +26,7 @@ const psql = (sql: string) => sh`docker exec ${containers.postgres} psql -At -U 
  * the container from the file and fed to psql on stdin: the password is never in an argv. (A
  * handler: it runs after the role's check that the database accepts connections.)
  */
-const SET_PASSWORD =
-  sh`docker exec ${containers.postgres} sh -c ${`{ printf "ALTER ROLE ${SYNAPSE_DB.user} PASSWORD '"; cat ${SECRETS}/password; printf "';\\n"; } | psql -q -v ON_ERROR_STOP=1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`}`;
+const SET_PASSWORD = sh`docker exec ${containers.postgres} sh -c ${`{ printf "ALTER ROLE ${SYNAPSE_DB.user} PASSWORD '"; cat ${SECRETS}/password; printf "';\\n"; } | psql -q -v ON_ERROR_STOP=1 -U ${SYNAPSE_DB.user} -d ${SYNAPSE_DB.name}`}`;
 
 /** PostgreSQL for Synapse: on the services' Docker network only, its data on the host, the database made as Synapse requires it. */
 export default defineRole({
@@ -25,7 +34,9 @@ export default defineRole({
   vars: postgresVars,
   enabled: (vars) => vars.homeserver === "synapse" && vars.synapse_database === "postgres",
   secrets: generatedSecrets.postgres,
-  secretsOnHost: (vars) => ({ synapse_postgres_password: onHost.file(`${vars.matrixrtc_config_dir}/postgres/password`) }),
+  secretsOnHost: (vars) => ({
+    synapse_postgres_password: onHost.file(`${vars.matrixrtc_config_dir}/postgres/password`),
+  }),
   tasks: (vars: PostgresVars) => {
     const dir = `${vars.matrixrtc_config_dir}/postgres`;
     const uid = String(vars.postgres_uid);
@@ -33,7 +44,13 @@ export default defineRole({
     return [
       directory({ path: dir, mode: 0o700, owner: uid }),
       directory({ path: vars.postgres_data_dir, mode: 0o700, owner: uid }),
-      file({ path: `${dir}/password`, content: vars.synapse_postgres_password, mode: 0o600, owner: uid, notify: "set the database password" }),
+      file({
+        path: `${dir}/password`,
+        content: vars.synapse_postgres_password,
+        mode: 0o600,
+        owner: uid,
+        notify: "set the database password",
+      }),
       ...serviceContainer(vars, {
         name: containers.postgres,
         image: vars.postgres_image,
@@ -67,7 +84,9 @@ export default defineRole({
       }),
     ];
   },
-  handlers: () => ({ "set the database password": command({ name: "the database user's password set from the file", run: SET_PASSWORD }) }),
+  handlers: () => ({
+    "set the database password": command({ name: "the database user's password set from the file", run: SET_PASSWORD }),
+  }),
   verify: (vars) => [
     check({
       name: "the synapse database is UTF8 with C collation and ctype",

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { backupPlace, backupTimeout, image, placement, postgresPassword, shape, synapseDatabase } from "../matrixrtc/index.js";
+import {
+  backupPlace,
+  backupTimeout,
+  image,
+  placement,
+  postgresPassword,
+  shape,
+  synapseDatabase,
+} from "../matrixrtc/index.js";
 
 export const postgresVars = z.object({
   ...placement,

@@ -1,5 +1,13 @@
 import { check, containerRestart, defineRole, directory, onHost, sh, template } from "../../src/rigger.js";
-import { containers, derivedWhen, generatedSecrets, groupAddresses, privateFilesCheck, serviceContainer, unpublishedCheck } from "../matrixrtc/index.js";
+import {
+  containers,
+  derivedWhen,
+  generatedSecrets,
+  groupAddresses,
+  privateFilesCheck,
+  serviceContainer,
+  unpublishedCheck,
+} from "../matrixrtc/index.js";
 import { redisVars } from "./vars.js";
 
 /**
@@ -10,7 +18,9 @@ export default defineRole({
   name: "redis",
   vars: redisVars,
   secrets: generatedSecrets.redis,
-  secretsOnHost: (vars) => ({ redis_password: onHost.option(`${vars.matrixrtc_config_dir}/redis/redis.conf`, "requirepass") }),
+  secretsOnHost: (vars) => ({
+    redis_password: onHost.option(`${vars.matrixrtc_config_dir}/redis/redis.conf`, "requirepass"),
+  }),
   // The LiveKit nodes of the `sfu` group are its clients.
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ redis_clients: nodes })),
   tasks: (vars) => {
@@ -18,7 +28,15 @@ export default defineRole({
     const uid = String(vars.redis_uid);
     return [
       directory({ path: dir, mode: 0o750, group: uid }),
-      template({ path: `${dir}/redis.conf`, template: new URL("templates/redis.conf.hbs", import.meta.url), vars, mode: 0o600, owner: uid, group: uid, notify: "restart redis" }),
+      template({
+        path: `${dir}/redis.conf`,
+        template: new URL("templates/redis.conf.hbs", import.meta.url),
+        vars,
+        mode: 0o600,
+        owner: uid,
+        group: uid,
+        notify: "restart redis",
+      }),
       ...serviceContainer(vars, {
         name: containers.redis,
         image: vars.redis_image,
@@ -29,7 +47,10 @@ export default defineRole({
     ];
   },
   handlers: () => ({ "restart redis": containerRestart(containers.redis) }),
-  ports: (vars) => (vars.redis_clients.length ? [{ protocol: "tcp", port: 6379, sources: vars.redis_clients, comment: "redis: the livekit nodes" }] : []),
+  ports: (vars) =>
+    vars.redis_clients.length
+      ? [{ protocol: "tcp", port: 6379, sources: vars.redis_clients, comment: "redis: the livekit nodes" }]
+      : [],
   verify: (vars) => [
     check({
       name: "redis answers, and only with the password",

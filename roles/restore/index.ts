@@ -19,7 +19,11 @@ export default defineRole({
     return [
       directory({ path: vars.backup_dir, mode: 0o700 }),
       upload({ path: archive, source: vars.restore_archive, mode: 0o600 }),
-      command({ name: `the backup put in place (${basename(archive)})`, run: `${restoreScript(vars, archive)}\n${sh`touch ${`${archive}.restored`}`}`, creates: `${archive}.restored` }),
+      command({
+        name: `the backup put in place (${basename(archive)})`,
+        run: `${restoreScript(vars, archive)}\n${sh`touch ${`${archive}.restored`}`}`,
+        creates: `${archive}.restored`,
+      }),
     ];
   },
 });

@@ -13,8 +13,14 @@ export const restoreVars = z.object({
   ...backupPlace,
   /** The backup to put back: an archive playbooks/backup.ts fetched (matrixrtc-<time>.tar.gz), on this machine. */
   restore_archive: z
-    .string({ error: "expected the path of a backup on this machine: -e restore_archive=~/.local/share/rigger/backups/<host>/matrixrtc-<time>.tar.gz" })
-    .refine((path) => ARCHIVE_NAME.test(basename(path)), "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)")
+    .string({
+      error:
+        "expected the path of a backup on this machine: -e restore_archive=~/.local/share/rigger/backups/<host>/matrixrtc-<time>.tar.gz",
+    })
+    .refine(
+      (path) => ARCHIVE_NAME.test(basename(path)),
+      "expected an archive playbooks/backup.ts made (matrixrtc-<time>.tar.gz)",
+    )
     // A ~ the shell left as it was (quoted, or a shell that does not expand it after =).
     .transform((path) => (path.startsWith("~/") ? join(homedir(), path.slice(2)) : path))
     .refine(existsSync, "no such file on this machine"),

@@ -6,7 +6,17 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { render, type Fleet } from "../../src/rigger.js";
-import { derivedWhen, groupAddresses, jwtHost, names, published, publishedAt, rtcFoci, servesWellKnown, shape } from "../matrixrtc/index.js";
+import {
+  derivedWhen,
+  groupAddresses,
+  jwtHost,
+  names,
+  published,
+  publishedAt,
+  rtcFoci,
+  servesWellKnown,
+  shape,
+} from "../matrixrtc/index.js";
 
 const address = z.string().regex(/^[\w.:[\]-]+:\d+$/, "expected host:port");
 
@@ -27,7 +37,10 @@ export const siteVars = {
 /** In a split deployment, LiveKit's signalling spread over the `sfu` group's nodes (this host's own on its bind address). */
 export const sitesDerived = (fleet: Fleet) => {
   const own = fleet.members("sfu").find((member) => member.name === fleet.host);
-  const nodes = [...(own ? [String(own.vars.matrixrtc_bind_address ?? "127.0.0.1")] : []), ...groupAddresses(fleet, "sfu")];
+  const nodes = [
+    ...(own ? [String(own.vars.matrixrtc_bind_address ?? "127.0.0.1")] : []),
+    ...groupAddresses(fleet, "sfu"),
+  ];
   return derivedWhen(nodes, (found) => ({ caddy_livekit_upstream: found.map((node) => `${node}:7880`) }));
 };
 
@@ -64,28 +77,81 @@ export const wellKnownServer = (vars: SiteVars) => JSON.stringify({ "m.server": 
 
 /** The sites, in the order a config lists them; a name two sites share is merged into one. */
 export function sites(vars: SiteVars): Site[] {
-  const jwt: Route = { prefix: "/_livekit/", upstreams: [vars.caddy_jwt_upstream ?? publishedAt(vars, vars.lk_jwt_port)], strip: true, probe: "/_livekit/healthz" };
+  const jwt: Route = {
+    prefix: "/_livekit/",
+    upstreams: [vars.caddy_jwt_upstream ?? publishedAt(vars, vars.lk_jwt_port)],
+    strip: true,
+    probe: "/_livekit/healthz",
+  };
   const synapse = [vars.caddy_synapse_upstream ?? publishedAt(vars, vars.synapse_port)];
   const all: Site[] = [
     ...(servesWellKnown(vars)
-      ? [{ name: vars.matrix_server_name, wellKnown: { client: wellKnownClient(vars), ...(vars.caddy_federation_delegated ? { server: wellKnownServer(vars) } : {}) }, routes: [] }]
+      ? [
+          {
+            name: vars.matrix_server_name,
+            wellKnown: {
+              client: wellKnownClient(vars),
+              ...(vars.caddy_federation_delegated ? { server: wellKnownServer(vars) } : {}),
+            },
+            routes: [],
+          },
+        ]
       : []),
     ...(vars.homeserver === "synapse"
-      ? [{ name: vars.matrix_host, routes: [{ prefix: "/_matrix/", upstreams: synapse, probe: "/_matrix/client/versions" }, { prefix: "/_synapse/client/", upstreams: synapse }] }]
+      ? [
+          {
+            name: vars.matrix_host,
+            routes: [
+              { prefix: "/_matrix/", upstreams: synapse, probe: "/_matrix/client/versions" },
+              { prefix: "/_synapse/client/", upstreams: synapse },
+            ],
+          },
+        ]
       : []),
     { name: jwtHost(vars), routes: [jwt] },
     // Every path: clients' websockets, and the jwt service's Twirp calls that create rooms.
-    { name: vars.livekit_host, routes: [{ prefix: "/", upstreams: vars.caddy_livekit_upstream ?? [publishedAt(vars, vars.livekit_port)], probe: "/", pool: true }] },
-    ...(vars.element_call_enabled ? [{ name: vars.element_call_host, routes: [{ prefix: "/", upstreams: [vars.caddy_element_call_upstream ?? publishedAt(vars, vars.element_call_port)], probe: "/config.json" }] }] : []),
+    {
+      name: vars.livekit_host,
+      routes: [
+        {
+          prefix: "/",
+          upstreams: vars.caddy_livekit_upstream ?? [publishedAt(vars, vars.livekit_port)],
+          probe: "/",
+          pool: true,
+        },
+      ],
+    },
+    ...(vars.element_call_enabled
+      ? [
+          {
+            name: vars.element_call_host,
+            routes: [
+              {
+                prefix: "/",
+                upstreams: [vars.caddy_element_call_upstream ?? publishedAt(vars, vars.element_call_port)],
+                probe: "/config.json",
+              },
+            ],
+          },
+        ]
+      : []),
   ];
   const merged = new Map<string, Site>();
   for (const site of all) {
     const seen = merged.get(site.name);
     if (!seen) merged.set(site.name, { ...site, routes: [...site.routes] });
-    else merged.set(site.name, { ...seen, ...(site.wellKnown ? { wellKnown: site.wellKnown } : {}), routes: [...seen.routes, ...site.routes] });
+    else
+      merged.set(site.name, {
+        ...seen,
+        ...(site.wellKnown ? { wellKnown: site.wellKnown } : {}),
+        routes: [...seen.routes, ...site.routes],
+      });
   }
   // Longest prefix first: "/" last, as the catch-all.
-  return [...merged.values()].map((site) => ({ ...site, routes: site.routes.sort((a, b) => b.prefix.length - a.prefix.length) }));
+  return [...merged.values()].map((site) => ({
+    ...site,
+    routes: site.routes.sort((a, b) => b.prefix.length - a.prefix.length),
+  }));
 }
 
 const isCatchAll = (route: Route) => route.prefix === "/";
@@ -120,9 +186,16 @@ export function nginxSites(vars: SiteVars, tls: { certificate: string; key: stri
       certificate: tls.certificate.replaceAll("{name}", site.name),
       key: tls.key.replaceAll("{name}", site.name),
       catchAll: site.routes.some(isCatchAll),
-      routes: site.routes.map((route) => ({ ...route, upstream: route.pool ? upstreamName(site) : route.upstreams[0] })),
+      routes: site.routes.map((route) => ({
+        ...route,
+        upstream: route.pool ? upstreamName(site) : route.upstreams[0],
+      })),
     })),
-    balanced: all.flatMap((site) => site.routes.filter((route) => route.pool).map((route) => ({ name: upstreamName(site), servers: route.upstreams }))),
+    balanced: all.flatMap((site) =>
+      site.routes
+        .filter((route) => route.pool)
+        .map((route) => ({ name: upstreamName(site), servers: route.upstreams })),
+    ),
   });
 }
 
@@ -141,13 +214,32 @@ export function traefikSites(vars: SiteVars, tls: TraefikTls, entryPoints?: stri
   const services: Record<string, unknown> = {};
   const middlewares: Record<string, unknown> = {};
   const routerTls = "certResolver" in tls ? { certResolver: tls.certResolver } : {};
-  const add = (site: string, path: { prefix?: string; exact?: string }, route: Pick<Route, "upstreams" | "strip" | "pool">) => {
+  const add = (
+    site: string,
+    path: { prefix?: string; exact?: string },
+    route: Pick<Route, "upstreams" | "strip" | "pool">,
+  ) => {
     const name = `matrixrtc-${slug(site)}-${slug(path.exact ?? path.prefix!)}`;
-    const match = path.exact ? ` && Path(\`${path.exact}\`)` : path.prefix === "/" ? "" : ` && PathPrefix(\`${path.prefix}\`)`;
+    const match = path.exact
+      ? ` && Path(\`${path.exact}\`)`
+      : path.prefix === "/"
+        ? ""
+        : ` && PathPrefix(\`${path.prefix}\`)`;
     const strip = route.strip ? [`${name}-strip`] : [];
     if (route.strip) middlewares[`${name}-strip`] = { stripPrefix: { prefixes: [path.prefix!.replace(/\/$/, "")] } };
-    routers[name] = { rule: `Host(\`${site}\`)${match}`, service: name, ...(strip.length ? { middlewares: strip } : {}), ...(entryPoints ? { entryPoints } : {}), tls: routerTls };
-    services[name] = { loadBalancer: { servers: route.upstreams.map((u) => ({ url: `http://${u}` })), ...(route.pool ? { healthCheck: { path: "/", interval: "10s", timeout: "3s" } } : {}) } };
+    routers[name] = {
+      rule: `Host(\`${site}\`)${match}`,
+      service: name,
+      ...(strip.length ? { middlewares: strip } : {}),
+      ...(entryPoints ? { entryPoints } : {}),
+      tls: routerTls,
+    };
+    services[name] = {
+      loadBalancer: {
+        servers: route.upstreams.map((u) => ({ url: `http://${u}` })),
+        ...(route.pool ? { healthCheck: { path: "/", interval: "10s", timeout: "3s" } } : {}),
+      },
+    };
   };
   const synapse = [vars.caddy_synapse_upstream ?? publishedAt(vars, vars.synapse_port)];
   for (const site of sites(vars)) {
@@ -160,7 +252,20 @@ export function traefikSites(vars: SiteVars, tls: TraefikTls, entryPoints?: stri
     }
     for (const route of site.routes) add(site.name, { prefix: route.prefix }, route);
   }
-  const files = "certificate" in tls ? sites(vars).map((site) => JSON.stringify({ certFile: tls.certificate.replaceAll("{name}", site.name), keyFile: tls.key.replaceAll("{name}", site.name) })) : [];
-  const certificates = files.length ? { tls: { certificates: [...new Set(files)].map((file) => JSON.parse(file) as unknown) } } : {};
-  return stringify({ http: { routers, ...(Object.keys(middlewares).length ? { middlewares } : {}), services }, ...certificates }, { aliasDuplicateObjects: false });
+  const files =
+    "certificate" in tls
+      ? sites(vars).map((site) =>
+          JSON.stringify({
+            certFile: tls.certificate.replaceAll("{name}", site.name),
+            keyFile: tls.key.replaceAll("{name}", site.name),
+          }),
+        )
+      : [];
+  const certificates = files.length
+    ? { tls: { certificates: [...new Set(files)].map((file) => JSON.parse(file) as unknown) } }
+    : {};
+  return stringify(
+    { http: { routers, ...(Object.keys(middlewares).length ? { middlewares } : {}), services }, ...certificates },
+    { aliasDuplicateObjects: false },
+  );
 }

@@ -16,7 +16,8 @@ function httpsRequest(trust: Trust, host: string, path: string): string {
 }
 
 /** A shell test that the output in $out holds each of these fixed strings (case-insensitive). */
-const outputHolds = (...needles: string[]) => needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
+const outputHolds = (...needles: string[]) =>
+  needles.map((n) => sh`printf '%s' "$out" | tr -d '\r' | grep -qiF -- ${n}`).join(" && ");
 
 /**
  * How long a proxy that has just started may take to hold its certificates: Caddy orders them as it

@@ -1,19 +1,46 @@
-import { containerRestart, defineRole, directory, file, generate, onHost, template, waitFor } from "../../src/rigger.js";
-import { backupBeforeUpgrade, containers, generatedSecrets, SYNAPSE_DB, privateFilesCheck, rtcFoci, publishedAt, publishedOnlyCheck, serviceContainer, turnHost } from "../matrixrtc/index.js";
+import {
+  containerRestart,
+  defineRole,
+  directory,
+  file,
+  generate,
+  onHost,
+  template,
+  waitFor,
+} from "../../src/rigger.js";
+import {
+  backupBeforeUpgrade,
+  containers,
+  generatedSecrets,
+  SYNAPSE_DB,
+  privateFilesCheck,
+  rtcFoci,
+  publishedAt,
+  publishedOnlyCheck,
+  serviceContainer,
+  turnHost,
+} from "../matrixrtc/index.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
 /** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on 5349 when coturn has a certificate. */
 const turnUris = (vars: SynapseVars) => {
   const host = turnHost(vars);
-  return [`turn:${host}:3478?transport=udp`, `turn:${host}:3478?transport=tcp`, ...(vars.coturn_tls_certificate ? [`turns:${host}:5349?transport=tcp`] : [])];
+  return [
+    `turn:${host}:3478?transport=udp`,
+    `turn:${host}:3478?transport=tcp`,
+    ...(vars.coturn_tls_certificate ? [`turns:${host}:5349?transport=tcp`] : []),
+  ];
 };
 
 /**
  * rc_delayed_event_mgmt for this many callers: a restart every 8 s each (Element Call's 10 s delay,
  * restarted at 80 %), with half again as headroom; a burst of one restart per caller.
  */
-const delayedEventMgmt = (callers: number) => ({ perSecond: Math.max(1, Math.ceil((callers / 8) * 1.5)), burst: Math.max(20, callers) });
+const delayedEventMgmt = (callers: number) => ({
+  perSecond: Math.max(1, Math.ceil((callers / 8) * 1.5)),
+  burst: Math.max(20, callers),
+});
 
 /** Synapse with the MSCs Element Call needs, its secrets in files only its user reads; restarted when any of them changes. */
 export default defineRole({
@@ -85,7 +112,11 @@ export default defineRole({
     return [
       waitFor({ name: "synapse answers", url: `${local}/_matrix/client/versions`, timeoutSeconds: 60 }),
       ...clientApiChecks("synapse", local),
-      privateFilesCheck(["homeserver.yaml", "signing.key", "turn_shared_secret"].map((f) => `${vars.matrixrtc_config_dir}/synapse/${f}`)),
+      privateFilesCheck(
+        ["homeserver.yaml", "signing.key", "turn_shared_secret"].map(
+          (f) => `${vars.matrixrtc_config_dir}/synapse/${f}`,
+        ),
+      ),
       publishedOnlyCheck(vars, containers.synapse),
     ];
   },

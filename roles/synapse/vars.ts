@@ -1,5 +1,19 @@
 import { z } from "zod";
-import { backupTimeout, configExtra, image, names, placement, postgresPassword, published, secret, shape, synapseDatabase, turnPorts, turnSecret, turnTls } from "../matrixrtc/index.js";
+import {
+  backupTimeout,
+  configExtra,
+  image,
+  names,
+  placement,
+  postgresPassword,
+  published,
+  secret,
+  shape,
+  synapseDatabase,
+  turnPorts,
+  turnSecret,
+  turnTls,
+} from "../matrixrtc/index.js";
 
 const transport = z.object({ type: z.literal("livekit"), livekit_service_url: z.url() });
 
@@ -41,19 +55,28 @@ export const synapseVars = z
     /** The transports it advertises; by default the jwt service at https://matrix_host/_livekit. */
     synapse_rtc_transports: z.array(transport).optional(),
     /** Delayed events (MSC4140): how long a client may delay one (its call-leave event). */
-    synapse_max_event_delay_duration: z.string().regex(/^\d+[smhd]$/, "expected a duration such as 24h").default("24h"),
+    synapse_max_event_delay_duration: z
+      .string()
+      .regex(/^\d+[smhd]$/, "expected a duration such as 24h")
+      .default("24h"),
     /** Anything else for homeserver.yaml (registration, SSO, ...), deep-merged over what the role writes. */
     synapse_config_extra: configExtra,
     synapse_registration_shared_secret: secret,
     synapse_macaroon_secret_key: secret,
     synapse_form_secret: secret,
     /** `ed25519 a_XXXX <base64>`: generated once; a new one makes other servers distrust old events' signatures. */
-    synapse_signing_key: z.string().regex(/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/, "expected `ed25519 <key id> <unpadded base64 seed>`"),
+    synapse_signing_key: z
+      .string()
+      .regex(/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/, "expected `ed25519 <key id> <unpadded base64 seed>`"),
   })
   .superRefine((vars, ctx) => {
     const features = vars.synapse_config_extra.experimental_features as { msc4143_enabled?: unknown } | undefined;
     if (features?.msc4143_enabled !== undefined && features.msc4143_enabled !== true)
-      ctx.addIssue({ code: "custom", path: ["synapse_config_extra", "experimental_features", "msc4143_enabled"], message: "must stay true while Element Call is deployed: it finds the SFU through MSC4143" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["synapse_config_extra", "experimental_features", "msc4143_enabled"],
+        message: "must stay true while Element Call is deployed: it finds the SFU through MSC4143",
+      });
     if (vars.synapse_rtc_transports?.length === 0)
       ctx.addIssue({
         code: "custom",

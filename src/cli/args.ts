@@ -91,7 +91,11 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
 exit codes: 0 ok, 1 usage or configuration error, 2 a task failed, 3 drift (--check --fail-on-change),
             4 a host unreachable`;
 
-const list = (value: string | undefined) => value?.split(",").map((t) => t.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  value
+    ?.split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 /** The command line's options, as node's parseArgs reads them. */
 const OPTIONS = {
@@ -133,14 +137,22 @@ const OPTIONS = {
 /** MDAD's tags: its install-and-start phases are what every rigger run does; its self-check is verify.ts. */
 function withMdadTags(tags: string[] | undefined): string[] | undefined {
   if (tags?.includes("self-check"))
-    throw new UsageError("-t self-check: MDAD's self-check is rigger's verify.ts, which proves every service with its evidence: npx tsx run playbooks/verify.ts -i <inventory> (-e call_probe=true for a real call)");
+    throw new UsageError(
+      "-t self-check: MDAD's self-check is rigger's verify.ts, which proves every service with its evidence: npx tsx run playbooks/verify.ts -i <inventory> (-e call_probe=true for a real call)",
+    );
   const rest = tags?.filter((tag) => !["setup-all", "install-all", "start"].includes(tag));
   return rest?.length ? rest : undefined;
 }
 
 /** `--ssh-common-args -o ...`: a value that starts with a dash by nature is the next word, as Ansible takes it. */
 const withDashedValues = (argv: string[]): string[] =>
-  argv.flatMap((arg, i) => (argv[i - 1] === "--ssh-common-args" ? [] : arg === "--ssh-common-args" && i + 1 < argv.length ? [`${arg}=${argv[i + 1]}`] : [arg]));
+  argv.flatMap((arg, i) =>
+    argv[i - 1] === "--ssh-common-args"
+      ? []
+      : arg === "--ssh-common-args" && i + 1 < argv.length
+        ? [`${arg}=${argv[i + 1]}`]
+        : [arg],
+  );
 
 export function parseCli(argv: string[]): CliOptions {
   let parsed;
@@ -161,12 +173,16 @@ export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`one playbook at a time, got ${positionals.join(" ")}`);
   const forks = Number(values.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks expects a positive integer, got "${values.forks}"`);
+  if (!Number.isInteger(forks) || forks < 1)
+    throw new UsageError(`--forks expects a positive integer, got "${values.forks}"`);
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) throw new UsageError(`--timeout expects whole seconds (1 or more), got "${values.timeout}"`);
-  if (values["break-lock"].length && values.check) throw new UsageError("--break-lock goes with a run that changes hosts (a --check run takes no lock)");
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1))
+    throw new UsageError(`--timeout expects whole seconds (1 or more), got "${values.timeout}"`);
+  if (values["break-lock"].length && values.check)
+    throw new UsageError("--break-lock goes with a run that changes hosts (a --check run takes no lock)");
   if (values["fail-on-change"] && !values.check) throw new UsageError("--fail-on-change goes with --check");
-  if (!["table", "ansible"].includes(values.output)) throw new UsageError(`--output expects table or ansible, got "${values.output}"`);
+  if (!["table", "ansible"].includes(values.output))
+    throw new UsageError(`--output expects table or ansible, got "${values.output}"`);
   return {
     playbook: positionals[0],
     inventory: values.inventory,

@@ -35,12 +35,21 @@ await build({
       // A native addon (ssh2's optional crypto binding) is loaded where npm built it.
       name: "native-addons",
       setup(on) {
-        on.onResolve({ filter: /\.node$/ }, (args) => ({ path: `./${relative(resolve(OUT), resolve(args.resolveDir, args.path))}`, external: true }));
+        on.onResolve({ filter: /\.node$/ }, (args) => ({
+          path: `./${relative(resolve(OUT), resolve(args.resolveDir, args.path))}`,
+          external: true,
+        }));
       },
     },
   ],
 });
-await build({ ...common, entryPoints: { "engine-loader": "src/cli/engine-loader.ts" }, outdir: OUT, format: "esm", packages: "external" });
+await build({
+  ...common,
+  entryPoints: { "engine-loader": "src/cli/engine-loader.ts" },
+  outdir: OUT,
+  format: "esm",
+  packages: "external",
+});
 
 /** An ES module exporting each of the engine's `part` under its own name (`default` and `catch` included). */
 const facade = (part: "rigger" | "zod" | null, names: string[]) =>

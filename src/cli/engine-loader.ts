@@ -42,7 +42,10 @@ function writeCache(script: Script): void {
 
 const cachedData = readCache();
 // CommonJS's module wrapper, on the engine's first line so its line numbers stay as they are.
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source.toString("utf8")}\n})`, { filename: file, cachedData });
+const script = new Script(
+  `(function (exports, require, module, __filename, __dirname) {${source.toString("utf8")}\n})`,
+  { filename: file, cachedData },
+);
 if (cachedData === undefined || script.cachedDataRejected) process.once("exit", () => writeCache(script));
 const module = { exports: {} as typeof Engine };
 script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));

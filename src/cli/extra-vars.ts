@@ -29,7 +29,12 @@ export function parseExtraVars(items: string[]): ExtraVars {
     else
       for (const [i, pair] of pairs(text).entries()) {
         const eq = pair.indexOf("=");
-        if (eq <= 0) throw new ConfigError("-e", "", `expected key=value, a JSON object or @file.yaml; got ${unshown(`word ${i + 1}`, pair)}`);
+        if (eq <= 0)
+          throw new ConfigError(
+            "-e",
+            "",
+            `expected key=value, a JSON object or @file.yaml; got ${unshown(`word ${i + 1}`, pair)}`,
+          );
         vars[pair.slice(0, eq)] = pair.slice(eq + 1);
         loose.add(pair.slice(0, eq));
       }
@@ -50,7 +55,12 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const at = Number(/at position (\d+)/.exec((error as Error).message)?.[1] ?? NaN);
-    const where = at >= text.length || /end of JSON/.test((error as Error).message) ? ": it ends early" : at >= 0 ? ` at character ${at + 1}` : "";
+    const where =
+      at >= text.length || /end of JSON/.test((error as Error).message)
+        ? ": it ends early"
+        : at >= 0
+          ? ` at character ${at + 1}`
+          : "";
     throw new ConfigError("-e", "", `not valid JSON${where} (the text is not shown: it may hold a secret)`);
   }
 }

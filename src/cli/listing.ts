@@ -1,9 +1,13 @@
-import { playTags, type PreparedPlay } from "../engine/prepare.js";
+import type { PreparedPlay } from "../engine/prepare.js";
+import { playTags } from "../engine/tag-selection.js";
 import { selectedByTags, type TagSelection } from "../engine/tag-selection.js";
 
 /** `--list-hosts`: what each play would touch, as Ansible prints it. */
 export function listHosts(plays: PreparedPlay[]): string[] {
-  return plays.flatMap((play) => [`play "${play.name}" (${play.hosts.size} hosts):`, ...[...play.hosts.keys()].map((h) => `  ${h}`)]);
+  return plays.flatMap((play) => [
+    `play "${play.name}" (${play.hosts.size} hosts):`,
+    ...[...play.hosts.keys()].map((h) => `  ${h}`),
+  ]);
 }
 
 /**
@@ -26,15 +30,24 @@ export function listTasks(plays: PreparedPlay[], selection: TagSelection & { sta
           const own = (op.tags ?? []).filter((t) => t !== role.name);
           tasks.add(own.length ? `${op.name}  [${own.join(", ")}]` : op.name);
         });
-        if (role.unbuilt && reached && selectedByTags({ tags: [role.name] }, selection)) tasks.add("(its tasks are built once the variables warned about are set)");
+        if (role.unbuilt && reached && selectedByTags({ tags: [role.name] }, selection))
+          tasks.add("(its tasks are built once the variables warned about are set)");
         if (tasks.size) roles.set(role.name, tasks);
       }
-    return roles.size ? [`play "${play.name}":`, ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)])] : [];
+    return roles.size
+      ? [
+          `play "${play.name}":`,
+          ...[...roles].flatMap(([role, tasks]) => [`  ${role}`, ...[...tasks].map((t) => `    ${t}`)]),
+        ]
+      : [];
   });
 }
 
 /** `--list-tags`: each play's tags (its roles' names and any a task adds), then all of them, as ansible-playbook does. */
 export function listTags(plays: PreparedPlay[]): string[] {
   const sorted = (tags: Set<string>) => `[${[...tags].sort().join(", ")}]`;
-  return [...plays.map((play) => `play "${play.name}": TASK TAGS: ${sorted(playTags([play]))}`), `ALL TAGS: ${sorted(playTags(plays))}`];
+  return [
+    ...plays.map((play) => `play "${play.name}": TASK TAGS: ${sorted(playTags([play]))}`),
+    `ALL TAGS: ${sorted(playTags(plays))}`,
+  ];
 }

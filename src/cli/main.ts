@@ -1,13 +1,11 @@
 import { existsSync } from "node:fs";
 import { UnreachableError } from "../connection/errors.js";
-import { SshConnection } from "../connection/ssh.js";
 import type { RunEvent } from "../engine/events.js";
-import { HostSession } from "../engine/host-session.js";
 import { Masker } from "../engine/masker.js";
 import type { Playbook } from "../engine/playbook.js";
-import { playTags, preparePlaybook, type PreparedPlay } from "../engine/prepare.js";
+import { preparePlaybook } from "../engine/prepare.js";
 import { runPlays } from "../engine/runner.js";
-import { connectionVars, connectionWarnings, type ConnectionVars } from "../inventory/connection-vars.js";
+import { connectionVars, connectionWarnings } from "../inventory/connection-vars.js";
 import { ConfigError } from "../inventory/errors.js";
 import { loadInventory, openSecretsStore, type Inventory } from "../inventory/load.js";
 import { keepSecrets } from "../inventory/secrets-keeping.js";
@@ -15,8 +13,7 @@ import { adoptSecrets } from "../engine/adopt-secrets.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
 import { parseCli, USAGE, UsageError, type CliOptions } from "./args.js";
 import { parseExtraVars } from "./extra-vars.js";
-import { linkSettings, sshTarget } from "./targets.js";
-import { openSshConfig, type SshConfig } from "../connection/ssh-config.js";
+import { openSshConfig } from "../connection/ssh-config.js";
 import { listInventory } from "./list-inventory.js";
 import { listHosts, listTags, listTasks } from "./listing.js";
 import { importPlaybook } from "./playbook-loader.js";
@@ -25,6 +22,8 @@ import { secretsCommand } from "./secrets-command.js";
 import { writeEvidenceReport } from "./report.js";
 import { writeMetricsFile } from "./metrics-file.js";
 import { LineRenderer, type Renderer } from "./output.js";
+import { connect } from "./connect-host.js";
+import { noHostMatches, unknownTagsWarning } from "./preflight.js";
 import { checkOutputPaths, version, writeEarlyOutcome, writeJsonReport, type Io } from "./run-outputs.js";
 
 export const EXIT = { ok: 0, config: 1, failed: 2, drift: 3, unreachable: 4 } as const;
@@ -51,7 +50,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     registerSecrets(masker, inventory);
     inventory.warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
     // Masked before it is serialized: JSON escapes quotes and newlines, and an escaped secret would not match.
-    if (options.listInventory) return (io.out(JSON.stringify(masker.maskDeep(listInventory(inventory)), null, 2)), EXIT.ok);
+    if (options.listInventory)
+      return (io.out(JSON.stringify(masker.maskDeep(listInventory(inventory)), null, 2)), EXIT.ok);
     if (!options.playbook) throw new UsageError("a playbook is required");
     return await runPlaybook(options, inventory, masker, io);
   } catch (error) {
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           ? `rigger: configuration error: ${error.message}`
           : // Anything else (a role's own code, a template) never reaches a host unprinted-but-unmasked:
             // its message, and with -vv its stack, go through the masker like every other line.
-            `rigger: error: ${options.verbosity >= 2 && error instanceof Error ? error.stack ?? error.message : String((error as Error)?.message ?? error)}`;
+            `rigger: error: ${options.verbosity >= 2 && error instanceof Error ? (error.stack ?? error.message) : String((error as Error)?.message ?? error)}`;
     io.err(masker.mask(said));
     writeEarlyOutcome(options, { exitCode: EXIT.config, error: said.replace(/^rigger: /, "") }, masker, io);
     return EXIT.config;
@@ -75,10 +75,19 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const { vars: extraVars, loose } = parseExtraVars(options.extraVars);
   secretStrings(extraVars).forEach((v) => masker.add(v));
   const listing = options.listHosts || options.listTasks || options.listTags;
-  const prepare = () => preparePlaybook(playbook, inventory, { playbookFile, extraVars, looseExtraVars: loose, limit: options.limit, masker, listing });
+  const prepare = () =>
+    preparePlaybook(playbook, inventory, {
+      playbookFile,
+      extraVars,
+      looseExtraVars: loose,
+      limit: options.limit,
+      masker,
+      listing,
+    });
   let { plays, warnings, generatedSecrets, secretSources } = prepare();
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
-  if (hosts.length === 0) throw new ConfigError(playbookFile, "hosts", noHostMatches(playbook, inventory, options.limit));
+  if (hosts.length === 0)
+    throw new ConfigError(playbookFile, "hosts", noHostMatches(playbook, inventory, options.limit));
   // What is said before any connection is said by these too, as ansible-playbook's listings and --syntax-check do.
   if (listing || options.syntaxCheck) warnings.forEach((warning) => io.err(masker.mask(`rigger: warning: ${warning}`)));
   if (options.listHosts) return (listHosts(plays).forEach((line) => io.out(line)), EXIT.ok);
@@ -87,10 +96,20 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   const unknownTags = unknownTagsWarning(options, plays);
   if (unknownTags) return (io.err(`rigger: warning: ${unknownTags}`), EXIT.config);
   const strangers = options.breakLock.filter((host) => !hosts.includes(host));
-  if (strangers.length) throw new UsageError(`--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`);
+  if (strangers.length)
+    throw new UsageError(
+      `--break-lock: ${strangers.join(", ")} ${strangers.length > 1 ? "are" : "is"} not a host of this run (${hosts.join(", ")})`,
+    );
   checkOutputPaths(options);
-  if (options.startAtTask && !plays.some((p) => [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask)))))
-    throw new UsageError(`--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`);
+  if (
+    options.startAtTask &&
+    !plays.some((p) =>
+      [...p.hosts.values()].some((roles) => roles.some((r) => r.tasks.some((t) => t.name === options.startAtTask))),
+    )
+  )
+    throw new UsageError(
+      `--start-at-task: no task of the playbook is named "${options.startAtTask}" (--list-tasks lists them)`,
+    );
   // Every host's connection settings are checked before the first connection; -u, --private-key,
   // -b, --become-user, --ssh-common-args and -K fill in what the inventory leaves unset, as in Ansible.
   const cliDefaults = {
@@ -100,12 +119,21 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     ...(options.becomeUser ? { ansible_become_user: options.becomeUser } : {}),
     ...(options.sshCommonArgs ? { ansible_ssh_common_args: options.sshCommonArgs } : {}),
   };
-  const settingsOf = (host: string, defaults: Record<string, unknown>) => connectionVars(inventory.hosts.get(host)!, { ...defaults, ...inventory.hosts.get(host)!.vars, ...extraVars });
+  const settingsOf = (host: string, defaults: Record<string, unknown>) =>
+    connectionVars(inventory.hosts.get(host)!, { ...defaults, ...inventory.hosts.get(host)!.vars, ...extraVars });
   // Everything a run checks before its first connection has passed, connection settings too (no password is asked for).
-  if (options.syntaxCheck) return (hosts.forEach((h) => settingsOf(h, cliDefaults)), io.out(`playbook: ${playbookFile} (${plays.length} plays, ${hosts.length} hosts): syntax ok`), EXIT.ok);
-  const becomePassword = options.askBecomePass ? await promptHidden("BECOME password: ", process.stdin, (t) => process.stderr.write(t)) : undefined;
+  if (options.syntaxCheck)
+    return (
+      hosts.forEach((h) => settingsOf(h, cliDefaults)),
+      io.out(`playbook: ${playbookFile} (${plays.length} plays, ${hosts.length} hosts): syntax ok`),
+      EXIT.ok
+    );
+  const becomePassword = options.askBecomePass
+    ? await promptHidden("BECOME password: ", process.stdin, (t) => process.stderr.write(t))
+    : undefined;
   masker.add(becomePassword);
-  const withPassword = becomePassword !== undefined ? { ...cliDefaults, ansible_become_password: becomePassword } : cliDefaults;
+  const withPassword =
+    becomePassword !== undefined ? { ...cliDefaults, ansible_become_password: becomePassword } : cliDefaults;
   const connectionSettings = new Map(hosts.map((h) => [h, settingsOf(h, withPassword)]));
 
   const sshConfig = openSshConfig(options.sshConfig);
@@ -113,15 +141,25 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   let adopted: { adopted: Record<string, string>; notes: string[] } = { adopted: {}, notes: [] };
   if (secretSources.size) {
     // Hosts outside --limit that may hold a secret are read too: their settings, checked now.
-    const readBackSettings = new Map([...secretSources.keys()].map((h) => [h, connectionSettings.get(h) ?? settingsOf(h, withPassword)]));
+    const readBackSettings = new Map(
+      [...secretSources.keys()].map((h) => [h, connectionSettings.get(h) ?? settingsOf(h, withPassword)]),
+    );
     try {
-      adopted = await adoptSecrets(secretSources, (host) => connect(host, readBackSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined), options.forks);
+      adopted = await adoptSecrets(
+        secretSources,
+        (host) =>
+          connect(host, readBackSettings.get(host)!, { ...options, check: true }, sshConfig, masker, () => undefined),
+        options.forks,
+      );
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
       const lacking = [...new Set([...secretSources.values()].flat().map((source) => source.name))].sort().join(", ");
       const said = `${error.message}: it may hold secrets that ${inventory.secrets.file} lacks (${lacking}); nothing was generated or changed: run again when it answers, or restore the store`;
       io.err(masker.mask(`rigger: ${said}`));
-      const statuses = [...new Set([...hosts, ...secretSources.keys()])].map((host) => ({ host, status: host === error.host ? "unreachable" : "untouched" }));
+      const statuses = [...new Set([...hosts, ...secretSources.keys()])].map((host) => ({
+        host,
+        status: host === error.host ? "unreachable" : "untouched",
+      }));
       writeEarlyOutcome(options, { exitCode: EXIT.unreachable, error: said, hosts: statuses }, masker, io);
       return EXIT.unreachable;
     }
@@ -130,7 +168,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     ({ plays, warnings, generatedSecrets } = prepare());
   }
   // Generated once, kept before any host sees them; a check run changes nothing, not even the store.
-  const secretNotes = [...adopted.notes, ...(options.check ? [] : await keepSecrets(inventory.secrets, { ...adopted.adopted, ...generatedSecrets }))];
+  const secretNotes = [
+    ...adopted.notes,
+    ...(options.check ? [] : await keepSecrets(inventory.secrets, { ...adopted.adopted, ...generatedSecrets })),
+  ];
   // listr2 is loaded only for a terminal: a run in CI or cron does not pay for it.
   // With --json -, stdout is the report's: the run's lines go to stderr.
   const jsonToStdout = options.json === "-";
@@ -143,7 +184,9 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     events.push(event);
     renderer.event(event);
   };
-  [...secretNotes, ...warnings, ...connectionWarnings(hosts.map((h) => inventory.hosts.get(h)!))].forEach((message) => emit({ type: "warning", message }));
+  [...secretNotes, ...warnings, ...connectionWarnings(hosts.map((h) => inventory.hosts.get(h)!))].forEach((message) =>
+    emit({ type: "warning", message }),
+  );
   const started = Date.now();
   await runPlays(plays, {
     check: options.check,
@@ -155,7 +198,10 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
     startAtTask: options.startAtTask,
     holdsSecret: (text) => masker.holdsSecret(text),
     emit,
-    connect: (host) => connect(host, connectionSettings.get(host)!, options, sshConfig, masker, (message) => emit({ type: "warning", message })),
+    connect: (host) =>
+      connect(host, connectionSettings.get(host)!, options, sshConfig, masker, (message) =>
+        emit({ type: "warning", message }),
+      ),
   });
   const summary = await renderer.finish(events);
   const exitCode = summary.some((h) => h.status === "unreachable")
@@ -175,36 +221,43 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
   };
   if (options.report)
     reportOrSay("evidence report", () => {
-      const written = writeEvidenceReport(options.report!, { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode }, events, masker);
+      const written = writeEvidenceReport(
+        options.report!,
+        { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode },
+        events,
+        masker,
+      );
       (options.json === "-" ? io.err : io.out)(`evidence report: ${written.markdown} and ${written.json}`);
     });
   if (options.metrics)
-    reportOrSay("metrics file", () => writeMetricsFile(options.metrics!, { playbook: playbookFile, check: options.check, exitCode, endedAt: Date.now() / 1000, seconds: (Date.now() - started) / 1000, hosts: summary }));
+    reportOrSay("metrics file", () =>
+      writeMetricsFile(options.metrics!, {
+        playbook: playbookFile,
+        check: options.check,
+        exitCode,
+        endedAt: Date.now() / 1000,
+        seconds: (Date.now() - started) / 1000,
+        hosts: summary,
+      }),
+    );
   if (options.json)
     reportOrSay("JSON report", () => {
-      writeJsonReport(options.json!, { rigger: version(), playbook: playbookFile, check: options.check, ms: Date.now() - started, exitCode, hosts: summary, events }, masker, io);
+      writeJsonReport(
+        options.json!,
+        {
+          rigger: version(),
+          playbook: playbookFile,
+          check: options.check,
+          ms: Date.now() - started,
+          exitCode,
+          hosts: summary,
+          events,
+        },
+        masker,
+        io,
+      );
     });
   return exitCode;
-}
-
-/** Why a run has no host: the groups its plays want, and those the inventory has. */
-function noHostMatches(playbook: Playbook, inventory: Inventory, limit: string | undefined): string {
-  const wanted = [...new Set(playbook.plays.flatMap((play) => play.hosts.split(/[:,]/)))].join(", ");
-  const groups = [...inventory.groups.values()].filter((g) => g.name !== "all" && (g.hosts.size || g.children.size)).map((g) => g.name);
-  return (
-    `no host of ${inventory.source} matches the playbook${limit ? ` and --limit ${limit}` : ""}: its plays run on the groups ${wanted}; ` +
-    `the inventory has ${groups.length ? groups.join(", ") : "no group with hosts"} (put the hosts in one of the playbook's groups, as [matrixrtc] in an INI file or all.children.matrixrtc in YAML)`
-  );
-}
-
-/** A -t or --skip-tags tag that no task of the run carries is a mistake, not a run that does nothing: said before any connection. */
-function unknownTagsWarning(options: CliOptions, plays: PreparedPlay[]): string | undefined {
-  const known = playTags(plays);
-  for (const [flag, tags] of [["-t", options.tags], ["--skip-tags", options.skipTags]] as const) {
-    const unknown = (tags ?? []).filter((tag) => !known.has(tag));
-    if (unknown.length) return `${flag} ${unknown.join(",")}: no task of this run has ${unknown.length > 1 ? "these tags" : "this tag"}; nothing done (--list-tags: ${[...known].sort().join(", ")})`;
-  }
-  return undefined;
 }
 
 /** A slip in the command line: one line, where the full usage would scroll it away. */
@@ -213,18 +266,9 @@ const usageSlip = (error: UsageError) => `rigger: ${error.message} (rigger --hel
 async function loadPlaybook(file: string): Promise<Playbook> {
   if (!existsSync(file)) throw new UsageError(`no playbook at ${file}`);
   const module = (await importPlaybook(file)) as { default?: Playbook };
-  if (!module.default || !Array.isArray(module.default.plays)) throw new ConfigError(file, "default", "expected `export default definePlaybook([...])`");
+  if (!module.default || !Array.isArray(module.default.plays))
+    throw new ConfigError(file, "default", "expected `export default definePlaybook([...])`");
   return module.default;
-}
-
-async function connect(host: string, vars: ConnectionVars, options: CliOptions, sshConfig: SshConfig, masker: Masker, warn: (message: string) => void): Promise<HostSession> {
-  const common = { knownHostsFile: vars.rigger_known_hosts_file, acceptNewHostKeys: options.acceptNewHostKeys, ...linkSettings(vars, options.timeout) };
-  const target = await sshTarget(host, vars, sshConfig, common);
-  const connection = await SshConnection.open(target);
-  const needsBecome = vars.ansible_become && vars.ansible_become_user !== target.user;
-  const become = needsBecome ? { user: vars.ansible_become_user, password: vars.ansible_become_password } : undefined;
-  const openAnother = () => SshConnection.open(target);
-  return new HostSession({ name: host, connection, become, takeLock: !options.check, openAnother, masker, breakLock: options.breakLock.includes(host), warn });
 }
 
 async function secrets(argv: string[], io: Io): Promise<number> {
@@ -232,7 +276,8 @@ async function secrets(argv: string[], io: Io): Promise<number> {
     await secretsCommand(argv, io.out);
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) return (io.err(`rigger secrets: ${(error as Error).message}`), EXIT.config);
+    if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS"))
+      return (io.err(`rigger secrets: ${(error as Error).message}`), EXIT.config);
     throw error;
   }
 }
@@ -244,4 +289,3 @@ function registerSecrets(masker: Masker, inventory: Inventory): void {
     secretStrings(host.vars).forEach((value) => masker.add(value));
   }
 }
-

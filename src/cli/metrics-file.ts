@@ -23,15 +23,38 @@ const label = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, 
  */
 export function metricsText(run: RunOutcome): string {
   const of = `playbook=${label(basename(run.playbook))},mode=${label(run.check ? "check" : "apply")}`;
-  const metric = (name: string, help: string, samples: Array<[string, number]>) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map(([labels, value]) => `${name}{${labels}} ${value}`)];
-  const perHost = (pick: (h: RunOutcome["hosts"][number]) => number) => run.hosts.map((h): [string, number] => [`${of},host=${label(h.host)}`, pick(h)]);
+  const metric = (name: string, help: string, samples: Array<[string, number]>) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    ...samples.map(([labels, value]) => `${name}{${labels}} ${value}`),
+  ];
+  const perHost = (pick: (h: RunOutcome["hosts"][number]) => number) =>
+    run.hosts.map((h): [string, number] => [`${of},host=${label(h.host)}`, pick(h)]);
   return [
-    ...metric("rigger_run_end_timestamp_seconds", "When rigger's last run of this playbook ended.", [[of, run.endedAt]]),
-    ...metric("rigger_run_exit_code", "The exit code of that run: 0 ok, 1 bad input, 2 failed, 3 drift, 4 unreachable.", [[of, run.exitCode]]),
+    ...metric("rigger_run_end_timestamp_seconds", "When rigger's last run of this playbook ended.", [
+      [of, run.endedAt],
+    ]),
+    ...metric(
+      "rigger_run_exit_code",
+      "The exit code of that run: 0 ok, 1 bad input, 2 failed, 3 drift, 4 unreachable.",
+      [[of, run.exitCode]],
+    ),
     ...metric("rigger_run_duration_seconds", "How long that run took.", [[of, run.seconds]]),
-    ...metric("rigger_host_changed_tasks", "Tasks that changed a host in that run (in check mode: would have).", perHost((h) => h.changed)),
-    ...metric("rigger_host_failed_tasks", "Tasks and checks that failed on a host in that run.", perHost((h) => h.failed)),
-    ...metric("rigger_host_unreachable", "1 when the host could not be reached in that run.", perHost((h) => (h.status === "unreachable" ? 1 : 0))),
+    ...metric(
+      "rigger_host_changed_tasks",
+      "Tasks that changed a host in that run (in check mode: would have).",
+      perHost((h) => h.changed),
+    ),
+    ...metric(
+      "rigger_host_failed_tasks",
+      "Tasks and checks that failed on a host in that run.",
+      perHost((h) => h.failed),
+    ),
+    ...metric(
+      "rigger_host_unreachable",
+      "1 when the host could not be reached in that run.",
+      perHost((h) => (h.status === "unreachable" ? 1 : 0)),
+    ),
     "",
   ].join("\n");
 }

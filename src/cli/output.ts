@@ -24,18 +24,41 @@ export function recap(rows: HostSummary[], verbosity: number, format: RecapForma
 
 /** The recap: a row per host with its counts and time (and round trips at -v). */
 function recapTable(rows: HostSummary[], verbosity: number): string[] {
-  const header = ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", ...(verbosity > 0 ? ["ROUND TRIPS"] : []), "TIME"];
+  const header = [
+    "HOST",
+    "OK",
+    "CHANGED",
+    "FAILED",
+    "SKIPPED",
+    "UNREACHABLE",
+    ...(verbosity > 0 ? ["ROUND TRIPS"] : []),
+    "TIME",
+  ];
   const cells = rows.map((r) =>
-    [r.host, r.ok, r.changed, r.failed, r.skipped, r.status === "unreachable" ? 1 : 0, ...(verbosity > 0 ? [r.roundTrips] : []), `${(r.ms / 1000).toFixed(2)}s`].map(String),
+    [
+      r.host,
+      r.ok,
+      r.changed,
+      r.failed,
+      r.skipped,
+      r.status === "unreachable" ? 1 : 0,
+      ...(verbosity > 0 ? [r.roundTrips] : []),
+      `${(r.ms / 1000).toFixed(2)}s`,
+    ].map(String),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return ["", "RECAP", ...[header, ...cells].map(line)];
 }
 
 /** A task event as one line: `[host] role | task: status`. */
 export function taskLine(event: Extract<RunEvent, { type: "task" }>, verbosity: number): string {
-  const status = event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
+  const status =
+    event.check && event.status === "changed" ? (event.handler ? "would run" : "would change") : event.status;
   const detail = event.error ? `: ${event.error}` : "";
   return `[${event.host}] ${event.role} | ${event.task}: ${status}${detail}${verbosity > 1 ? ` (${event.ms} ms)` : ""}`;
 }
@@ -64,12 +87,15 @@ export class LineRenderer implements Renderer {
       case "host-start":
         return this.verbosity > 0 ? this.print(`[${event.host}] connecting`) : undefined;
       case "host-end":
-        if (event.status === "untouched") this.print(`[${event.host}] UNTOUCHED ${event.error}: the rollout stopped before this host's turn`);
-        else if (event.status !== "ok") this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
+        if (event.status === "untouched")
+          this.print(`[${event.host}] UNTOUCHED ${event.error}: the rollout stopped before this host's turn`);
+        else if (event.status !== "ok")
+          this.print(`[${event.host}] ${event.status.toUpperCase()}: ${event.error ?? ""}`);
         return;
       case "task": {
         this.print(taskLine(event, this.verbosity));
-        const changes = this.verbosity > 1 ? event.changes : this.diff ? event.changes.filter((c) => c.startsWith("$")) : [];
+        const changes =
+          this.verbosity > 1 ? event.changes : this.diff ? event.changes.filter((c) => c.startsWith("$")) : [];
         changes.forEach((c) => this.print(`    ${c}`));
         event.diffs.forEach((d) => d.split("\n").forEach((l) => this.print(`    ${l}`)));
       }

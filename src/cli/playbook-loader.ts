@@ -26,7 +26,8 @@ export async function importPlaybook(file: string): Promise<unknown> {
 type Manifest = { output: string; inputs: Record<string, number> };
 
 const unchanged = (manifest: Manifest) =>
-  existsSync(manifest.output) && Object.entries(manifest.inputs).every(([path, mtime]) => existsSync(path) && statSync(path).mtimeMs === mtime);
+  existsSync(manifest.output) &&
+  Object.entries(manifest.inputs).every(([path, mtime]) => existsSync(path) && statSync(path).mtimeMs === mtime);
 
 async function bundled(file: string): Promise<string> {
   // dist/*.js: the project is its parent; bare imports resolve from its node_modules.
@@ -55,9 +56,14 @@ async function bundled(file: string): Promise<string> {
         name: "rigger-engine",
         setup(on) {
           on.onResolve({ filter: /^zod$/ }, () => ({ path: zod, external: true }));
-          on.onResolve({ filter: /rigger\.js$/ }, (args) => (sources.includes(resolve(args.resolveDir, args.path)) ? { path: engine, external: true } : undefined));
+          on.onResolve({ filter: /rigger\.js$/ }, (args) =>
+            sources.includes(resolve(args.resolveDir, args.path)) ? { path: engine, external: true } : undefined,
+          );
           on.onLoad({ filter: /\.[cm]?ts$/ }, (args) => ({
-            contents: readFileSync(args.path, "utf8").replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href)),
+            contents: readFileSync(args.path, "utf8").replaceAll(
+              "import.meta.url",
+              JSON.stringify(pathToFileURL(args.path).href),
+            ),
             loader: "ts",
           }));
         },
@@ -71,7 +77,12 @@ async function bundled(file: string): Promise<string> {
     const output = join(cache, name);
     writeWhole(output, code);
     // The engine's build is an input too: a new build may point the imports elsewhere.
-    const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), engine].map((input) => [resolve(input), statSync(resolve(input)).mtimeMs]));
+    const inputs = Object.fromEntries(
+      [...Object.keys(result.metafile.inputs), engine].map((input) => [
+        resolve(input),
+        statSync(resolve(input)).mtimeMs,
+      ]),
+    );
     writeWhole(manifestFile, JSON.stringify({ output, inputs } satisfies Manifest));
     return pathToFileURL(output).href;
   } catch {

@@ -17,11 +17,23 @@ export interface Check {
 export function checksOf(events: RunEvent[]): Check[] {
   return events
     .filter((e): e is TaskEvent => e.type === "task" && e.task.startsWith("verify: ") && e.status !== "skipped")
-    .map((e) => ({ host: e.host, role: e.role, check: e.task.slice("verify: ".length), passed: e.status === "ok", evidence: e.error ?? e.evidence ?? "", ms: e.ms }));
+    .map((e) => ({
+      host: e.host,
+      role: e.role,
+      check: e.task.slice("verify: ".length),
+      passed: e.status === "ok",
+      evidence: e.error ?? e.evidence ?? "",
+      ms: e.ms,
+    }));
 }
 
 /** The evidence report: report.json for machines, report.md for people; masked, 0600. */
-export function writeEvidenceReport(dir: string, meta: Record<string, string | number>, events: RunEvent[], masker: Masker): { json: string; markdown: string } {
+export function writeEvidenceReport(
+  dir: string,
+  meta: Record<string, string | number>,
+  events: RunEvent[],
+  masker: Masker,
+): { json: string; markdown: string } {
   const checks = checksOf(events);
   const passed = checks.filter((c) => c.passed).length;
   // Masked once, before either form escapes anything (JSON's quotes, Markdown's pipes and newlines).
@@ -40,8 +52,18 @@ function renderMarkdown(summary: Record<string, string | number>, checks: Check[
   for (const host of new Set(checks.map((c) => c.host))) {
     const mine = checks.filter((c) => c.host === host);
     lines.push("", `## ${host}`, "", "| role | check | result | time |", "|---|---|---|---|");
-    mine.forEach((c) => lines.push(`| ${c.role} | ${cell(c.check)} | ${c.passed ? "pass" : "**FAIL**"} | ${c.ms} ms |`));
-    for (const c of mine) lines.push("", `### ${c.role}: ${c.check} (${c.passed ? "pass" : "FAIL"})`, "", "```", c.evidence || "(no output)", "```");
+    mine.forEach((c) =>
+      lines.push(`| ${c.role} | ${cell(c.check)} | ${c.passed ? "pass" : "**FAIL**"} | ${c.ms} ms |`),
+    );
+    for (const c of mine)
+      lines.push(
+        "",
+        `### ${c.role}: ${c.check} (${c.passed ? "pass" : "FAIL"})`,
+        "",
+        "```",
+        c.evidence || "(no output)",
+        "```",
+      );
   }
   return lines.join("\n") + "\n";
 }

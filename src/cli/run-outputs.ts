@@ -20,7 +20,12 @@ export interface Io {
  * had to be read first and could not be): the exit code, why, and each host named with its status.
  * Written where it can be; a path that cannot take it is said, never a second failure.
  */
-export function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> }, masker: Masker, io: Io): void {
+export function writeEarlyOutcome(
+  options: CliOptions,
+  outcome: { exitCode: number; error: string; hosts?: Array<{ host: string; status: string }> },
+  masker: Masker,
+  io: Io,
+): void {
   const meta = { rigger: version(), playbook: options.playbook ?? "", at: new Date().toISOString(), ...outcome };
   try {
     if (options.metrics)
@@ -35,7 +40,18 @@ export function writeEarlyOutcome(options: CliOptions, outcome: { exitCode: numb
     if (options.json) writeJsonReport(options.json, meta, masker, io);
     if (options.report) {
       const hosts = (outcome.hosts ?? []).map((h) => `${h.host} ${h.status}`).join(", ");
-      writeEvidenceReport(options.report, { playbook: meta.playbook, at: meta.at, exitCode: outcome.exitCode, error: outcome.error, ...(hosts ? { hosts } : {}) }, [], masker);
+      writeEvidenceReport(
+        options.report,
+        {
+          playbook: meta.playbook,
+          at: meta.at,
+          exitCode: outcome.exitCode,
+          error: outcome.error,
+          ...(hosts ? { hosts } : {}),
+        },
+        [],
+        masker,
+      );
     }
   } catch (error) {
     io.err(masker.mask(`rigger: the report could not be written: ${(error as Error).message}`));
@@ -58,7 +74,9 @@ export function checkOutputPaths(options: CliOptions): void {
     try {
       accessSync(dir, constants.W_OK);
     } catch (error) {
-      throw new UsageError(`${flag}: cannot write into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UsageError(
+        `${flag}: cannot write into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
   };
   if (options.json && options.json !== "-") writable(dirname(options.json), "--json");
@@ -67,7 +85,9 @@ export function checkOutputPaths(options: CliOptions): void {
     try {
       mkdirSync(options.report, { recursive: true });
     } catch (error) {
-      throw new UsageError(`--report: cannot create ${options.report} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UsageError(
+        `--report: cannot create ${options.report} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     writable(options.report, "--report");
   }

@@ -29,7 +29,8 @@ const needs = (what: string, arg: string | undefined): string => {
   return arg;
 };
 
-const recipientLines = (store: SecretsStore) => (existsSync(store.recipientsFile) ? readFileSync(store.recipientsFile, "utf8") : "");
+const recipientLines = (store: SecretsStore) =>
+  existsSync(store.recipientsFile) ? readFileSync(store.recipientsFile, "utf8") : "";
 
 /** Your own recipient, for the operator who adds you (needs no inventory). */
 async function printRecipient(out: (line: string) => void): Promise<void> {
@@ -39,23 +40,30 @@ async function printRecipient(out: (line: string) => void): Promise<void> {
 }
 
 const COMMANDS: Record<string, Command> = {
-  list: async (store, _arg, out) => store.names().sort().forEach((name) => out(name)),
+  list: async (store, _arg, out) =>
+    store
+      .names()
+      .sort()
+      .forEach((name) => out(name)),
   show: async (store, arg, out) => {
     const name = needs("NAME", arg);
-    if (!store.has(name)) throw new ConfigError(store.file, name, "is not in the store (rigger secrets list names what is)");
+    if (!store.has(name))
+      throw new ConfigError(store.file, name, "is not in the store (rigger secrets list names what is)");
     const value = store.get(name);
     out(typeof value === "string" ? value : JSON.stringify(value));
   },
   set: async (store, arg, out) => {
     const name = needs("NAME", arg);
     const value = readFileSync(0, "utf8").replace(/\r?\n$/, "");
-    if (!value) throw new ConfigError("stdin", name, "expected the value on stdin (e.g. rigger secrets set NAME < file)");
+    if (!value)
+      throw new ConfigError("stdin", name, "expected the value on stdin (e.g. rigger secrets set NAME < file)");
     await store.replace({ [name]: value });
     out(`${name} stored`);
   },
   rotate: async (store, arg, out) => {
     const name = needs("NAME", arg);
-    if (!store.has(name)) throw new ConfigError(store.file, name, "is not in the store (rigger secrets list names what is)");
+    if (!store.has(name))
+      throw new ConfigError(store.file, name, "is not in the store (rigger secrets list names what is)");
     await store.rotate(name);
     out(`${name} dropped: the next run generates a new one and restarts what uses it`);
   },
@@ -66,18 +74,24 @@ const COMMANDS: Record<string, Command> = {
   },
   "add-recipient": async (store, arg, out) => {
     const recipient = needs("RECIPIENT", arg);
-    if (!/^age1[0-9a-z]+$/.test(recipient)) throw new ConfigError("rigger secrets add-recipient", recipient, "expected an age recipient (age1...)");
+    if (!/^age1[0-9a-z]+$/.test(recipient))
+      throw new ConfigError("rigger secrets add-recipient", recipient, "expected an age recipient (age1...)");
     if (!store.recipients().includes(recipient)) appendFileSync(store.recipientsFile, `${recipient}\n`);
     await store.rewrite();
     out(`${store.file} encrypted for ${store.recipients().length} recipient(s), ${recipient} among them`);
   },
   "remove-recipient": async (store, arg, out) => {
     const recipient = needs("RECIPIENT", arg);
-    const kept = recipientLines(store).split("\n").filter((line) => line.replace(/#.*/, "").trim() !== recipient);
-    if (!kept.some((line) => /^\s*age1/.test(line))) throw new ConfigError(store.recipientsFile, recipient, "is the last recipient: nobody could read the store");
+    const kept = recipientLines(store)
+      .split("\n")
+      .filter((line) => line.replace(/#.*/, "").trim() !== recipient);
+    if (!kept.some((line) => /^\s*age1/.test(line)))
+      throw new ConfigError(store.recipientsFile, recipient, "is the last recipient: nobody could read the store");
     writeFileSync(store.recipientsFile, kept.join("\n"));
     await store.rewrite();
-    out(`${recipient} removed; what it could read before stays in old copies: rotate those secrets (rigger secrets rotate NAME)`);
+    out(
+      `${recipient} removed; what it could read before stays in old copies: rotate those secrets (rigger secrets rotate NAME)`,
+    );
   },
   reencrypt: async (store, _arg, out) => {
     await store.rewrite();
@@ -87,12 +101,17 @@ const COMMANDS: Record<string, Command> = {
 
 /** `rigger secrets ...`: the store's own commands; values are printed only by `show`. */
 export async function secretsCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { inventory: { type: "string", short: "i", multiple: true }, help: { type: "boolean", short: "h" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { inventory: { type: "string", short: "i", multiple: true }, help: { type: "boolean", short: "h" } },
+  });
   const [name, arg, extra] = positionals;
   if (values.help || !name) return out(SECRETS_USAGE);
   if (name === "recipient") return printRecipient(out);
   const command = COMMANDS[name];
-  if (!command) throw new ConfigError("rigger secrets", name, `no such command (recipient, ${Object.keys(COMMANDS).join(", ")})`);
+  if (!command)
+    throw new ConfigError("rigger secrets", name, `no such command (recipient, ${Object.keys(COMMANDS).join(", ")})`);
   if (extra !== undefined) throw new ConfigError("rigger secrets", extra, "one argument at most");
   if (!values.inventory?.length) throw new ConfigError("rigger secrets", "-i", "an inventory is required (-i PATH)");
   await command(await openSecretsStore(values.inventory), arg, out);

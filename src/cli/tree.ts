@@ -60,8 +60,14 @@ export class TreeRenderer implements Renderer {
     await this.finished;
     const rows = summarize(events);
     // The tree shows each host's last task only: what changed or failed stays on screen below it.
-    const kept = events.filter((e): e is Extract<RunEvent, { type: "task" }> => e.type === "task" && (e.status === "changed" || e.status === "failed"));
-    const lines = [...(kept.length ? ["", "CHANGED OR FAILED", ...kept.map((e) => taskLine(e, this.verbosity))] : []), ...recap(rows, this.verbosity, this.recapFormat)];
+    const kept = events.filter(
+      (e): e is Extract<RunEvent, { type: "task" }> =>
+        e.type === "task" && (e.status === "changed" || e.status === "failed"),
+    );
+    const lines = [
+      ...(kept.length ? ["", "CHANGED OR FAILED", ...kept.map((e) => taskLine(e, this.verbosity))] : []),
+      ...recap(rows, this.verbosity, this.recapFormat),
+    ];
     lines.forEach((line) => process.stdout.write(`${this.masker.mask(line)}\n`));
     return rows;
   }

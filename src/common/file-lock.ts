@@ -21,7 +21,10 @@ export function withFileLock<T>(path: string, work: () => T, waitMs = 10_000): T
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const age = Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs;
       if (age > STALE_MS) rmSync(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock} is held by another run; try again when it has finished (or remove the file if no run is going)`);
+      else if (Date.now() > deadline)
+        throw new Error(
+          `${lock} is held by another run; try again when it has finished (or remove the file if no run is going)`,
+        );
       else pause(50);
     }
   }

@@ -13,7 +13,8 @@ export const portText = (rule: PortRule, rangeSeparator = "-") =>
   Array.isArray(rule.port) ? `${rule.port[0]}${rangeSeparator}${rule.port[1]}` : String(rule.port);
 
 const covers = (rule: PortRule, protocol: string, port: number) =>
-  rule.protocol === protocol && (Array.isArray(rule.port) ? port >= rule.port[0] && port <= rule.port[1] : rule.port === port);
+  rule.protocol === protocol &&
+  (Array.isArray(rule.port) ? port >= rule.port[0] && port <= rule.port[1] : rule.port === port);
 
 /** The rules to open: SSH first, always, then the rest without duplicates, in a stable order. */
 export function firewallRules(sshPort: number, rules: PortRule[]): PortRule[] {
@@ -30,7 +31,13 @@ export function firewallRules(sshPort: number, rules: PortRule[]): PortRule[] {
 
 /** The rules for a task's name, SSH first: its port, or `ssh` where the host will tell it. */
 export const rulesText = (sshPort: number | undefined, rules: PortRule[], rangeSeparator = "-") =>
-  [sshPort ? `${sshPort}/tcp` : "ssh", ...firewallRules(sshPort ?? 0, rules).slice(1).map((r) => `${portText(r, rangeSeparator)}/${r.protocol}`)].join(" ");
+  [
+    sshPort ? `${sshPort}/tcp` : "ssh",
+    ...firewallRules(sshPort ?? 0, rules)
+      .slice(1)
+      .map((r) => `${portText(r, rangeSeparator)}/${r.protocol}`),
+  ].join(" ");
 
 /** Whether some rule opens this port. */
-export const isOpen = (rules: PortRule[], protocol: string, port: number) => rules.some((rule) => covers(rule, protocol, port));
+export const isOpen = (rules: PortRule[], protocol: string, port: number) =>
+  rules.some((rule) => covers(rule, protocol, port));

@@ -24,11 +24,19 @@ type Interpolated = string | number | Raw | ReadonlyArray<string | number>;
 
 export function sh(strings: TemplateStringsArray, ...values: Interpolated[]): string {
   // A tagged template's invalid escape (`\(`, `\1`) leaves its piece undefined: never run that.
-  if (strings.some((piece) => piece === undefined)) throw new Error(`an sh template has an invalid escape sequence; write a backslash as \\\\: ${strings.raw.join("${...}").slice(0, 80)}`);
+  if (strings.some((piece) => piece === undefined))
+    throw new Error(
+      `an sh template has an invalid escape sequence; write a backslash as \\\\: ${strings.raw.join("${...}").slice(0, 80)}`,
+    );
   return strings.reduce((command, piece, i) => {
     if (i === 0) return piece;
     const value = values[i - 1]!;
-    const text = value instanceof Raw ? value.text : Array.isArray(value) ? value.map(quote).join(" ") : quote(value as string | number);
+    const text =
+      value instanceof Raw
+        ? value.text
+        : Array.isArray(value)
+          ? value.map(quote).join(" ")
+          : quote(value as string | number);
     return command + text + piece;
   }, "");
 }

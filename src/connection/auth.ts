@@ -19,7 +19,9 @@ export async function authMethods(user: string, privateKeyFile: string | undefin
     const key = await readFile(privateKeyFile);
     if (!(ssh2.utils.parseKey(key) instanceof Error)) return [{ type: "publickey", username: user, key }];
     if (agent) return [{ type: "agent", username: user, agent }];
-    throw new Error(`${privateKeyFile} is passphrase-protected (or not a key that can be read): add it to your ssh-agent (ssh-add ${privateKeyFile}), which rigger then uses`);
+    throw new Error(
+      `${privateKeyFile} is passphrase-protected (or not a key that can be read): add it to your ssh-agent (ssh-add ${privateKeyFile}), which rigger then uses`,
+    );
   }
   const methods: AuthMethod[] = agent ? [{ type: "agent", username: user, agent }] : [];
   for (const name of DEFAULT_IDENTITIES) {
@@ -30,13 +32,23 @@ export async function authMethods(user: string, privateKeyFile: string | undefin
 }
 
 /** Every host key algorithm ssh2 offers, strongest first. */
-const HOST_KEY_ALGORITHMS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
+const HOST_KEY_ALGORITHMS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa",
+];
 
 /**
  * The host key algorithms to offer: first those of the keys known_hosts holds for the host (an
  * RSA key signs with rsa-sha2-*), then the rest, so a host known by one key type is asked for it.
  */
 export function hostKeyAlgorithms(knownKeyTypes: string[]): string[] {
-  const preferred = knownKeyTypes.flatMap((type) => (type === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [type]));
+  const preferred = knownKeyTypes.flatMap((type) =>
+    type === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [type],
+  );
   return [...new Set([...preferred.filter((a) => HOST_KEY_ALGORITHMS.includes(a)), ...HOST_KEY_ALGORITHMS])];
 }

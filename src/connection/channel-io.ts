@@ -13,21 +13,35 @@ export interface ExecResult {
  * Declares the connection dead after interval x count of silence, any packet from the host (data,
  * a window adjustment, an answer to a keepalive) counting as life. Stops with the socket.
  */
-export function watchLiveness(sock: Duplex, intervalMs: number, countMax: number, dead: (reason: string) => void): void {
+export function watchLiveness(
+  sock: Duplex,
+  intervalMs: number,
+  countMax: number,
+  dead: (reason: string) => void,
+): void {
   let heard = Date.now();
   sock.on("data", () => (heard = Date.now()));
   const limitMs = intervalMs * countMax;
-  const timer = setInterval(() => {
-    if (Date.now() - heard < limitMs) return;
-    clearInterval(timer);
-    dead(`nothing heard from it for ${limitMs / 1000} s (a keepalive every ${intervalMs / 1000} s, ${countMax} unanswered)`);
-  }, Math.min(intervalMs, 1000));
+  const timer = setInterval(
+    () => {
+      if (Date.now() - heard < limitMs) return;
+      clearInterval(timer);
+      dead(
+        `nothing heard from it for ${limitMs / 1000} s (a keepalive every ${intervalMs / 1000} s, ${countMax} unanswered)`,
+      );
+    },
+    Math.min(intervalMs, 1000),
+  );
   timer.unref();
   sock.once("close", () => clearInterval(timer));
 }
 
 /** A command's output and exit code, or its time limit passed (the command killed on the host). */
-export function collect(channel: ClientChannel, input: string | Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult | CommandTimeoutError> {
+export function collect(
+  channel: ClientChannel,
+  input: string | Buffer | undefined,
+  timeoutMs: number | undefined,
+): Promise<ExecResult | CommandTimeoutError> {
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -50,4 +64,3 @@ export function collect(channel: ClientChannel, input: string | Buffer | undefin
     channel.end(input);
   });
 }
-

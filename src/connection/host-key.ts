@@ -28,7 +28,12 @@ export async function verifyHostKey(target: HostKeyTarget, knownHosts: string, k
   const recorded = keysForHost(entries, target.host, target.port);
   const presented = fingerprint(key);
   if (keysForHost(entries, target.host, target.port, "revoked").some((entry) => entry.key.equals(key)))
-    throw new HostKeyError(target.name, `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is marked @revoked in ${target.knownHostsFile}: refused`, presented, []);
+    throw new HostKeyError(
+      target.name,
+      `${target.name}: the host key of ${target.host}:${target.port} (${presented}) is marked @revoked in ${target.knownHostsFile}: refused`,
+      presented,
+      [],
+    );
   if (recorded.some((entry) => entry.key.equals(key))) return;
   if (recorded.length > 0) {
     const expected = recorded.map((entry) => fingerprint(entry.key));
@@ -58,6 +63,7 @@ export async function verifyHostKey(target: HostKeyTarget, knownHosts: string, k
       [],
     );
   }
-  await appendFile(target.knownHostsFile, knownHostsLine(target.host, target.port, key, randomBytes(20)) + "\n", { mode: 0o600 });
+  await appendFile(target.knownHostsFile, knownHostsLine(target.host, target.port, key, randomBytes(20)) + "\n", {
+    mode: 0o600,
+  });
 }
-

@@ -25,7 +25,12 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line.startsWith("@") && !marker) continue;
     const [hosts, keyType, keyBase64] = fields;
     if (!hosts || !keyType || !keyBase64) continue;
-    entries.push({ hosts: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64"), ...(marker ? { marker } : {}) });
+    entries.push({
+      hosts: hosts.split(","),
+      keyType,
+      key: Buffer.from(keyBase64, "base64"),
+      ...(marker ? { marker } : {}),
+    });
   }
   return entries;
 }
@@ -45,9 +50,16 @@ function matchesPattern(pattern: string, name: string): boolean {
 }
 
 /** The entries for a host with this marker (none: its plain keys); a `!pattern` match excludes the entry. */
-export function keysForHost(entries: KnownHostEntry[], host: string, port: number, marker?: KnownHostEntry["marker"]): KnownHostEntry[] {
+export function keysForHost(
+  entries: KnownHostEntry[],
+  host: string,
+  port: number,
+  marker?: KnownHostEntry["marker"],
+): KnownHostEntry[] {
   const name = knownHostsName(host, port);
-  return entries.filter((entry) => entry.marker === marker && patternListMatches(entry.hosts, (p) => matchesPattern(p, name)));
+  return entries.filter(
+    (entry) => entry.marker === marker && patternListMatches(entry.hosts, (p) => matchesPattern(p, name)),
+  );
 }
 
 /** OpenSSH's fingerprint notation: `SHA256:` and unpadded base64. */

@@ -7,11 +7,20 @@ export interface SshArgs {
 }
 
 /** Options of OpenSSH's that change nothing rigger does: connection sharing, compression, keepalives (rigger keeps one connection per host, with its own keepalive: rigger_ssh_keepalive). */
-const HARMLESS = new Set(["controlmaster", "controlpersist", "controlpath", "compression", "serveraliveinterval", "serveralivecountmax", "forwardagent"]);
+const HARMLESS = new Set([
+  "controlmaster",
+  "controlpersist",
+  "controlpath",
+  "compression",
+  "serveraliveinterval",
+  "serveralivecountmax",
+  "forwardagent",
+]);
 
 /** Options rigger cannot honour, and what it does instead. */
 const REFUSED: Record<string, string> = {
-  stricthostkeychecking: "rigger checks every host key against known_hosts; --accept-new-host-keys records the key of a host met for the first time",
+  stricthostkeychecking:
+    "rigger checks every host key against known_hosts; --accept-new-host-keys records the key of a host met for the first time",
   userknownhostsfile: "set rigger_known_hosts_file instead",
   proxycommand: "rigger speaks SSH itself and runs no command to reach a host: use ProxyJump (-J)",
   port: "set ansible_port instead",
@@ -36,11 +45,17 @@ export function readSshArgs(text: string | undefined): SshArgs {
       continue;
     }
     const option = /^-o(.*)$/.exec(word);
-    if (!option) throw new Error(`${word}: not an ssh argument rigger can honour (it takes -J and -o ProxyJump=, and ignores -C, connection sharing and keepalives)`);
+    if (!option)
+      throw new Error(
+        `${word}: not an ssh argument rigger can honour (it takes -J and -o ProxyJump=, and ignores -C, connection sharing and keepalives)`,
+      );
     const [key, value] = splitOption(option[1] || words[++i] || "");
     if (key === "proxyjump") result.proxyJump = hops(value);
     else if (REFUSED[key]) throw new Error(`-o ${key}: ${REFUSED[key]}`);
-    else if (!HARMLESS.has(key)) throw new Error(`-o ${key}: not an ssh option rigger can honour (it takes ProxyJump, and ignores connection sharing, compression and keepalives)`);
+    else if (!HARMLESS.has(key))
+      throw new Error(
+        `-o ${key}: not an ssh option rigger can honour (it takes ProxyJump, and ignores connection sharing, compression and keepalives)`,
+      );
   }
   return result;
 }

@@ -22,7 +22,15 @@ export interface SshConfig {
 export const NO_SSH_CONFIG: SshConfig = { lookup: async () => ({}) };
 
 /** The identity files OpenSSH tries when the config names none: `ssh -G` lists them all, and none was chosen. */
-const DEFAULT_IDENTITIES = ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa"].map((f) => `~/.ssh/${f}`);
+const DEFAULT_IDENTITIES = [
+  "id_rsa",
+  "id_ecdsa",
+  "id_ecdsa_sk",
+  "id_ed25519",
+  "id_ed25519_sk",
+  "id_xmss",
+  "id_dsa",
+].map((f) => `~/.ssh/${f}`);
 
 /**
  * An OpenSSH client config as OpenSSH itself reads it: `ssh -G` resolves Include, Match, tokens and
@@ -43,8 +51,15 @@ function resolve(file: string, alias: string): Promise<SshConfigEntry> {
   return new Promise((done, fail) => {
     execFile("ssh", ["-G", "-F", file, "--", alias], { timeout: 10_000 }, (error, stdout, stderr) => {
       if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT")
-        return fail(new Error(`${file}: reading it needs OpenSSH's client (ssh -G), which is not installed here (apt install openssh-client), or --ssh-config /dev/null`));
-      if (error) return fail(new Error(`${file}: ssh -G ${alias} refused it: ${stderr.trim().split("\n").pop() || error.message}`));
+        return fail(
+          new Error(
+            `${file}: reading it needs OpenSSH's client (ssh -G), which is not installed here (apt install openssh-client), or --ssh-config /dev/null`,
+          ),
+        );
+      if (error)
+        return fail(
+          new Error(`${file}: ssh -G ${alias} refused it: ${stderr.trim().split("\n").pop() || error.message}`),
+        );
       try {
         done(entryOf(alias, stdout));
       } catch (problem) {
@@ -65,7 +80,8 @@ export function entryOf(alias: string, output: string): SshConfigEntry {
   }
   const one = (key: string) => values.get(key)?.[0];
   const proxyCommand = one("proxycommand");
-  if (proxyCommand && proxyCommand !== "none") throw new Error(`${alias}: ProxyCommand is not something rigger runs (it speaks SSH itself); use ProxyJump`);
+  if (proxyCommand && proxyCommand !== "none")
+    throw new Error(`${alias}: ProxyCommand is not something rigger runs (it speaks SSH itself); use ProxyJump`);
   const identities = values.get("identityfile") ?? [];
   const chosen = identities.join("\n") === DEFAULT_IDENTITIES.join("\n") ? undefined : identities[0];
   const jump = one("proxyjump");

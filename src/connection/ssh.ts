@@ -9,30 +9,7 @@ import { readKnownHosts, verifyHostKey } from "./host-key.js";
 import { keysForHost, keyTypeOf, parseKnownHosts } from "./known-hosts.js";
 import { Semaphore } from "./semaphore.js";
 import { collect, watchLiveness, type ExecResult } from "./channel-io.js";
-
-export interface SshTarget {
-  /** The inventory name, used in every message. */
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  privateKeyFile?: string;
-  knownHostsFile: string;
-  /** Record the key of a host that known_hosts does not list yet (never replaces a listed key). */
-  acceptNewHostKeys?: boolean;
-  /** TCP connect plus the SSH handshake (Ansible's --timeout). */
-  connectTimeoutMs?: number;
-  /**
-   * A keepalive goes out every interval; a connection from which nothing at all has been heard
-   * for interval x count is declared unreachable (OpenSSH's ServerAliveInterval/CountMax).
-   */
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
-  /** Concurrent channels on the one connection (OpenSSH's MaxSessions is 10, freed with a lag). */
-  maxChannels?: number;
-  /** Reach this host through another (ProxyJump): a TCP channel opened from there. */
-  jump?: SshTarget;
-}
+import { classifyConnectError, type SshTarget } from "./ssh-target.js";
 
 export type { ExecResult } from "./channel-io.js";
 
@@ -87,9 +64,15 @@ export class SshConnection {
     );
   }
 
-  private static async connect(target: SshTarget, settings: typeof SSH_DEFAULTS, tunnel: ClientChannel | undefined): Promise<SshConnection> {
+  private static async connect(
+    target: SshTarget,
+    settings: typeof SSH_DEFAULTS,
+    tunnel: ClientChannel | undefined,
+  ): Promise<SshConnection> {
     const knownHosts = await readKnownHosts(target.knownHostsFile);
-    const knownTypes = keysForHost(parseKnownHosts(knownHosts), target.host, target.port).map((entry) => keyTypeOf(entry.key));
+    const knownTypes = keysForHost(parseKnownHosts(knownHosts), target.host, target.port).map((entry) =>
+      keyTypeOf(entry.key),
+    );
     let hostKeyFailure: HostKeyError | undefined;
     const authHandler = await authMethods(target.user, target.privateKeyFile).catch((error: Error) => {
       throw new AuthenticationError(target.name, target.user, error.message);
@@ -103,7 +86,9 @@ export class SshConnection {
       sock,
       username: target.user,
       authHandler,
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] },
+      algorithms: {
+        serverHostKey: hostKeyAlgorithms(knownTypes) as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"],
+      },
       readyTimeout: settings.connectTimeoutMs,
       // ssh2 pings each interval but counts only the answers to its pings, which queue behind an
       // upload on a slow link: it pings and never gives up; watchLiveness decides.
@@ -135,7 +120,9 @@ export class SshConnection {
       client.connect(config);
     });
     const connection = new SshConnection(target, client, new Semaphore(settings.maxChannels));
-    watchLiveness(sock, settings.keepaliveIntervalMs, settings.keepaliveCountMax, (silence) => connection.abandon(silence));
+    watchLiveness(sock, settings.keepaliveIntervalMs, settings.keepaliveCountMax, (silence) =>
+      connection.abandon(silence),
+    );
     return connection;
   }
 
@@ -157,10 +144,17 @@ export class SshConnection {
    * sshd frees a session slot a moment after the client sees the channel close, so a refused
    * channel open is retried briefly before it counts as an error.
    */
-  private async execOnChannel(command: string, input: string | Buffer | undefined, timeoutMs: number | undefined, attempts: number): Promise<ExecResult> {
+  private async execOnChannel(
+    command: string,
+    input: string | Buffer | undefined,
+    timeoutMs: number | undefined,
+    attempts: number,
+  ): Promise<ExecResult> {
     // The output is collected inside the callback: an exit status is an event, lost if heard late.
     const outcome = await this.guard<ExecResult | Error>((resolve) =>
-      this.client.exec(command, (error, channel) => (error ? resolve(error) : collect(channel, input, timeoutMs).then(resolve))),
+      this.client.exec(command, (error, channel) =>
+        error ? resolve(error) : collect(channel, input, timeoutMs).then(resolve),
+      ),
     );
     if (outcome instanceof CommandTimeoutError) throw outcome;
     if (!(outcome instanceof Error)) return outcome;
@@ -210,19 +204,25 @@ export class SshConnection {
   /** Copies a file of the controller to the host by SFTP, streamed, created with `mode`. */
   async upload(local: string, remote: string, mode: number): Promise<void> {
     const sftp = await this.sftp();
-    await this.guard<void>((resolve, reject) => sftp.fastPut(local, remote, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())));
+    await this.guard<void>((resolve, reject) =>
+      sftp.fastPut(local, remote, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())),
+    );
   }
 
   /** Copies a file of the host to the controller by SFTP, streamed (a backup may be large). */
   async download(remote: string, local: string): Promise<void> {
     const sftp = await this.sftp();
-    await this.guard<void>((resolve, reject) => sftp.fastGet(remote, local, (error) => (error ? reject(this.failure ?? error) : resolve())));
+    await this.guard<void>((resolve, reject) =>
+      sftp.fastGet(remote, local, (error) => (error ? reject(this.failure ?? error) : resolve())),
+    );
   }
 
   /** Makes a directory by SFTP, as the login user, with `mode`. */
   async makeDirectory(path: string, mode: number): Promise<void> {
     const sftp = await this.sftp();
-    await this.guard<void>((resolve, reject) => sftp.mkdir(path, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())));
+    await this.guard<void>((resolve, reject) =>
+      sftp.mkdir(path, { mode }, (error) => (error ? reject(this.failure ?? error) : resolve())),
+    );
   }
 
   /**
@@ -239,7 +239,10 @@ export class SshConnection {
           channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
           channel.on("exit", (exitCode: number | null) => (code = exitCode ?? -1));
           const closed = new Promise((done) => channel.on("close", done));
-          Promise.all([pipeline(channel, createWriteStream(local, { mode: 0o600 })), closed]).then(() => resolve({ code, stderr: Buffer.concat(stderr).toString() }), reject);
+          Promise.all([pipeline(channel, createWriteStream(local, { mode: 0o600 })), closed]).then(
+            () => resolve({ code, stderr: Buffer.concat(stderr).toString() }),
+            reject,
+          );
           channel.end(input);
         }),
       ),
@@ -272,11 +275,4 @@ export class SshConnection {
       executor(settle(resolve), settle(reject));
     });
   }
-}
-
-/** Refused, timed out, reset, no route, no name: all of them mean the host cannot be reached. */
-function classifyConnectError(target: SshTarget, error: Error & { level?: string }): ConnectionError {
-  if (error.level === "client-authentication")
-    return new AuthenticationError(target.name, target.user, target.privateKeyFile ? `${target.privateKeyFile} was refused (${error.message})` : `neither the ssh-agent nor ~/.ssh/id_{ed25519,ecdsa,rsa} was accepted (${error.message})`);
-  return new UnreachableError(target.name, error.message);
 }

@@ -32,12 +32,20 @@ export async function adoptSecrets(
             try {
               value = source.pick(content);
             } catch (error) {
-              throw new ConfigError(host, source.name, `${source.path} is there but cannot be read back (${(error as Error).message}): rather than generate a new one over it, the run stops; restore secrets.yaml, or set ${source.name} by hand (rigger secrets set)`);
+              throw new ConfigError(
+                host,
+                source.name,
+                `${source.path} is there but cannot be read back (${(error as Error).message}): rather than generate a new one over it, the run stops; restore secrets.yaml, or set ${source.name} by hand (rigger secrets set)`,
+              );
             }
             if (value === undefined) continue;
             const seen = found.get(source.name);
             if (seen && seen.value !== value)
-              throw new ConfigError(host, source.name, `differs from the one on ${seen.host} (${seen.path} and ${source.path}): the store cannot tell which is live; set the right one with rigger secrets set ${source.name}`);
+              throw new ConfigError(
+                host,
+                source.name,
+                `differs from the one on ${seen.host} (${seen.path} and ${source.path}): the store cannot tell which is live; set the right one with rigger secrets set ${source.name}`,
+              );
             found.set(source.name, { value, host, path: source.path });
           }
         } finally {
@@ -48,7 +56,10 @@ export async function adoptSecrets(
   );
   return {
     adopted: Object.fromEntries([...found].map(([name, { value }]) => [name, value])),
-    notes: [...found].map(([name, { host, path }]) => `${name}: not in the secrets store; adopted from ${host} (${path}) rather than generated anew`),
+    notes: [...found].map(
+      ([name, { host, path }]) =>
+        `${name}: not in the secrets store; adopted from ${host} (${path}) rather than generated anew`,
+    ),
   };
 }
 
@@ -57,18 +68,31 @@ export async function adoptSecrets(
  * path, "-" for none, "=" and its content in base64, or "!" for a path that is there but is no
  * readable file (an empty or unreadable file is a live value gone bad, never an absence).
  */
-async function readOnHost(session: HostSession, host: string, wanted: SecretSource[]): Promise<Array<[SecretSource, string | undefined]>> {
+async function readOnHost(
+  session: HostSession,
+  host: string,
+  wanted: SecretSource[],
+): Promise<Array<[SecretSource, string | undefined]>> {
   const paths = [...new Set(wanted.map((source) => source.path))];
   const read = await session.run(
     `for f in ${paths.map((p) => sh`${p}`).join(" ")}; do if [ ! -e "$f" ]; then echo -; elif [ -f "$f" ] && b=$(base64 -w0 -- "$f"); then echo "=$b"; else echo '!'; fi; done`,
   );
-  if (read.code !== 0) throw new ConfigError(host, "secrets", `could not read where its secrets are kept (${read.stderr.trim()}): nothing was generated; fix the access, or restore secrets.yaml`);
+  if (read.code !== 0)
+    throw new ConfigError(
+      host,
+      "secrets",
+      `could not read where its secrets are kept (${read.stderr.trim()}): nothing was generated; fix the access, or restore secrets.yaml`,
+    );
   const lines = new Map(paths.map((path, i) => [path, read.stdout.split("\n")[i] ?? "!"]));
   return wanted.map((source) => {
     const line = lines.get(source.path)!;
     if (line === "-") return [source, undefined];
     if (line === "!" || line === "=")
-      throw new ConfigError(host, source.name, `${source.path} is there but ${line === "=" ? "empty" : "not a readable file"}: rather than generate a new one over it, the run stops; restore the file or secrets.yaml, or set ${source.name} by hand (rigger secrets set)`);
+      throw new ConfigError(
+        host,
+        source.name,
+        `${source.path} is there but ${line === "=" ? "empty" : "not a readable file"}: rather than generate a new one over it, the run stops; restore the file or secrets.yaml, or set ${source.name} by hand (rigger secrets set)`,
+      );
     return [source, Buffer.from(line.slice(1), "base64").toString("utf8")];
   });
 }

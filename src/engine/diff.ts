@@ -12,8 +12,15 @@ const TIMEOUT_MS = 500;
  */
 export function lineDiff(before: string, after: string, path: string, options: { hideRemoved?: string } = {}): string {
   const header = [`--- ${path} (on the host)`, `+++ ${path} (wanted)`];
-  const patch = structuredPatch(path, path, before, after, undefined, undefined, { context: CONTEXT, timeout: TIMEOUT_MS });
-  if (!patch) return [...header, `(too large to diff line by line: ${lineCount(before)} lines on the host against ${lineCount(after)} wanted)`].join("\n");
+  const patch = structuredPatch(path, path, before, after, undefined, undefined, {
+    context: CONTEXT,
+    timeout: TIMEOUT_MS,
+  });
+  if (!patch)
+    return [
+      ...header,
+      `(too large to diff line by line: ${lineCount(before)} lines on the host against ${lineCount(after)} wanted)`,
+    ].join("\n");
   const hunks = patch.hunks.flatMap((hunk) => [
     `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`,
     ...hunk.lines.map((line) => (options.hideRemoved && line.startsWith("-") ? `-${options.hideRemoved}` : line)),

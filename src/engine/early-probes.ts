@@ -20,13 +20,17 @@ const limited = (command: string) => sh`timeout ${LIMIT_SECONDS} sh -c ${command
 /** A family's command under the same limit; one wrapper a family, as a batch groups its members by it. */
 const limitedFamilies = new WeakMap<FactFamily, FactFamily>();
 function limitedFamily(family: FactFamily): FactFamily {
-  if (!limitedFamilies.has(family)) limitedFamilies.set(family, { command: (members) => limited(family.command(members)), split: family.split });
+  if (!limitedFamilies.has(family))
+    limitedFamilies.set(family, { command: (members) => limited(family.command(members)), split: family.split });
   return limitedFamilies.get(family)!;
 }
 
 export const earlyProbeFact = (step: ProbeStep): Fact<EarlyResult> => {
   const command = step.once ?? step.command;
-  const fact = defineFact(`probe:${command}`, `${limited(command)} 2>&1`, (stdout, code) => ({ passed: code === 0, output: stdout.trim() }));
+  const fact = defineFact(`probe:${command}`, `${limited(command)} 2>&1`, (stdout, code) => ({
+    passed: code === 0,
+    output: stdout.trim(),
+  }));
   return step.family ? { ...fact, family: { of: limitedFamily(step.family.of), member: step.family.member } } : fact;
 };
 

@@ -47,13 +47,15 @@ export function summarize(events: RunEvent[]): HostSummary[] {
   const hosts = new Map<string, HostSummary>();
   const get = (host: string) => {
     let s = hosts.get(host);
-    if (!s) hosts.set(host, (s = { host, ok: 0, changed: 0, failed: 0, skipped: 0, status: "ok", roundTrips: 0, ms: 0 }));
+    if (!s)
+      hosts.set(host, (s = { host, ok: 0, changed: 0, failed: 0, skipped: 0, status: "ok", roundTrips: 0, ms: 0 }));
     return s;
   };
   for (const event of events) {
     if (event.type === "host-start") get(event.host);
     if (event.type === "task") get(event.host)[event.status]++;
-    if (event.type === "host-end") Object.assign(get(event.host), { status: event.status, roundTrips: event.roundTrips, ms: event.ms });
+    if (event.type === "host-end")
+      Object.assign(get(event.host), { status: event.status, roundTrips: event.roundTrips, ms: event.ms });
   }
   return [...hosts.values()];
 }

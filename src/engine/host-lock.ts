@@ -3,7 +3,9 @@ import { sh } from "../common/shell.js";
 
 export class HostLockedError extends Error {
   constructor(host: string, holder: string) {
-    super(`${host} is being changed by another run (${holder}); try again when it has finished, or, if that run is gone (its machine or link died), run with --break-lock ${host}`);
+    super(
+      `${host} is being changed by another run (${holder}); try again when it has finished, or, if that run is gone (its machine or link died), run with --break-lock ${host}`,
+    );
     this.name = "HostLockedError";
   }
 }
@@ -36,4 +38,3 @@ fi
 printf '%s, host pid %s\\n' ${holder} "$$" > "$dir/holder"
 echo acquired
 exec cat >/dev/null`;
-

@@ -15,8 +15,12 @@ export function selectHosts(inventory: Inventory, pattern: string): string[] {
     return found;
   };
   let selected = new Set<string>();
-  const terms = pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
-  for (const term of terms.filter((t) => !t.startsWith("!") && !t.startsWith("&"))) members(term).forEach((h) => selected.add(h));
+  const terms = pattern
+    .split(/[:,]/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const term of terms.filter((t) => !t.startsWith("!") && !t.startsWith("&")))
+    members(term).forEach((h) => selected.add(h));
   for (const term of terms.filter((t) => t.startsWith("&"))) {
     const keep = members(term.slice(1));
     selected = new Set([...selected].filter((h) => keep.has(h)));

@@ -8,30 +8,15 @@ import type { Masker } from "./masker.js";
 import { InstalledButFailedError } from "./installed-but-failed.js";
 import { batchScript, FactReadError, parseBatch, type Fact } from "../facts/fact.js";
 import type { UploadStep, WriteStep } from "../ops/operation.js";
-import { octalMode } from "../common/mode.js";
-import { sha256Hex } from "../common/hash.js";
-import { quote, raw, sh } from "../common/shell.js";
+import { quote, sh } from "../common/shell.js";
 import { HostLockedError, lockScript } from "./host-lock.js";
+import { temporaryNames, UPLOAD_STAGING, uploadScript, validateScript, writeScript } from "./host-files.js";
 
 export interface Become {
   user: string;
   password?: string;
 }
 
-const BACKUP_DIR = "/var/backups/rigger";
-const BACKUPS_KEPT = 5;
-/** Names of the temporaries a write or upload of $target makes: $tmp beside it, $staged in /tmp (or $tmp itself). */
-const temporaryNames = (path: string, suffix: string) => {
-  const base = posix.basename(path);
-  return { beside: posix.join(posix.dirname(path), `.rigger-${suffix}-${base}`), staged: `/tmp/.rigger-${suffix}-${base}` };
-};
-/** Where a become user's upload arrives, in a private folder of the login user's, before it is moved into place. */
-const UPLOAD_STAGING = "/var/tmp/.rigger-upload-";
-/** Runs hold the host lock, so another temporary of this target is a dead run's leftover. */
-const REMOVE_LEFTOVERS = 'for f in "${target%/*}"/.rigger-*-"${target##*/}" /tmp/.rigger-*-"${target##*/}"; do [ "$f" = "$tmp" ] || [ "$f" = "$staged" ] || rm -f -- "$f"; done';
-/** The check that what arrived in $tmp is whole: a link cut mid-transfer leaves a prefix, which must never go live. */
-const wholeCheck = (sha256: string, size: number) =>
-  sh`if [ "$(sha256sum < "$tmp" | cut -c1-64)" != ${sha256} ]; then printf 'the content arrived incomplete (%s of %s bytes): the old file stays\n' "$(wc -c < "$tmp")" ${size} >&2; exit 5; fi`;
 /** A command's time limit unless its operation sets another: long enough for a slow apt install. */
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 600;
 
@@ -67,7 +52,14 @@ export class HostSession {
     breakLock?: boolean;
     warn?: (message: string) => void;
   }) {
-    ({ name: this.name, connection: this.connection, become: this.become, takeLock: this.takeLock, openAnother: this.openAnother, masker: this.masker } = options);
+    ({
+      name: this.name,
+      connection: this.connection,
+      become: this.become,
+      takeLock: this.takeLock,
+      openAnother: this.openAnother,
+      masker: this.masker,
+    } = options);
     this.breakLock = options.breakLock ?? false;
     this.warn = options.warn ?? (() => undefined);
   }
@@ -110,16 +102,27 @@ export class HostSession {
     const prompt = `[rigger-sudo-${randomBytes(6).toString("hex")}]`;
     const password = this.become?.password;
     const command = this.asBecome(sh`sh -c ${lockScript(holder, this.breakLock)}`, prompt);
-    const answer = await this.connection.hold(command, /^acquired\n/m, password === undefined ? undefined : { prompt, reply: `${password}\n` });
+    const answer = await this.connection.hold(
+      command,
+      /^acquired\n/m,
+      password === undefined ? undefined : { prompt, reply: `${password}\n` },
+    );
     const lines = answer.stdout.trim().split("\n");
     if (lines.includes("acquired")) {
       const broken = lines.find((line) => line.startsWith("broke: "));
-      if (broken) this.warn(`[${this.name}] --break-lock: ended the run that held the lock (${broken.slice("broke: ".length) || "no holder recorded"})`);
+      if (broken)
+        this.warn(
+          `[${this.name}] --break-lock: ended the run that held the lock (${broken.slice("broke: ".length) || "no holder recorded"})`,
+        );
       this.locked = true;
       return;
     }
     if (lines[0] === "busy") throw new HostLockedError(this.name, lines.slice(1).join(" ") || "unknown holder");
-    const said = (answer.stderr.trim() || answer.stdout.trim() || "no output").split("\n").filter((line) => line.trim()).slice(-3).join("; ");
+    const said = (answer.stderr.trim() || answer.stdout.trim() || "no output")
+      .split("\n")
+      .filter((line) => line.trim())
+      .slice(-3)
+      .join("; ");
     throw new Error(`could not take the host lock (exit ${answer.code}): ${said}`);
   }
 
@@ -138,7 +141,8 @@ export class HostSession {
   private async readFacts(facts: Fact<unknown>[]): Promise<Map<string, unknown>> {
     const nonce = `@@rigger-${randomBytes(8).toString("hex")}`;
     const result = await this.run(batchScript(facts, nonce));
-    if (!result.stdout.includes(nonce)) throw new Error(`could not read facts (exit ${result.code}): ${result.stderr.trim().split("\n").join("; ")}`);
+    if (!result.stdout.includes(nonce))
+      throw new Error(`could not read facts (exit ${result.code}): ${result.stderr.trim().split("\n").join("; ")}`);
     return parseBatch(facts, nonce, result.stdout);
   }
 
@@ -168,9 +172,15 @@ export class HostSession {
    * (coreutils `timeout`, then SIGKILL 5 s later): sshd does not pass signals on, so a hung command
    * is ended where it runs. The controller stops waiting a little later in any case.
    */
-  async run(command: string, timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS, stdin?: string | Buffer): Promise<ExecResult> {
+  async run(
+    command: string,
+    timeoutSeconds = DEFAULT_COMMAND_TIMEOUT_SECONDS,
+    stdin?: string | Buffer,
+  ): Promise<ExecResult> {
     if (this.masker?.holdsSecret(command))
-      throw new Error("refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content");
+      throw new Error(
+        "refused to run a command that holds a secret: a command line is visible to every user of the host; pass secrets as file content",
+      );
     this.roundTrips++;
     // stdin carries sudo's password: should sudo not ask for it (NOPASSWD, a cached login), the
     // command must not read it, so the command's stdin is /dev/null.
@@ -203,14 +213,7 @@ export class HostSession {
   async validate(step: WriteStep): Promise<string | undefined> {
     if (!step.validate) return undefined;
     const staged = await this.stage(step.content, `/tmp/.rigger-check-${randomBytes(6).toString("hex")}`);
-    const script = [
-      "set -e",
-      staged ? sh`tmp=${staged}` : "tmp=$(mktemp)",
-      "trap 'rm -f -- \"$tmp\"' EXIT",
-      staged ? "" : 'cat > "$tmp"',
-      `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then printf 'validation failed: %s\\n' "$out" >&2; exit 3; fi`,
-    ].filter(Boolean).join("\n");
-    const result = await this.run(script, undefined, staged ? undefined : step.content);
+    const result = await this.run(validateScript(step.validate, staged), undefined, staged ? undefined : step.content);
     return result.code === 0 ? undefined : result.stderr.trim() || `the validator exited ${result.code}`;
   }
 
@@ -226,28 +229,7 @@ export class HostSession {
     const names = temporaryNames(step.path, randomBytes(6).toString("hex"));
     const temporary = names.beside;
     const staged = await this.stage(step.content, names.staged);
-    const size = Buffer.byteLength(step.content);
-    const script = [
-      "set -e",
-      // Every path is a variable from here on: a quoted path never sits inside other quotes.
-      sh`target=${step.path} tmp=${temporary} staged=${staged ?? ""} backup=${`${BACKUP_DIR}/${step.path.replace(/^\//, "").replace(/\//g, "__")}`} kept=`,
-      'trap \'rm -f -- "$tmp" ${staged:+"$staged"}\' EXIT',
-      REMOVE_LEFTOVERS,
-      staged ? 'mv -f -- "$staged" "$tmp"' : '(umask 077 && cat > "$tmp")',
-      wholeCheck(sha256Hex(step.content), size),
-      sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
-      sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
-      step.validate ? `if ! out=$(${step.validate.split("%s").join('"$tmp"')} 2>&1); then echo "validation failed: $out" >&2; exit 3; fi` : "",
-      // Backups are named by time, so the glob's order is theirs: all but the newest few go.
-      sh`if [ -f "$target" ]; then install -d -m 700 ${BACKUP_DIR}; kept="$backup.$(date +%Y%m%dT%H%M%S%N)"; cp -p -- "$target" "$kept";`,
-      sh`  set -- "$backup".${raw("[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*")}; while [ $# -gt ${BACKUPS_KEPT} ]; do rm -f -- "$1"; shift; done; fi`,
-      'mv -f -- "$tmp" "$target"',
-      // Said as soon as it is true, so that a failing `then` is undone too; a link cut while it is
-      // printed must not stop what follows (the bookkeeping of owed handlers).
-      "trap '' PIPE",
-      'echo "installed${kept:+, backup: $kept}" || true',
-      step.then ?? "",
-    ].filter(Boolean).join("\n");
+    const script = writeScript(step, temporary, staged);
     const result = await this.run(script, undefined, staged ? undefined : step.content);
     const installed = /^installed(?:, backup: (.+))?$/m.exec(result.stdout);
     const backup = installed?.[1];
@@ -272,18 +254,7 @@ export class HostSession {
     this.roundTrips++;
     if (folder) await this.connection.makeDirectory(folder, 0o700);
     await this.connection.upload(step.source, sent, 0o600);
-    const script = [
-      "set -e",
-      sh`target=${step.path} tmp=${names.beside} staged=${sent} folder=${folder}`,
-      'trap \'rm -f -- "$tmp" "$staged"; [ -z "$folder" ] || rm -rf -- "$folder"\' EXIT',
-      REMOVE_LEFTOVERS,
-      sh`for d in ${raw(`${UPLOAD_STAGING}*`)}; do [ ! -d "$d" ] || [ "$d" = "$folder" ] || rm -rf -- "$d"; done`,
-      '[ "$staged" = "$tmp" ] || mv -f -- "$staged" "$tmp"',
-      wholeCheck(step.sha256, step.size),
-      sh`chown -- ${`${step.owner}:${step.group}`} "$tmp"`,
-      sh`chmod -- ${octalMode(step.mode)} "$tmp"`,
-      'mv -f -- "$tmp" "$target"',
-    ].join("\n");
+    const script = uploadScript(step, names.beside, sent, folder);
     const result = await this.run(script);
     if (result.code !== 0) throw new Error(`uploading ${step.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
@@ -294,6 +265,7 @@ export class HostSession {
       ? sh`tmp=${`${written.path}.rigger-restore`} && cp -p -- ${written.backup} "$tmp" && mv -f -- "$tmp" ${written.path}`
       : sh`rm -f -- ${written.path}`;
     const result = await this.run(command);
-    if (result.code !== 0) throw new Error(`restoring ${written.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    if (result.code !== 0)
+      throw new Error(`restoring ${written.path}: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
 }

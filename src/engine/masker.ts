@@ -31,7 +31,8 @@ export class Masker {
 
   mask(text: string): string {
     let masked = text;
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) masked = masked.split(secret).join(MASK);
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+      masked = masked.split(secret).join(MASK);
     return masked;
   }
 

@@ -12,6 +12,7 @@ export const pendingHandlersFact = defineFact("pending-handlers", sh`ls -1 ${DIR
   stdout.split("\n").filter(Boolean).map(decodeURIComponent),
 );
 
-export const rememberHandlers = (names: string[]) => `${sh`mkdir -p ${DIR}`} && cd ${DIR} && ${sh`touch ${names.map(encodeURIComponent)}`}`;
+export const rememberHandlers = (names: string[]) =>
+  `${sh`mkdir -p ${DIR}`} && cd ${DIR} && ${sh`touch ${names.map(encodeURIComponent)}`}`;
 
 export const forgetHandler = (name: string) => sh`rm -f ${`${DIR}/${encodeURIComponent(name)}`}`;

@@ -6,7 +6,6 @@ import type { SecretOnHost } from "./secret-on-host.js";
 
 export type { PortRule };
 
-
 /** What a role's tasks know of the host they are built for. */
 export interface HostContext {
   name: string;

@@ -1,16 +1,23 @@
 import { dirname, join } from "node:path";
 import type { z } from "zod";
-import { ConfigError, configErrors } from "../inventory/errors.js";
+import { ConfigError } from "../inventory/errors.js";
 import { CONNECTION_VAR_NAMES } from "../inventory/connection-vars.js";
 import type { Inventory } from "../inventory/load.js";
 import { coerceLoose } from "../inventory/coerce.js";
 import { mdadLeftovers, readMdadNames, withMdadNames } from "../inventory/mdad.js";
-import { likelyMeant } from "../inventory/near-miss.js";
+import {
+  nearMisses,
+  outsideLimit,
+  requiredMessage,
+  variablesRefused,
+  type VariableProblem,
+} from "./variable-problems.js";
 import { refuseShortSecrets, secretStrings } from "../inventory/secret-vars.js";
-import { FLUSH_HANDLERS, type Operation } from "../ops/operation.js";
+import type { Operation } from "../ops/operation.js";
 import type { Masker } from "./masker.js";
 import { serialProblem, type Serial } from "./rollout.js";
 import { selectHosts, unmatchedTerms } from "./host-pattern.js";
+import { tagged } from "./tag-selection.js";
 import type { PortRule } from "../common/ports.js";
 import { roleUse, type Fleet, type HostContext, type Playbook, type RoleUse } from "./playbook.js";
 import type { SecretSource } from "./adopt-secrets.js";
@@ -57,10 +64,16 @@ export function preparePlaybook(
   playbook: Playbook,
   inventory: Inventory,
   options: PrepareOptions,
-): { plays: PreparedPlay[]; warnings: string[]; generatedSecrets: Record<string, string>; secretSources: Map<string, SecretSource[]> } {
+): {
+  plays: PreparedPlay[];
+  warnings: string[];
+  generatedSecrets: Record<string, string>;
+  secretSources: Map<string, SecretSource[]>;
+} {
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
-  for (const term of options.limit ? unmatchedTerms(inventory, options.limit) : []) warnings.add(`--limit ${options.limit}: "${term}" matches no host or group of ${inventory.source}; ignoring it`);
+  for (const term of options.limit ? unmatchedTerms(inventory, options.limit) : [])
+    warnings.add(`--limit ${options.limit}: "${term}" matches no host or group of ${inventory.source}; ignoring it`);
   const generatedSecrets: Record<string, string> = {};
   // A declared secret nothing sets comes from the store, or is generated once for the whole run.
   const storedOrGenerated = (name: string, generator: () => string): unknown => {
@@ -89,22 +102,47 @@ export function preparePlaybook(
   // playbook's roles declare for that host (the firewall opens them before the services exist).
   const parsedPlays = playbook.plays.map((play) => {
     const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
-    return { play, hosts: new Map(hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))])) };
+    return {
+      play,
+      hosts: new Map(
+        hosts.map((name) => [name, play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}))]),
+      ),
+    };
   });
   // Every variable refused on every host, said at once: one run to learn them all.
   if (problems.length && !options.listing) throw variablesRefused(problems);
   if (problems.length) warnings.add(variablesRefused(problems).message);
   const refusedHosts = new Set(problems.map((problem) => problem.host));
-  function parseRole({ role, params }: RoleUse, name: string, playVars: Record<string, unknown>, secretValue = storedOrGenerated, refused = problems) {
+  function parseRole(
+    { role, params }: RoleUse,
+    name: string,
+    playVars: Record<string, unknown>,
+    secretValue = storedOrGenerated,
+    refused = problems,
+  ) {
     Object.keys(role.vars.shape).forEach((k) => declared.add(k));
     const host = own.get(name)!;
     const derived = role.derive?.(fleetOf(name)) ?? {};
     // inventory_dir, as Ansible names it: the inventory's folder (where its secrets store is).
-    const vars: Record<string, unknown> = { inventory_dir: dirname(inventory.secrets.file), ...derived, ...host.vars, ...playVars, ...params, ...extraVars };
-    for (const key of options.looseExtraVars ?? []) if (typeof vars[key] === "string") vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
-    for (const [secret, generator] of Object.entries(role.secrets ?? {})) vars[secret] ??= secretValue(secret, generator);
+    const vars: Record<string, unknown> = {
+      inventory_dir: dirname(inventory.secrets.file),
+      ...derived,
+      ...host.vars,
+      ...playVars,
+      ...params,
+      ...extraVars,
+    };
+    for (const key of options.looseExtraVars ?? [])
+      if (typeof vars[key] === "string")
+        vars[key] = coerceLoose(role.vars.shape[key] as z.ZodType | undefined, vars[key]);
+    for (const [secret, generator] of Object.entries(role.secrets ?? {}))
+      vars[secret] ??= secretValue(secret, generator);
     const origin = (key: string) =>
-      key in extraVars ? "extra vars (-e)" : key in params || key in playVars ? options.playbookFile : host.origins[key] ?? options.playbookFile;
+      key in extraVars
+        ? "extra vars (-e)"
+        : key in params || key in playVars
+          ? options.playbookFile
+          : (host.origins[key] ?? options.playbookFile);
     refuseShortSecrets(vars, name, origin);
     secretStrings(vars).forEach((value) => options.masker.add(value));
     const result = role.vars.safeParse(vars);
@@ -113,71 +151,117 @@ export function preparePlaybook(
         const key = String(issue.path[0]);
         // A variable nothing sets belongs in the inventory's group_vars, not in the playbook (unless
         // its role's own message says where it goes).
-        const missing = issue.path.length === 1 && vars[key] === undefined && /, received undefined$/.test(issue.message);
+        const missing =
+          issue.path.length === 1 && vars[key] === undefined && /, received undefined$/.test(issue.message);
         refused.push({
           file: missing ? join(dirname(inventory.secrets.file), "group_vars", "all.yaml") : origin(key),
           host: name,
           path: issue.path.map(String).join("."),
-          message: missing ? requiredMessage(issue.message, role.vars.shape[key] as z.ZodType | undefined) : issue.message,
+          message: missing
+            ? requiredMessage(issue.message, role.vars.shape[key] as z.ZodType | undefined)
+            : issue.message,
           role: role.name,
         });
       }
-    return { role, vars, roleVars: (result.data ?? {}) as never, enabled: result.success ? role.enabled?.(result.data) ?? true : false };
+    return {
+      role,
+      vars,
+      roleVars: (result.data ?? {}) as never,
+      enabled: result.success ? (role.enabled?.(result.data) ?? true) : false,
+    };
   }
   const ports = new Map<string, PortRule[]>();
   for (const { hosts } of parsedPlays)
-    for (const [name, parsed] of hosts) ports.set(name, [...(ports.get(name) ?? []), ...parsed.flatMap(({ role, roleVars, enabled }) => (enabled ? role.ports?.(roleVars) ?? [] : []))]);
+    for (const [name, parsed] of hosts)
+      ports.set(name, [
+        ...(ports.get(name) ?? []),
+        ...parsed.flatMap(({ role, roleVars, enabled }) => (enabled ? (role.ports?.(roleVars) ?? []) : [])),
+      ]);
 
   for (const play of playbook.plays) {
     const problem = play.serial === undefined ? undefined : serialProblem(play.serial);
     if (problem) throw new ConfigError(options.playbookFile, `play "${play.name}".serial`, problem);
     const budget = play.maxFailPercentage;
     if (budget !== undefined && !(budget >= 0 && budget <= 100))
-      throw new ConfigError(options.playbookFile, `play "${play.name}".maxFailPercentage`, `expected a percentage from 0 to 100, got ${budget}`);
+      throw new ConfigError(
+        options.playbookFile,
+        `play "${play.name}".maxFailPercentage`,
+        `expected a percentage from 0 to 100, got ${budget}`,
+      );
   }
   const plays = parsedPlays.map(({ play, hosts }) => {
     const prepared = new Map<string, PreparedRole[]>();
     for (const [name, parsed] of hosts) {
       if (refusedHosts.has(name)) {
-        prepared.set(name, parsed.map(({ role }) => ({ name: role.name, tasks: [], handlers: {}, verify: [], unbuilt: true })));
+        prepared.set(
+          name,
+          parsed.map(({ role }) => ({ name: role.name, tasks: [], handlers: {}, verify: [], unbuilt: true })),
+        );
         continue;
       }
       const host = inventory.hosts.get(name)!;
-      const roles = parsed.filter(({ enabled, role }) => enabled || role.removal).map(({ role, vars, roleVars, enabled }): PreparedRole => {
-        const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
-        try {
-          if (!enabled) {
-            // A component turned off: what it deployed is taken away, and verify proves it gone.
-            const removal = role.removal!(roleVars);
-            return { name: role.name, tasks: play.checksOnly ? [] : tagged(removal.tasks, role.name), handlers: {}, verify: tagged(removal.verify, role.name) };
+      const roles = parsed
+        .filter(({ enabled, role }) => enabled || role.removal)
+        .map(({ role, vars, roleVars, enabled }): PreparedRole => {
+          const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
+          try {
+            if (!enabled) {
+              // A component turned off: what it deployed is taken away, and verify proves it gone.
+              const removal = role.removal!(roleVars);
+              return {
+                name: role.name,
+                tasks: play.checksOnly ? [] : tagged(removal.tasks, role.name),
+                handlers: {},
+                verify: tagged(removal.verify, role.name),
+              };
+            }
+            return {
+              name: role.name,
+              tasks: play.checksOnly ? [] : tagged(role.tasks(roleVars, context), role.name),
+              handlers: play.checksOnly ? {} : (role.handlers?.(roleVars, context) ?? {}),
+              verify: tagged(role.verify?.(roleVars, context) ?? [], role.name),
+            };
+          } catch (error) {
+            // A role that refuses its variables' combination says so before any host is touched.
+            throw new ConfigError(options.playbookFile, `${name}: role ${role.name}`, (error as Error).message);
           }
-          return {
-            name: role.name,
-            tasks: play.checksOnly ? [] : tagged(role.tasks(roleVars, context), role.name),
-            handlers: play.checksOnly ? {} : role.handlers?.(roleVars, context) ?? {},
-            verify: tagged(role.verify?.(roleVars, context) ?? [], role.name),
-          };
-        } catch (error) {
-          // A role that refuses its variables' combination says so before any host is touched.
-          throw new ConfigError(options.playbookFile, `${name}: role ${role.name}`, (error as Error).message);
-        }
-      });
+        });
       // A task may notify a handler of any role of its play (a shared name, like Ansible's listen).
       const known = new Set(roles.flatMap((r) => Object.keys(r.handlers)));
       for (const role of roles) {
-        const unknown = role.tasks.flatMap((op) => (op.notify ?? []).filter((n) => !known.has(n)).map((n) => `${op.name} notifies "${n}"`));
-        if (unknown.length) throw new ConfigError(options.playbookFile, `role ${role.name}`, `no such handler in this play: ${unknown.join("; ")}`);
+        const unknown = role.tasks.flatMap((op) =>
+          (op.notify ?? []).filter((n) => !known.has(n)).map((n) => `${op.name} notifies "${n}"`),
+        );
+        if (unknown.length)
+          throw new ConfigError(
+            options.playbookFile,
+            `role ${role.name}`,
+            `no such handler in this play: ${unknown.join("; ")}`,
+          );
       }
       prepared.set(name, roles);
     }
-    return { name: play.name, checksOnly: play.checksOnly ?? false, rollback: play.rollback ?? false, serial: play.serial, maxFailPercentage: play.maxFailPercentage, hosts: prepared };
+    return {
+      name: play.name,
+      checksOnly: play.checksOnly ?? false,
+      rollback: play.rollback ?? false,
+      serial: play.serial,
+      maxFailPercentage: play.maxFailPercentage,
+      hosts: prepared,
+    };
   });
   const selected = new Set(parsedPlays.flatMap(({ hosts }) => [...hosts.keys()]));
   for (const name of selected)
     nearMisses(own.get(name)!.vars, (key) => own.get(name)!.origins[key]!, declared).forEach((w) => warnings.add(w));
   nearMisses(extraVars, () => "extra vars (-e)", declared).forEach((w) => warnings.add(w));
-  const leftovers = mdadLeftovers(new Set([...selected].flatMap((name) => Object.keys(own.get(name)!.vars)).concat(Object.keys(extraVars))), declared);
-  if (leftovers.length) warnings.add(`MDAD's variables that rigger has no equivalent for, not read: ${leftovers.join(", ")} (README: "Coming from matrix-docker-ansible-deploy")`);
+  const leftovers = mdadLeftovers(
+    new Set([...selected].flatMap((name) => Object.keys(own.get(name)!.vars)).concat(Object.keys(extraVars))),
+    declared,
+  );
+  if (leftovers.length)
+    warnings.add(
+      `MDAD's variables that rigger has no equivalent for, not read: ${leftovers.join(", ")} (README: "Coming from matrix-docker-ansible-deploy")`,
+    );
   return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays) };
 
   /**
@@ -192,74 +276,16 @@ export function preparePlaybook(
     if (!Object.keys(generatedSecrets).some((name) => !rotating.has(name))) return sources;
     for (const { play, hosts } of limitedPlays)
       for (const name of selectHosts(inventory, play.hosts)) {
-        const parsed = hosts.get(name) ?? outsideLimit(name, (refused) => play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded, refused)));
+        const parsed =
+          hosts.get(name) ??
+          outsideLimit(name, (refused) =>
+            play.roles.map(roleUse).map((use) => parseRole(use, name, play.vars ?? {}, discarded, refused)),
+          );
         for (const { role, roleVars, enabled } of parsed)
           for (const [secret, source] of Object.entries((enabled && role.secretsOnHost?.(roleVars)) || {}))
-            if (secret in generatedSecrets && !rotating.has(secret)) sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
+            if (secret in generatedSecrets && !rotating.has(secret))
+              sources.set(name, [...(sources.get(name) ?? []), { name: secret, ...source }]);
       }
     return sources;
   }
-}
-
-/** A host outside --limit parsed to learn where it keeps secrets: its variables must be valid for that too, and are refused saying why. */
-function outsideLimit<T>(host: string, parse: (refused: VariableProblem[]) => T): T {
-  const refused: VariableProblem[] = [];
-  const parsed = parse(refused);
-  if (!refused.length) return parsed;
-  const error = variablesRefused(refused);
-  error.message = `${error.message}\n(${host} is outside --limit, but this run generates secrets it may hold, so its variables must be valid too)`;
-  throw error;
-}
-
-/** Every task and check of a role carries the role's name as a tag (`-t livekit`); flush markers stay as they are. */
-const tagged = (ops: Operation[], role: string): Operation[] =>
-  ops.map((op) => (op === FLUSH_HANDLERS || op.tags?.includes(role) ? op : { ...op, tags: [...(op.tags ?? []), role] }));
-
-/** What a variable nothing sets needs: its type, and an example where its schema gives one (`.meta({ examples })`). */
-function requiredMessage(zodMessage: string, schema: z.ZodType | undefined): string {
-  const expected = zodMessage.replace(/^Invalid input: /, "").replace(/, received undefined$/, "");
-  const example = (schema?.meta() as { examples?: unknown[] } | undefined)?.examples?.[0];
-  return `required, and set nowhere: ${expected}${example === undefined ? "" : `, such as ${JSON.stringify(example)}`}`;
-}
-
-interface VariableProblem {
-  file: string;
-  host: string;
-  path: string;
-  message: string;
-  role: string;
-}
-
-/**
- * One error for every refused variable: a line each, in the form of a single error (file: host:
- * variable: what was expected (roles)), the hosts and roles that share a problem on one line.
- */
-function variablesRefused(problems: VariableProblem[]): ConfigError {
-  const grouped = new Map<string, { problem: VariableProblem; hosts: Set<string>; roles: Set<string> }>();
-  for (const problem of problems) {
-    const key = JSON.stringify([problem.file, problem.path, problem.message]);
-    const group = grouped.get(key) ?? { problem, hosts: new Set(), roles: new Set() };
-    group.hosts.add(problem.host);
-    group.roles.add(problem.role);
-    grouped.set(key, group);
-  }
-  const lines = [...grouped.values()].map(({ problem, hosts, roles }) => ({
-    file: problem.file,
-    keyPath: `${[...hosts].join(", ")}: ${problem.path}`,
-    expected: `${problem.message} (${roles.size > 1 ? "roles" : "role"} ${[...roles].join(", ")})`,
-  }));
-  return configErrors(lines, "variables refused");
-}
-
-/** Every tag of the prepared plays' tasks and checks (each carries its role's name). */
-export const playTags = (plays: PreparedPlay[]): Set<string> =>
-  new Set(plays.flatMap((play) => [...play.hosts.values()].flatMap((roles) => roles.flatMap((role) => [role.name, ...[...role.tasks, ...role.verify].flatMap((op) => op.tags ?? [])]))));
-
-/** Variables no role declares that look like a declared name with a typo. */
-function nearMisses(vars: Record<string, unknown>, origin: (key: string) => string, declared: Set<string>): string[] {
-  return Object.keys(vars).flatMap((key) => {
-    if (declared.has(key)) return [];
-    const meant = likelyMeant(key, declared);
-    return meant ? [`${origin(key)}: ${key}: not a variable of any role in this playbook; did you mean "${meant}"?`] : [];
-  });
 }

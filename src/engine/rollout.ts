@@ -15,7 +15,12 @@ export function serialProblem(serial: unknown): string | undefined {
   const sizes = Array.isArray(serial) ? serial : [serial];
   if (sizes.length === 0) return "expected a batch size, or a list of them";
   for (const size of sizes) {
-    if (typeof size === "number" ? Number.isInteger(size) && size >= 1 : typeof size === "string" && SIZE.test(size) && Number(SIZE.exec(size)![1]) > 0) continue;
+    if (
+      typeof size === "number"
+        ? Number.isInteger(size) && size >= 1
+        : typeof size === "string" && SIZE.test(size) && Number(SIZE.exec(size)![1]) > 0
+    )
+      continue;
     return `${JSON.stringify(size)} is not a batch size: expected a whole number of hosts (1 or more) or a percentage such as "50%"`;
   }
   return undefined;
@@ -40,4 +45,5 @@ export function batches<T>(hosts: T[], serial: Serial | undefined): T[][] {
 }
 
 /** Whether a batch's failures spend the budget: more than `maxFailPercentage` of it (default 0: any failure). */
-export const budgetSpent = (failed: number, batchSize: number, maxFailPercentage = 0) => failed > 0 && (failed / batchSize) * 100 > maxFailPercentage;
+export const budgetSpent = (failed: number, batchSize: number, maxFailPercentage = 0) =>
+  failed > 0 && (failed / batchSize) * 100 > maxFailPercentage;

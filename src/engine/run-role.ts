@@ -8,7 +8,8 @@ import { runTask, taskEvent, type TaskPlace } from "./run-task.js";
 import { selectedByTags } from "./tag-selection.js";
 
 /** The role's tasks that -t and --skip-tags leave in the run. */
-export const selectedTasks = (role: PreparedRole, options: RunOptions) => role.tasks.filter((op) => selectedByTags(op, options));
+export const selectedTasks = (role: PreparedRole, options: RunOptions) =>
+  role.tasks.filter((op) => selectedByTags(op, options));
 
 /**
  * One role on one host: its tasks, its notified handlers, its checks. In a play with rollback, a
@@ -25,7 +26,14 @@ export async function runRole(place: TaskPlace, playRoles: PreparedRole[], optio
   // Checked and healthy: what the changes kept for an undo goes (a replaced container, its image).
   for (const commit of place.commits.splice(0)) {
     const said = await runChecked(place.session, commit);
-    if (said.trim()) options.emit({ type: "progress", host: place.session.name, role: place.role.name, task: "commit", message: said.trim() });
+    if (said.trim())
+      options.emit({
+        type: "progress",
+        host: place.session.name,
+        role: place.role.name,
+        task: "commit",
+        message: said.trim(),
+      });
   }
 }
 
@@ -36,7 +44,12 @@ export async function flushHandlers(places: TaskPlace[], options: RunOptions): P
       if (!place.notified.has(name)) continue;
       place.notified.delete(name);
       // Done, the handler is owed no more: said in its last command when it has one.
-      const forgotten = await runTask({ ...place, handler: true }, { ...handler, name: `handler: ${name}` }, options, forgetHandler(name));
+      const forgotten = await runTask(
+        { ...place, handler: true },
+        { ...handler, name: `handler: ${name}` },
+        options,
+        forgetHandler(name),
+      );
       if (!forgotten && !options.check) await runChecked(place.session, forgetHandler(name));
     }
   }
@@ -52,7 +65,10 @@ async function runRoleTasks(place: TaskPlace, playRoles: PreparedRole[], options
     }
     if (op === FLUSH_HANDLERS) {
       // Every handler notified so far, whichever role of the play defines it.
-      await flushHandlers(playRoles.map((r) => ({ ...place, role: r })), options);
+      await flushHandlers(
+        playRoles.map((r) => ({ ...place, role: r })),
+        options,
+      );
       continue;
     }
     if (!tasks.includes(op)) {
@@ -71,7 +87,10 @@ async function runRoleTasks(place: TaskPlace, playRoles: PreparedRole[], options
     const checked = runTask(place, { ...probe, name: `verify: ${probe.name}` }, options);
     if (!place.checksOnly) await checked;
     // A report wants every check: a failed one is counted (and reported) and the next one runs.
-    else await checked.catch((error: unknown) => (error instanceof ConnectionError ? Promise.reject(error) : void place.host.failedChecks++));
+    else
+      await checked.catch((error: unknown) =>
+        error instanceof ConnectionError ? Promise.reject(error) : void place.host.failedChecks++,
+      );
   }
 }
 
@@ -83,20 +102,48 @@ async function runRoleTasks(place: TaskPlace, playRoles: PreparedRole[], options
 async function rollBack(place: TaskPlace, options: RunOptions): Promise<void> {
   const undone = place.undo!.splice(0).reverse();
   const what = undone.map((u) => ("file" in u ? u.file.path : u.task));
-  const task = operation({ name: `rollback: ${what.join(", ")} put back as before this run`, facts: {}, plan: () => [] });
+  const task = operation({
+    name: `rollback: ${what.join(", ")} put back as before this run`,
+    facts: {},
+    plan: () => [],
+  });
   const started = Date.now();
   try {
     for (const change of undone) {
       if ("file" in change) await place.session.restore(change.file);
       else {
         const said = (await runChecked(place.session, change.command)).trim();
-        if (said) options.emit({ type: "progress", host: place.session.name, role: place.role.name, task: task.name, message: said });
+        if (said)
+          options.emit({
+            type: "progress",
+            host: place.session.name,
+            role: place.role.name,
+            task: task.name,
+            message: said,
+          });
       }
     }
     place.session.invalidate();
-    options.emit(taskEvent(place, task, { status: "changed", check: false, changes: what.map((w) => `put back: ${w}`), diffs: [], ms: Date.now() - started }));
+    options.emit(
+      taskEvent(place, task, {
+        status: "changed",
+        check: false,
+        changes: what.map((w) => `put back: ${w}`),
+        diffs: [],
+        ms: Date.now() - started,
+      }),
+    );
   } catch (error) {
-    options.emit(taskEvent(place, task, { status: "failed", check: false, changes: [], diffs: [], ms: Date.now() - started, error: (error as Error).message }));
+    options.emit(
+      taskEvent(place, task, {
+        status: "failed",
+        check: false,
+        changes: [],
+        diffs: [],
+        ms: Date.now() - started,
+        error: (error as Error).message,
+      }),
+    );
     return;
   }
   undone.forEach((change) => change.notify.forEach((handler) => place.notified.add(handler)));

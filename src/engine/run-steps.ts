@@ -11,14 +11,20 @@ export const EVIDENCE_CHARS = 2000;
 export type RecordUndo = (file: { path: string; backup?: string }) => void;
 
 /** Makes a step happen; a probe returns what it saw (its evidence), an announced step its output. */
-export async function applyStep(session: Session, op: Operation, step: Step, recordUndo: RecordUndo): Promise<string | undefined> {
+export async function applyStep(
+  session: Session,
+  op: Operation,
+  step: Step,
+  recordUndo: RecordUndo,
+): Promise<string | undefined> {
   switch (step.kind) {
     case "write":
       try {
         const { backup } = await session.write(step);
         recordUndo({ path: step.path, ...(backup ? { backup } : {}) });
       } catch (error) {
-        if (error instanceof InstalledButFailedError) recordUndo({ path: step.path, ...(error.backup ? { backup: error.backup } : {}) });
+        if (error instanceof InstalledButFailedError)
+          recordUndo({ path: step.path, ...(error.backup ? { backup: error.backup } : {}) });
         throw error;
       }
       return undefined;
@@ -34,7 +40,12 @@ export async function applyStep(session: Session, op: Operation, step: Step, rec
     case "run":
     case "probe": {
       const timeoutSeconds = (step.kind === "run" && step.timeoutSeconds) || op.timeoutSeconds;
-      const output = await runChecked(session, step.command, step.kind === "probe" ? step.failure : undefined, timeoutSeconds);
+      const output = await runChecked(
+        session,
+        step.command,
+        step.kind === "probe" ? step.failure : undefined,
+        timeoutSeconds,
+      );
       return step.kind === "probe" || step.announce ? output : undefined;
     }
   }
@@ -66,7 +77,12 @@ export function describeStep(step: Step): string {
 }
 
 /** Runs a command; a non-zero exit fails the task with its last lines of output. Returns its output (the end of it). */
-export async function runChecked(session: Session, command: string, failure?: string, timeoutSeconds?: number): Promise<string> {
+export async function runChecked(
+  session: Session,
+  command: string,
+  failure?: string,
+  timeoutSeconds?: number,
+): Promise<string> {
   const result = await session.run(command, timeoutSeconds);
   if (result.code === 0) return (result.stdout + result.stderr).trim().slice(-EVIDENCE_CHARS);
   const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
@@ -78,7 +94,11 @@ async function applyGuarded(session: Session, step: GuardedStep): Promise<void> 
   const armed = Date.now();
   await runChecked(session, step.arm);
   await runChecked(session, step.apply);
-  const reachable = () => session.confirmNewConnection().then(() => undefined, (error: Error) => error);
+  const reachable = () =>
+    session.confirmNewConnection().then(
+      () => undefined,
+      (error: Error) => error,
+    );
   const blocked = await reachable();
   if (!blocked) return void (await runChecked(session, step.cancel));
   // The host undoes the change by itself: wait for that, then say which it was.

@@ -27,7 +27,9 @@ export interface RunState {
 }
 
 /** One change a rollback undoes: a file put back as it was, or an operation's own undo command; and the handlers it notified. */
-export type Undo = ({ file: { path: string; backup?: string } } | { command: string; task: string }) & { notify: string[] };
+export type Undo = ({ file: { path: string; backup?: string } } | { command: string; task: string }) & {
+  notify: string[];
+};
 
 /** Where a task runs: the host, its play and role, and whether it runs as a handler. */
 export interface TaskPlace {
@@ -52,7 +54,12 @@ export interface TaskPlace {
  * `epilogue`, a command of the runner's own, runs right after the last change, in the same exec
  * when that is a command or a file write; returns whether anything changed (and the epilogue ran).
  */
-export async function runTask(place: TaskPlace, op: Operation, options: RunOptions, epilogue?: string): Promise<boolean> {
+export async function runTask(
+  place: TaskPlace,
+  op: Operation,
+  options: RunOptions,
+  epilogue?: string,
+): Promise<boolean> {
   const { session } = place;
   const started = Date.now();
   let changes: Step[] = [];
@@ -74,7 +81,8 @@ export async function runTask(place: TaskPlace, op: Operation, options: RunOptio
     const values = Object.fromEntries(Object.entries(op.facts).map(([name, fact]) => [name, session.value(fact)]));
     const steps = op.plan(values);
     changes = steps.filter(isChange);
-    for (const warning of op.warnings?.(values) ?? []) options.emit({ type: "warning", message: `[${session.name}] ${warning}` });
+    for (const warning of op.warnings?.(values) ?? [])
+      options.emit({ type: "warning", message: `[${session.name}] ${warning}` });
     const diffs = options.diff ? await fileDiffs(session, changes, options) : [];
     if (options.check) {
       // What the real run would refuse is a failure here too: a new file that its validator rejects
@@ -89,7 +97,8 @@ export async function runTask(place: TaskPlace, op: Operation, options: RunOptio
       if (changes.length) place.host.drift = true;
       return changes.length > 0;
     }
-    const progress = (message: string) => options.emit({ type: "progress", host: session.name, role: place.role.name, task: oneLine(op.name), message });
+    const progress = (message: string) =>
+      options.emit({ type: "progress", host: session.name, role: place.role.name, task: oneLine(op.name), message });
     const recordUndo = (file: { path: string; backup?: string }) => place.undo?.push({ file, notify: op.notify ?? [] });
     const applied = epilogue ? withEpilogue(steps, epilogue) : steps;
     for (const step of applied) {
@@ -119,7 +128,15 @@ export async function runTask(place: TaskPlace, op: Operation, options: RunOptio
       // On a host that is not there yet (no package, so no unit), a task may be unplannable
       // until earlier changes are made: that is drift to report, not a failure.
       changes = [];
-      options.emit(taskEvent(place, op, { status: "changed", check: true, changes: [`(cannot be planned before the changes above: ${(error as Error).message})`], diffs: [], ms: Date.now() - started }));
+      options.emit(
+        taskEvent(place, op, {
+          status: "changed",
+          check: true,
+          changes: [`(cannot be planned before the changes above: ${(error as Error).message})`],
+          diffs: [],
+          ms: Date.now() - started,
+        }),
+      );
       return true;
     }
     emit("failed", [], (error as Error).message);
@@ -133,14 +150,31 @@ async function fileDiffs(session: Session, changes: Step[], options: RunOptions)
   await session.gather(writes.map((w) => fileFact(w.path, true)));
   return writes.map((w) => {
     const current = session.value(fileFact(w.path, true)).content ?? "";
-    const wanted = typeof w.content === "string" ? w.content : isUtf8(w.content) && !w.content.includes(0) ? w.content.toString("utf8") : undefined;
+    const wanted =
+      typeof w.content === "string"
+        ? w.content
+        : isUtf8(w.content) && !w.content.includes(0)
+          ? w.content.toString("utf8")
+          : undefined;
     if (wanted === undefined) return `${w.path}: binary content, ${(w.content as Buffer).length} bytes wanted`;
     return lineDiff(current, wanted, w.path, options.holdsSecret?.(wanted) ? { hideRemoved: MASK } : {});
   });
 }
 
-export function taskEvent(place: TaskPlace, op: Operation, outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">): TaskEvent {
-  return { type: "task", host: place.session.name, play: place.play, role: place.role.name, task: oneLine(op.name), handler: place.handler, ...outcome };
+export function taskEvent(
+  place: TaskPlace,
+  op: Operation,
+  outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">,
+): TaskEvent {
+  return {
+    type: "task",
+    host: place.session.name,
+    play: place.play,
+    role: place.role.name,
+    task: oneLine(op.name),
+    handler: place.handler,
+    ...outcome,
+  };
 }
 
 /** A name on one line whatever it holds (a path may hold a newline): control characters as JSON escapes them. */

@@ -10,7 +10,6 @@ import { flushHandlers, runRole, selectedTasks } from "./run-role.js";
 import type { HostState, RunState, TaskPlace } from "./run-task.js";
 import { selectedByTags } from "./tag-selection.js";
 
-
 /** A host's side of the run, across plays. */
 interface HostRun {
   started: number;
@@ -54,7 +53,10 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
       await Promise.all(batch.map((host) => run.forks.run(() => runHost(run, host, play, index, number > 0))));
       const failed = batch.filter((host) => run.hosts.get(host)?.stopped).length;
       if (play.serial === undefined || !budgetSpent(failed, batch.length, play.maxFailPercentage)) continue;
-      options.emit({ type: "warning", message: `rollout of play "${play.name}" stopped after batch ${number + 1}: ${failed} of its ${batch.length} hosts failed (budget ${play.maxFailPercentage ?? 0}%)` });
+      options.emit({
+        type: "warning",
+        message: `rollout of play "${play.name}" stopped after batch ${number + 1}: ${failed} of its ${batch.length} hosts failed (budget ${play.maxFailPercentage ?? 0}%)`,
+      });
       stoppedRollout = true;
       break;
     }
@@ -64,7 +66,13 @@ export async function runPlays(plays: PreparedPlay[], options: RunOptions): Prom
   for (const [host, hostRun] of run.hosts) {
     if (hostRun.stopped || untouched.has(host)) continue;
     const failed = hostRun.state.failedChecks;
-    end(run, host, hostRun, failed ? "failed" : "ok", failed ? `${failed} check${failed > 1 ? "s" : ""} failed` : undefined);
+    end(
+      run,
+      host,
+      hostRun,
+      failed ? "failed" : "ok",
+      failed ? `${failed} check${failed > 1 ? "s" : ""} failed` : undefined,
+    );
   }
   run.hosts.forEach(release);
 }
@@ -85,7 +93,14 @@ function sayUntouched(run: Run, reached: Set<string>): Set<string> {
 }
 
 function end(run: Run, host: string, hostRun: HostRun, status: HostStatus, error?: string): void {
-  run.options.emit({ type: "host-end", host, status, ...(error ? { error } : {}), roundTrips: hostRun.session?.roundTrips ?? 0, ms: Date.now() - hostRun.started });
+  run.options.emit({
+    type: "host-end",
+    host,
+    status,
+    ...(error ? { error } : {}),
+    roundTrips: hostRun.session?.roundTrips ?? 0,
+    ms: Date.now() - hostRun.started,
+  });
 }
 
 /**
@@ -96,7 +111,11 @@ async function runHost(run: Run, host: string, play: PreparedPlay, index: number
   let hostRun = run.hosts.get(host);
   if (hostRun?.stopped) return;
   if (!hostRun) {
-    hostRun = { started: Date.now(), state: { drift: false, reached: !run.options.startAtTask, failedChecks: 0 }, stopped: false };
+    hostRun = {
+      started: Date.now(),
+      state: { drift: false, reached: !run.options.startAtTask, failedChecks: 0 },
+      stopped: false,
+    };
     run.hosts.set(host, hostRun);
     run.options.emit({ type: "host-start", host });
   }
@@ -120,7 +139,14 @@ async function playHost(run: Run, host: string, play: PreparedPlay, hostRun: Hos
   const session = (hostRun.session ??= await options.connect(host));
   const notified = new Set<string>();
   const place = (role: PreparedRole): TaskPlace => ({
-    session, host: hostRun.state, run: run.state, play: play.name, role, handler: false, notified, checksOnly: play.checksOnly ?? false,
+    session,
+    host: hostRun.state,
+    run: run.state,
+    play: play.name,
+    role,
+    handler: false,
+    notified,
+    checksOnly: play.checksOnly ?? false,
     commits: [],
     ...(play.rollback && !options.check ? { undo: [] } : {}),
   });
@@ -128,11 +154,17 @@ async function playHost(run: Run, host: string, play: PreparedPlay, hostRun: Hos
     // The handlers a failed run left owed are read with the facts.
     const handlers = new Set(roles.flatMap((role) => Object.keys(role.handlers)));
     const facts = roles.flatMap((role) => selectedTasks(role, options)).flatMap((op) => Object.values(op.facts));
-    await session.gather([...(first ? readAhead(run, host) : []), ...(handlers.size ? [pendingHandlersFact] : []), ...facts]);
-    if (handlers.size) for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
+    await session.gather([
+      ...(first ? readAhead(run, host) : []),
+      ...(handlers.size ? [pendingHandlersFact] : []),
+      ...facts,
+    ]);
+    if (handlers.size)
+      for (const name of session.value(pendingHandlersFact) ?? []) if (handlers.has(name)) notified.add(name);
     for (const role of roles) await runRole(place(role), roles, options);
   } catch (error) {
-    if (options.forceHandlers && !(error instanceof ConnectionError)) await flushHandlers(roles.map(place), options).catch(() => undefined);
+    if (options.forceHandlers && !(error instanceof ConnectionError))
+      await flushHandlers(roles.map(place), options).catch(() => undefined);
     throw error;
   }
   // Handlers of an earlier role notified by a later one run at the end of the play.
@@ -148,7 +180,9 @@ function readAhead(run: Run, host: string) {
   return [
     ...(handlers ? [pendingHandlersFact] : []),
     ...tasks.flatMap((op) => Object.values(op.facts)),
-    ...(options.check ? [] : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify.filter((op) => selectedByTags(op, options)))])),
+    ...(options.check
+      ? []
+      : earlyProbes([...tasks, ...roles.flatMap((role) => role.verify.filter((op) => selectedByTags(op, options)))])),
   ];
 }
 

@@ -18,7 +18,10 @@ const unreadable = (what: string): never => {
 /** Readers for the forms the roles write secrets in. */
 export const onHost = {
   /** The whole file, its final newline dropped. */
-  file: (path: string): SecretOnHost => ({ path, pick: (content) => asString(content.replace(/\n$/, "")) ?? unreadable("a value (empty)") }),
+  file: (path: string): SecretOnHost => ({
+    path,
+    pick: (content) => asString(content.replace(/\n$/, "")) ?? unreadable("a value (empty)"),
+  }),
   /** A value at a path of keys (and list indexes) in a YAML file. */
   yaml: (path: string, ...keys: Array<string | number>): SecretOnHost => ({
     path,
@@ -29,7 +32,9 @@ export const onHost = {
       } catch {
         unreadable("YAML");
       }
-      return asString(keys.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], document));
+      return asString(
+        keys.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], document),
+      );
     },
   }),
   /** `option=value` or `option value` on a line of its own (turnserver.conf, redis.conf: a JSON-quoted value unquoted). */
@@ -41,5 +46,9 @@ export const onHost = {
     },
   }),
   /** LiveKit's key file, `key: secret`: the key (0) or the secret (1). */
-  keyFile: (path: string, part: 0 | 1): SecretOnHost => ({ path, pick: (content) => asString(/^([^:\s]+):\s*(\S+)\s*$/m.exec(content)?.[part + 1]) ?? unreadable("a key file (key: secret)") }),
+  keyFile: (path: string, part: 0 | 1): SecretOnHost => ({
+    path,
+    pick: (content) =>
+      asString(/^([^:\s]+):\s*(\S+)\s*$/m.exec(content)?.[part + 1]) ?? unreadable("a key file (key: secret)"),
+  }),
 };

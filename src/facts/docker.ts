@@ -40,11 +40,20 @@ function found(what: string, stdout: string, code: number): boolean {
 }
 
 export function containerFact(name: string): Fact<ContainerState> {
-  const fact = defineFact(`container:${name}`, docker(sh`docker container inspect --format ${CONTAINER_FORMAT} ${name}`), (stdout, code) => {
-    if (!found(`container ${name}`, stdout, code)) return { exists: false };
-    const [running, imageId, specHash] = stdout.trim().split(" ");
-    return { exists: true, running: running === "true", imageId, specHash: specHash && specHash !== "<no" ? specHash : undefined };
-  });
+  const fact = defineFact(
+    `container:${name}`,
+    docker(sh`docker container inspect --format ${CONTAINER_FORMAT} ${name}`),
+    (stdout, code) => {
+      if (!found(`container ${name}`, stdout, code)) return { exists: false };
+      const [running, imageId, specHash] = stdout.trim().split(" ");
+      return {
+        exists: true,
+        running: running === "true",
+        imageId,
+        specHash: specHash && specHash !== "<no" ? specHash : undefined,
+      };
+    },
+  );
   return { ...fact, family: { of: CONTAINERS, member: name } };
 }
 
@@ -68,8 +77,11 @@ const CONTAINERS: FactFamily = {
         return { id, name, state: state.join(" ") };
       });
     return names.map((member) => {
-      const container = containers.find((c) => c.name === `/${member}`) ?? containers.find((c) => c.id.startsWith(member));
-      return container ? { stdout: `${container.state}\n`, exitCode: 0 } : { stdout: `Error: No such container: ${member}\n`, exitCode: 1 };
+      const container =
+        containers.find((c) => c.name === `/${member}`) ?? containers.find((c) => c.id.startsWith(member));
+      return container
+        ? { stdout: `${container.state}\n`, exitCode: 0 }
+        : { stdout: `Error: No such container: ${member}\n`, exitCode: 1 };
     });
   },
 };
@@ -82,11 +94,19 @@ export function imageFact(ref: string): Fact<ImageState> {
 
 export function networkFact(name: string): Fact<NetworkState> {
   const format = "{{range .IPAM.Config}}{{.Subnet}} {{end}}|{{range .Containers}}{{.Name}} {{end}}";
-  return defineFact(`network:${name}`, docker(sh`docker network inspect --format ${format} ${name}`), (stdout, code) => {
-    if (!found(`network ${name}`, stdout, code)) return { exists: false };
-    const [subnets = "", containers = ""] = stdout.trim().split("|");
-    return { exists: true, subnets: subnets.split(" ").filter(Boolean), containers: containers.split(" ").filter(Boolean) };
-  });
+  return defineFact(
+    `network:${name}`,
+    docker(sh`docker network inspect --format ${format} ${name}`),
+    (stdout, code) => {
+      if (!found(`network ${name}`, stdout, code)) return { exists: false };
+      const [subnets = "", containers = ""] = stdout.trim().split("|");
+      return {
+        exists: true,
+        subnets: subnets.split(" ").filter(Boolean),
+        containers: containers.split(" ").filter(Boolean),
+      };
+    },
+  );
 }
 
 export interface PublishedPort {
@@ -111,7 +131,12 @@ export const publishedPortsFact: Fact<PublishedPort[]> = defineFact(
         return [...ports.matchAll(/(\[?[\d.:a-f]*\]?):(\d+)(?:-(\d+))?->\d+(?:-\d+)?\/(tcp|udp)/g)].flatMap((m) => {
           const first = Number(m[2]);
           const last = Number(m[3] ?? m[2]);
-          return Array.from({ length: last - first + 1 }, (_, i) => ({ container, hostIp: m[1]!.replace(/^\[|\]$/g, ""), hostPort: first + i, protocol: m[4] as "tcp" | "udp" }));
+          return Array.from({ length: last - first + 1 }, (_, i) => ({
+            container,
+            hostIp: m[1]!.replace(/^\[|\]$/g, ""),
+            hostPort: first + i,
+            protocol: m[4] as "tcp" | "udp",
+          }));
         });
       });
   },

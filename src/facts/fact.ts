@@ -39,14 +39,23 @@ interface Read {
 
 function reads(facts: Fact<unknown>[]): Read[] {
   const families = new Map<FactFamily, Fact<unknown>[]>();
-  for (const fact of facts) if (fact.family) families.set(fact.family.of, [...(families.get(fact.family.of) ?? []), fact]);
+  for (const fact of facts)
+    if (fact.family) families.set(fact.family.of, [...(families.get(fact.family.of) ?? []), fact]);
   const together = [...families].filter(([, members]) => members.length > 1);
   const alone = facts.filter((fact) => !fact.family || families.get(fact.family.of)!.length === 1);
   return [
-    ...alone.map((fact) => ({ command: fact.command, facts: [fact], outputs: (stdout: string, exitCode: number) => [{ stdout, exitCode }] })),
+    ...alone.map((fact) => ({
+      command: fact.command,
+      facts: [fact],
+      outputs: (stdout: string, exitCode: number) => [{ stdout, exitCode }],
+    })),
     ...together.map(([family, members]) => {
       const names = members.map((fact) => fact.family!.member);
-      return { command: family.command(names), facts: members, outputs: (stdout: string, exitCode: number) => family.split(stdout, names, exitCode) };
+      return {
+        command: family.command(names),
+        facts: members,
+        outputs: (stdout: string, exitCode: number) => family.split(stdout, names, exitCode),
+      };
     }),
   ];
 }
@@ -58,8 +67,18 @@ function reads(facts: Fact<unknown>[]): Read[] {
  * the run's random nonce, so no output can forge a frame; one `cat` prints them all.
  */
 export function batchScript(facts: Fact<unknown>[], nonce: string): string {
-  const started = reads(facts).map((read, i) => ["{", `printf '\\n${nonce} ${i} begin\\n'`, "(", read.command, ") 2>/dev/null </dev/null", `printf '\\n${nonce} ${i} end %s\\n' "$?"`, `} >"$d/${i}" &`]);
-  return ["export LC_ALL=C", 'd=$(mktemp -d) || exit 1', ...started.flat(), "wait", 'cat "$d"/*', 'rm -rf "$d"'].join("\n");
+  const started = reads(facts).map((read, i) => [
+    "{",
+    `printf '\\n${nonce} ${i} begin\\n'`,
+    "(",
+    read.command,
+    ") 2>/dev/null </dev/null",
+    `printf '\\n${nonce} ${i} end %s\\n' "$?"`,
+    `} >"$d/${i}" &`,
+  ]);
+  return ["export LC_ALL=C", "d=$(mktemp -d) || exit 1", ...started.flat(), "wait", 'cat "$d"/*', 'rm -rf "$d"'].join(
+    "\n",
+  );
 }
 
 /**
@@ -84,7 +103,10 @@ export function parseBatch(facts: Fact<unknown>[], nonce: string, output: string
     if (begin < 0 || end < 0) throw new Error(`fact ${named}: its output is missing from the batch`);
     let outputs: Array<{ stdout: string; exitCode: number }>;
     try {
-      outputs = read.outputs(output.slice(begin + `\n${nonce} ${i} begin\n`.length, end), Number.parseInt(output.slice(end + endMarker.length), 10));
+      outputs = read.outputs(
+        output.slice(begin + `\n${nonce} ${i} begin\n`.length, end),
+        Number.parseInt(output.slice(end + endMarker.length), 10),
+      );
     } catch (error) {
       const failed = new FactReadError(`facts ${named} could not be read: ${(error as Error).message}`);
       return read.facts.forEach((fact) => values.set(fact.key, failed));

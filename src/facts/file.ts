@@ -16,7 +16,12 @@ export interface FileState {
   content?: string;
 }
 
-const TYPES: Record<string, FileState["type"]> = { "regular file": "file", "regular empty file": "file", directory: "directory", "symbolic link": "link" };
+const TYPES: Record<string, FileState["type"]> = {
+  "regular file": "file",
+  "regular empty file": "file",
+  directory: "directory",
+  "symbolic link": "link",
+};
 
 const STAT_FORMAT = "%F|%a|%U|%G|%u|%g";
 
@@ -62,7 +67,7 @@ const FILES: FactFamily = {
         const dir = posix.dirname(path);
         return sh`if [ -e ${path} ] || [ -L ${path} ]; then set -- "$@" ${path}; elif [ -d ${dir} ] && ! [ -x ${dir} ]; then printf 'U\\0%s\\0' ${path}; else printf 'A\\0%s\\0' ${path}; fi`;
       }),
-      '[ $# -gt 0 ] || exit 0',
+      "[ $# -gt 0 ] || exit 0",
       sh`stat --printf ${`S\\0%n\\0${STAT_FORMAT}\\0`} -- "$@"`,
       // Keeps, of the paths that exist, the regular files (not links to them): what gets a checksum.
       'for f do shift; if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; fi; done',

@@ -15,22 +15,27 @@ export function debPackagesFact(names: string[], withCandidates = false): Fact<R
   const sorted = [...names].sort();
   const installed = sh`dpkg-query -W -f=${DPKG_FORMAT} ${sorted}`;
   const candidates = withCandidates ? sh`; echo ---; LC_ALL=C apt-cache policy ${sorted}` : "";
-  return defineFact(`deb${withCandidates ? "+candidates" : ""}:${sorted.join(",")}`, `${installed}${candidates}`, (stdout) => {
-    const [dpkg = "", policy = ""] = stdout.split("\n---\n");
-    const state: Record<string, PackageState> = Object.fromEntries(sorted.map((n) => [n, { installed: false }]));
-    for (const line of dpkg.split("\n")) {
-      const [name, status, version] = line.split("|");
-      if (name && state[name] && status?.startsWith("ii")) state[name] = { installed: true, version };
-    }
-    let current: string | undefined;
-    for (const line of policy.split("\n")) {
-      const header = /^(\S+):$/.exec(line);
-      if (header) current = header[1];
-      const candidate = /^\s+Candidate: (\S+)/.exec(line);
-      if (candidate && current && state[current] && candidate[1] !== "(none)") state[current]!.candidate = candidate[1];
-    }
-    return state;
-  });
+  return defineFact(
+    `deb${withCandidates ? "+candidates" : ""}:${sorted.join(",")}`,
+    `${installed}${candidates}`,
+    (stdout) => {
+      const [dpkg = "", policy = ""] = stdout.split("\n---\n");
+      const state: Record<string, PackageState> = Object.fromEntries(sorted.map((n) => [n, { installed: false }]));
+      for (const line of dpkg.split("\n")) {
+        const [name, status, version] = line.split("|");
+        if (name && state[name] && status?.startsWith("ii")) state[name] = { installed: true, version };
+      }
+      let current: string | undefined;
+      for (const line of policy.split("\n")) {
+        const header = /^(\S+):$/.exec(line);
+        if (header) current = header[1];
+        const candidate = /^\s+Candidate: (\S+)/.exec(line);
+        if (candidate && current && state[current] && candidate[1] !== "(none)")
+          state[current]!.candidate = candidate[1];
+      }
+      return state;
+    },
+  );
 }
 
 /** Seconds since apt's package lists were last refreshed (Infinity when there are none). */

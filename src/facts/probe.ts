@@ -6,4 +6,8 @@ export function succeedsFact(command: string): Fact<boolean> {
 }
 
 /** Whether this host is a container (its kernel parameters of the network namespace are read-only then). */
-export const containerFact: Fact<boolean> = defineFact("container", "systemd-detect-virt --container", (_stdout, code) => code === 0);
+export const containerFact: Fact<boolean> = defineFact(
+  "container",
+  "systemd-detect-virt --container",
+  (_stdout, code) => code === 0,
+);

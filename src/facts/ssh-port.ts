@@ -9,6 +9,7 @@ export const SSH_SERVED_PORT_SHELL = `$(p=\${SSH_CONNECTION##* }; [ -n "$p" ] ||
 
 export const sshServedPortFact = defineFact("ssh-served-port", `echo ${SSH_SERVED_PORT_SHELL}`, (stdout) => {
   const port = Number(stdout.trim());
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`could not tell which port sshd serves this run on (read "${stdout.trim()}")`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`could not tell which port sshd serves this run on (read "${stdout.trim()}")`);
   return port;
 });

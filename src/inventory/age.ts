@@ -18,7 +18,8 @@ export function identityFile(): string {
 
 /** The operator's identities (AGE-SECRET-KEY-1... lines, as age's identity files hold them); none when there are none. */
 export function identities(): string[] {
-  const text = process.env.RIGGER_AGE_IDENTITY ?? (existsSync(identityFile()) ? readFileSync(identityFile(), "utf8") : "");
+  const text =
+    process.env.RIGGER_AGE_IDENTITY ?? (existsSync(identityFile()) ? readFileSync(identityFile(), "utf8") : "");
   return text
     .split("\n")
     .map((line) => line.trim())
@@ -33,7 +34,8 @@ export function readRecipients(file: string): string[] {
     .map((line, index) => ({ entry: line.replace(/#.*/, "").trim(), line: index + 1 }))
     .filter(({ entry }) => entry)
     .map(({ entry, line }) => {
-      if (!/^age1[0-9a-z]+$/.test(entry)) throw new ConfigError(file, `line ${line}`, `expected an age recipient (age1...), got "${entry.slice(0, 20)}"`);
+      if (!/^age1[0-9a-z]+$/.test(entry))
+        throw new ConfigError(file, `line ${line}`, `expected an age recipient (age1...), got "${entry.slice(0, 20)}"`);
       return entry;
     });
 }
@@ -46,7 +48,11 @@ export async function ensureIdentity(): Promise<{ recipient: string; created: bo
   const identity = await age.generateX25519Identity();
   const recipient = await age.identityToRecipient(identity);
   mkdirSync(dirname(identityFile()), { recursive: true, mode: 0o700 });
-  writeFileSync(identityFile(), `# rigger's age identity: it decrypts the secrets stores that list ${recipient}. Back it up; never commit it.\n${identity}\n`, { mode: 0o600, flag: "wx" });
+  writeFileSync(
+    identityFile(),
+    `# rigger's age identity: it decrypts the secrets stores that list ${recipient}. Back it up; never commit it.\n${identity}\n`,
+    { mode: 0o600, flag: "wx" },
+  );
   return { recipient, created: true };
 }
 

@@ -8,7 +8,10 @@ import type { InventoryHost } from "./load.js";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const seconds = (max: number) => z.coerce.number().int().min(1).max(max);
-const bool = z.union([z.boolean(), z.enum(["true", "false", "yes", "no"]).transform((v) => v === "true" || v === "yes")]);
+const bool = z.union([
+  z.boolean(),
+  z.enum(["true", "false", "yes", "no"]).transform((v) => v === "true" || v === "yes"),
+]);
 
 /** The connection variables, under Ansible's names, and what each must hold. Unset ones fall back to ~/.ssh/config. */
 export const connectionVarsSchema = z.object({
@@ -24,7 +27,10 @@ export const connectionVarsSchema = z.object({
   /** Seconds between keepalives; the host is given up after rigger_ssh_keepalive_count of them pass in silence. */
   rigger_ssh_keepalive: seconds(3600).optional(),
   rigger_ssh_keepalive_count: seconds(100).optional(),
-  rigger_known_hosts_file: z.string().min(1).default(join(homedir(), ".ssh", "known_hosts")),
+  rigger_known_hosts_file: z
+    .string()
+    .min(1)
+    .default(join(homedir(), ".ssh", "known_hosts")),
 });
 
 export type ConnectionVars = z.infer<typeof connectionVarsSchema>;
@@ -42,10 +48,14 @@ const ALIASES: Record<string, keyof ConnectionVars> = {
 
 /** Ansible's connection variables rigger cannot honour, and why: set, they stop the run before any connection. */
 const REFUSED: Record<string, (value: unknown) => string | undefined> = {
-  ansible_password: () => "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
-  ansible_ssh_pass: () => "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
+  ansible_password: () =>
+    "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
+  ansible_ssh_pass: () =>
+    "rigger logs in with keys only (ssh-agent or ansible_ssh_private_key_file), never an SSH password: remove it and give the host a key",
   ansible_connection: (value) =>
-    ["ssh", "smart", "paramiko"].includes(String(value)) ? undefined : `rigger reaches every host over SSH; connection "${String(value)}" is not supported (use ssh)`,
+    ["ssh", "smart", "paramiko"].includes(String(value))
+      ? undefined
+      : `rigger reaches every host over SSH; connection "${String(value)}" is not supported (use ssh)`,
 };
 
 /** Set, they are ignored, with a warning saying why. */
@@ -53,12 +63,19 @@ const IGNORED: Record<string, string> = {
   ansible_python_interpreter: "ignored: rigger runs nothing of its own on a host, so it needs no Python there",
 };
 
-export const CONNECTION_VAR_NAMES = [...Object.keys(connectionVarsSchema.shape), ...Object.keys(ALIASES), ...Object.keys(REFUSED), ...Object.keys(IGNORED)];
+export const CONNECTION_VAR_NAMES = [
+  ...Object.keys(connectionVarsSchema.shape),
+  ...Object.keys(ALIASES),
+  ...Object.keys(REFUSED),
+  ...Object.keys(IGNORED),
+];
 
 /** The Ansible connection variables of these hosts that rigger ignores: one warning per variable and file that sets it. */
 export function connectionWarnings(hosts: InventoryHost[]): string[] {
   const warnings = new Set<string>();
-  for (const host of hosts) for (const key of Object.keys(IGNORED)) if (key in host.vars) warnings.add(`${host.origins[key] ?? "extra vars"}: ${key}: ${IGNORED[key]}`);
+  for (const host of hosts)
+    for (const key of Object.keys(IGNORED))
+      if (key in host.vars) warnings.add(`${host.origins[key] ?? "extra vars"}: ${key}: ${IGNORED[key]}`);
   return [...warnings];
 }
 
@@ -69,15 +86,26 @@ export function connectionVars(host: InventoryHost, vars: Record<string, unknown
     if (refused) throw new ConfigError(host.origins[key] ?? "extra vars", `${host.name}.${key}`, refused);
   }
   const canonical = { ...vars };
-  for (const [alias, name] of Object.entries(ALIASES)) if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
-  const picked = Object.fromEntries(Object.keys(connectionVarsSchema.shape).filter((k) => k in canonical).map((k) => [k, canonical[k]]));
+  for (const [alias, name] of Object.entries(ALIASES))
+    if (alias in vars && !(name in vars)) canonical[name] = vars[alias];
+  const picked = Object.fromEntries(
+    Object.keys(connectionVarsSchema.shape)
+      .filter((k) => k in canonical)
+      .map((k) => [k, canonical[k]]),
+  );
   const parsed = connectionVarsSchema.safeParse(picked);
-  if (parsed.success) return withKnownHosts(host, vars, withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES));
+  if (parsed.success)
+    return withKnownHosts(host, vars, withKeyFile(host, withSshArgs(host, vars, parsed.data), ALIASES));
   const problems = parsed.error.issues.map(({ path, message }) => {
     const key = String(path[0]);
     // Named as the operator wrote it (an alias, maybe).
-    const written = key in vars ? key : Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key;
-    return { file: host.origins[written] ?? "extra vars", keyPath: `${host.name}.${written}`, expected: describeIssue(key, message) };
+    const written =
+      key in vars ? key : (Object.keys(ALIASES).find((alias) => ALIASES[alias] === key && alias in vars) ?? key);
+    return {
+      file: host.origins[written] ?? "extra vars",
+      keyPath: `${host.name}.${written}`,
+      expected: describeIssue(key, message),
+    };
   });
   throw configErrors(problems, "connection settings refused");
 }
@@ -88,7 +116,11 @@ function withSshArgs(host: InventoryHost, given: Record<string, unknown>, vars: 
     readSshArgs(vars.ansible_ssh_common_args);
   } catch (error) {
     const written = "ansible_ssh_common_args" in given ? "ansible_ssh_common_args" : "ansible_ssh_extra_args";
-    throw new ConfigError(host.origins[written] ?? "--ssh-common-args or -e", `${host.name}.${written}`, (error as Error).message);
+    throw new ConfigError(
+      host.origins[written] ?? "--ssh-common-args or -e",
+      `${host.name}.${written}`,
+      (error as Error).message,
+    );
   }
   return vars;
 }
@@ -96,8 +128,14 @@ function withSshArgs(host: InventoryHost, given: Record<string, unknown>, vars: 
 /** The known_hosts file, where it exists, proved readable before any connection (a missing one is the first contact: --accept-new-host-keys). */
 function withKnownHosts(host: InventoryHost, given: Record<string, unknown>, vars: ConnectionVars): ConnectionVars {
   const file = vars.rigger_known_hosts_file;
-  const origin = host.origins.rigger_known_hosts_file ?? ("rigger_known_hosts_file" in given ? "extra vars" : "the default");
-  const refuse = (why: string) => new ConfigError(origin, `${host.name}.rigger_known_hosts_file`, `${file}: ${why}: where the hosts' keys are checked`);
+  const origin =
+    host.origins.rigger_known_hosts_file ?? ("rigger_known_hosts_file" in given ? "extra vars" : "the default");
+  const refuse = (why: string) =>
+    new ConfigError(
+      origin,
+      `${host.name}.rigger_known_hosts_file`,
+      `${file}: ${why}: where the hosts' keys are checked`,
+    );
   if (!existsSync(file)) return vars;
   if (!statSync(file).isFile()) throw refuse("not a file");
   try {
@@ -116,8 +154,15 @@ function withKeyFile(host: InventoryHost, vars: ConnectionVars, aliases: Record<
   try {
     accessSync(file, constants.R_OK);
   } catch (error) {
-    const written = "ansible_ssh_private_key_file" in host.vars ? "ansible_ssh_private_key_file" : Object.keys(aliases).find((alias) => aliases[alias] === "ansible_ssh_private_key_file" && alias in host.vars);
-    throw new ConfigError(host.origins[written ?? ""] ?? "--private-key or -e", `${host.name}.${written ?? "ansible_ssh_private_key_file"}`, `${file}: cannot be read (${(error as NodeJS.ErrnoException).code}): the private key to log in with`);
+    const written =
+      "ansible_ssh_private_key_file" in host.vars
+        ? "ansible_ssh_private_key_file"
+        : Object.keys(aliases).find((alias) => aliases[alias] === "ansible_ssh_private_key_file" && alias in host.vars);
+    throw new ConfigError(
+      host.origins[written ?? ""] ?? "--private-key or -e",
+      `${host.name}.${written ?? "ansible_ssh_private_key_file"}`,
+      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code}): the private key to log in with`,
+    );
   }
   return { ...vars, ansible_ssh_private_key_file: file };
 }

@@ -14,8 +14,14 @@ export function expandHostRange(name: string, file: string, keyPath: string): st
     const width = start.length;
     for (let i = Number(start); i <= Number(end) && step > 0; i += step) values.push(String(i).padStart(width, "0"));
   } else if (/^[a-z]$/i.test(start) && /^[a-z]$/i.test(end)) {
-    for (let c = start.charCodeAt(0); c <= end.charCodeAt(0) && step > 0; c += step) values.push(String.fromCharCode(c));
+    for (let c = start.charCodeAt(0); c <= end.charCodeAt(0) && step > 0; c += step)
+      values.push(String.fromCharCode(c));
   }
-  if (values.length === 0) throw new ConfigError(file, keyPath, `the host range "${name}" is empty or malformed (expected e.g. sfu[01:03] or node[a:c])`);
+  if (values.length === 0)
+    throw new ConfigError(
+      file,
+      keyPath,
+      `the host range "${name}" is empty or malformed (expected e.g. sfu[01:03] or node[a:c])`,
+    );
   return values.flatMap((v) => expandHostRange(prefix + v + suffix, file, keyPath));
 }

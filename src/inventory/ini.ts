@@ -8,7 +8,11 @@
 import { splitWords } from "../common/words.js";
 import { ConfigError, unshown } from "./errors.js";
 
-type Section = { hosts?: Record<string, Record<string, unknown> | null>; vars?: Record<string, unknown>; children?: Record<string, null> };
+type Section = {
+  hosts?: Record<string, Record<string, unknown> | null>;
+  vars?: Record<string, unknown>;
+  children?: Record<string, null>;
+};
 
 export function parseIniInventory(text: string, file: string): Record<string, Section> {
   const groups: Record<string, Section> = {};
@@ -24,7 +28,12 @@ export function parseIniInventory(text: string, file: string): Record<string, Se
       section(current.group);
       return;
     }
-    if (line.startsWith("[")) throw new ConfigError(file, at, `not a section header: ${line} (expected [group], [group:vars] or [group:children])`);
+    if (line.startsWith("["))
+      throw new ConfigError(
+        file,
+        at,
+        `not a section header: ${line} (expected [group], [group:vars] or [group:children])`,
+      );
     const target = section(current.group);
     if (current.kind === "children") {
       (target.children ??= {})[line] = null;
@@ -67,7 +76,13 @@ export function iniValue(text: string): unknown {
   if (text === "None") return null;
   if (/^[[{]/.test(text))
     try {
-      return JSON.parse(text.replace(/'/g, '"').replace(/\bTrue\b/g, "true").replace(/\bFalse\b/g, "false").replace(/\bNone\b/g, "null"));
+      return JSON.parse(
+        text
+          .replace(/'/g, '"')
+          .replace(/\bTrue\b/g, "true")
+          .replace(/\bFalse\b/g, "false")
+          .replace(/\bNone\b/g, "null"),
+      );
     } catch {
       // not a literal Ansible could read either: the text
     }

@@ -51,7 +51,8 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
   const warnings: string[] = [];
   const inputs = (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path, warnings));
   const envValues: string[] = [];
-  const resolve = (value: unknown, file: string, keyPath: string) => resolveReferences(value, file, keyPath, secrets, envValues);
+  const resolve = (value: unknown, file: string, keyPath: string) =>
+    resolveReferences(value, file, keyPath, secrets, envValues);
 
   const groups = new Map<string, Group>();
   const hostVars = new Map<string, Array<{ vars: Vars; file: string }>>();
@@ -73,7 +74,11 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
     for (const key of Object.keys(entry)) {
       if (!GROUP_KEYS.includes(key)) {
         const hint = likelyMeant(key, GROUP_KEYS);
-        throw new ConfigError(hostsFile, `${keyPath}.${key}`, `unknown key; a group has ${GROUP_KEYS.join(", ")}${hint ? ` (did you mean "${hint}"?)` : ""}`);
+        throw new ConfigError(
+          hostsFile,
+          `${keyPath}.${key}`,
+          `unknown key; a group has ${GROUP_KEYS.join(", ")}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+        );
       }
     }
     // In the file's order, so hosts keep the order the operator wrote them in.
@@ -92,10 +97,16 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
   };
 
   const readHosts = (g: Group, hosts: unknown, keyPath: string) => {
-    if (!isMapping(hosts)) throw new ConfigError(hostsFile, keyPath, "expected a mapping of host names (each with its variables or nothing)");
+    if (!isMapping(hosts))
+      throw new ConfigError(
+        hostsFile,
+        keyPath,
+        "expected a mapping of host names (each with its variables or nothing)",
+      );
     for (const [pattern, own] of Object.entries(hosts)) {
       const hostPath = `${keyPath}.${pattern}`;
-      if (own !== null && !isMapping(own)) throw new ConfigError(hostsFile, hostPath, "expected the host's variables as a mapping, or nothing");
+      if (own !== null && !isMapping(own))
+        throw new ConfigError(hostsFile, hostPath, "expected the host's variables as a mapping, or nothing");
       for (const host of expandHostRange(pattern, hostsFile, hostPath)) {
         g.hosts.add(host);
         if (!hostVars.has(host)) hostVars.set(host, []);
@@ -123,8 +134,12 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
       for (const [name, entry] of Object.entries(parsed)) readGroup(name, entry, name);
     }
     if (!varsDir) continue;
-    for (const [vars, into] of [["group_vars", groupVarFiles], ["host_vars", hostVarFiles]] as const)
-      for (const [name, files] of readVarsDir(join(varsDir, vars), resolve)) into.set(name, [...(into.get(name) ?? []), ...files]);
+    for (const [vars, into] of [
+      ["group_vars", groupVarFiles],
+      ["host_vars", hostVarFiles],
+    ] as const)
+      for (const [name, files] of readVarsDir(join(varsDir, vars), resolve))
+        into.set(name, [...(into.get(name) ?? []), ...files]);
   }
   const source = read.join(", ") || inputs.flatMap((i) => i.sources.map((s) => s.name)).join(", ");
 
@@ -138,15 +153,20 @@ export function loadInventory(paths: string | string[], secrets = new SecretsSto
     }
   }
   all.children = new Set(["ungrouped", ...[...all.children].filter((name) => name !== "ungrouped")]);
-  for (const h of hostVars.keys()) if (![...groups.values()].some((g) => g.name !== "all" && g.name !== "ungrouped" && g.hosts.has(h))) u.hosts.add(h);
+  for (const h of hostVars.keys())
+    if (![...groups.values()].some((g) => g.name !== "all" && g.name !== "ungrouped" && g.hosts.has(h))) u.hosts.add(h);
   all.hosts.clear();
   detectCycles(groups, source);
 
   // As Ansible: vars of a group or host this inventory lacks are for another inventory beside it; one a letter away is said.
-  for (const [vars, known] of [[groupVarFiles, [...groups.keys()]], [hostVarFiles, [...hostVars.keys()]]] as const)
+  for (const [vars, known] of [
+    [groupVarFiles, [...groups.keys()]],
+    [hostVarFiles, [...hostVars.keys()]],
+  ] as const)
     for (const [name, files] of vars) {
       const meant = known.includes(name) ? undefined : likelyMeant(name, known);
-      if (meant) warnings.push(`${files[0]!.file}: no "${name}" in ${source}, so it is not read; did you mean "${meant}"?`);
+      if (meant)
+        warnings.push(`${files[0]!.file}: no "${name}" in ${source}, so it is not read; did you mean "${meant}"?`);
     }
 
   const hosts = new Map<string, InventoryHost>();
@@ -191,7 +211,8 @@ function groupsOf(host: string, groups: Map<string, Group>): string[] {
 
 function detectCycles(groups: Map<string, Group>, file: string): void {
   const walk = (name: string, path: string[]) => {
-    if (path.includes(name)) throw new ConfigError(file, path.concat(name).join(" > "), "groups contain each other in a cycle");
+    if (path.includes(name))
+      throw new ConfigError(file, path.concat(name).join(" > "), "groups contain each other in a cycle");
     for (const child of groups.get(name)!.children) walk(child, path.concat(name));
   };
   walk("all", []);
@@ -204,7 +225,10 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry);
     const files = statSync(path).isDirectory()
-      ? readdirSync(path).sort().filter((f) => YAML_EXTENSIONS.some((e) => f.endsWith(e))).map((f) => join(path, f))
+      ? readdirSync(path)
+          .sort()
+          .filter((f) => YAML_EXTENSIONS.some((e) => f.endsWith(e)))
+          .map((f) => join(path, f))
       : [path];
     const name = YAML_EXTENSIONS.reduce((n, e) => (n.endsWith(e) ? n.slice(0, -e.length) : n), basename(entry));
     for (const file of files) {
@@ -220,7 +244,10 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
 
 /** The folder whose secrets store the inventories share: the first hosts file's, or the current one for host lists only. */
 export function storeDirOf(paths: string | string[]): string {
-  return (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path)).find((input) => input.varsDir)?.varsDir ?? process.cwd();
+  return (
+    (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path)).find((input) => input.varsDir)
+      ?.varsDir ?? process.cwd()
+  );
 }
 
 /** The secrets store of these inventories, decrypted (an encrypted store needs the operator's age identity). */
@@ -230,20 +257,37 @@ export async function openSecretsStore(paths: string | string[]): Promise<Secret
   return store;
 }
 
-function resolveReferences(value: unknown, file: string, keyPath: string, secrets: SecretsStore, envValues: string[]): unknown {
+function resolveReferences(
+  value: unknown,
+  file: string,
+  keyPath: string,
+  secrets: SecretsStore,
+  envValues: string[],
+): unknown {
   const at = (key: string) => (keyPath ? `${keyPath}.${key}` : key);
   if (value instanceof EnvReference) {
     const found = process.env[value.variable];
-    if (found === undefined) throw new ConfigError(file, keyPath, `!env ${value.variable}: the environment variable is not set`);
+    if (found === undefined)
+      throw new ConfigError(file, keyPath, `!env ${value.variable}: the environment variable is not set`);
     envValues.push(found);
     return found;
   }
   if (value instanceof SecretReference) {
-    if (!secrets.has(value.name)) throw new ConfigError(file, keyPath, `!secret ${value.name}: not in the secrets store (secrets.yaml)`);
+    if (!secrets.has(value.name))
+      throw new ConfigError(file, keyPath, `!secret ${value.name}: not in the secrets store (secrets.yaml)`);
     return secrets.get(value.name);
   }
-  if (value instanceof AgeSealed) throw new ConfigError(file, keyPath, "an !age value belongs in the secrets store only: store it with rigger secrets set, and write !secret NAME here");
-  if (Array.isArray(value)) return value.map((item, i) => resolveReferences(item, file, `${keyPath}[${i}]`, secrets, envValues));
-  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, file, at(k), secrets, envValues)]));
+  if (value instanceof AgeSealed)
+    throw new ConfigError(
+      file,
+      keyPath,
+      "an !age value belongs in the secrets store only: store it with rigger secrets set, and write !secret NAME here",
+    );
+  if (Array.isArray(value))
+    return value.map((item, i) => resolveReferences(item, file, `${keyPath}[${i}]`, secrets, envValues));
+  if (isMapping(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, file, at(k), secrets, envValues)]),
+    );
   return value;
 }

@@ -33,7 +33,9 @@ const extensionYaml = (value: unknown): unknown => {
 const proxyType = (value: unknown): unknown => {
   if (value === "playbook-managed-traefik" || value === "playbook-managed-nginx") return "caddy";
   if (value === "other-traefik-container" || value === "other-nginx-non-container" || value === "none") return "own";
-  throw new Error(`expected playbook-managed-traefik (rigger's Caddy), other-traefik-container, other-nginx-non-container or none (proxy: own)`);
+  throw new Error(
+    `expected playbook-managed-traefik (rigger's Caddy), other-traefik-container, other-nginx-non-container or none (proxy: own)`,
+  );
 };
 
 const RENAMES: Record<string, Rename> = {
@@ -67,7 +69,11 @@ const MDAD_PREFIXES = /^(matrix_|livekit_server_|postgres_|traefik_|devture_|exi
  * Reads MDAD's names in `vars` as rigger's, in place (`origins` follows): a rigger name set too,
  * to another value, is an error naming both, as is a value rigger cannot take.
  */
-export function readMdadNames(vars: Record<string, unknown>, originOf: (key: string) => string, origins?: Record<string, string>): void {
+export function readMdadNames(
+  vars: Record<string, unknown>,
+  originOf: (key: string) => string,
+  origins?: Record<string, string>,
+): void {
   const set = (name: string, value: unknown, from: string) => {
     vars[name] = value;
     if (origins) origins[name] = originOf(from);
@@ -83,7 +89,11 @@ export function readMdadNames(vars: Record<string, unknown>, originOf: (key: str
     }
     if (value === undefined) continue;
     if (vars[rigger] !== undefined && JSON.stringify(vars[rigger]) !== JSON.stringify(value))
-      throw new ConfigError(originOf(mdad), mdad, `MDAD's name for rigger's ${rigger}, which ${originOf(rigger)} sets to another value: keep one of them`);
+      throw new ConfigError(
+        originOf(mdad),
+        mdad,
+        `MDAD's name for rigger's ${rigger}, which ${originOf(rigger)} sets to another value: keep one of them`,
+      );
     set(rigger, value, mdad);
   }
 }

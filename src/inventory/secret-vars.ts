@@ -30,6 +30,10 @@ export function refuseShortSecrets(vars: Record<string, unknown>, host: string, 
   for (const { path, value } of secretEntries(vars)) {
     if (value.length === 0 || value.length >= SECRET_MIN_LENGTH) continue;
     const key = path.split(".")[0]!;
-    throw new ConfigError(origin(key), `${host}.${path}`, `a secret of ${value.length} character${value.length > 1 ? "s" : ""} cannot be masked in output: expected at least ${SECRET_MIN_LENGTH}`);
+    throw new ConfigError(
+      origin(key),
+      `${host}.${path}`,
+      `a secret of ${value.length} character${value.length > 1 ? "s" : ""} cannot be masked in output: expected at least ${SECRET_MIN_LENGTH}`,
+    );
   }
 }

@@ -22,9 +22,15 @@ const plaintextWarning = (store: SecretsStore) =>
 /** Writes the recipients file with the operator's own recipient, the identity made first when there is none. */
 export async function listOwnIdentity(store: SecretsStore): Promise<string[]> {
   const { recipient, created } = await ensureIdentity();
-  writeFileSync(store.recipientsFile, `# Who can read secrets.yaml: one age recipient per operator (rigger secrets add-recipient adds one).\n${recipient}\n`, { mode: 0o644, flag: "wx" });
+  writeFileSync(
+    store.recipientsFile,
+    `# Who can read secrets.yaml: one age recipient per operator (rigger secrets add-recipient adds one).\n${recipient}\n`,
+    { mode: 0o644, flag: "wx" },
+  );
   return [
-    ...(created ? [`created your age identity ${identityFile()} (0600): back it up, without it secrets.yaml cannot be read`] : []),
+    ...(created
+      ? [`created your age identity ${identityFile()} (0600): back it up, without it secrets.yaml cannot be read`]
+      : []),
     `${store.recipientsFile} lists ${recipient}: secrets.yaml is encrypted for it`,
   ];
 }

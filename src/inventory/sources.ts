@@ -18,7 +18,8 @@ export function optionalSource(source: InventorySource, warnings: string[]): Rec
     const groups = source.groups();
     // A vars file's top keys are variables: their values are no groups (a group holds hosts, vars or children).
     for (const [name, entry] of Object.entries(groups))
-      if (entry !== null && (!isMapping(entry) || Object.keys(entry).some((key) => !GROUP_KEYS.includes(key)))) throw new ConfigError(source.name, name, "not a group");
+      if (entry !== null && (!isMapping(entry) || Object.keys(entry).some((key) => !GROUP_KEYS.includes(key))))
+        throw new ConfigError(source.name, name, "not a group");
     return groups;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -50,7 +51,8 @@ const HOSTS_FILES = new Set(["hosts.yaml", "hosts.yml", "hosts", "hosts.ini"]);
  */
 /** What the YAML and INI inventory plugins read: a script or a playbook beside the hosts is never taken for host lines. */
 const INVENTORY_FILE = /^[^.]+$|\.(yaml|yml|json|ini)$/;
-const IGNORED_NAMES = /^(\.|(host_vars|group_vars|vars_plugins)$|secrets\.(yaml|recipients)(\..*)?$)|(\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$/;
+const IGNORED_NAMES =
+  /^(\.|(host_vars|group_vars|vars_plugins)$|secrets\.(yaml|recipients)(\..*)?$)|(\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$/;
 
 /**
  * `-i` as Ansible reads it: a comma-separated host list (`host1,host2,`), a hosts file (YAML or
@@ -58,20 +60,41 @@ const IGNORED_NAMES = /^(\.|(host_vars|group_vars|vars_plugins)$|secrets\.(yaml|
  */
 export function inventoryInput(path: string, warnings: string[] = []): InventoryInput {
   if (!existsSync(path) && path.includes(",")) {
-    const hosts = path.split(",").map((h) => h.trim()).filter(Boolean);
-    return { sources: [{ name: path, groups: () => ({ ungrouped: { hosts: Object.fromEntries(hosts.map((h) => [h, null])) } }) }] };
+    const hosts = path
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean);
+    return {
+      sources: [
+        { name: path, groups: () => ({ ungrouped: { hosts: Object.fromEntries(hosts.map((h) => [h, null])) } }) },
+      ],
+    };
   }
-  if (!existsSync(path)) throw new ConfigError(path, "", "no such inventory (expected a hosts file (YAML or INI), a folder of them, or a host list such as host1,host2,)");
-  if (!statSync(path).isDirectory()) return { sources: [{ name: path, groups: () => readHostsFile(path) }], varsDir: dirname(path) };
+  if (!existsSync(path))
+    throw new ConfigError(
+      path,
+      "",
+      "no such inventory (expected a hosts file (YAML or INI), a folder of them, or a host list such as host1,host2,)",
+    );
+  if (!statSync(path).isDirectory())
+    return { sources: [{ name: path, groups: () => readHostsFile(path) }], varsDir: dirname(path) };
   const files = (dir: string): string[] =>
     readdirSync(dir)
       .sort()
       .filter((entry) => !IGNORED_NAMES.test(entry))
       .flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? files(join(dir, entry)) : [join(dir, entry)]));
   const [inventories, others] = partition(files(path), (file) => INVENTORY_FILE.test(basename(file)));
-  if (others.length) warnings.push(`${others.join(", ")}: not read (an inventory folder's files are YAML: .yaml, .yml, .json; or INI: .ini or no extension)`);
-  const sources = inventories.map((file) => ({ name: file, groups: () => readHostsFile(file), optional: !HOSTS_FILES.has(basename(file)) }));
-  if (!sources.length) throw new ConfigError(path, "", "the inventory folder holds no hosts file (such as hosts.yaml or hosts.ini)");
+  if (others.length)
+    warnings.push(
+      `${others.join(", ")}: not read (an inventory folder's files are YAML: .yaml, .yml, .json; or INI: .ini or no extension)`,
+    );
+  const sources = inventories.map((file) => ({
+    name: file,
+    groups: () => readHostsFile(file),
+    optional: !HOSTS_FILES.has(basename(file)),
+  }));
+  if (!sources.length)
+    throw new ConfigError(path, "", "the inventory folder holds no hosts file (such as hosts.yaml or hosts.ini)");
   return { sources, varsDir: path };
 }
 
@@ -90,7 +113,13 @@ function readHostsFile(file: string): Record<string, unknown> {
   try {
     return parseIniInventory(text, file);
   } catch {
-    throw yamlError ?? new ConfigError(file, "", "expected a mapping of groups at the top (usually `all:`), or an INI inventory ([group] sections of host lines)");
+    throw (
+      yamlError ??
+      new ConfigError(
+        file,
+        "",
+        "expected a mapping of groups at the top (usually `all:`), or an INI inventory ([group] sections of host lines)",
+      )
+    );
   }
 }
-

@@ -32,12 +32,18 @@ export function readYaml(file: string): unknown {
   }
   const document = parseDocument(text, { customTags, uniqueKeys: true });
   const problem = document.errors[0];
-  const where = (p: { linePos?: [{ line: number; col: number }, ...unknown[]] }) => (p.linePos?.[0] ? `line ${p.linePos[0].line}, column ${p.linePos[0].col}` : "");
+  const where = (p: { linePos?: [{ line: number; col: number }, ...unknown[]] }) =>
+    p.linePos?.[0] ? `line ${p.linePos[0].line}, column ${p.linePos[0].col}` : "";
   if (problem) {
     // yaml's first line, without the position it repeats; its code frame is left out, since the line may hold a secret.
     const said = problem.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    const key = problem.code === "DUPLICATE_KEY" ? /^["']?([^"':\n]+)/.exec(text.slice(problem.pos[0]))?.[1] : undefined;
-    throw new ConfigError(file, "", `invalid YAML at ${where(problem)}: ${said}${key ? ` (${key.trim()} is set twice)` : ""}`);
+    const key =
+      problem.code === "DUPLICATE_KEY" ? /^["']?([^"':\n]+)/.exec(text.slice(problem.pos[0]))?.[1] : undefined;
+    throw new ConfigError(
+      file,
+      "",
+      `invalid YAML at ${where(problem)}: ${said}${key ? ` (${key.trim()} is set twice)` : ""}`,
+    );
   }
   // yaml only warns about a tag it does not know, and reads the tagged value as plain text: a
   // `!vault` value would be taken as its ciphertext.
@@ -58,5 +64,12 @@ export function isWorldReadable(file: string): boolean {
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof EnvReference) && !(value instanceof SecretReference) && !(value instanceof AgeSealed);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof EnvReference) &&
+    !(value instanceof SecretReference) &&
+    !(value instanceof AgeSealed)
+  );
 }

@@ -10,7 +10,8 @@ export interface AptArgs extends TaskOptions {
 }
 
 // DPkg::Lock::Timeout: wait for unattended-upgrades on a fresh server instead of failing at once.
-const APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+const APT =
+  "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
 /**
  * Debian packages present (the lists refreshed when older than `cacheValidSeconds`), absent, or at their latest version.
@@ -33,7 +34,10 @@ export function apt(args: AptArgs): Operation {
       const wanted = args.packages.filter((p) => {
         const pkg = packages[p]!;
         // "latest" with stale lists: refresh first, then install whatever is newer.
-        return !pkg.installed || (state === "latest" && (stale || (pkg.candidate !== undefined && pkg.candidate !== pkg.version)));
+        return (
+          !pkg.installed ||
+          (state === "latest" && (stale || (pkg.candidate !== undefined && pkg.candidate !== pkg.version)))
+        );
       });
       if (wanted.length === 0) return steps;
       if (stale) steps.push({ kind: "run", command: `${APT} update` });

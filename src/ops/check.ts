@@ -1,4 +1,11 @@
-import { operation, taskOptions, type HostAccess, type Operation, type ProbeStep, type TaskOptions } from "./operation.js";
+import {
+  operation,
+  taskOptions,
+  type HostAccess,
+  type Operation,
+  type ProbeStep,
+  type TaskOptions,
+} from "./operation.js";
 
 export interface CheckArgs extends TaskOptions {
   name: string;
@@ -25,13 +32,36 @@ const retried = (command: string, seconds: number) =>
 export function check(args: CheckArgs): Operation {
   const command = args.timeoutSeconds ? retried(args.command, args.timeoutSeconds) : args.command;
   const once = args.once ?? (args.timeoutSeconds ? args.command : undefined);
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "probe", command, failure: args.failure, ...(once ? { once } : {}), ...(args.family ? { family: args.family } : {}) }], ...taskOptions(args) });
+  return operation({
+    name: args.name,
+    facts: {},
+    plan: () => [
+      {
+        kind: "probe",
+        command,
+        failure: args.failure,
+        ...(once ? { once } : {}),
+        ...(args.family ? { family: args.family } : {}),
+      },
+    ],
+    ...taskOptions(args),
+  });
 }
 
 /**
  * A check made on the controller (see LocalProbeStep): `run` returns the evidence, or throws why it failed.
  * @example localCheck({ name: "the backup fetched here", run: (host) => fetchLatest(host), failure: "the backup could not be fetched" })
  */
-export function localCheck(args: { name: string; failure: string; run: (host: HostAccess) => Promise<string>; tags?: string[] }): Operation {
-  return operation({ name: args.name, facts: {}, plan: () => [{ kind: "local", run: args.run, failure: args.failure }], ...taskOptions(args) });
+export function localCheck(args: {
+  name: string;
+  failure: string;
+  run: (host: HostAccess) => Promise<string>;
+  tags?: string[];
+}): Operation {
+  return operation({
+    name: args.name,
+    facts: {},
+    plan: () => [{ kind: "local", run: args.run, failure: args.failure }],
+    ...taskOptions(args),
+  });
 }

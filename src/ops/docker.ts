@@ -1,10 +1,16 @@
-import { createHash } from "node:crypto";
-import { containerFact, imageFact, networkFact, SPEC_HASH_LABEL, type ContainerState, type ImageState } from "../facts/docker.js";
+import {
+  containerFact,
+  imageFact,
+  networkFact,
+  SPEC_HASH_LABEL,
+  type ContainerState,
+  type ImageState,
+} from "../facts/docker.js";
 import { fileFact, type FileState } from "../facts/file.js";
 import { sha256Hex } from "../common/hash.js";
 import { sh } from "../common/shell.js";
 import { operation, taskOptions, type Operation, type Step, type TaskOptions } from "./operation.js";
-
+import { runOptions, specHash, type ContainerSpec } from "./docker-spec.js";
 
 /** Docker's own `name` (of the network, of the container) takes the place of a task name here. */
 type DockerTaskOptions = Omit<TaskOptions, "name">;
@@ -27,7 +33,9 @@ export function dockerNetwork(args: NetworkArgs): Operation {
       if (!network.exists) return [{ kind: "run", command: create }];
       if (!args.subnet || network.subnets?.includes(args.subnet)) return [];
       if (network.containers?.length)
-        throw new Error(`network ${args.name} has subnet ${network.subnets?.join(", ")}, not ${args.subnet}, and containers use it: ${network.containers.join(", ")}`);
+        throw new Error(
+          `network ${args.name} has subnet ${network.subnets?.join(", ")}, not ${args.subnet}, and containers use it: ${network.containers.join(", ")}`,
+        );
       return [{ kind: "run", command: `${sh`docker network rm ${args.name}`} && ${create}` }];
     },
     ...taskOptions(args),
@@ -44,90 +52,14 @@ export interface ImageArgs extends TaskOptions {
  * @example dockerImage({ ref: "docker.io/livekit/livekit-server:v1.13.5" })
  */
 export function dockerImage(args: ImageArgs): Operation {
-  if (/:latest$/.test(args.ref) || !/[:@]/.test(args.ref.split("/").pop()!)) throw new Error(`image ${args.ref}: pin a tag or digest (never latest)`);
+  if (/:latest$/.test(args.ref) || !/[:@]/.test(args.ref.split("/").pop()!))
+    throw new Error(`image ${args.ref}: pin a tag or digest (never latest)`);
   return operation({
     name: args.name ?? `docker image ${args.ref}`,
     facts: { image: imageFact(args.ref) },
     plan: ({ image }) => (image.exists ? [] : [{ kind: "run", command: sh`docker pull --quiet ${args.ref}` }]),
     ...taskOptions(args),
   });
-}
-
-export interface PortMapping {
-  /** The host address to bind; internal services bind 127.0.0.1 (published ports bypass the host firewall). */
-  hostIp?: string;
-  hostPort: number | string;
-  containerPort: number | string;
-  protocol?: "tcp" | "udp";
-}
-
-export interface Mount {
-  source: string;
-  target: string;
-  readOnly?: boolean;
-}
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  command?: string[];
-  /** Plain settings only: values here are on `docker run`'s command line, which local users can read. */
-  env?: Record<string, string>;
-  /**
-   * Settings that must stay off the command line: the operation writes this file (0600, over SFTP)
-   * and its content is part of the spec, so a changed value recreates the container (a restart
-   * would not re-read it). `docker inspect` still shows these values to whoever may run it.
-   */
-  envFile?: { path: string; content: string };
-  /** Content the container reads only when it starts (a key, a config): part of the spec, never in argv. */
-  inputs?: string[];
-  /** Extra /etc/hosts entries: name -> address. */
-  extraHosts?: Record<string, string>;
-  mounts?: Mount[];
-  ports?: PortMapping[];
-  network?: string;
-  restart?: "no" | "always" | "unless-stopped" | "on-failure";
-  labels?: Record<string, string>;
-  /** A command run in the container (`CMD-SHELL` form), or "none" to disable the image's own check. */
-  healthcheck?: { command: string; intervalSeconds?: number; timeoutSeconds?: number; retries?: number } | "none";
-  user?: string;
-  /** A command run on the host before a running container is replaced by one of another image (a backup of the data it holds), under its own time limit; not part of the spec. */
-  beforeUpgrade?: { command: string; timeoutSeconds: number };
-  capAdd?: string[];
-  capDrop?: string[];
-}
-
-/** `docker run` options for a spec, in a fixed order so that the same spec always hashes the same. */
-export function runOptions(spec: ContainerSpec, specHash: string): string[] {
-  const sorted = <T>(record: Record<string, T> = {}) => Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
-  const health = spec.healthcheck;
-  return [
-    "--name", spec.name,
-    "--restart", spec.restart ?? "unless-stopped",
-    ...(spec.network ? ["--network", spec.network] : []),
-    ...(spec.user ? ["--user", spec.user] : []),
-    ...(spec.envFile ? ["--env-file", spec.envFile.path] : []),
-    ...sorted(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
-    ...(spec.mounts ?? []).flatMap((m) => ["--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`]),
-    ...(spec.ports ?? []).flatMap((p) => ["--publish", `${p.hostIp ? `${p.hostIp}:` : ""}${p.hostPort}:${p.containerPort}/${p.protocol ?? "tcp"}`]),
-    ...sorted(spec.extraHosts).flatMap(([name, address]) => ["--add-host", `${name}:${address}`]),
-    ...(spec.capAdd ?? []).flatMap((c) => ["--cap-add", c]),
-    ...(spec.capDrop ?? []).flatMap((c) => ["--cap-drop", c]),
-    ...(health === "none" ? ["--no-healthcheck"] : []),
-    ...(health && health !== "none"
-      ? ["--health-cmd", health.command, "--health-interval", `${health.intervalSeconds ?? 30}s`, "--health-timeout", `${health.timeoutSeconds ?? 5}s`, "--health-retries", String(health.retries ?? 3)]
-      : []),
-    ...sorted(spec.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
-    "--label", `${SPEC_HASH_LABEL}=${specHash}`,
-  ];
-}
-
-/** The spec's fingerprint: its options, image and command, and the content of what it reads at start. */
-export function specHash(spec: ContainerSpec): string {
-  return createHash("sha256")
-    .update(JSON.stringify([runOptions(spec, ""), spec.image, spec.command ?? [], spec.envFile?.content ?? null, spec.inputs ?? []]))
-    .digest("hex")
-    .slice(0, 16);
 }
 
 /** Fails, with the last lines of its log, a container that is not running a second after it started. */
@@ -190,18 +122,37 @@ export function dockerContainer(spec: ContainerSpec & DockerTaskOptions): Operat
   const envFile = spec.envFile;
   return operation({
     name: `container ${spec.name}`,
-    facts: { container: containerFact(spec.name), image: imageFact(spec.image), ...(envFile ? { envFile: fileFact(envFile.path) } : {}) },
-    plan: ({ container, image, envFile: envFileState }: { container: ContainerState; image: ImageState; envFile?: FileState }) => {
+    facts: {
+      container: containerFact(spec.name),
+      image: imageFact(spec.image),
+      ...(envFile ? { envFile: fileFact(envFile.path) } : {}),
+    },
+    plan: ({
+      container,
+      image,
+      envFile: envFileState,
+    }: {
+      container: ContainerState;
+      image: ImageState;
+      envFile?: FileState;
+    }) => {
       const writeEnv: Step[] =
-        envFile && (envFileState?.sha256 !== sha256Hex(envFile.content) || envFileState.mode !== 0o600 || envFileState.owner !== "root")
+        envFile &&
+        (envFileState?.sha256 !== sha256Hex(envFile.content) ||
+          envFileState.mode !== 0o600 ||
+          envFileState.owner !== "root")
           ? [{ kind: "write", path: envFile.path, content: envFile.content, mode: 0o600, owner: "root", group: "root" }]
           : [];
-      const stale = !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
+      const stale =
+        !container.exists || container.specHash !== hash || (image.exists && image.id !== container.imageId);
       const upgrade = spec.beforeUpgrade && container.exists && image.exists && image.id !== container.imageId;
-      const before: Step[] = upgrade ? [{ kind: "run", ...spec.beforeUpgrade!, announce: "a new image: backing up before the upgrade" }] : [];
+      const before: Step[] = upgrade
+        ? [{ kind: "run", ...spec.beforeUpgrade!, announce: "a new image: backing up before the upgrade" }]
+        : [];
       if (stale) return [...writeEnv, ...before, { kind: "run", command: recreate }];
       if (writeEnv.length) return writeEnv;
-      if (!container.running) return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];
+      if (!container.running)
+        return [{ kind: "run", command: `${sh`docker start ${spec.name}`} >/dev/null && ${startedCheck(spec.name)}` }];
       return [];
     },
     undo: undoReplacement(spec.name),
@@ -221,7 +172,10 @@ export function dockerContainerAbsent(name: string): Operation {
     plan: ({ container }: { container: ContainerState }) => {
       if (!container.exists) return [];
       // Only a container rigger made carries its spec's hash: another of this name is the operator's.
-      if (!container.specHash) throw new Error(`the container ${name} was not made by rigger (no ${SPEC_HASH_LABEL} label): left as it is; remove or rename it yourself`);
+      if (!container.specHash)
+        throw new Error(
+          `the container ${name} was not made by rigger (no ${SPEC_HASH_LABEL} label): left as it is; remove or rename it yourself`,
+        );
       return [{ kind: "run", command: sh`docker rm --force ${name}` }];
     },
   });
@@ -232,7 +186,11 @@ export function dockerContainerAbsent(name: string): Operation {
  * @example handlers: () => ({ "restart redis": containerRestart("matrixrtc-redis") })
  */
 export function containerRestart(name: string): Operation {
-  return operation({ name: `restart container ${name}`, facts: {}, plan: () => [{ kind: "run", command: sh`docker restart ${name}` }] });
+  return operation({
+    name: `restart container ${name}`,
+    facts: {},
+    plan: () => [{ kind: "run", command: sh`docker restart ${name}` }],
+  });
 }
 
 const STARTUP_GRACE_SECONDS = 5;
@@ -262,7 +220,13 @@ export function containerDrainRestart(name: string, drainSeconds: number, what: 
   return operation({
     name: `restart container ${name} (drain-aware)`,
     facts: {},
-    plan: () => [{ kind: "run", command, announce: `draining: waiting up to ${drainSeconds} s for the ${what} on this node to end before the restart` }],
+    plan: () => [
+      {
+        kind: "run",
+        command,
+        announce: `draining: waiting up to ${drainSeconds} s for the ${what} on this node to end before the restart`,
+      },
+    ],
     timeoutSeconds: drainSeconds + 60,
   });
 }

@@ -21,7 +21,6 @@ export interface FileArgs extends Ownership, TaskOptions {
   validate?: string;
 }
 
-
 /** The steps that bring mode, owner and group of an existing path to what is wanted. */
 function ownershipSteps(path: string, state: FileState, wanted: Required<Ownership>): Step[] {
   const steps: Step[] = [];
@@ -60,9 +59,12 @@ export function file(args: FileArgs): Operation {
     name: args.name ?? `file ${args.path}`,
     facts: { current: fileFact(args.path) },
     plan: ({ current }) => {
-      if (current.exists && current.type !== "file") throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
+      if (current.exists && current.type !== "file")
+        throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
       if (!current.exists || current.sha256 !== sha256)
-        return [{ kind: "write", path: args.path, content, ...wanted, ...(args.validate ? { validate: args.validate } : {}) }];
+        return [
+          { kind: "write", path: args.path, content, ...wanted, ...(args.validate ? { validate: args.validate } : {}) },
+        ];
       return ownershipSteps(args.path, current, wanted);
     },
     ...taskOptions(args),
@@ -75,7 +77,7 @@ function fingerprint(path: string): { sha256: string; size: number } {
   const chunk = Buffer.alloc(1 << 20);
   const fd = openSync(path, "r");
   try {
-    for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+    for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, read));
   } finally {
     closeSync(fd);
   }
@@ -99,8 +101,10 @@ export function upload(args: UploadArgs): Operation {
     name: args.name ?? `upload ${args.path}`,
     facts: { current: fileFact(args.path) },
     plan: ({ current }) => {
-      if (current.exists && current.type !== "file") throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
-      if (!current.exists || current.sha256 !== sha256) return [{ kind: "upload", source: args.source, path: args.path, sha256, size, ...wanted }];
+      if (current.exists && current.type !== "file")
+        throw new Error(`${args.path} exists and is not a regular file (${current.type})`);
+      if (!current.exists || current.sha256 !== sha256)
+        return [{ kind: "upload", source: args.source, path: args.path, sha256, size, ...wanted }];
       return ownershipSteps(args.path, current, wanted);
     },
     ...taskOptions(args),
@@ -121,9 +125,15 @@ export function directory(args: DirectoryArgs): Operation {
     name: args.name ?? `directory ${args.path}`,
     facts: { current: fileFact(args.path) },
     plan: ({ current }) => {
-      if (current.exists && current.type !== "directory") throw new Error(`${args.path} exists and is not a directory (${current.type})`);
+      if (current.exists && current.type !== "directory")
+        throw new Error(`${args.path} exists and is not a directory (${current.type})`);
       if (!current.exists)
-        return [{ kind: "run", command: sh`install -d -m ${octalMode(wanted.mode)} -o ${wanted.owner} -g ${wanted.group} ${args.path}` }];
+        return [
+          {
+            kind: "run",
+            command: sh`install -d -m ${octalMode(wanted.mode)} -o ${wanted.owner} -g ${wanted.group} ${args.path}`,
+          },
+        ];
       return ownershipSteps(args.path, current, wanted);
     },
     ...taskOptions(args),

@@ -28,10 +28,18 @@ function sourceSets(rule: PortRule): Array<[family: "ip" | "ip6", set: string]> 
   const sources = rule.sources ?? [];
   const v6 = sources.filter((s) => s.includes(":"));
   const v4 = sources.filter((s) => !s.includes(":"));
-  return ([["ip", v4], ["ip6", v6]] as const).filter(([, list]) => list.length).map(([family, list]) => [family, `{ ${list.join(", ")} }`]);
+  return (
+    [
+      ["ip", v4],
+      ["ip6", v6],
+    ] as const
+  )
+    .filter(([, list]) => list.length)
+    .map(([family, list]) => [family, `{ ${list.join(", ")} }`]);
 }
 
-const commented = (rule: PortRule, line: string) => `    ${line}${rule.comment ? ` comment ${JSON.stringify(rule.comment)}` : ""}`;
+const commented = (rule: PortRule, line: string) =>
+  `    ${line}${rule.comment ? ` comment ${JSON.stringify(rule.comment)}` : ""}`;
 
 function inputLines(rule: PortRule): string[] {
   const accept = `${rule.protocol} dport ${portText(rule)} accept`;
@@ -47,7 +55,10 @@ function inputLines(rule: PortRule): string[] {
 function publishedLines(rule: PortRule): string[] {
   if (!rule.sources) return [];
   const match = `ct direction original ct status dnat meta l4proto ${rule.protocol} ct original proto-dst ${portText(rule)}`;
-  return [...sourceSets(rule).map(([family, set]) => commented(rule, `${match} ${family} saddr ${set} accept`)), commented(rule, `${match} drop`)];
+  return [
+    ...sourceSets(rule).map(([family, set]) => commented(rule, `${match} ${family} saddr ${set} accept`)),
+    commented(rule, `${match} drop`),
+  ];
 }
 
 /** The ruleset file: replaces our table in one transaction (create, delete, define). */
@@ -68,7 +79,13 @@ export function nftablesRuleset(table: string, rules: PortRule[]): string {
     ...rules.flatMap(inputLines),
     "  }",
     ...(published.length
-      ? ["  # Docker-published ports open to some addresses only; any other forwarded traffic is left to Docker.", "  chain published {", "    type filter hook forward priority filter - 1; policy accept;", ...published, "  }"]
+      ? [
+          "  # Docker-published ports open to some addresses only; any other forwarded traffic is left to Docker.",
+          "  chain published {",
+          "    type filter hook forward priority filter - 1; policy accept;",
+          ...published,
+          "  }",
+        ]
       : []),
     "}",
     "",
@@ -94,9 +111,12 @@ function liveTableFact(table: string) {
 }
 
 function unprotected(published: PublishedPort[], rules: PortRule[]): string[] {
-  const everywhere = published.filter((p) => ["0.0.0.0", "::", ""].includes(p.hostIp) && !isOpen(rules, p.protocol, p.hostPort));
+  const everywhere = published.filter(
+    (p) => ["0.0.0.0", "::", ""].includes(p.hostIp) && !isOpen(rules, p.protocol, p.hostPort),
+  );
   const byContainer = new Map<string, string[]>();
-  for (const p of everywhere) byContainer.set(p.container, [...(byContainer.get(p.container) ?? []), `${p.hostPort}/${p.protocol}`]);
+  for (const p of everywhere)
+    byContainer.set(p.container, [...(byContainer.get(p.container) ?? []), `${p.hostPort}/${p.protocol}`]);
   return [...byContainer].map(
     ([container, ports]) =>
       `container ${container} publishes ${[...new Set(ports)].join(", ")} on all addresses, which the firewall does not open; ` +
@@ -118,14 +138,27 @@ export function nftablesFirewall(args: NftablesArgs): Operation {
   const unit = `rigger-firewall-rollback-${table}`;
   return operation({
     name: args.name ?? `nftables table ${table}: ${rulesText(args.sshPort, args.rules)}`,
-    facts: { file: fileFact(persisted), table: liveTableFact(table), published: publishedPortsFact, sshPort: sshServedPortFact },
+    facts: {
+      file: fileFact(persisted),
+      table: liveTableFact(table),
+      published: publishedPortsFact,
+      sshPort: sshServedPortFact,
+    },
     warnings: ({ published, sshPort }) => unprotected(published, firewallRules(args.sshPort ?? sshPort, args.rules)),
     plan: ({ file, table: live, sshPort }) => {
       const ruleset = nftablesRuleset(table, firewallRules(args.sshPort ?? sshPort, args.rules));
       const sha256 = sha256Hex(ruleset);
       if (file.sha256 === sha256 && file.mode === 0o600 && live.live === live.applied) return [];
       return [
-        { kind: "write", path: candidate, content: ruleset, mode: 0o600, owner: "root", group: "root", validate: "nft -c -f %s" },
+        {
+          kind: "write",
+          path: candidate,
+          content: ruleset,
+          mode: 0o600,
+          owner: "root",
+          group: "root",
+          validate: "nft -c -f %s",
+        },
         {
           kind: "guarded",
           what: `the firewall rules of table inet ${table}`,

@@ -25,11 +25,16 @@ export function sysctl(args: SysctlArgs): Operation {
   const apply = args.apply ?? true;
   return operation({
     name: args.name ?? `sysctl ${args.key} = ${value}`,
-    facts: { ...persisted.facts, live: sysctlFact(args.key), ...(apply === "unless-container" ? { container: containerFact } : {}) },
+    facts: {
+      ...persisted.facts,
+      live: sysctlFact(args.key),
+      ...(apply === "unless-container" ? { container: containerFact } : {}),
+    },
     plan: (facts: FactValues<typeof persisted.facts> & { live: string | undefined; container?: boolean }) => {
       const steps = persisted.plan(facts);
       const applies = apply === true || (apply === "unless-container" && !facts.container);
-      if (applies && facts.live !== value) steps.push({ kind: "run", command: sh`sysctl -q -w ${`${args.key}=${value}`}` });
+      if (applies && facts.live !== value)
+        steps.push({ kind: "run", command: sh`sysctl -q -w ${`${args.key}=${value}`}` });
       return steps;
     },
     ...taskOptions(args),

@@ -49,7 +49,9 @@ export function unitFile(args: UnitFileArgs): Operation {
     name: args.name ?? `unit file ${args.unit}`,
     plan: (facts) => {
       const steps = inner.plan(facts);
-      return steps.some((s) => s.kind === "write") ? [...steps, { kind: "run", command: "systemctl daemon-reload" }] : steps;
+      return steps.some((s) => s.kind === "write")
+        ? [...steps, { kind: "run", command: "systemctl daemon-reload" }]
+        : steps;
     },
     ...taskOptions(args),
   };
@@ -62,7 +64,11 @@ export function unitFile(args: UnitFileArgs): Operation {
  * straight after, which would cancel what its start began (Caddy's certificate orders).
  * @example handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload", { unlessStartedAfter: "/etc/caddy/Caddyfile" }) })
  */
-export function serviceAction(unit: string, action: "restart" | "reload" | "reload-or-restart", options: { unlessStartedAfter?: string } = {}): Operation {
+export function serviceAction(
+  unit: string,
+  action: "restart" | "reload" | "reload-or-restart",
+  options: { unlessStartedAfter?: string } = {},
+): Operation {
   const act = sh`systemctl ${action} ${unit}`;
   const file = options.unlessStartedAfter;
   return operation({

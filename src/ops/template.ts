@@ -53,7 +53,8 @@ export function template(args: TemplateArgs): Operation {
 
 /** The rendered config with the extra settings merged in; a YAML file keeps its comments. */
 function mergeInto(rendered: string, extra: Record<string, unknown>, path: string): string {
-  if (path.endsWith(".json")) return `${JSON.stringify(deepMerge(JSON.parse(rendered) as Record<string, unknown>, extra), null, 2)}\n`;
+  if (path.endsWith(".json"))
+    return `${JSON.stringify(deepMerge(JSON.parse(rendered) as Record<string, unknown>, extra), null, 2)}\n`;
   if (!/\.ya?ml$/.test(path)) throw new Error(`${path}: extra settings merge into YAML or JSON only`);
   const document = parseDocument(rendered);
   const merge = (at: unknown[], value: unknown) => {
@@ -65,10 +66,12 @@ function mergeInto(rendered: string, extra: Record<string, unknown>, path: strin
   return document.toString({ lineWidth: 0 });
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };
-  for (const [key, value] of Object.entries(extra)) out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
+  for (const [key, value] of Object.entries(extra))
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
   return out;
 }

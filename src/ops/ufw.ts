@@ -11,14 +11,21 @@ export interface UfwState {
   added: string[];
 }
 
-export const ufwFact = defineFact<UfwState>("ufw", "LC_ALL=C ufw status verbose; echo ---; LC_ALL=C ufw show added", (stdout) => {
-  const [status = "", added = ""] = stdout.split("\n---\n");
-  return {
-    active: /^Status: active/m.test(status),
-    denyIncoming: /^Default: deny \(incoming\)/m.test(status),
-    added: added.split("\n").filter((l) => l.startsWith("ufw ")).map((l) => l.slice(4).trim()),
-  };
-});
+export const ufwFact = defineFact<UfwState>(
+  "ufw",
+  "LC_ALL=C ufw status verbose; echo ---; LC_ALL=C ufw show added",
+  (stdout) => {
+    const [status = "", added = ""] = stdout.split("\n---\n");
+    return {
+      active: /^Status: active/m.test(status),
+      denyIncoming: /^Default: deny \(incoming\)/m.test(status),
+      added: added
+        .split("\n")
+        .filter((l) => l.startsWith("ufw "))
+        .map((l) => l.slice(4).trim()),
+    };
+  },
+);
 
 export interface UfwArgs extends TaskOptions {
   /** Unset: the port sshd serves this run on, as the host sees it. */
@@ -35,10 +42,15 @@ export function ufwFirewall(args: UfwArgs): Operation {
     name: args.name ?? `ufw: ${rulesText(args.sshPort, args.rules, ":")}`,
     facts: { ufw: ufwFact, sshPort: sshServedPortFact },
     plan: ({ ufw, sshPort }) => {
-      const wanted = firewallRules(args.sshPort ?? sshPort, args.rules).map((r) => `allow ${portText(r, ":")}/${r.protocol}`);
-      const steps: Step[] = wanted.filter((w) => !ufw.added.includes(w)).map((w) => ({ kind: "run", command: `ufw ${sh`${w.split(" ")}`}` }));
+      const wanted = firewallRules(args.sshPort ?? sshPort, args.rules).map(
+        (r) => `allow ${portText(r, ":")}/${r.protocol}`,
+      );
+      const steps: Step[] = wanted
+        .filter((w) => !ufw.added.includes(w))
+        .map((w) => ({ kind: "run", command: `ufw ${sh`${w.split(" ")}`}` }));
       const ssh = wanted[0]!;
-      for (const extra of ufw.added.filter((a) => !wanted.includes(a) && a !== ssh)) steps.push({ kind: "run", command: `ufw delete ${sh`${extra.split(" ")}`}` });
+      for (const extra of ufw.added.filter((a) => !wanted.includes(a) && a !== ssh))
+        steps.push({ kind: "run", command: `ufw delete ${sh`${extra.split(" ")}`}` });
       if (!ufw.denyIncoming) steps.push({ kind: "run", command: "ufw default deny incoming" });
       if (!ufw.active) steps.push({ kind: "run", command: "ufw --force enable" });
       return steps;

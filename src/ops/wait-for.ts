@@ -68,7 +68,11 @@ const WAITS: FactFamily = {
   split(stdout, probes) {
     const fields = stdout.split("\0");
     // A result that is missing (Python failed) reads as a probe that did not pass: it runs again as declared.
-    return probes.map((_, i) => (fields[2 * i + 1] === undefined ? { stdout: "no result", exitCode: 1 } : { stdout: `${fields[2 * i + 1]}\n`, exitCode: Number(fields[2 * i]) }));
+    return probes.map((_, i) =>
+      fields[2 * i + 1] === undefined
+        ? { stdout: "no result", exitCode: 1 }
+        : { stdout: `${fields[2 * i + 1]}\n`, exitCode: Number(fields[2 * i]) },
+    );
   },
 };
 
@@ -79,8 +83,13 @@ const WAITS: FactFamily = {
 export function waitFor(args: WaitForPort | WaitForUrl): Operation {
   const timeout = args.timeoutSeconds ?? 30;
   const [kind, target, status, body] =
-    "url" in args ? ["http", args.url, args.status ?? 200, args.body ?? ""] : ["tcp", `${args.host ?? "127.0.0.1"}:${args.port}`, 0, ""];
-  const expected = kind === "http" ? `${target} to answer ${status}${body ? ` with "${body}"` : ""}` : `${target} to accept connections`;
+    "url" in args
+      ? ["http", args.url, args.status ?? 200, args.body ?? ""]
+      : ["tcp", `${args.host ?? "127.0.0.1"}:${args.port}`, 0, ""];
+  const expected =
+    kind === "http"
+      ? `${target} to answer ${status}${body ? ` with "${body}"` : ""}`
+      : `${target} to accept connections`;
   return check({
     name: args.name ?? `wait for ${target}`,
     command: sh`python3 -c ${PROBE} ${kind} ${target} ${status} ${body} ${timeout}`,

@@ -22,7 +22,9 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { testInventory } from "../helpers/rigger.js";
 import { lightInventoryFile, loadTestbed, type Testbed } from "../testbed/testbed.js";
 
-const { values: flags } = parseArgs({ options: { hosts: { type: "string" }, light: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({
+  options: { hosts: { type: "string" }, light: { type: "boolean", default: false } },
+});
 const COUNTS = (flags.hosts ?? process.env.BENCH_HOSTS ?? "1,3,10").split(",").map(Number);
 const LIGHT = flags.light;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -60,12 +62,27 @@ async function installTools(): Promise<void> {
 
 function tools(testbed: Testbed, dir: string): Tool[] {
   const ip = (name: string) => testbed.hosts.find((h) => h.name === name)!.ip;
-  const riggerInventory = LIGHT ? lightInventoryFile : testInventory({}, testbed.hosts.map((h) => h.name));
+  const riggerInventory = LIGHT
+    ? lightInventoryFile
+    : testInventory(
+        {},
+        testbed.hosts.map((h) => h.name),
+      );
   const sshArgs = `-o UserKnownHostsFile=${testbed.knownHostsFile} -o StrictHostKeyChecking=yes`;
-  writeFileSync(join(dir, "ansible.cfg"), `[defaults]\nforks = ${FORKS}\nstdout_callback = default\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshArgs}\n`);
+  writeFileSync(
+    join(dir, "ansible.cfg"),
+    `[defaults]\nforks = ${FORKS}\nstdout_callback = default\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s ${sshArgs}\n`,
+  );
   writeFileSync(
     join(dir, "ansible-hosts.ini"),
-    ["[all]", ...testbed.hosts.map((h) => `${h.name} ansible_host=${h.ip}`), "[all:vars]", `ansible_user=root`, `ansible_ssh_private_key_file=${testbed.keyFile}`, ""].join("\n"),
+    [
+      "[all]",
+      ...testbed.hosts.map((h) => `${h.name} ansible_host=${h.ip}`),
+      "[all:vars]",
+      `ansible_user=root`,
+      `ansible_ssh_private_key_file=${testbed.keyFile}`,
+      "",
+    ].join("\n"),
   );
   const pyinfraInventory = (hosts: string[]) => {
     const file = join(dir, `pyinfra-${hosts.length}.py`);
@@ -73,19 +90,52 @@ function tools(testbed: Testbed, dir: string): Tool[] {
     writeFileSync(file, `hosts = [${hosts.map((h) => `("${ip(h)}", ${data})`).join(", ")}]\n`);
     return file;
   };
-  const rigger = (entry: string[]) => (hosts: string[]) => [...entry, `${WORKLOAD}/${WORK.rigger}`, "-i", riggerInventory, "--limit", hosts.join(","), "-f", String(FORKS)];
+  const rigger = (entry: string[]) => (hosts: string[]) => [
+    ...entry,
+    `${WORKLOAD}/${WORK.rigger}`,
+    "-i",
+    riggerInventory,
+    "--limit",
+    hosts.join(","),
+    "-f",
+    String(FORKS),
+  ];
   return [
-    { name: "rigger (npx tsx run)", command: rigger(["npx", "tsx", "run"]), drifted: `${WORK.root}-rigger/conf/app1.conf`, rounds: ROUNDS },
-    { name: "rigger (bin/rigger.mjs)", command: rigger(["node", "bin/rigger.mjs"]), drifted: `${WORK.root}-rigger/conf/app2.conf`, sampled: true, rounds: ROUNDS },
+    {
+      name: "rigger (npx tsx run)",
+      command: rigger(["npx", "tsx", "run"]),
+      drifted: `${WORK.root}-rigger/conf/app1.conf`,
+      rounds: ROUNDS,
+    },
+    {
+      name: "rigger (bin/rigger.mjs)",
+      command: rigger(["node", "bin/rigger.mjs"]),
+      drifted: `${WORK.root}-rigger/conf/app2.conf`,
+      sampled: true,
+      rounds: ROUNDS,
+    },
     {
       name: "pyinfra",
-      command: (hosts) => ["sh", "-c", `cd ${WORKLOAD} && ${VENV}/bin/pyinfra -y --parallel ${FORKS} ${pyinfraInventory(hosts)} ${WORK.pyinfra}`],
+      command: (hosts) => [
+        "sh",
+        "-c",
+        `cd ${WORKLOAD} && ${VENV}/bin/pyinfra -y --parallel ${FORKS} ${pyinfraInventory(hosts)} ${WORK.pyinfra}`,
+      ],
       drifted: `${WORK.root}-pyinfra/conf/app1.conf`,
       rounds: ROUNDS,
     },
     {
       name: "ansible",
-      command: (hosts) => ["env", `ANSIBLE_CONFIG=${join(dir, "ansible.cfg")}`, "ansible-playbook", "-i", join(dir, "ansible-hosts.ini"), "--limit", hosts.join(","), `${WORKLOAD}/${WORK.ansible}`],
+      command: (hosts) => [
+        "env",
+        `ANSIBLE_CONFIG=${join(dir, "ansible.cfg")}`,
+        "ansible-playbook",
+        "-i",
+        join(dir, "ansible-hosts.ini"),
+        "--limit",
+        hosts.join(","),
+        `${WORKLOAD}/${WORK.ansible}`,
+      ],
       drifted: `${WORK.root}-ansible/conf/app1.conf`,
       rounds: ANSIBLE_ROUNDS,
     },
@@ -139,7 +189,9 @@ const shown = (s: Stats) => `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max
 
 await installTools();
 const largest = Math.max(...COUNTS);
-console.log(`fresh test hosts: ${largest}${LIGHT ? " light (sshd alone), the scale workload" : ""}; forks ${FORKS} for every tool`);
+console.log(
+  `fresh test hosts: ${largest}${LIGHT ? " light (sshd alone), the scale workload" : ""}; forks ${FORKS} for every tool`,
+);
 await quiet`bash test/testbed/hosts.sh up ${LIGHT ? [String(largest), "--light"] : [String(largest)]}`;
 const testbed = LIGHT ? loadTestbed(lightInventoryFile) : loadTestbed();
 const dir = mkdtempSync("/tmp/rigger-bench-");
@@ -161,7 +213,14 @@ for (const count of COUNTS) {
   const tsxFloor: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const inRound = all.filter((tool) => round < tool.rounds);
-    sshFloor.push(await seconds(["node", "test/bench/floor.mjs", testbed.keyFile, ...hosts.map((h) => testbed.hosts.find((t) => t.name === h)!.ip)]));
+    sshFloor.push(
+      await seconds([
+        "node",
+        "test/bench/floor.mjs",
+        testbed.keyFile,
+        ...hosts.map((h) => testbed.hosts.find((t) => t.name === h)!.ip),
+      ]),
+    );
     tsxFloor.push(await seconds(["npx", "tsx", empty]));
     for (const tool of inRound) {
       const run = await measured(tool.command(hosts), tool.sampled);
@@ -178,11 +237,17 @@ for (const count of COUNTS) {
   const fast = stats(times.get(all[1]!.name)!.quiet);
   const ssh = stats(sshFloor);
   const tsx = stats(tsxFloor);
-  const block = [`\n${count} host${count > 1 ? "s" : ""}${LIGHT ? " (light)" : ""}: seconds, median (min-max) of ${ROUNDS} rounds (Ansible ${Math.min(ANSIBLE_ROUNDS, ROUNDS)}), forks ${FORKS}`];
-  block.push(`${"tool".padEnd(24)} ${"no change".padEnd(20)} ${"one drifted file".padEnd(20)} no change / rigger (bin)`);
+  const block = [
+    `\n${count} host${count > 1 ? "s" : ""}${LIGHT ? " (light)" : ""}: seconds, median (min-max) of ${ROUNDS} rounds (Ansible ${Math.min(ANSIBLE_ROUNDS, ROUNDS)}), forks ${FORKS}`,
+  ];
+  block.push(
+    `${"tool".padEnd(24)} ${"no change".padEnd(20)} ${"one drifted file".padEnd(20)} no change / rigger (bin)`,
+  );
   for (const tool of all) {
     const t = times.get(tool.name)!;
-    block.push(`${tool.name.padEnd(24)} ${shown(stats(t.quiet)).padEnd(20)} ${shown(stats(t.drift)).padEnd(20)} ${(stats(t.quiet).median / fast.median).toFixed(2)}`);
+    block.push(
+      `${tool.name.padEnd(24)} ${shown(stats(t.quiet)).padEnd(20)} ${shown(stats(t.drift)).padEnd(20)} ${(stats(t.quiet).median / fast.median).toFixed(2)}`,
+    );
   }
   block.push(`${"SSH floor".padEnd(24)} ${shown(ssh)}`);
   block.push(`${"npx tsx floor".padEnd(24)} ${shown(tsx)}`);
@@ -192,6 +257,10 @@ for (const count of COUNTS) {
   );
   console.log(block.join("\n"));
 }
-console.log(`\nfirst converge of ${largest} hosts, seconds: ${all.map((tool) => `${tool.name} ${firstConverge.get(tool.name)!.toFixed(2)}`).join("; ")} (rigger's npx form ran first)`);
+console.log(
+  `\nfirst converge of ${largest} hosts, seconds: ${all.map((tool) => `${tool.name} ${firstConverge.get(tool.name)!.toFixed(2)}`).join("; ")} (rigger's npx form ran first)`,
+);
 connections.forEach((c) => c.close());
-console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${(await quiet`ansible --version`).stdout.split("\n")[0]}; pyinfra ${(await quiet`${VENV}/bin/pyinfra --version`).stdout.trim()}`);
+console.log(
+  `\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${(await quiet`ansible --version`).stdout.split("\n")[0]}; pyinfra ${(await quiet`${VENV}/bin/pyinfra --version`).stdout.trim()}`,
+);

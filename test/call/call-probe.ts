@@ -8,11 +8,13 @@ import { dispose } from "@livekit/rtc-node";
 import { twoPartyCall, type CallOptions, type Grant } from "../../roles/call_probe/call.js";
 import { OUTCOME } from "./outcome.js";
 
-const request = JSON.parse(await new Promise<string>((resolve) => {
-  let text = "";
-  process.stdin.on("data", (c) => (text += c));
-  process.stdin.on("end", () => resolve(text));
-})) as { publisher: Grant; subscriber: Grant } & CallOptions;
+const request = JSON.parse(
+  await new Promise<string>((resolve) => {
+    let text = "";
+    process.stdin.on("data", (c) => (text += c));
+    process.stdin.on("end", () => resolve(text));
+  }),
+) as { publisher: Grant; subscriber: Grant } & CallOptions;
 
 console.log(`${OUTCOME} ${JSON.stringify(await twoPartyCall(request.publisher, request.subscriber, request))}`);
 await dispose();

@@ -59,8 +59,13 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(archive).toMatch(/^matrixrtc-\d{8}T\d{6}Z\.tar\.gz$/);
     const local = join(fetched, SOURCE, archive!);
     expect(statSync(local).mode & 0o777).toBe(0o600);
-    for (const file of ["secrets.yaml", "secrets.recipients"]) expect(readFileSync(local.replace(/\.tar\.gz$/, `.${file}`), "utf8")).toBe(readFileSync(join(source, file), "utf8"));
-    const onHost = await on(SOURCE).exec(`cd /var/backups/matrixrtc && stat -c '%a %n' ${archive} && sha256sum ${archive} && tar -tzf ${archive} | sort`);
+    for (const file of ["secrets.yaml", "secrets.recipients"])
+      expect(readFileSync(local.replace(/\.tar\.gz$/, `.${file}`), "utf8")).toBe(
+        readFileSync(join(source, file), "utf8"),
+      );
+    const onHost = await on(SOURCE).exec(
+      `cd /var/backups/matrixrtc && stat -c '%a %n' ${archive} && sha256sum ${archive} && tar -tzf ${archive} | sort`,
+    );
     expect(onHost.stdout).toContain(`600 ${archive}`);
     expect(onHost.stdout).toContain(createHashOf(local));
     expect(onHost.stdout).toMatch(/\.\/SHA256SUMS\n\.\/config\.tar\n\.\/synapse-data\.tar\n\.\/synapse\.pgdump\n/);
@@ -74,24 +79,35 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     const archive = backupIn(fetched, SOURCE);
     // The operator's inventory for the new host, with the store saved beside the backup.
     target = stackInventory(testbed(), TARGET);
-    for (const file of ["secrets.yaml", "secrets.recipients"]) copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(target, file));
+    for (const file of ["secrets.yaml", "secrets.recipients"])
+      copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(target, file));
     const restored = await rigger("playbooks/restore.ts", "-i", target, "-e", `restore_archive=${archive}`);
     expect(restored.code, restored.out).toBe(0);
-    expect(restored.out).toMatch(new RegExp(`\\[${TARGET}\\] restore \\| the backup put in place \\(matrixrtc-\\w+\\.tar\\.gz\\): changed`));
-    expect(restored.out).toContain(`[${TARGET}] postgres | the database loaded from the backup being restored: changed`);
+    expect(restored.out).toMatch(
+      new RegExp(`\\[${TARGET}\\] restore \\| the backup put in place \\(matrixrtc-\\w+\\.tar\\.gz\\): changed`),
+    );
+    expect(restored.out).toContain(
+      `[${TARGET}] postgres | the database loaded from the backup being restored: changed`,
+    );
     expect((await on(TARGET).exec(SIGNING_KEY)).stdout).toBe(signingKey);
 
     const client = stackClient({ inventory: target, proxyIp: ipOf(TARGET), homeserver: () => on(TARGET) });
     const loggedIn = await Promise.all(
       users.map(async (user) => {
         const localpart = user.user_id.slice(1).split(":")[0]!;
-        const session = await client.https(NAMES.matrix_host, "/_matrix/client/v3/login", { type: "m.login.password", identifier: { type: "m.id.user", user: localpart }, password: `${localpart}-password-0123456789` });
+        const session = await client.https(NAMES.matrix_host, "/_matrix/client/v3/login", {
+          type: "m.login.password",
+          identifier: { type: "m.id.user", user: localpart },
+          password: `${localpart}-password-0123456789`,
+        });
         expect(session.user_id, JSON.stringify(session)).toBe(user.user_id);
         return session as MatrixUser;
       }),
     );
     // An access token from before the backup is still good: the database came back whole.
-    expect((await client.matrix(users[0]!, "GET", "/_matrix/client/v3/account/whoami")).user_id).toBe(users[0]!.user_id);
+    expect((await client.matrix(users[0]!, "GET", "/_matrix/client/v3/account/whoami")).user_id).toBe(
+      users[0]!.user_id,
+    );
     const { room_id } = await client.matrix(loggedIn[0]!, "POST", "/_matrix/client/v3/createRoom", {});
     await client.matrix(loggedIn[1]!, "POST", `/_matrix/client/v3/join/${encodeURIComponent(room_id)}`, {});
     const [publisher, subscriber] = await Promise.all(loggedIn.map((user) => client.grant(user, room_id)));
@@ -99,7 +115,15 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(outcome, outcome.error).toMatchObject({ ok: true });
 
     // A second run of the restore puts nothing back over the live homeserver.
-    const again = await rigger("playbooks/restore.ts", "-i", target, "-e", `restore_archive=${archive}`, "-t", "restore");
+    const again = await rigger(
+      "playbooks/restore.ts",
+      "-i",
+      target,
+      "-e",
+      `restore_archive=${archive}`,
+      "-t",
+      "restore",
+    );
     expect(again.code, again.out).toBe(0);
     expect(again.out).toMatch(/restore \| the backup put in place \(matrixrtc-\w+\.tar\.gz\): ok/);
   }, 300_000);
@@ -107,11 +131,14 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
   it("backs up before an image change of a data-holding container", async () => {
     const base = /synapse_image: (\S+)/.exec(serviceImages())![1]!;
     const next = pushDerivedImage(`${base}-next`, `FROM ${base}\nLABEL rigger.test=upgrade\n`);
-    const count = async () => Number((await on(TARGET).exec("ls /var/backups/matrixrtc/matrixrtc-*.tar.gz 2>/dev/null | wc -l")).stdout.trim());
+    const count = async () =>
+      Number((await on(TARGET).exec("ls /var/backups/matrixrtc/matrixrtc-*.tar.gz 2>/dev/null | wc -l")).stdout.trim());
     const before = await count();
     const upgraded = await rigger("playbooks/site.ts", "-i", target, "-e", `synapse_image=${next}`, "-t", "synapse");
     expect(upgraded.code, upgraded.out).toBe(0);
-    expect(upgraded.out).toContain(`[${TARGET}] synapse | container matrixrtc-synapse: a new image: backing up before the upgrade`);
+    expect(upgraded.out).toContain(
+      `[${TARGET}] synapse | container matrixrtc-synapse: a new image: backing up before the upgrade`,
+    );
     expect(await count()).toBe(before + 1);
   }, 180_000);
 
@@ -123,7 +150,12 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     expect(rotated.out).toContain(`[${TARGET}] postgres | handler: set the database password: changed`);
     expect(rotated.out).toContain(`[${TARGET}] synapse | handler: restart synapse: changed`);
     const client = stackClient({ inventory: target, proxyIp: ipOf(TARGET), homeserver: () => on(TARGET) });
-    await expect.poll(async () => (await client.matrix(users[0]!, "GET", "/_matrix/client/v3/account/whoami")).user_id, { timeout: 30_000, interval: 1000 }).toBe(users[0]!.user_id);
+    await expect
+      .poll(async () => (await client.matrix(users[0]!, "GET", "/_matrix/client/v3/account/whoami")).user_id, {
+        timeout: 30_000,
+        interval: 1000,
+      })
+      .toBe(users[0]!.user_id);
   }, 120_000);
 
   it("keeps Synapse's database checks: the stand-in refuses a database whose collation is not C, with Synapse's words", async () => {
@@ -142,9 +174,12 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
         `docker run -d --name standin-pg --network standin-db-check -e POSTGRES_USER=synapse -e POSTGRES_PASSWORD=0123456789abcdef0123456789abcdef -e 'POSTGRES_INITDB_ARGS=--encoding=UTF8 --locale=C.UTF-8' ${image("postgres")} >/dev/null`,
         "timeout 60 sh -c 'until docker exec standin-pg pg_isready -q -h 127.0.0.1 -U synapse; do sleep 1; done'",
         `timeout 60 docker run --rm --network standin-db-check -v ${dir}:/config:ro -e SYNAPSE_CONFIG_PATH=/config/homeserver.yaml ${image("synapse")}; echo "exit $?"`,
-      ].join(" && ") + `; docker rm -f standin-pg >/dev/null; docker network rm standin-db-check >/dev/null; rm -rf ${dir}`,
+      ].join(" && ") +
+        `; docker rm -f standin-pg >/dev/null; docker network rm standin-db-check >/dev/null; rm -rf ${dir}`,
     );
-    expect(checked.stdout + checked.stderr).toContain("fatal: the database: Database has incorrect collation of 'C.UTF-8'. Should be 'C'");
+    expect(checked.stdout + checked.stderr).toContain(
+      "fatal: the database: Database has incorrect collation of 'C.UTF-8'. Should be 'C'",
+    );
     expect(checked.stdout).toContain("exit 1");
   }, 120_000);
 
@@ -161,26 +196,36 @@ describeHosts("a homeserver backed up, its host destroyed, and restored onto a n
     const tried = stackInventory(testbed(), STRANGER, "synapse_database: sqlite");
     const deployed = await rigger("playbooks/site.ts", "-i", tried);
     expect(deployed.code, deployed.out).toBe(0);
-    const started = async (host: string) => (await on(host).exec("docker inspect -f '{{.State.StartedAt}}' matrixrtc-synapse")).stdout;
+    const started = async (host: string) =>
+      (await on(host).exec("docker inspect -f '{{.State.StartedAt}}' matrixrtc-synapse")).stdout;
     const before = await started(STRANGER);
     const backup = await rigger("playbooks/backup.ts", "-i", tried, "-e", `backup_fetch_dir=${fetched}`);
     expect(backup.code, backup.out).toBe(0);
     expect(await started(STRANGER)).toBe(before);
     const archive = backupIn(fetched, STRANGER);
-    expect((await on(STRANGER).exec(`tar -tzf /var/backups/matrixrtc/latest | sort`)).stdout).toMatch(/\.\/SHA256SUMS\n\.\/config\.tar\n\.\/synapse-data\.tar\n\.\/synapse\.sqlite\n/);
+    expect((await on(STRANGER).exec(`tar -tzf /var/backups/matrixrtc/latest | sort`)).stdout).toMatch(
+      /\.\/SHA256SUMS\n\.\/config\.tar\n\.\/synapse-data\.tar\n\.\/synapse\.sqlite\n/,
+    );
     // Onto the first host, bare since its homeserver was destroyed.
     const again = stackInventory(testbed(), SOURCE, "synapse_database: sqlite");
-    for (const file of ["secrets.yaml", "secrets.recipients"]) copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(again, file));
+    for (const file of ["secrets.yaml", "secrets.recipients"])
+      copyFileSync(archive.replace(/\.tar\.gz$/, `.${file}`), join(again, file));
     const restored = await rigger("playbooks/restore.ts", "-i", again, "-e", `restore_archive=${archive}`);
     expect(restored.code, restored.out).toBe(0);
-    expect((await on(SOURCE).exec("stat -c '%a %u' /var/lib/matrixrtc/synapse/homeserver.db")).stdout.trim()).toBe("600 991");
+    expect((await on(SOURCE).exec("stat -c '%a %u' /var/lib/matrixrtc/synapse/homeserver.db")).stdout.trim()).toBe(
+      "600 991",
+    );
     expect((await on(SOURCE).exec(SIGNING_KEY)).stdout).toBe((await on(STRANGER).exec(SIGNING_KEY)).stdout);
   }, 300_000);
 });
 
 /** The archive fetched from a host. */
 function backupIn(dir: string, host: string): string {
-  return join(dir, host, readdirSync(join(dir, host)).find((f) => f.endsWith(".tar.gz"))!);
+  return join(
+    dir,
+    host,
+    readdirSync(join(dir, host)).find((f) => f.endsWith(".tar.gz"))!,
+  );
 }
 
 function createHashOf(path: string): string {

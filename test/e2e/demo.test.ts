@@ -22,10 +22,20 @@ describeHosts("demo playbook on three hosts", (testbed) => {
   let inventory: string;
   const connections = new Map<string, SshConnection>();
   const on = (host: string) => connections.get(host)!;
-  const snapshot = () => Promise.all(GENERAL_HOSTS.map((name) => on(name).exec(SNAPSHOT).then((r) => r.stdout)));
+  const snapshot = () =>
+    Promise.all(
+      GENERAL_HOSTS.map((name) =>
+        on(name)
+          .exec(SNAPSHOT)
+          .then((r) => r.stdout),
+      ),
+    );
 
   beforeAll(async () => {
-    inventory = testInventory({ "group_vars/all.yaml": "demo_api_token: !secret demo_api_token\n", "secrets.yaml": `demo_api_token: ${SECRET}\n` });
+    inventory = testInventory({
+      "group_vars/all.yaml": "demo_api_token: !secret demo_api_token\n",
+      "secrets.yaml": `demo_api_token: ${SECRET}\n`,
+    });
     for (const name of GENERAL_HOSTS) {
       const connection = await SshConnection.open(testbed().target(name));
       connections.set(name, connection);
@@ -66,14 +76,29 @@ describeHosts("demo playbook on three hosts", (testbed) => {
   });
 
   it("finds hand-made drift in check mode, without touching it, then fixes exactly that", async () => {
-    await on("th2").exec("sed -i 's/^API_TOKEN=.*/API_TOKEN=edited-by-hand/' /etc/demo/demo.conf; echo PORT=9999 >> /etc/demo/demo.conf; chmod 0600 /etc/demo/motd; systemctl stop demo-web.service");
+    await on("th2").exec(
+      "sed -i 's/^API_TOKEN=.*/API_TOKEN=edited-by-hand/' /etc/demo/demo.conf; echo PORT=9999 >> /etc/demo/demo.conf; chmod 0600 /etc/demo/motd; systemctl stop demo-web.service",
+    );
     const before = await snapshot();
     const report = join(inventory, "report.json");
 
-    const check = await rigger(PLAYBOOK, "-i", inventory, "--check", "--diff", "--fail-on-change", "-vv", "--json", report);
+    const check = await rigger(
+      PLAYBOOK,
+      "-i",
+      inventory,
+      "--check",
+      "--diff",
+      "--fail-on-change",
+      "-vv",
+      "--json",
+      report,
+    );
     expect(check.code).toBe(3);
     const drifted = ["template /etc/demo/demo.conf", "file /etc/demo/motd", "service demo-web.service"];
-    expect(notOk(check.out)).toEqual([...drifted.map((t) => `[th2] demo | ${t}: would change`), "[th2] demo | handler: restart demo-web: would run"]);
+    expect(notOk(check.out)).toEqual([
+      ...drifted.map((t) => `[th2] demo | ${t}: would change`),
+      "[th2] demo | handler: restart demo-web: would run",
+    ]);
     // The file holds a secret: its old lines are not shown (one may hold a secret since rotated away).
     expect(check.out).toContain("    -********\n    -********\n    +API_TOKEN=********");
     expect(check.out).not.toContain("edited-by-hand");
@@ -83,13 +108,18 @@ describeHosts("demo playbook on three hosts", (testbed) => {
     const fix = await rigger(PLAYBOOK, "-i", inventory, "--diff", "-vv", "--json", report);
     expect(fix.code).toBe(0);
     expect(notOk(fix.out)).toEqual([...drifted, "handler: restart demo-web"].map((t) => `[th2] demo | ${t}: changed`));
-    const state = await on("th2").exec("grep -c 9999 /etc/demo/demo.conf; stat -c %a /etc/demo/motd; systemctl is-active demo-web.service; ls /var/backups/rigger");
+    const state = await on("th2").exec(
+      "grep -c 9999 /etc/demo/demo.conf; stat -c %a /etc/demo/motd; systemctl is-active demo-web.service; ls /var/backups/rigger",
+    );
     expect(state.stdout).toMatch(/^0\n644\nactive\netc__demo__demo\.conf\.\d{8}T\d+\n$/);
 
     // Every byte printed, and the report, at -vv with --diff: the secret is in none of them.
-    for (const text of [check.out, check.err, fix.out, fix.err, readFileSync(report, "utf8")]) expect(text).not.toContain(SECRET);
+    for (const text of [check.out, check.err, fix.out, fix.err, readFileSync(report, "utf8")])
+      expect(text).not.toContain(SECRET);
     expect(fix.out).toContain("API_TOKEN=********");
-    expect(JSON.parse(readFileSync(report, "utf8")).hosts).toContainEqual(expect.objectContaining({ host: "th2", changed: 4, failed: 0 }));
+    expect(JSON.parse(readFileSync(report, "utf8")).hosts).toContainEqual(
+      expect.objectContaining({ host: "th2", changed: 4, failed: 0 }),
+    );
   });
 
   it("never prints a secret holding quotes, a dollar, a newline and spaces, in any output, diff or report", async () => {
@@ -106,9 +136,12 @@ describeHosts("demo playbook on three hosts", (testbed) => {
     ];
     expect(runs[1]!.code).toBe(0);
     // The host got it exactly, by file content.
-    expect((await on("th1").exec("sed -n '/^API_TOKEN=/,$p' /etc/demo/demo.conf")).stdout).toBe(`API_TOKEN=${awkward}\n`);
+    expect((await on("th1").exec("sed -n '/^API_TOKEN=/,$p' /etc/demo/demo.conf")).stdout).toBe(
+      `API_TOKEN=${awkward}\n`,
+    );
     const printed = [...runs.flatMap((r) => [r.out, r.err]), readFileSync(report, "utf8")].join("\n");
-    for (const fragment of [awkward, ...awkward.split("\n"), JSON.stringify(awkward).slice(1, -1)]) expect(printed).not.toContain(fragment);
+    for (const fragment of [awkward, ...awkward.split("\n"), JSON.stringify(awkward).slice(1, -1)])
+      expect(printed).not.toContain(fragment);
     expect(printed).toContain("+API_TOKEN=********");
   });
 });

@@ -31,7 +31,10 @@ describeHosts("hostile paths: a space, quotes, $(...), a newline, a leading dash
     expect(first.code, first.out + first.err).toBe(0);
     expect(notOk(first.out).length).toBe(1 + 3 * HOSTILE_NAMES.length);
     // Each name read back from the host byte for byte (NUL-separated, so a newline is kept).
-    const listed = (await sh(`find ${HOSTILE_ROOT} -mindepth 1 -maxdepth 1 -print0`)).split("\0").filter(Boolean).map((p) => p.slice(HOSTILE_ROOT.length + 1));
+    const listed = (await sh(`find ${HOSTILE_ROOT} -mindepth 1 -maxdepth 1 -print0`))
+      .split("\0")
+      .filter(Boolean)
+      .map((p) => p.slice(HOSTILE_ROOT.length + 1));
     expect(listed.sort()).toEqual([...HOSTILE_NAMES].sort());
     for (const name of HOSTILE_NAMES) {
       const dir = `${HOSTILE_ROOT}/${name}`;

@@ -34,19 +34,35 @@ export interface CallRequest {
  * Runs a program where the deployment's names resolve to the proxy host (the testbed has no DNS):
  * in a private mount namespace (root) whose /etc/hosts holds them, written into `dir`.
  */
-export function runWithNames(dir: string, proxyIp: string, args: string[], options: { input?: string; env?: Record<string, string>; stdio?: "inherit" } = {}) {
+export function runWithNames(
+  dir: string,
+  proxyIp: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; stdio?: "inherit" } = {},
+) {
   // Hidden: the folder may be an inventory, whose every visible file is read.
   const hosts = join(dir, ".etc-hosts");
   writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
   const env = { ...process.env, ...options.env };
-  return $({ nothrow: true, env, ...(options.input === undefined ? {} : { input: options.input }), ...(options.stdio ? { stdio: options.stdio } : {}) })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
+  return $({
+    nothrow: true,
+    env,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.stdio ? { stdio: options.stdio } : {}),
+  })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
 }
 
 /**
  * `ca`: the root that signs the proxy's certificates (a PEM file), when it is not Caddy's own CA
  * (caddy_tls "internal"); `jwtHost`: where the jwt service is served (livekit_host beside an existing homeserver).
  */
-export function stackClient(options: { inventory: string; proxyIp: string; homeserver: () => SshConnection; ca?: string; jwtHost?: string }) {
+export function stackClient(options: {
+  inventory: string;
+  proxyIp: string;
+  homeserver: () => SshConnection;
+  ca?: string;
+  jwtHost?: string;
+}) {
   const { inventory, proxyIp } = options;
   const jwtHost = options.jwtHost ?? NAMES.matrix_host;
   /** The inventory's secrets store, decrypted as a run decrypts it. */
@@ -60,24 +76,49 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
   // the promise is kept, so requests made at once all wait for the file to be written.
   let caFile: Promise<string> | undefined;
   const caddyCa = () =>
-    (caFile ??= options.ca ? Promise.resolve(options.ca) : options
-      .homeserver()
-      .exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt")
-      .then((read) => {
-        const file = join(inventory, "caddy-root.crt");
-        writeFileSync(file, read.stdout);
-        return file;
-      }));
+    (caFile ??= options.ca
+      ? Promise.resolve(options.ca)
+      : options
+          .homeserver()
+          .exec("cat /var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt")
+          .then((read) => {
+            const file = join(inventory, "caddy-root.crt");
+            writeFileSync(file, read.stdout);
+            return file;
+          }));
 
   /** A request through Caddy from the controller, as a client on the Internet makes it. */
   const throughCaddy = async (name: string, path: string, ...extra: string[]) =>
-    $({ nothrow: true })`curl -sS --max-time 15 --resolve ${`${name}:443:${proxyIp}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
+    $({
+      nothrow: true,
+    })`curl -sS --max-time 15 --resolve ${`${name}:443:${proxyIp}`} --cacert ${await caddyCa()} ${extra} ${`https://${name}${path}`}`;
 
   /** The same, JSON in and out. */
-  const https = async (name: string, path: string, body?: unknown, headers: Record<string, string> = {}, method?: string) => {
-    const json = [...(method ? ["-X", method] : []), "-H", "content-type: application/json", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
-    const result = await throughCaddy(name, path, ...json, "-w", "\n%{http_code}", ...(body === undefined ? [] : ["--data", JSON.stringify(body)]));
-    const [text = "", status] = [result.stdout.slice(0, result.stdout.lastIndexOf("\n")), result.stdout.slice(result.stdout.lastIndexOf("\n") + 1)];
+  const https = async (
+    name: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    method?: string,
+  ) => {
+    const json = [
+      ...(method ? ["-X", method] : []),
+      "-H",
+      "content-type: application/json",
+      ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
+    ];
+    const result = await throughCaddy(
+      name,
+      path,
+      ...json,
+      "-w",
+      "\n%{http_code}",
+      ...(body === undefined ? [] : ["--data", JSON.stringify(body)]),
+    );
+    const [text = "", status] = [
+      result.stdout.slice(0, result.stdout.lastIndexOf("\n")),
+      result.stdout.slice(result.stdout.lastIndexOf("\n") + 1),
+    ];
     try {
       return JSON.parse(text) as Record<string, any>;
     } catch {
@@ -87,22 +128,41 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
 
   /** A user of the homeserver, registered with the shared secret on its host (the admin API is not routed by Caddy). */
   const register = async (username: string): Promise<MatrixUser> => {
-    const nonce = JSON.parse(await onHomeserver("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register")).nonce as string;
+    const nonce = JSON.parse(await onHomeserver("curl -s http://127.0.0.1:8008/_synapse/admin/v1/register"))
+      .nonce as string;
     const password = `${username}-password-0123456789`;
     const mac = registrationMac((await secrets()).synapse_registration_shared_secret!, nonce, username, password);
-    return JSON.parse(await onHomeserver(`curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`)) as MatrixUser;
+    return JSON.parse(
+      await onHomeserver(
+        `curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`,
+      ),
+    ) as MatrixUser;
   };
 
   /** What Element Call does first: an OpenID token from the homeserver. */
   const openidToken = (user: MatrixUser) =>
-    https(NAMES.matrix_host, `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`, {}, { authorization: `Bearer ${user.access_token}` });
+    https(
+      NAMES.matrix_host,
+      `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`,
+      {},
+      { authorization: `Bearer ${user.access_token}` },
+    );
 
   /** Then: the OpenID token exchanged at the jwt service for a LiveKit URL and a token for the room (Element Call's `compatibility` mode, /sfu/get). */
   const grant = async (user: MatrixUser, room: string, device = "DEVICE") =>
-    (await https(jwtHost, "/_livekit/sfu/get", { room, openid_token: await openidToken(user), device_id: device })) as Grant & Record<string, any>;
+    (await https(jwtHost, "/_livekit/sfu/get", {
+      room,
+      openid_token: await openidToken(user),
+      device_id: device,
+    })) as Grant & Record<string, any>;
 
   /** The same in `matrix_2_0` mode (/get_token): the MatrixRTC slot and member, and optionally a delayed leave to keep alive. */
-  const grantToken = async (user: MatrixUser, room: string, member: { id: string; device: string }, delay?: { delay_id: string; delay_timeout: number }) =>
+  const grantToken = async (
+    user: MatrixUser,
+    room: string,
+    member: { id: string; device: string },
+    delay?: { delay_id: string; delay_timeout: number },
+  ) =>
     (await https(jwtHost, "/_livekit/get_token", {
       room_id: room,
       slot_id: "m.call#ROOM",
@@ -112,12 +172,15 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     })) as Grant & Record<string, any>;
 
   /** A client-server API request as the user, through Caddy. */
-  const matrix = (user: MatrixUser, method: string, path: string, body?: unknown) => https(NAMES.matrix_host, path, body, { authorization: `Bearer ${user.access_token}` }, method);
+  const matrix = (user: MatrixUser, method: string, path: string, body?: unknown) =>
+    https(NAMES.matrix_host, path, body, { authorization: `Bearer ${user.access_token}` }, method);
 
   /** Two new users of the homeserver, each granted a LiveKit token for the room: a call's publisher and subscriber. */
   const twoUsersIn = async (room: string): Promise<[Grant, Grant]> => {
     const stamp = Date.now();
-    const [publisher, subscriber] = await Promise.all(["p", "s"].map(async (who) => grant(await register(`${who}${stamp}`), room)));
+    const [publisher, subscriber] = await Promise.all(
+      ["p", "s"].map(async (who) => grant(await register(`${who}${stamp}`), room)),
+    );
     return [publisher!, subscriber!];
   };
 
@@ -126,7 +189,9 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     const { livekit_api_key, livekit_api_secret } = await secrets();
     const token = new AccessToken(livekit_api_key!, livekit_api_secret!, { identity: "rigger-test" });
     token.addGrant(videoGrant);
-    return https(NAMES.livekit_host, `/twirp/livekit.RoomService/${method}`, body, { authorization: `Bearer ${await token.toJwt()}` });
+    return https(NAMES.livekit_host, `/twirp/livekit.RoomService/${method}`, body, {
+      authorization: `Bearer ${await token.toJwt()}`,
+    });
   };
 
   /**
@@ -134,20 +199,34 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
    * private mount namespace whose /etc/hosts holds them, trusting Caddy's CA.
    */
   const withNames = async (args: string[], input?: string) =>
-    runWithNames(inventory, proxyIp, args, { input, env: { SSL_CERT_FILE: await caddyCa(), NODE_EXTRA_CA_CERTS: await caddyCa() } });
+    runWithNames(inventory, proxyIp, args, {
+      input,
+      env: { SSL_CERT_FILE: await caddyCa(), NODE_EXTRA_CA_CERTS: await caddyCa() },
+    });
 
   /** A two-party call with the real LiveKit client (the call probe of roles/call_probe). */
   const call = async (request: CallRequest): Promise<CallOutcome> => {
-    const input = JSON.stringify({ publisher: request.publisher, subscriber: request.subscriber, frames: request.frames ?? 50, timeoutMs: request.timeoutMs ?? 20_000, holdMs: request.holdMs ?? 0 });
+    const input = JSON.stringify({
+      publisher: request.publisher,
+      subscriber: request.subscriber,
+      frames: request.frames ?? 50,
+      timeoutMs: request.timeoutMs ?? 20_000,
+      holdMs: request.holdMs ?? 0,
+    });
     const probe = await withNames(["node_modules/.bin/tsx", "test/call/call-probe.ts"], input);
     const line = probe.stdout.split("\n").find((l) => l.startsWith(`${OUTCOME} `));
-    return line ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome) : { ok: false, error: `the probe printed no outcome: ${probe.stderr.trim().split("\n").at(-1)}` };
+    return line
+      ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome)
+      : { ok: false, error: `the probe printed no outcome: ${probe.stderr.trim().split("\n").at(-1)}` };
   };
 
   /** A participant that joins with the grant and stays until killed (a client that crashes): `joined` once it is in. */
   const hold = async (grant: Grant) => {
     const ca = await caddyCa();
-    const process = runWithNames(inventory, proxyIp, ["node", "--import", "tsx", "test/call/hold.ts"], { input: JSON.stringify(grant), env: { SSL_CERT_FILE: ca, NODE_EXTRA_CA_CERTS: ca } });
+    const process = runWithNames(inventory, proxyIp, ["node", "--import", "tsx", "test/call/hold.ts"], {
+      input: JSON.stringify(grant),
+      env: { SSL_CERT_FILE: ca, NODE_EXTRA_CA_CERTS: ca },
+    });
     const joined = new Promise<void>((resolve, reject) => {
       process.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("JOINED") && resolve());
       void process.then((out) => reject(new Error(`the participant ended before joining: ${out.stderr}`)));
@@ -155,5 +234,20 @@ export function stackClient(options: { inventory: string; proxyIp: string; homes
     return { joined, kill: () => process.kill("SIGKILL") };
   };
 
-  return { secrets, caddyCa, throughCaddy, https, register, openidToken, grant, grantToken, matrix, twoUsersIn, livekitApi, withNames, call, hold };
+  return {
+    secrets,
+    caddyCa,
+    throughCaddy,
+    https,
+    register,
+    openidToken,
+    grant,
+    grantToken,
+    matrix,
+    twoUsersIn,
+    livekitApi,
+    withNames,
+    call,
+    hold,
+  };
 }

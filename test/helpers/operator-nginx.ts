@@ -13,16 +13,50 @@ export const NGINX_CERTIFICATE = "/etc/ssl/rigger-test/site.crt";
 export const NGINX_KEY = "/etc/ssl/rigger-test/site.key";
 
 /** What leaves the host quiet again: nginx gone with its config. */
-export const TEAR_DOWN_NGINX = "apt-get purge -y nginx nginx-common >/dev/null 2>&1; rm -rf /etc/nginx /etc/ssl/rigger-test; true";
+export const TEAR_DOWN_NGINX =
+  "apt-get purge -y nginx nginx-common >/dev/null 2>&1; rm -rf /etc/nginx /etc/ssl/rigger-test; true";
 
 /** A CA and a certificate for every deployment name, made in `dir` on the controller; returns the CA's file. */
 function certificates(dir: string): string {
   const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
   const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  run(["req", "-x509", ...key, "-days", "2", "-subj", "/CN=rigger-test-operator-ca", "-keyout", "ca.key", "-out", "ca.pem"]);
+  run([
+    "req",
+    "-x509",
+    ...key,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=rigger-test-operator-ca",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  ]);
   run(["req", ...key, "-subj", `/CN=${NAMES.matrix_host}`, "-keyout", "site.key", "-out", "site.csr"]);
-  writeFileSync(join(dir, "san.ext"), `subjectAltName=${Object.values(NAMES).map((name) => `DNS:${name}`).join(",")}\n`);
-  run(["x509", "-req", "-in", "site.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "site.crt"]);
+  writeFileSync(
+    join(dir, "san.ext"),
+    `subjectAltName=${Object.values(NAMES)
+      .map((name) => `DNS:${name}`)
+      .join(",")}\n`,
+  );
+  run([
+    "x509",
+    "-req",
+    "-in",
+    "site.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+    "-out",
+    "site.crt",
+  ]);
   return join(dir, "ca.pem");
 }
 
@@ -42,7 +76,9 @@ export async function operatorCertificates(host: SshConnection, dir: string): Pr
  * which may match nothing until the first run writes it) and the operator's own `sites` config.
  */
 export async function operatorNginx(host: SshConnection, dir: string, sites = ""): Promise<{ caFile: string }> {
-  const installed = await host.exec("apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null");
+  const installed = await host.exec(
+    "apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null",
+  );
   if (installed.code !== 0) throw new Error(`nginx did not install: ${installed.stderr}`);
   const { caFile } = await operatorCertificates(host, dir);
   await host.putFile("/etc/nginx/conf.d/matrixrtc.conf", "include /etc/matrixrtc/proxy/nginx*.conf;\n", 0o644);

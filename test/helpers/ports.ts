@@ -56,7 +56,12 @@ for spec in sys.argv[2:]:
 const UNIT = "rigger-test-listener";
 
 /** Listens on `specs` ("tcp/7881", "udp/50000") on the target, probes them from the prober, stops listening. */
-export async function probePorts(target: SshConnection, targetIp: string, prober: SshConnection, specs: string[]): Promise<Record<string, "open" | "closed">> {
+export async function probePorts(
+  target: SshConnection,
+  targetIp: string,
+  prober: SshConnection,
+  specs: string[],
+): Promise<Record<string, "open" | "closed">> {
   const args = specs.map(quote).join(" ");
   const started = await target.exec(
     `systemctl stop ${UNIT} 2>/dev/null; systemctl reset-failed ${UNIT} 2>/dev/null; systemd-run --quiet --unit ${UNIT} python3 -c ${quote(LISTENER)} ${args} && sleep 0.5 && ` +
@@ -65,7 +70,12 @@ export async function probePorts(target: SshConnection, targetIp: string, prober
   if (started.code !== 0) throw new Error(`the listener did not start: ${started.stderr}`);
   try {
     const probed = await prober.exec(`python3 -c ${quote(PROBER)} ${targetIp} ${args}`);
-    return Object.fromEntries(probed.stdout.trim().split("\n").map((line) => line.split(" ") as [string, "open" | "closed"]));
+    return Object.fromEntries(
+      probed.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" ") as [string, "open" | "closed"]),
+    );
   } finally {
     await target.exec(`systemctl stop ${UNIT}`);
   }

@@ -34,7 +34,12 @@ export const NAMES = {
  * Caddy's internal CA, the test images. `resolve` says at which host each name is found: the testbed has no DNS, so every
  * host's containers get those /etc/hosts entries.
  */
-function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve: (name: string) => string, extra: string[]): string {
+function deployment(
+  testbed: Testbed,
+  groups: Record<string, string[]>,
+  resolve: (name: string) => string,
+  extra: string[],
+): string {
   // A host's address where it first appears; in later groups only its name.
   const declared = new Set<string>();
   const hostLine = (h: string) => {
@@ -42,11 +47,28 @@ function deployment(testbed: Testbed, groups: Record<string, string[]>, resolve:
     declared.add(h);
     return `        ${h}: { ansible_host: ${ipOf(testbed, h)}, public_ip: ${ipOf(testbed, h)} }`;
   };
-  const groupLines = Object.entries(groups).flatMap(([group, members]) => [`    ${group}:`, "      hosts:", ...members.map(hostLine)]);
+  const groupLines = Object.entries(groups).flatMap(([group, members]) => [
+    `    ${group}:`,
+    "      hosts:",
+    ...members.map(hostLine),
+  ]);
   return testInventory({
     // As operators log in (every example inventory): a user with sudo, never root.
-    "hosts.yaml": ["all:", "  vars:", "    ansible_user: deploy", "    ansible_become: true", `    ansible_ssh_private_key_file: ${testbed.keyFile}`, `    rigger_known_hosts_file: ${testbed.knownHostsFile}`, "  children:", ...groupLines, ""].join("\n"),
-    "group_vars/all.yaml": testbedVars(testbed, resolve, [...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`), ...extra]),
+    "hosts.yaml": [
+      "all:",
+      "  vars:",
+      "    ansible_user: deploy",
+      "    ansible_become: true",
+      `    ansible_ssh_private_key_file: ${testbed.keyFile}`,
+      `    rigger_known_hosts_file: ${testbed.knownHostsFile}`,
+      "  children:",
+      ...groupLines,
+      "",
+    ].join("\n"),
+    "group_vars/all.yaml": testbedVars(testbed, resolve, [
+      ...Object.entries(NAMES).map(([k, v]) => `${k}: ${v}`),
+      ...extra,
+    ]),
   });
 }
 
@@ -54,10 +76,22 @@ const ipOf = (testbed: Testbed, name: string) => testbed.hosts.find((h) => h.nam
 
 /** What every test deployment sets: Caddy's internal CA, the local registry's images, where each name resolves. A line of `given` replaces the default of its name. */
 function testbedVars(testbed: Testbed, resolve: (name: string) => string, given: string[]): string {
-  const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES).map((n) => `${n}: ${ipOf(testbed, resolve(n))}`).join(", ")} }`;
-  const defaults = ["caddy_tls: internal", "lk_jwt_insecure_skip_verify_tls: true", 'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }', "firewall_rollback_seconds: 15"];
+  const extraHosts = `matrixrtc_extra_hosts: { ${Object.values(NAMES)
+    .map((n) => `${n}: ${ipOf(testbed, resolve(n))}`)
+    .join(", ")} }`;
+  const defaults = [
+    "caddy_tls: internal",
+    "lk_jwt_insecure_skip_verify_tls: true",
+    'docker_daemon_options: { insecure-registries: ["172.30.0.1:5000"] }',
+    "firewall_rollback_seconds: 15",
+  ];
   const names = new Set(given.map((line) => /^(\w+):/.exec(line)?.[1]).filter(Boolean));
-  return [...defaults.filter((line) => !names.has(/^(\w+):/.exec(line)![1])), serviceImages(), ...given, extraHosts].join("\n");
+  return [
+    ...defaults.filter((line) => !names.has(/^(\w+):/.exec(line)![1])),
+    serviceImages(),
+    ...given,
+    extraHosts,
+  ].join("\n");
 }
 
 /**
@@ -79,7 +113,11 @@ export function mdadStackInventory(testbed: Testbed, host: string): string {
       `matrix_element_call_hostname: ${NAMES.element_call_host}`,
       "",
     ].join("\n"),
-    "group_vars/all.yaml": testbedVars(testbed, () => host, [`ansible_ssh_private_key_file: ${testbed.keyFile}`, `rigger_known_hosts_file: ${testbed.knownHostsFile}`, `turn_host: ${NAMES.turn_host}`]),
+    "group_vars/all.yaml": testbedVars(testbed, () => host, [
+      `ansible_ssh_private_key_file: ${testbed.keyFile}`,
+      `rigger_known_hosts_file: ${testbed.knownHostsFile}`,
+      `turn_host: ${NAMES.turn_host}`,
+    ]),
   });
 }
 
@@ -103,7 +141,13 @@ export interface FleetHosts {
 export function fleetInventory(testbed: Testbed, fleet: FleetHosts, extra: string[] = []): string {
   return deployment(
     testbed,
-    { proxy: [fleet.homeserver], homeserver: [fleet.homeserver], redis: [fleet.homeserver], sfu: fleet.sfu, turn: [fleet.turn] },
+    {
+      proxy: [fleet.homeserver],
+      homeserver: [fleet.homeserver],
+      redis: [fleet.homeserver],
+      sfu: fleet.sfu,
+      turn: [fleet.turn],
+    },
     (name) => (name === NAMES.turn_host ? fleet.turn : fleet.homeserver),
     extra,
   );

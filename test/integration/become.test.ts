@@ -58,9 +58,24 @@ describeHosts("become: sudo with and without a password", (testbed) => {
   it("writes a root-owned file atomically as an unprivileged login user", async () => {
     const connection = await SshConnection.open({ ...testbed().target("th3"), user: "deploy" });
     connections.push(connection);
-    const session = new HostSession({ name: "th3", connection, become: { user: "root" }, takeLock: true, openAnother: () => SshConnection.open(testbed().target("th3")) });
-    await session.write({ kind: "write", path: "/etc/rigger-become.conf", content: "secret=1\n", mode: 0o640, owner: "root", group: "adm" });
-    const check = await connection.exec("sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c '^\\.rigger-' || true");
+    const session = new HostSession({
+      name: "th3",
+      connection,
+      become: { user: "root" },
+      takeLock: true,
+      openAnother: () => SshConnection.open(testbed().target("th3")),
+    });
+    await session.write({
+      kind: "write",
+      path: "/etc/rigger-become.conf",
+      content: "secret=1\n",
+      mode: 0o640,
+      owner: "root",
+      group: "adm",
+    });
+    const check = await connection.exec(
+      "sudo stat -c '%a %U %G' /etc/rigger-become.conf; sudo cat /etc/rigger-become.conf; ls -a /tmp /etc | grep -c '^\\.rigger-' || true",
+    );
     // No temporary (.rigger-<random>-<name>) is left, staged or beside the file.
     expect(check.stdout).toBe("640 root adm\nsecret=1\n0\n");
     await connection.exec("sudo rm -f /etc/rigger-become.conf");
@@ -71,20 +86,43 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     const archive = join(dir, "archive.bin");
     writeFileSync(archive, randomBytes(3 * 1024 * 1024 + 17));
     const sha256 = createHash("sha256").update(readFileSync(archive)).digest("hex");
-    for (const [user, password] of [["deploy", undefined], ["opsuser", PASSWORD]] as const) {
+    for (const [user, password] of [
+      ["deploy", undefined],
+      ["opsuser", PASSWORD],
+    ] as const) {
       const connection = await SshConnection.open({ ...testbed().target("th3"), user });
       connections.push(connection);
-      const session = new HostSession({ name: "th3", connection, become: { user: "root", password }, takeLock: true, openAnother: () => SshConnection.open(testbed().target("th3")) });
+      const session = new HostSession({
+        name: "th3",
+        connection,
+        become: { user: "root", password },
+        takeLock: true,
+        openAnother: () => SshConnection.open(testbed().target("th3")),
+      });
       // Root's own archive folder, as role backup makes it: 0700, the file 0600.
       await connection.exec("sudo -S install -d -m 700 /var/backups/rigger-become", `${PASSWORD}\n`);
-      await session.upload({ kind: "upload", source: archive, path: "/var/backups/rigger-become/archive.bin", sha256, size: statSync(archive).size, mode: 0o600, owner: "root", group: "root" });
+      await session.upload({
+        kind: "upload",
+        source: archive,
+        path: "/var/backups/rigger-become/archive.bin",
+        sha256,
+        size: statSync(archive).size,
+        mode: 0o600,
+        owner: "root",
+        group: "root",
+      });
       const local = join(dir, `fetched-${user}`);
       await session.download("/var/backups/rigger-become/archive.bin", local);
       expect(createHash("sha256").update(readFileSync(local)).digest("hex"), user).toBe(sha256);
       expect(statSync(local).mode & 0o777).toBe(0o600);
-      const left = await connection.exec("sudo -S sh -c 'stat -c \"%a %U\" /var/backups/rigger-become/archive.bin; ls -a /tmp /var/tmp /var/backups/rigger-become | grep -c \"^\\.rigger-\" || true'", `${PASSWORD}\n`);
+      const left = await connection.exec(
+        'sudo -S sh -c \'stat -c "%a %U" /var/backups/rigger-become/archive.bin; ls -a /tmp /var/tmp /var/backups/rigger-become | grep -c "^\\.rigger-" || true\'',
+        `${PASSWORD}\n`,
+      );
       expect(left.stdout, user).toBe("600 root\n0\n");
-      await expect(session.download("/var/backups/rigger-become/none.bin", join(dir, "none"))).rejects.toThrow(/reading \/var\/backups\/rigger-become\/none\.bin: .*No such file/);
+      await expect(session.download("/var/backups/rigger-become/none.bin", join(dir, "none"))).rejects.toThrow(
+        /reading \/var\/backups\/rigger-become\/none\.bin: .*No such file/,
+      );
       session.close();
     }
     const root = await SshConnection.open(testbed().target("th3"));
@@ -92,4 +130,3 @@ describeHosts("become: sudo with and without a password", (testbed) => {
     await root.exec("rm -rf /var/backups/rigger-become");
   });
 });
-

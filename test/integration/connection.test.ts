@@ -26,7 +26,9 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     const file = knownHosts("mismatch");
     // th2's key recorded under th1's address: what a man in the middle would look like.
     await writeFile(file, `${th1!.ip} ${recorded.get(th2!.ip)}\n`);
-    const error = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: file }).catch((e: unknown) => e);
+    const error = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: file }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(HostKeyError);
     const expectedPrint = fingerprint(Buffer.from(recorded.get(th2!.ip)!.split(" ")[1]!, "base64"));
     const presentedPrint = fingerprint(Buffer.from(recorded.get(th1!.ip)!.split(" ")[1]!, "base64"));
@@ -40,13 +42,22 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     const line = `${th1.ip} ${recorded.get(th1.ip)!}`;
     const revoked = join(dir, "known_hosts.revoked");
     await writeFile(revoked, `${line}\n@revoked * ${recorded.get(th1.ip)!}\n`);
-    const refused = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: revoked }).catch((e: unknown) => e);
+    const refused = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: revoked }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(HostKeyError);
     expect((refused as Error).message).toContain(`is marked @revoked in ${revoked}: refused`);
 
     const authority = join(dir, "known_hosts.ca");
-    await writeFile(authority, `@cert-authority ${th1.ip} ${recorded.get(testbed().hosts.find((h) => h.name === "th2")!.ip)!}\n`);
-    const named = await SshConnection.open({ ...testbed().target("th1"), knownHostsFile: authority, acceptNewHostKeys: true }).catch((e: unknown) => e);
+    await writeFile(
+      authority,
+      `@cert-authority ${th1.ip} ${recorded.get(testbed().hosts.find((h) => h.name === "th2")!.ip)!}\n`,
+    );
+    const named = await SshConnection.open({
+      ...testbed().target("th1"),
+      knownHostsFile: authority,
+      acceptNewHostKeys: true,
+    }).catch((e: unknown) => e);
     expect(named).toBeInstanceOf(HostKeyError);
     expect((named as Error).message).toContain("trusts a @cert-authority for");
     expect(await readFile(authority, "utf8")).not.toContain(`\n|1|`);
@@ -72,7 +83,9 @@ describeHosts("connection: host keys and authentication", (testbed) => {
   it("reports a key the host does not accept as an authentication failure", async () => {
     const keyFile = join(dir, "stranger");
     await $`ssh-keygen -q -t ed25519 -N '' -f ${keyFile}`;
-    const error = await SshConnection.open({ ...testbed().target("th3"), privateKeyFile: keyFile }).catch((e: unknown) => e);
+    const error = await SshConnection.open({ ...testbed().target("th3"), privateKeyFile: keyFile }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as Error).message).toContain("th3");
   });
@@ -94,7 +107,8 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     const agent = $({ nothrow: true })`ssh-agent -D -a ${socket}`;
     const saved = { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK, HOME: process.env.HOME };
     try {
-      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       await $({ env: { ...process.env, SSH_AUTH_SOCK: socket } })`ssh-add -q ${testbed().keyFile}`;
       // No default identity files either: only the agent can log in.
       Object.assign(process.env, { SSH_AUTH_SOCK: socket, HOME: dir });
@@ -112,10 +126,13 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     await $`cp ${testbed().keyFile} ${locked}`;
     await $`ssh-keygen -q -p -P '' -N 'a passphrase' -f ${locked}`;
     const saved = process.env.SSH_AUTH_SOCK;
-    const restore = () => (saved === undefined ? delete process.env.SSH_AUTH_SOCK : (process.env.SSH_AUTH_SOCK = saved));
+    const restore = () =>
+      saved === undefined ? delete process.env.SSH_AUTH_SOCK : (process.env.SSH_AUTH_SOCK = saved);
     delete process.env.SSH_AUTH_SOCK;
     try {
-      const refused = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: locked }).catch((e: unknown) => e);
+      const refused = await SshConnection.open({ ...testbed().target("th2"), privateKeyFile: locked }).catch(
+        (e: unknown) => e,
+      );
       expect(refused).toBeInstanceOf(AuthenticationError);
       expect((refused as Error).message).toContain(`${locked} is passphrase-protected`);
       expect((refused as Error).message).toContain(`ssh-add ${locked}`);
@@ -125,7 +142,8 @@ describeHosts("connection: host keys and authentication", (testbed) => {
     const socket = join(dir, "agent-locked.sock");
     const agent = $({ nothrow: true })`ssh-agent -D -a ${socket}`;
     try {
-      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && (await $({ nothrow: true })`test -S ${socket}`).exitCode !== 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       // What ssh-add does with the passphrase: the agent holds the key itself (here from its unprotected twin).
       await $({ env: { ...process.env, SSH_AUTH_SOCK: socket } })`ssh-add -q ${testbed().keyFile}`;
       process.env.SSH_AUTH_SOCK = socket;

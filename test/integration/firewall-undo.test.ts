@@ -9,7 +9,8 @@ import type { GuardedStep, WriteStep } from "../../src/ops/operation.js";
 import { nftablesFirewall } from "../../src/ops/nftables.js";
 import { describeHosts } from "../testbed/testbed.js";
 
-const CLEAN = "systemctl stop rigger-firewall-rollback-rigger.timer 2>/dev/null; nft delete table inet rigger 2>/dev/null; rm -f /etc/rigger/firewall-rigger* /var/lib/rigger/firewall-rigger*; true";
+const CLEAN =
+  "systemctl stop rigger-firewall-rollback-rigger.timer 2>/dev/null; nft delete table inet rigger 2>/dev/null; rm -f /etc/rigger/firewall-rigger* /var/lib/rigger/firewall-rigger*; true";
 
 describeHosts("the firewall's undo timer", (testbed) => {
   let connection: SshConnection;
@@ -18,15 +19,27 @@ describeHosts("the firewall's undo timer", (testbed) => {
   /** The steps of a first apply (nothing there yet), opening 8443/tcp beside SSH. */
   const steps = (rollbackSeconds: number) => {
     const op = nftablesFirewall({ sshPort: 22, rules: [{ protocol: "tcp", port: 8443 }], rollbackSeconds });
-    const [write, guarded] = op.plan({ file: { exists: false }, table: { live: "", applied: "" }, published: [], sshPort: 22 }) as [WriteStep, GuardedStep];
+    const [write, guarded] = op.plan({
+      file: { exists: false },
+      table: { live: "", applied: "" },
+      published: [],
+      sshPort: 22,
+    }) as [WriteStep, GuardedStep];
     return { write, guarded };
   };
   const liveHash = () => sh("nft list table inet rigger 2>/dev/null | sha256sum | cut -c1-64");
 
   beforeAll(async () => {
     connection = await SshConnection.open(testbed().target("th3"));
-    session = new HostSession({ name: "th3", connection, takeLock: false, openAnother: () => SshConnection.open(testbed().target("th3")) });
-    const installed = await connection.exec("command -v nft || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables; } >/dev/null 2>&1");
+    session = new HostSession({
+      name: "th3",
+      connection,
+      takeLock: false,
+      openAnother: () => SshConnection.open(testbed().target("th3")),
+    });
+    const installed = await connection.exec(
+      "command -v nft || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables; } >/dev/null 2>&1",
+    );
     expect(installed.code).toBe(0);
     await sh(`${CLEAN}; install -d -m 700 /etc/rigger`);
   }, 120_000);
@@ -38,7 +51,8 @@ describeHosts("the firewall's undo timer", (testbed) => {
   it("keeps the new rules when the timer is stopped in time, and records the live table's checksum", async () => {
     const { write, guarded } = steps(30);
     await session.write(write);
-    for (const command of [guarded.arm, guarded.apply, guarded.cancel]) expect((await session.run(command)).code, command).toBe(0);
+    for (const command of [guarded.arm, guarded.apply, guarded.cancel])
+      expect((await session.run(command)).code, command).toBe(0);
     expect(await sh("nft list chain inet rigger input")).toContain("tcp dport 8443 accept");
     expect(await sh("cat /var/lib/rigger/firewall-rigger.applied")).toBe(await liveHash());
     expect((await connection.exec("test -f /etc/rigger/firewall-rigger.nft")).code).toBe(0);

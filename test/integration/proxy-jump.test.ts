@@ -10,11 +10,19 @@ describeHosts("ssh config aliases and ProxyJump", (testbed) => {
     const { hosts, keyFile, knownHostsFile } = testbed();
     const dir = mkdtempSync(join(tmpdir(), "rigger-jump-"));
     // "th2" resolves only inside the test network (Docker's DNS): the controller cannot reach it by name.
-    const th2Key = readFileSync(knownHostsFile, "utf8").split("\n").find((l) => l.startsWith(`${hosts[1]!.ip} `))!.split(" ").slice(1).join(" ");
+    const th2Key = readFileSync(knownHostsFile, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${hosts[1]!.ip} `))!
+      .split(" ")
+      .slice(1)
+      .join(" ");
     const knownHosts = join(dir, "known_hosts");
     writeFileSync(knownHosts, `${readFileSync(knownHostsFile, "utf8")}th2 ${th2Key}\n`);
     const sshConfig = join(dir, "config");
-    writeFileSync(sshConfig, `Host middle\n  HostName th2\n  User root\n  IdentityFile ${keyFile}\n  ProxyJump root@${hosts[0]!.ip}\n`);
+    writeFileSync(
+      sshConfig,
+      `Host middle\n  HostName th2\n  User root\n  IdentityFile ${keyFile}\n  ProxyJump root@${hosts[0]!.ip}\n`,
+    );
     const inventory = testInventory();
     writeFileSync(
       join(inventory, "hosts.yaml"),

@@ -15,7 +15,8 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   const on = (name: string) => connections.get(name)!;
 
   beforeAll(async () => {
-    for (const host of testbed().hosts) connections.set(host.name, await SshConnection.open(testbed().target(host.name)));
+    for (const host of testbed().hosts)
+      connections.set(host.name, await SshConnection.open(testbed().target(host.name)));
   });
   afterAll(() => connections.forEach((c) => c.close()));
 
@@ -40,7 +41,9 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   it("has no Docker on the plain image", async () => {
     // The image itself: suites install Docker on hosts, in any order.
     const image = (await $`docker images --format '{{.Repository}}:{{.Tag}}' testhost`).stdout.trim().split("\n")[0]!;
-    const result = await $({ nothrow: true })`docker run --rm --entrypoint sh ${image} -c ${"command -v docker dockerd || echo none"}`;
+    const result = await $({
+      nothrow: true,
+    })`docker run --rm --entrypoint sh ${image} -c ${"command -v docker dockerd || echo none"}`;
     expect(result.stdout.trim()).toBe("none");
   });
 
@@ -66,7 +69,9 @@ describeHosts("testbed: the hosts are real", (testbed) => {
     await fault.cut("th3");
     try {
       const started = Date.now();
-      await expect(SshConnection.open({ ...testbed().target("th3"), connectTimeoutMs: 3000 })).rejects.toBeInstanceOf(UnreachableError);
+      await expect(SshConnection.open({ ...testbed().target("th3"), connectTimeoutMs: 3000 })).rejects.toBeInstanceOf(
+        UnreachableError,
+      );
       expect(Date.now() - started).toBeLessThan(4500);
     } finally {
       await fault.restore("th3");
@@ -78,7 +83,11 @@ describeHosts("testbed: the hosts are real", (testbed) => {
 
   it("fails a command on a connection whose host is cut off mid-run, within the keepalive bound", async () => {
     // Impatient on purpose (the default waits a minute of silence): a keepalive every second, three unanswered.
-    const connection = await SshConnection.open({ ...testbed().target("th2"), keepaliveIntervalMs: 1000, keepaliveCountMax: 3 });
+    const connection = await SshConnection.open({
+      ...testbed().target("th2"),
+      keepaliveIntervalMs: 1000,
+      keepaliveCountMax: 3,
+    });
     await fault.cut("th2");
     try {
       const started = Date.now();
@@ -94,7 +103,9 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   it("stops and starts a host", async () => {
     await fault.stop("th3");
     try {
-      await expect(SshConnection.open({ ...testbed().target("th3"), connectTimeoutMs: 2000 })).rejects.toBeInstanceOf(UnreachableError);
+      await expect(SshConnection.open({ ...testbed().target("th3"), connectTimeoutMs: 2000 })).rejects.toBeInstanceOf(
+        UnreachableError,
+      );
     } finally {
       await fault.start("th3");
     }
@@ -106,7 +117,9 @@ describeHosts("testbed: the hosts are real", (testbed) => {
   it("drops packets on demand and stops dropping when cleared", async () => {
     await fault.loss("th1", 100);
     try {
-      await expect(SshConnection.open({ ...testbed().target("th1"), connectTimeoutMs: 2000 })).rejects.toBeInstanceOf(UnreachableError);
+      await expect(SshConnection.open({ ...testbed().target("th1"), connectTimeoutMs: 2000 })).rejects.toBeInstanceOf(
+        UnreachableError,
+      );
     } finally {
       await fault.clear("th1");
     }
@@ -122,10 +135,17 @@ describeHosts("testbed: the hosts are real", (testbed) => {
     const dir = await mkdtemp(join(tmpdir(), "rigger-relay-"));
     try {
       // The relayed host is th1 under another address: its known key, recorded for that address.
-      const key = (await readFile(testbed().knownHostsFile, "utf8")).split("\n").find((l) => l.startsWith(`${th1.ip} `))!;
+      const key = (await readFile(testbed().knownHostsFile, "utf8"))
+        .split("\n")
+        .find((l) => l.startsWith(`${th1.ip} `))!;
       const knownHostsFile = join(dir, "known_hosts");
       await writeFile(knownHostsFile, key.replace(th1.ip, `[127.0.0.1]:${relay.port}`) + "\n");
-      const slow = await SshConnection.open({ ...testbed().target("th1"), host: "127.0.0.1", port: relay.port, knownHostsFile });
+      const slow = await SshConnection.open({
+        ...testbed().target("th1"),
+        host: "127.0.0.1",
+        port: relay.port,
+        knownHostsFile,
+      });
       const timed = async (connection: SshConnection) => {
         const started = Date.now();
         await connection.exec("true");

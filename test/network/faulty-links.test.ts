@@ -91,7 +91,11 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     const run = await rigger(SITE, "-i", proxied, "--json", report);
     expect(run.code, run.out + run.err).toBe(0);
     expect(notOk(run.out)).toEqual([]);
-    const [summary] = (JSON.parse(readFileSync(report, "utf8")) as { hosts: Array<{ host: string; roundTrips: number; changed: number }> }).hosts;
+    const [summary] = (
+      JSON.parse(readFileSync(report, "utf8")) as {
+        hosts: Array<{ host: string; roundTrips: number; changed: number }>;
+      }
+    ).hosts;
     expect(summary).toMatchObject({ host: HOST, roundTrips: 1, changed: 0 });
     // The latency was there: the handshake alone is several round trips of 300 ms.
     expect(Date.now() - started).toBeGreaterThan(1500);
@@ -106,7 +110,9 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     await lockTaken();
     // Nothing passes either way for 20 s, and nothing is lost: a Wi-Fi roam, a VPN rekey.
     const stalls = await Promise.all(
-      (["upstream", "downstream"] as const).map((stream) => toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } })),
+      (["upstream", "downstream"] as const).map((stream) =>
+        toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } }),
+      ),
     );
     await sleep(20_000);
     for (const name of stalls) await toxiproxy.remove(HOST, name);
@@ -134,7 +140,9 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     let started = false;
     for (let i = 0; i < 1200 && !started; i++) {
       // The temporary exists and is not whole: the write has begun and its content is on the wire.
-      const seen = (await sh("stat -c %s /etc/matrixrtc/synapse/.rigger-*-homeserver.yaml 2>/dev/null | head -n 1")).trim();
+      const seen = (
+        await sh("stat -c %s /etc/matrixrtc/synapse/.rigger-*-homeserver.yaml 2>/dev/null | head -n 1")
+      ).trim();
       if (seen !== "" && Number(seen) < size - 100) started = true;
       else await sleep(20);
     }
@@ -180,7 +188,8 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     // Media that does not compress: the archive takes seconds to come down at 256 KB/s.
     await sh("head -c 3000000 /dev/urandom > /var/lib/matrixrtc/synapse/media-sample.bin");
     const fetchDir = mkdtempSync(join(tmpdir(), "rigger-fetch-"));
-    const fetched = (suffix: string) => (existsSync(join(fetchDir, HOST)) ? readdirSync(join(fetchDir, HOST)).filter((f) => f.endsWith(suffix)) : []);
+    const fetched = (suffix: string) =>
+      existsSync(join(fetchDir, HOST)) ? readdirSync(join(fetchDir, HOST)).filter((f) => f.endsWith(suffix)) : [];
     const backup = () => rigger("playbooks/backup.ts", "-i", proxied, "-e", `backup_fetch_dir=${fetchDir}`);
     /** Until the download has begun: its partial file here holds some of the archive. */
     const downloading = async () => {
@@ -205,7 +214,11 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     await toxiproxy.add(HOST, { type: "bandwidth", stream: "downstream", attributes: { rate: 256 } });
     const stalledRun = backup();
     await downloading();
-    const stalls = await Promise.all((["upstream", "downstream"] as const).map((stream) => toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } })));
+    const stalls = await Promise.all(
+      (["upstream", "downstream"] as const).map((stream) =>
+        toxiproxy.add(HOST, { type: "latency", stream, attributes: { latency: 120_000 } }),
+      ),
+    );
     expect(fetched(".tar.gz"), "the stall began before the download was done").toEqual([]);
     await sleep(10_000);
     for (const name of stalls) await toxiproxy.remove(HOST, name);
@@ -215,7 +228,9 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     expect(fetched(".partial")).toEqual([]);
     const local = readFileSync(join(fetchDir, HOST, archive!));
     expect(local.length).toBeGreaterThan(3_000_000);
-    expect(await sh(`sha256sum < /var/backups/matrixrtc/${archive}`)).toContain(createHash("sha256").update(local).digest("hex"));
+    expect(await sh(`sha256sum < /var/backups/matrixrtc/${archive}`)).toContain(
+      createHash("sha256").update(local).digest("hex"),
+    );
     await sh("rm -f /var/lib/matrixrtc/synapse/media-sample.bin");
   }, 300_000);
 
@@ -228,16 +243,26 @@ describeHosts("faulty links: the stack on one host through Toxiproxy", (testbed)
     // The run's own process (run.ts may hand it to a plain Node process of its own).
     const pid = await lockTaken();
     vanished.push(pid);
-    await Promise.all((["upstream", "downstream"] as const).map((stream) => toxiproxy.add(HOST, { type: "timeout", stream, attributes: { timeout: 0 } })));
+    await Promise.all(
+      (["upstream", "downstream"] as const).map((stream) =>
+        toxiproxy.add(HOST, { type: "timeout", stream, attributes: { timeout: 0 } }),
+      ),
+    );
     process.kill(pid, "SIGSTOP");
 
     const blocked = await rigger(SITE, "-i", direct);
     expect(blocked.code).toBe(2);
-    expect(blocked.out).toMatch(new RegExp(`\\[${HOST}\\] FAILED: ${HOST} is being changed by another run \\(rigger pid ${pid} on .+, host pid \\d+\\).*--break-lock ${HOST}`));
+    expect(blocked.out).toMatch(
+      new RegExp(
+        `\\[${HOST}\\] FAILED: ${HOST} is being changed by another run \\(rigger pid ${pid} on .+, host pid \\d+\\).*--break-lock ${HOST}`,
+      ),
+    );
 
     const broken = await rigger(SITE, "-i", direct, "--break-lock", HOST);
     expect(broken.code, broken.out + broken.err).toBe(0);
-    expect(broken.out).toMatch(new RegExp(`\\[${HOST}\\] --break-lock: ended the run that held the lock \\(rigger pid ${pid} `));
+    expect(broken.out).toMatch(
+      new RegExp(`\\[${HOST}\\] --break-lock: ended the run that held the lock \\(rigger pid ${pid} `),
+    );
     expect(await sh("cat /run/rigger/holder")).toContain(`rigger pid ${process.pid} `);
   }, 180_000);
 });

@@ -30,20 +30,37 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
   const reaches = async (from: string, to: string, port: number) =>
     (await on(from).exec(`timeout 3 bash -c 'exec 3<>/dev/tcp/${ip(to)}/${port}'`)).code === 0;
   /** A node's LiveKit config checksum and container id: what a rollout that reached it would change. */
-  const nodeState = (host: string) => sh(host, "sha256sum /etc/matrixrtc/livekit/livekit.yaml; docker inspect -f '{{.Id}} {{.State.StartedAt}}' matrixrtc-livekit");
+  const nodeState = (host: string) =>
+    sh(
+      host,
+      "sha256sum /etc/matrixrtc/livekit/livekit.yaml; docker inspect -f '{{.Id}} {{.State.StartedAt}}' matrixrtc-livekit",
+    );
 
   beforeAll(async () => {
     // Certificates from the ACME server, as in production: the nodes' webhook to the jwt service goes through Caddy over HTTPS.
-    await pebble.resolve([NAMES.matrix_server_name, NAMES.matrix_host, NAMES.livekit_host, NAMES.element_call_host], ip(FLEET.homeserver));
+    await pebble.resolve(
+      [NAMES.matrix_server_name, NAMES.matrix_host, NAMES.livekit_host, NAMES.element_call_host],
+      ip(FLEET.homeserver),
+    );
     const issuer = await pebble.issuerRoot();
-    const acme = ["caddy_tls: acme", `caddy_acme_ca: ${pebble.directory}`, `caddy_acme_ca_root: ${JSON.stringify(pebble.directoryRoot())}`, `livekit_ca_certificates: ${JSON.stringify(issuer)}`];
+    const acme = [
+      "caddy_tls: acme",
+      `caddy_acme_ca: ${pebble.directory}`,
+      `caddy_acme_ca_root: ${JSON.stringify(pebble.directoryRoot())}`,
+      `livekit_ca_certificates: ${JSON.stringify(issuer)}`,
+    ];
     // Debug logs: the nodes then say which of them carried each participant's signalling.
     inventory = fleetInventory(testbed(), FLEET, ["livekit_log_level: debug", ...acme]);
     for (const host of HOSTS) connections.set(host, await SshConnection.open(testbed().target(host)));
     await trustTestAcme(on(FLEET.homeserver), issuer);
     const rootFile = join(inventory, "acme-issuer-root.pem");
     writeFileSync(rootFile, issuer);
-    client = stackClient({ inventory, proxyIp: ip(FLEET.homeserver), homeserver: () => on(FLEET.homeserver), ca: rootFile });
+    client = stackClient({
+      inventory,
+      proxyIp: ip(FLEET.homeserver),
+      homeserver: () => on(FLEET.homeserver),
+      ca: rootFile,
+    });
   });
   afterAll(async () => {
     for (const host of HOSTS) await connections.get(host)?.exec(TEAR_DOWN_STACK);
@@ -72,7 +89,15 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     /** Every host's config files and signing key by checksum, and each container's start. */
     const state = async () =>
       Object.fromEntries(
-        await Promise.all(HOSTS.map(async (host) => [host, await sh(host, "find /etc/matrixrtc -type f | sort | xargs sha256sum; docker inspect -f '{{.Name}} {{.State.StartedAt}}' $(docker ps -q) | sort")])),
+        await Promise.all(
+          HOSTS.map(async (host) => [
+            host,
+            await sh(
+              host,
+              "find /etc/matrixrtc -type f | sort | xargs sha256sum; docker inspect -f '{{.Name}} {{.State.StartedAt}}' $(docker ps -q) | sort",
+            ),
+          ]),
+        ),
       );
     const storeOf = async () => {
       const store = await openSecretsStore(inventory);
@@ -84,11 +109,18 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     expect(limited.code, limited.out + limited.err).toBe(0);
     expect(notOk(limited.out)).toEqual([]);
     // The node's secrets, read back from it and the hosts that share them; nothing of the homeserver's yet.
-    expect(Object.keys(await storeOf()).sort()).toEqual(["livekit_api_key", "livekit_api_secret", "redis_password", "turn_shared_secret"]);
+    expect(Object.keys(await storeOf()).sort()).toEqual([
+      "livekit_api_key",
+      "livekit_api_secret",
+      "redis_password",
+      "turn_shared_secret",
+    ]);
     const full = await rigger(SITE, "-i", inventory);
     expect(full.code, full.out + full.err).toBe(0);
     expect(notOk(full.out)).toEqual([]);
-    expect(full.out).toMatch(/synapse_signing_key: not in the secrets store; adopted from th4 \(\/etc\/matrixrtc\/synapse\/signing\.key\)/);
+    expect(full.out).toMatch(
+      /synapse_signing_key: not in the secrets store; adopted from th4 \(\/etc\/matrixrtc\/synapse\/signing\.key\)/,
+    );
     expect(await storeOf()).toEqual(kept);
     expect(await state()).toEqual(before);
   }, 300_000);
@@ -104,18 +136,25 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     // Media stays open to everyone.
     expect(await reaches(FLEET.turn, node1, 7881)).toBe(true);
     // Both nodes joined the cluster through Redis.
-    for (const node of FLEET.sfu) expect(await sh(node, "docker logs matrixrtc-livekit 2>&1 | grep -c 'connecting to redis'")).not.toBe("0\n");
+    for (const node of FLEET.sfu)
+      expect(await sh(node, "docker logs matrixrtc-livekit 2>&1 | grep -c 'connecting to redis'")).not.toBe("0\n");
   });
 
   it("passes verify.ts, whose report holds every host's checks with their evidence", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rigger-fleet-report-"));
     const result = await rigger("playbooks/verify.ts", "-i", inventory, "--report", dir);
     expect(result.code, result.out).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { checks: Array<{ host: string; check: string; passed: boolean }> };
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as {
+      checks: Array<{ host: string; check: string; passed: boolean }>;
+    };
     expect(report.checks.every((c) => c.passed)).toBe(true);
     expect(new Set(report.checks.map((c) => c.host))).toEqual(new Set(HOSTS));
-    expect(report.checks.filter((c) => c.host === "th5").map((c) => c.check)).toContain("livekit creates no room by itself (room.auto_create: false)");
-    expect(report.checks.filter((c) => c.host === "th4").map((c) => c.check)).toContain("redis is published to the livekit nodes only");
+    expect(report.checks.filter((c) => c.host === "th5").map((c) => c.check)).toContain(
+      "livekit creates no room by itself (room.auto_create: false)",
+    );
+    expect(report.checks.filter((c) => c.host === "th4").map((c) => c.check)).toContain(
+      "redis is published to the livekit nodes only",
+    );
     console.log(`fleet: verify.ts ${report.checks.length} checks, all passed`);
     rmSync(dir, { recursive: true });
   });
@@ -131,18 +170,39 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     expect(media, outcome.icePath).toBeDefined();
     const other = FLEET.sfu.find((node) => node !== media)!;
     // LiveKit knows the room by the name the jwt service gives it: a hash of the Matrix room and the slot.
-    expect(await sh(other, `docker logs matrixrtc-livekit 2>&1 | grep 'starting signal connection' | grep -cF '${livekitName(room, "m.call#ROOM")}'`)).not.toBe("0\n");
+    expect(
+      await sh(
+        other,
+        `docker logs matrixrtc-livekit 2>&1 | grep 'starting signal connection' | grep -cF '${livekitName(room, "m.call#ROOM")}'`,
+      ),
+    ).not.toBe("0\n");
     // The same proof from verify.ts, with its own users.
-    const verify = await client.withNames(["node_modules/.bin/tsx", "run.ts", "playbooks/verify.ts", "-i", inventory, "-e", "call_probe=true", "--limit", FLEET.homeserver]);
+    const verify = await client.withNames([
+      "node_modules/.bin/tsx",
+      "run.ts",
+      "playbooks/verify.ts",
+      "-i",
+      inventory,
+      "-e",
+      "call_probe=true",
+      "--limit",
+      FLEET.homeserver,
+    ]);
     expect(verify.exitCode, verify.stdout).toBe(0);
     expect(verify.stdout).toMatch(/\[th4\] call_probe \| verify: a two-party call carries media .*: ok/);
-    console.log(`fleet call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, media on ${media} (${outcome.icePath}), signalling also through ${other}`);
+    console.log(
+      `fleet call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, media on ${media} (${outcome.icePath}), signalling also through ${other}`,
+    );
   }, 60_000);
 
   it("has no call when the media ports are closed at the firewall, and the probe says why in one line", async () => {
     // A table of the test's own, before rigger's and Docker's: the nodes' ICE ports and the TURN server dropped.
     const block = (hook: string, rules: string[]) =>
-      [`nft add table inet blocktest`, `nft add chain inet blocktest ${hook} '{ type filter hook ${hook} priority -10; policy accept; }'`, ...rules.map((r) => `nft add rule inet blocktest ${hook} ${r} drop`)].join(" && ");
+      [
+        `nft add table inet blocktest`,
+        `nft add chain inet blocktest ${hook} '{ type filter hook ${hook} priority -10; policy accept; }'`,
+        ...rules.map((r) => `nft add rule inet blocktest ${hook} ${r} drop`),
+      ].join(" && ");
     const unblock = "nft delete table inet blocktest 2>/dev/null; true";
     for (const node of FLEET.sfu) await sh(node, block("forward", ["udp dport 7882", "tcp dport 7881"]));
     await sh(FLEET.turn, block("input", ["udp dport 3478", "tcp dport 3478"]));
@@ -168,12 +228,25 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     try {
       const result = await rigger(SITE, "-i", inventory, "-e", "livekit_log_level=info", "--json", json);
       expect(result.code).toBe(2);
-      expect(result.out).toContain('warning: rollout of play "sfu" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)');
-      expect(result.out).toContain(`[${node2}] UNTOUCHED from play "sfu" on: the rollout stopped before this host's turn`);
+      expect(result.out).toContain(
+        'warning: rollout of play "sfu" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)',
+      );
+      expect(result.out).toContain(
+        `[${node2}] UNTOUCHED from play "sfu" on: the rollout stopped before this host's turn`,
+      );
       const hosts = JSON.parse(readFileSync(json, "utf8")).hosts as Array<{ host: string; status: string }>;
-      expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({ th4: "untouched", th5: "failed", th6: "untouched", th7: "untouched" });
+      expect(Object.fromEntries(hosts.map((h) => [h.host, h.status]))).toEqual({
+        th4: "untouched",
+        th5: "failed",
+        th6: "untouched",
+        th7: "untouched",
+      });
       expect(await nodeState(node2)).toBe(before);
-      expect(result.out).toMatch(new RegExp(`\\[${node1}\\] livekit \\| template /etc/matrixrtc/livekit/livekit\\.yaml: failed: [\\s\\S]*no-such-tag`));
+      expect(result.out).toMatch(
+        new RegExp(
+          `\\[${node1}\\] livekit \\| template /etc/matrixrtc/livekit/livekit\\.yaml: failed: [\\s\\S]*no-such-tag`,
+        ),
+      );
     } finally {
       rmSync(broken);
     }
@@ -204,8 +277,12 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     expect(outcome).toMatchObject({ ok: true });
     const media = FLEET.sfu.find((node) => outcome.icePath === `udp ${ip(node)}:7882`)!;
     expect(media, `the call's media went over ${outcome.icePath}`).toBeDefined();
-    expect(result.out).toContain(`[${media}] livekit | handler: restart livekit: draining: waiting up to 600 s for the calls on this node to end before the restart`);
-    const drained = new RegExp(`\\[${media}\\] livekit \\| handler: restart livekit: drained in (\\d+) s, then started`).exec(result.out);
+    expect(result.out).toContain(
+      `[${media}] livekit | handler: restart livekit: draining: waiting up to 600 s for the calls on this node to end before the restart`,
+    );
+    const drained = new RegExp(
+      `\\[${media}\\] livekit \\| handler: restart livekit: drained in (\\d+) s, then started`,
+    ).exec(result.out);
     expect(drained, result.out).not.toBeNull();
     expect(Number(drained![1])).toBeGreaterThanOrEqual(8);
     expect(took).toBeGreaterThanOrEqual(8000);
@@ -222,6 +299,8 @@ describeHosts("the MatrixRTC stack on a fleet (inventory/fleet's shape)", (testb
     const result = await rigger(SITE, "-i", inventory, "--limit", "sfu", "-e", `@${vars}`);
     await call;
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toMatch(/handler: restart livekit: calls still going after [34] s: stopped by force, then started/);
+    expect(result.out).toMatch(
+      /handler: restart livekit: calls still going after [34] s: stopped by force, then started/,
+    );
   }, 120_000);
 });

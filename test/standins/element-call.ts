@@ -10,6 +10,7 @@ const CONFIG = process.env.ELEMENT_CALL_CONFIG ?? "/app/config.json";
 const APP = "<!doctype html><title>Element Call (stand-in)</title>";
 
 serve("element-call", "0.0.0.0", 8080, (_request, url) => {
-  if (url.pathname === "/config.json") return { status: 200, body: readFileSync(CONFIG, "utf8"), type: "application/json" };
+  if (url.pathname === "/config.json")
+    return { status: 200, body: readFileSync(CONFIG, "utf8"), type: "application/json" };
   return { status: 200, body: APP, type: "text/html" };
 });

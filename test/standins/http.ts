@@ -10,7 +10,12 @@ export interface Answer {
 }
 
 export const json = (status: number, body: unknown): Answer => ({ status, body });
-export const matrixError = (status: number, errcode: string, error: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: { errcode, error, ...extra } });
+export const matrixError = (
+  status: number,
+  errcode: string,
+  error: string,
+  extra: Record<string, unknown> = {},
+): Answer => ({ status, body: { errcode, error, ...extra } });
 
 export function serve(name: string, host: string, port: number, handle: Handler): Server {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -24,7 +29,8 @@ export function serve(name: string, host: string, port: number, handle: Handler)
       } catch (error) {
         answer = matrixError(500, "M_UNKNOWN", (error as Error).message);
       }
-      const text = answer.body === undefined ? "" : typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
+      const text =
+        answer.body === undefined ? "" : typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
       const type = answer.type ?? (typeof answer.body === "string" ? "text/plain" : "application/json");
       response.writeHead(answer.status, { "content-type": type, ...answer.headers });
       response.end(text);

@@ -29,7 +29,12 @@ type Outcome = "ok" | "not found" | "retry";
 async function delayedAction(job: LeaveJob, action: "restart" | "send"): Promise<Outcome> {
   try {
     const url = `${job.csApiUrl.replace(/\/$/, "")}${DELAYED_EVENTS}/${encodeURIComponent(job.delayId)}/${action}`;
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}", signal: AbortSignal.timeout(5000) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+      signal: AbortSignal.timeout(5000),
+    });
     if (response.status === 200 || response.status === 204) return "ok";
     // 404 on send: already sent or cancelled, which is what was wanted.
     if (response.status === 404) return action === "send" ? "ok" : "not found";
@@ -40,7 +45,11 @@ async function delayedAction(job: LeaveJob, action: "restart" | "send"): Promise
 }
 
 /** Exponential backoff as upstream configures it (1 s, x1.5, at most 60 s apart) until `until` (epoch ms) or a result. */
-async function retryUntil<T>(until: number, alive: () => boolean, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+async function retryUntil<T>(
+  until: number,
+  alive: () => boolean,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   let wait = 1000;
   for (;;) {
     const result = await attempt();
@@ -67,13 +76,17 @@ class Job {
   }
 
   private log(what: string) {
-    console.log(`lk-jwt: delayed leave ${this.params.delayId} (${this.params.identity} in ${this.params.room}): ${what}`);
+    console.log(
+      `lk-jwt: delayed leave ${this.params.delayId} (${this.params.identity} in ${this.params.room}): ${what}`,
+    );
   }
 
   /** Phase 1: ask the SFU until the participant is there; phase 2: while connected, ask again every sanity interval. */
   private async lookUp() {
-    const found = await retryUntil(Date.now() + Math.min(HOUR, this.params.timeoutMs), () => this.state === "waiting", async () =>
-      (await this.presence(this.params.room, this.params.identity)) ? true : undefined,
+    const found = await retryUntil(
+      Date.now() + Math.min(HOUR, this.params.timeoutMs),
+      () => this.state === "waiting",
+      async () => ((await this.presence(this.params.room, this.params.identity)) ? true : undefined),
     );
     if (!found || this.state === "replaced") return;
     this.signal("found");
@@ -115,10 +128,14 @@ class Job {
 
   /** While connected: restart the delayed event, then again at 80 % of its timeout. */
   private async restart() {
-    const outcome = await retryUntil(this.deadline, () => this.state === "connected", async () => {
-      const o = await delayedAction(this.params, "restart");
-      return o === "retry" ? undefined : o;
-    });
+    const outcome = await retryUntil(
+      this.deadline,
+      () => this.state === "connected",
+      async () => {
+        const o = await delayedAction(this.params, "restart");
+        return o === "retry" ? undefined : o;
+      },
+    );
     if (this.state !== "connected") return;
     if (outcome === "ok") {
       this.deadline = Date.now() + this.params.timeoutMs;
@@ -129,10 +146,14 @@ class Job {
   /** Gone: send the leave now, retrying until it would have been sent by the homeserver anyway (1 s to 1 h). */
   private async send() {
     const window = Math.min(HOUR, Math.max(1000, this.deadline - Date.now()));
-    const outcome = await retryUntil(Date.now() + window, () => this.state === "disconnected", async () => {
-      const o = await delayedAction(this.params, "send");
-      return o === "ok" ? o : undefined;
-    });
+    const outcome = await retryUntil(
+      Date.now() + window,
+      () => this.state === "disconnected",
+      async () => {
+        const o = await delayedAction(this.params, "send");
+        return o === "ok" ? o : undefined;
+      },
+    );
     this.log(outcome ? "leave event sent" : "sending the leave event failed");
     this.done(this);
   }

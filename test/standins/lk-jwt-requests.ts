@@ -9,11 +9,17 @@
 import { createHash } from "node:crypto";
 
 /** The deterministic LiveKit name for a tuple: unpadded standard base64 of sha256 of its JSON array (helper.go). */
-export const livekitName = (...parts: string[]) => createHash("sha256").update(JSON.stringify(parts)).digest("base64").replace(/=+$/, "");
+export const livekitName = (...parts: string[]) =>
+  createHash("sha256").update(JSON.stringify(parts)).digest("base64").replace(/=+$/, "");
 
 type Shape = { [field: string]: "string" | "int" | Shape };
 
-const openidToken: Shape = { access_token: "string", token_type: "string", matrix_server_name: "string", expires_in: "int" };
+const openidToken: Shape = {
+  access_token: "string",
+  token_type: "string",
+  matrix_server_name: "string",
+  expires_in: "int",
+};
 const member: Shape = { id: "string", claimed_user_id: "string", claimed_device_id: "string" };
 const delay: Shape = { delay_id: "string", delay_timeout: "int", delay_cs_api_url: "string" };
 
@@ -76,7 +82,8 @@ function fill(value: unknown, shape: Shape): Record<string, unknown> | undefined
   if (value === null) value = {};
   if (typeof value !== "object" || Array.isArray(value)) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [field, type] of Object.entries(shape)) out[field] = typeof type === "object" ? fill({}, type) : type === "int" ? 0 : "";
+  for (const [field, type] of Object.entries(shape))
+    out[field] = typeof type === "object" ? fill({}, type) : type === "int" ? 0 : "";
   for (const [given, v] of Object.entries(value as Record<string, unknown>)) {
     const field = Object.keys(shape).find((f) => f.toLowerCase() === given.toLowerCase());
     if (!field) return undefined;
@@ -111,9 +118,13 @@ export function validateToken(r: TokenRequest, delegated: boolean): Invalid | un
   if (!r.room_id || !r.slot_id) return "The request body is missing `room_id` or `slot_id`";
   const m = r.member;
   if (!m.id || !m.claimed_user_id || !m.claimed_device_id)
-    return delegated ? "The request body `member` is missing `id`, `claimed_user_id` or `claimed_device_id`" : "The request body `member` is missing a `id`, `claimed_user_id` or `claimed_device_id`";
+    return delegated
+      ? "The request body `member` is missing `id`, `claimed_user_id` or `claimed_device_id`"
+      : "The request body `member` is missing a `id`, `claimed_user_id` or `claimed_device_id`";
   if (missingOpenId(r.openid_token))
-    return delegated ? "The request body `openid_token` is missing `access_token` or `matrix_server_name`" : "The request body `openid_token` is missing a `access_token` or `matrix_server_name`";
+    return delegated
+      ? "The request body `openid_token` is missing `access_token` or `matrix_server_name`"
+      : "The request body `openid_token` is missing a `access_token` or `matrix_server_name`";
   if (delegated ? !r.delay_id || r.delay_timeout <= 0 : partialDelay(r)) return DELAY_MISSING;
   return undefined;
 }

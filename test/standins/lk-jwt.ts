@@ -13,7 +13,17 @@ import { readFileSync } from "node:fs";
 import { AccessToken, RoomServiceClient, WebhookReceiver } from "livekit-server-sdk";
 import { fatal, matrixError, serve, type Answer } from "./http.js";
 import { DelayedLeaves, type SfuSignal } from "./lk-jwt-leave.js";
-import { decode, livekitName, shapes, validateLegacy, validateToken, type Delay, type LegacyRequest, type OpenIdToken, type TokenRequest } from "./lk-jwt-requests.js";
+import {
+  decode,
+  livekitName,
+  shapes,
+  validateLegacy,
+  validateToken,
+  type Delay,
+  type LegacyRequest,
+  type OpenIdToken,
+  type TokenRequest,
+} from "./lk-jwt-requests.js";
 
 const env = process.env;
 if (env.LIVEKIT_INSECURE_SKIP_VERIFY_TLS === "YES_I_KNOW_WHAT_I_AM_DOING") env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
@@ -43,10 +53,16 @@ function keyPair(): [string, string] {
 const [apiKey, apiSecret] = keyPair();
 const livekitUrl = env.LIVEKIT_URL ?? "";
 if (!apiKey || !apiSecret || !livekitUrl) fatal("LIVEKIT_KEY* / LIVEKIT_SECRET* and LIVEKIT_URL must be set");
-if (!env.LIVEKIT_FULL_ACCESS_HOMESERVERS) fatal("LIVEKIT_FULL_ACCESS_HOMESERVERS environment variable must be set to the homeserver(s) you intend to serve — see README for guidance");
+if (!env.LIVEKIT_FULL_ACCESS_HOMESERVERS)
+  fatal(
+    "LIVEKIT_FULL_ACCESS_HOMESERVERS environment variable must be set to the homeserver(s) you intend to serve — see README for guidance",
+  );
 const fullAccess = env.LIVEKIT_FULL_ACCESS_HOMESERVERS.replace(/,/g, " ").split(/\s+/).filter(Boolean);
 const sanitySeconds = Number(env.LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS ?? "0");
-if (!Number.isInteger(sanitySeconds) || sanitySeconds < 0) fatal(`LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS must be a non-negative integer, got "${env.LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS}"`);
+if (!Number.isInteger(sanitySeconds) || sanitySeconds < 0)
+  fatal(
+    `LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS must be a non-negative integer, got "${env.LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS}"`,
+  );
 // `name=url` pairs, each cut at its first "=" (a URL may hold more).
 const csApiOverrides = new Map(
   (env.LIVEKIT_CS_API_URL_OVERRIDES ?? "")
@@ -59,7 +75,8 @@ const csApiOverrides = new Map(
       return [name, url] as [string, string];
     }),
 );
-if (env.LIVEKIT_JWT_BIND && env.LIVEKIT_JWT_PORT) fatal("LIVEKIT_JWT_BIND and LIVEKIT_JWT_PORT are both set: set one of them");
+if (env.LIVEKIT_JWT_BIND && env.LIVEKIT_JWT_PORT)
+  fatal("LIVEKIT_JWT_BIND and LIVEKIT_JWT_PORT are both set: set one of them");
 const bind = env.LIVEKIT_JWT_BIND || `:${env.LIVEKIT_JWT_PORT || "8080"}`;
 
 // LiveKit's server SDK, as upstream uses LiveKit's Go SDK: the room service at LIVEKIT_URL (over HTTP(S)), the webhook's signature.
@@ -93,7 +110,9 @@ const withPort = (server: string) => (/:\d+$/.test(server) ? server : `${server}
 /** The homeserver's federation address: /.well-known/matrix/server's m.server, else the server name, each on 8448 without a port (SRV is not looked up by this stand-in). */
 async function federationBase(serverName: string): Promise<string> {
   try {
-    const response = await fetch(`https://${serverName}/.well-known/matrix/server`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`https://${serverName}/.well-known/matrix/server`, {
+      signal: AbortSignal.timeout(5000),
+    });
     if (response.ok) return `https://${withPort(((await response.json()) as { "m.server": string })["m.server"])}`;
   } catch {
     // no delegation: the server name itself
@@ -109,8 +128,12 @@ async function resolveCsApiUrl(serverName: string): Promise<string | undefined> 
   const cached = csApiCache.get(serverName);
   if (cached && cached.until > Date.now()) return cached.url;
   try {
-    const response = await fetch(`https://${serverName}/.well-known/matrix/client`, { signal: AbortSignal.timeout(5000) });
-    const url = response.ok ? ((await response.json()) as { "m.homeserver"?: { base_url?: string } })["m.homeserver"]?.base_url : undefined;
+    const response = await fetch(`https://${serverName}/.well-known/matrix/client`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const url = response.ok
+      ? ((await response.json()) as { "m.homeserver"?: { base_url?: string } })["m.homeserver"]?.base_url
+      : undefined;
     if (!url) return undefined;
     csApiCache.set(serverName, { url, until: Date.now() + 4 * 3600_000 });
     return url;
@@ -125,7 +148,10 @@ async function verifiedUser(token: OpenIdToken, claimedUserId: string): Promise<
   let sub: string | undefined;
   try {
     const base = await federationBase(token.matrix_server_name);
-    const response = await fetch(`${base}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(
+      `${base}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`,
+      { signal: AbortSignal.timeout(5000) },
+    );
     if (response.ok) sub = ((await response.json()) as { sub?: string }).sub;
   } catch (error) {
     console.log(`lk-jwt: OpenID user info from ${token.matrix_server_name} failed: ${(error as Error).message}`);
@@ -136,7 +162,8 @@ async function verifiedUser(token: OpenIdToken, claimedUserId: string): Promise<
   return sub!;
 }
 
-const isFullAccess = (serverName: string) => (fullAccess.length === 1 && fullAccess[0] === "*") || fullAccess.includes(serverName);
+const isFullAccess = (serverName: string) =>
+  (fullAccess.length === 1 && fullAccess[0] === "*") || fullAccess.includes(serverName);
 
 function joinToken(room: string, identity: string): Promise<string> {
   const token = new AccessToken(apiKey, apiSecret, { identity, ttl: 3600 });
@@ -155,7 +182,10 @@ async function createRoom(room: string): Promise<void> {
 
 /** Where the delegated leave goes, found before anything is created: 400 when the server name's client-server API cannot be found (the request's delay_cs_api_url is ignored). */
 async function leaveTarget(token: OpenIdToken): Promise<string> {
-  return (await resolveCsApiUrl(token.matrix_server_name)) ?? refuse(400, "M_BAD_JSON", "Unable to resolve client-server API");
+  return (
+    (await resolveCsApiUrl(token.matrix_server_name)) ??
+    refuse(400, "M_BAD_JSON", "Unable to resolve client-server API")
+  );
 }
 
 function addLeave(csApiUrl: string, delay: Delay, room: string, identity: string) {
@@ -163,10 +193,16 @@ function addLeave(csApiUrl: string, delay: Delay, room: string, identity: string
 }
 
 /** processLegacySFURequest and processSFURequest: verify, decide access, create the room for full access, mint the token. */
-async function grant(token: OpenIdToken, delay: Delay, claimedUserId: string, names: (user: string) => { room: string; identity: string }) {
+async function grant(
+  token: OpenIdToken,
+  delay: Delay,
+  claimedUserId: string,
+  names: (user: string) => { room: string; identity: string },
+) {
   const user = await verifiedUser(token, claimedUserId);
   const full = isFullAccess(token.matrix_server_name);
-  if (delay.delay_id && !full) refuse(400, "M_BAD_JSON", "Delegation of delayed events is only supported for full access users");
+  if (delay.delay_id && !full)
+    refuse(400, "M_BAD_JSON", "Delegation of delayed events is only supported for full access users");
   const { room, identity } = names(user);
   const jwt = await joinToken(room, identity);
   if (full) {
@@ -178,13 +214,19 @@ async function grant(token: OpenIdToken, delay: Delay, claimedUserId: string, na
   return { url: livekitUrl, jwt };
 }
 
-const tokenNames = (r: TokenRequest) => (user: string) => ({ room: livekitName(r.room_id, r.slot_id), identity: livekitName(user, r.member.claimed_device_id, r.member.id) });
+const tokenNames = (r: TokenRequest) => (user: string) => ({
+  room: livekitName(r.room_id, r.slot_id),
+  identity: livekitName(user, r.member.claimed_device_id, r.member.id),
+});
 
 const endpoints: Record<string, (body: string) => Promise<unknown>> = {
   "/sfu/get": async (body) => {
     const r = decoded<LegacyRequest>(body, shapes.legacy);
     badJson(validateLegacy(r));
-    return grant(r.openid_token, r, "", (user) => ({ room: livekitName(r.room, LEGACY_SLOT), identity: `${user}:${r.device_id}` }));
+    return grant(r.openid_token, r, "", (user) => ({
+      room: livekitName(r.room, LEGACY_SLOT),
+      identity: `${user}:${r.device_id}`,
+    }));
   },
   "/get_token": async (body) => {
     const r = decoded<TokenRequest>(body, shapes.token);
@@ -195,7 +237,8 @@ const endpoints: Record<string, (body: string) => Promise<unknown>> = {
     const r = decoded<TokenRequest>(body, shapes.token);
     badJson(validateToken(r, true));
     const user = await verifiedUser(r.openid_token, r.member.claimed_user_id);
-    if (!isFullAccess(r.openid_token.matrix_server_name)) refuse(403, "M_FORBIDDEN", "Delegation of delayed events is only supported for full access users");
+    if (!isFullAccess(r.openid_token.matrix_server_name))
+      refuse(403, "M_FORBIDDEN", "Delegation of delayed events is only supported for full access users");
     const { room, identity } = tokenNames(r)(user);
     addLeave(await leaveTarget(r.openid_token), r, room, identity);
     return {};
@@ -222,8 +265,14 @@ async function sfuWebhook(body: string, authorization: string | undefined): Prom
     const identity = event.participant?.identity;
     const room = event.room?.name;
     if (room && identity) {
-      const left = (): SfuSignal => (event.participant?.disconnectReason === 1 /* CLIENT_INITIATED */ ? "left" : "aborted");
-      const signal = event.event === "participant_joined" ? "joined" : ["participant_left", "participant_connection_aborted"].includes(event.event) ? left() : undefined;
+      const left = (): SfuSignal =>
+        event.participant?.disconnectReason === 1 /* CLIENT_INITIATED */ ? "left" : "aborted";
+      const signal =
+        event.event === "participant_joined"
+          ? "joined"
+          : ["participant_left", "participant_connection_aborted"].includes(event.event)
+            ? left()
+            : undefined;
       console.log(`lk-jwt: webhook ${event.event} ${identity} in ${room}`);
       if (signal) leaves.sfuEvent(room, identity, signal);
     }

@@ -11,7 +11,10 @@ import { json, matrixError, type Answer } from "./http.js";
 
 interface Room {
   members: Set<string>;
-  state: Map<string, { type: string; state_key: string; sender: string; content: unknown; event_id: string; origin_server_ts: number }>;
+  state: Map<
+    string,
+    { type: string; state_key: string; sender: string; content: unknown; event_id: string; origin_server_ts: number }
+  >;
 }
 interface Delayed {
   delay_id: string;
@@ -58,17 +61,45 @@ export class Rooms {
   }
 
   /** PUT …/state/{type}/{key} and …/send/{type}/{txn}; with a delay the event is scheduled instead. */
-  send(user: string, roomId: string, type: string, key: string | undefined, content: unknown, delayParam: string | null): Answer {
+  send(
+    user: string,
+    roomId: string,
+    type: string,
+    key: string | undefined,
+    content: unknown,
+    delayParam: string | null,
+  ): Answer {
     const room = this.rooms.get(roomId);
     if (!room || !room.members.has(user)) return matrixError(403, "M_FORBIDDEN", `User ${user} not in room ${roomId}`);
-    if (delayParam === null) return json(200, { event_id: key === undefined ? id("$", this.serverName) : this.write(roomId, user, type, key, content) });
-    if (this.maxDelayMs === undefined) return matrixError(403, "M_FORBIDDEN", "Sending delayed events has been disallowed");
+    if (delayParam === null)
+      return json(200, {
+        event_id: key === undefined ? id("$", this.serverName) : this.write(roomId, user, type, key, content),
+      });
+    if (this.maxDelayMs === undefined)
+      return matrixError(403, "M_FORBIDDEN", "Sending delayed events has been disallowed");
     const delay = Number(delayParam);
-    if (!/^\d+$/.test(delayParam)) return matrixError(400, "M_INVALID_PARAM", "Query parameter 'org.matrix.msc4140.delay' must be an integer");
-    if (delay > this.maxDelayMs) return matrixError(403, "M_FORBIDDEN", `The requested delay (${delay}ms) exceeds the allowed maximum (${this.maxDelayMs}ms)`);
-    if ([...this.delayed.values()].filter((d) => d.owner === user).length >= MAX_DELAYED_PER_USER) return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests");
+    if (!/^\d+$/.test(delayParam))
+      return matrixError(400, "M_INVALID_PARAM", "Query parameter 'org.matrix.msc4140.delay' must be an integer");
+    if (delay > this.maxDelayMs)
+      return matrixError(
+        403,
+        "M_FORBIDDEN",
+        `The requested delay (${delay}ms) exceeds the allowed maximum (${this.maxDelayMs}ms)`,
+      );
+    if ([...this.delayed.values()].filter((d) => d.owner === user).length >= MAX_DELAYED_PER_USER)
+      return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests");
     const delayId = `syd_${randomBytes(12).toString("base64url")}`;
-    const event: Delayed = { delay_id: delayId, owner: user, room_id: roomId, type, ...(key === undefined ? {} : { state_key: key }), content, delay, running_since: Date.now(), timer: this.arm(delayId, delay) };
+    const event: Delayed = {
+      delay_id: delayId,
+      owner: user,
+      room_id: roomId,
+      type,
+      ...(key === undefined ? {} : { state_key: key }),
+      content,
+      delay,
+      running_since: Date.now(),
+      timer: this.arm(delayId, delay),
+    };
     this.delayed.set(delayId, event);
     return json(200, { delay_id: delayId });
   }
@@ -83,7 +114,8 @@ export class Rooms {
   /** restart, cancel or send, by delay id. */
   act(delayId: string, action: string): Answer {
     const event = this.delayed.get(delayId);
-    if (!["restart", "cancel", "send"].includes(action)) return matrixError(400, "M_INVALID_PARAM", "'action' is not one of 'cancel', 'restart', 'send'");
+    if (!["restart", "cancel", "send"].includes(action))
+      return matrixError(400, "M_INVALID_PARAM", "'action' is not one of 'cancel', 'restart', 'send'");
     if (!event) return notFound();
     if (action === "restart") {
       clearTimeout(event.timer);
@@ -116,15 +148,24 @@ export class Rooms {
     const event = this.delayed.get(delayId);
     if (!event) return;
     this.drop(delayId);
-    if (event.state_key !== undefined) this.write(event.room_id, event.owner, event.type, event.state_key, event.content);
+    if (event.state_key !== undefined)
+      this.write(event.room_id, event.owner, event.type, event.state_key, event.content);
     console.log(`synapse: delayed event ${delayId} sent (${event.type} in ${event.room_id})`);
   }
 
   private write(roomId: string, sender: string, type: string, key: string, content: unknown): string {
     const eventId = id("$", this.serverName);
-    this.rooms.get(roomId)!.state.set(stateKey(type, key), { type, state_key: key, sender, content, event_id: eventId, origin_server_ts: Date.now() });
+    this.rooms.get(roomId)!.state.set(stateKey(type, key), {
+      type,
+      state_key: key,
+      sender,
+      content,
+      event_id: eventId,
+      origin_server_ts: Date.now(),
+    });
     // Someone else's state at this key cancels the delayed state events pending there.
-    for (const d of [...this.delayed.values()]) if (d.room_id === roomId && d.type === type && d.state_key === key && d.owner !== sender) this.drop(d.delay_id);
+    for (const d of [...this.delayed.values()])
+      if (d.room_id === roomId && d.type === type && d.state_key === key && d.owner !== sender) this.drop(d.delay_id);
     return eventId;
   }
 }
@@ -135,6 +176,8 @@ export function durationMs(value: string | number | undefined): number | undefin
   if (typeof value === "number") return value;
   const m = /^(\d+)(ms|s|m|h|d|w|y)?$/.exec(value.trim());
   if (!m) throw new Error(`max_event_delay_duration: not a duration: ${value}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }[(m[2] ?? "ms") as "ms"];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }[
+    (m[2] ?? "ms") as "ms"
+  ];
   return Number(m[1]) * unit;
 }

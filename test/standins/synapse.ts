@@ -64,7 +64,8 @@ for (const file of [config.signing_key_path, config.turn_shared_secret_path].fil
     fatal(`${file}: ${(error as Error).message}`);
   }
 }
-if (!/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/.test(readFileSync(config.signing_key_path, "utf8").trim())) fatal(`${config.signing_key_path}: not an ed25519 signing key`);
+if (!/^ed25519 a_\w+ [A-Za-z0-9+/]{43}$/.test(readFileSync(config.signing_key_path, "utf8").trim()))
+  fatal(`${config.signing_key_path}: not an ed25519 signing key`);
 
 const features = config.experimental_features ?? {};
 let maxDelayMs: number | undefined;
@@ -100,20 +101,31 @@ async function requester(request: Request, url: URL): Promise<Session | Answer> 
   const header = String(request.headers.authorization ?? "");
   const given = header.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("access_token");
   if (!given) return matrixError(401, "M_MISSING_TOKEN", "Missing access token");
-  return (await store.session(given)) ?? matrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token", { soft_logout: false });
+  return (
+    (await store.session(given)) ??
+    matrixError(401, "M_UNKNOWN_TOKEN", "Unrecognised access token", { soft_logout: false })
+  );
 }
 const authed = (who: Session | Answer): who is Session => "user" in who;
 
 async function register(body: string): Promise<Answer> {
-  if (!config.registration_shared_secret) return matrixError(400, "M_UNKNOWN", "Shared secret registration is not enabled");
-  const r = JSON.parse(body || "{}") as { nonce?: string; username?: string; password?: string; admin?: boolean; mac?: string };
+  if (!config.registration_shared_secret)
+    return matrixError(400, "M_UNKNOWN", "Shared secret registration is not enabled");
+  const r = JSON.parse(body || "{}") as {
+    nonce?: string;
+    username?: string;
+    password?: string;
+    admin?: boolean;
+    mac?: string;
+  };
   if (!r.nonce || !nonces.delete(r.nonce)) return matrixError(400, "M_UNKNOWN", "unrecognised nonce");
   const mac = createHmac("sha1", config.registration_shared_secret)
     .update([r.nonce, r.username, r.password, r.admin ? "admin" : "notadmin"].join("\0"))
     .digest("hex");
   if (mac !== r.mac) return matrixError(403, "M_FORBIDDEN", "HMAC incorrect");
   const user = `@${r.username}:${config.server_name}`;
-  if (!(await store.addUser(user, r.password ?? ""))) return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
+  if (!(await store.addUser(user, r.password ?? "")))
+    return matrixError(400, "M_USER_IN_USE", "User ID already taken.");
   return session(user);
 }
 
@@ -121,7 +133,8 @@ async function login(body: string): Promise<Answer> {
   const r = JSON.parse(body || "{}") as { type?: string; identifier?: { user?: string }; password?: string };
   const name = r.identifier?.user ?? "";
   const user = name.startsWith("@") ? name : `@${name}:${config.server_name}`;
-  if (r.type !== "m.login.password" || !(await store.passwordMatches(user, r.password ?? ""))) return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
+  if (r.type !== "m.login.password" || !(await store.passwordMatches(user, r.password ?? "")))
+    return matrixError(403, "M_FORBIDDEN", "Invalid username or password");
   return session(user);
 }
 
@@ -132,17 +145,29 @@ const segment = (s: string) => decodeURIComponent(s);
 function userRoute(method: string, url: URL): ((who: Session, body: string) => Answer) | undefined {
   const p = url.pathname;
   const content = (body: string) => JSON.parse(body || "{}") as Record<string, unknown>;
-  if (p === "/_matrix/client/v3/account/whoami") return (who) => json(200, { user_id: who.user, device_id: who.device, is_guest: false });
-  if (p === "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports" && features.msc4143_enabled && method === "GET")
-    return () => json(200, (config.matrix_rtc?.transports ?? []).length ? { rtc_transports: config.matrix_rtc!.transports } : {});
+  if (p === "/_matrix/client/v3/account/whoami")
+    return (who) => json(200, { user_id: who.user, device_id: who.device, is_guest: false });
+  if (
+    p === "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports" &&
+    features.msc4143_enabled &&
+    method === "GET"
+  )
+    return () =>
+      json(200, (config.matrix_rtc?.transports ?? []).length ? { rtc_transports: config.matrix_rtc!.transports } : {});
   const openid = /^\/_matrix\/client\/(?:v3|r0)\/user\/([^/]+)\/openid\/request_token$/.exec(p);
   if (openid && method === "POST")
     return (who, body) => {
-      if (segment(openid[1]!) !== who.user) return matrixError(403, "M_FORBIDDEN", "Cannot request tokens for other users.");
+      if (segment(openid[1]!) !== who.user)
+        return matrixError(403, "M_FORBIDDEN", "Cannot request tokens for other users.");
       if (!isJsonObject(body)) return matrixError(400, "M_NOT_JSON", "Content not JSON.");
       const openidToken = token();
       openidTokens.set(openidToken, { user: who.user, expires: Date.now() + 3600_000 });
-      return json(200, { access_token: openidToken, token_type: "Bearer", matrix_server_name: config.server_name, expires_in: 3600 });
+      return json(200, {
+        access_token: openidToken,
+        token_type: "Bearer",
+        matrix_server_name: config.server_name,
+        expires_in: 3600,
+      });
     };
   if (p === "/_matrix/client/v3/createRoom" && method === "POST") return (who) => rooms.create(who.user);
   const join = /^\/_matrix\/client\/v3\/(?:join\/([^/]+)|rooms\/([^/]+)\/join)$/.exec(p);
@@ -155,7 +180,8 @@ function userRoute(method: string, url: URL): ((who: Session, body: string) => A
     if (method === "GET") return (who) => rooms.state(who.user, room, type, key);
   }
   const send = /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/send\/([^/]+)\/[^/]+$/.exec(p);
-  if (send && method === "PUT") return (who, body) => rooms.send(who.user, segment(send[1]!), segment(send[2]!), undefined, content(body), delay);
+  if (send && method === "PUT")
+    return (who, body) => rooms.send(who.user, segment(send[1]!), segment(send[2]!), undefined, content(body), delay);
   if (p === DELAYED && method === "GET") return (who) => rooms.list(who.user);
   return undefined;
 }
@@ -173,22 +199,35 @@ const isJsonObject = (body: string) => {
  * rc_delayed_event_mgmt: a token bucket per client address for the management requests that carry
  * no token (the delay id is the capability), as Synapse's Ratelimiter keys them (per_second, burst_count).
  */
-const managementLimit = { perSecond: config.rc_delayed_event_mgmt?.per_second ?? 1, burst: config.rc_delayed_event_mgmt?.burst_count ?? 5 };
+const managementLimit = {
+  perSecond: config.rc_delayed_event_mgmt?.per_second ?? 1,
+  burst: config.rc_delayed_event_mgmt?.burst_count ?? 5,
+};
 const buckets = new Map<string, { tokens: number; at: number }>();
 function limited(address: string): Answer | undefined {
   const now = Date.now();
   const bucket = buckets.get(address) ?? { tokens: managementLimit.burst, at: now };
-  bucket.tokens = Math.min(managementLimit.burst, bucket.tokens + ((now - bucket.at) / 1000) * managementLimit.perSecond);
+  bucket.tokens = Math.min(
+    managementLimit.burst,
+    bucket.tokens + ((now - bucket.at) / 1000) * managementLimit.perSecond,
+  );
   bucket.at = now;
   buckets.set(address, bucket);
-  if (bucket.tokens < 1) return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests", { retry_after_ms: Math.ceil(((1 - bucket.tokens) / managementLimit.perSecond) * 1000) });
+  if (bucket.tokens < 1)
+    return matrixError(429, "M_LIMIT_EXCEEDED", "Too Many Requests", {
+      retry_after_ms: Math.ceil(((1 - bucket.tokens) / managementLimit.perSecond) * 1000),
+    });
   bucket.tokens -= 1;
   return undefined;
 }
 
 /** The client's address: X-Forwarded-For's first where the listener trusts its proxy (x_forwarded), else the peer's. */
 const clientAddress = (request: Request, trustForwarded: boolean) =>
-  (trustForwarded ? String(request.headers["x-forwarded-for"] ?? "").split(",")[0]!.trim() : "") || String(request.socket?.remoteAddress ?? "");
+  (trustForwarded
+    ? String(request.headers["x-forwarded-for"] ?? "")
+        .split(",")[0]!
+        .trim()
+    : "") || String(request.socket?.remoteAddress ?? "");
 
 /** MSC4140's management by delay id, without a token: `/{id}/{action}`, and the older `/{id}` with the action in the body. */
 function manageDelayed(request: Request, url: URL, body: string, trustForwarded: boolean): Answer | undefined {
@@ -201,15 +240,20 @@ function manageDelayed(request: Request, url: URL, body: string, trustForwarded:
   if (byPath) return rooms.act(segment(byPath[1]!), byPath[2]!);
   if (!isJsonObject(body)) return matrixError(400, "M_NOT_JSON", "Content not JSON.");
   const action = (JSON.parse(body) as { action?: unknown }).action;
-  return action === undefined ? matrixError(400, "M_MISSING_PARAM", "'action' is missing") : rooms.act(segment(byBody![1]!), String(action));
+  return action === undefined
+    ? matrixError(400, "M_MISSING_PARAM", "'action' is missing")
+    : rooms.act(segment(byBody![1]!), String(action));
 }
 
 /** /.well-known/matrix/client and /server, which the client resource serves (well_known.py): off unless configured. */
 function wellKnown(p: string): Answer | undefined {
   if (p === "/.well-known/matrix/client") {
     if (!config.serve_client_wellknown) return matrixError(404, "M_NOT_FOUND", ".well-known not available");
-    const result: Record<string, unknown> = { "m.homeserver": { base_url: config.public_baseurl ?? `https://${config.server_name}/` } };
-    for (const [key, value] of Object.entries(config.extra_well_known_client_content ?? {})) if (!(key in result)) result[key] = value;
+    const result: Record<string, unknown> = {
+      "m.homeserver": { base_url: config.public_baseurl ?? `https://${config.server_name}/` },
+    };
+    for (const [key, value] of Object.entries(config.extra_well_known_client_content ?? {}))
+      if (!(key in result)) result[key] = value;
     return { ...json(200, result), headers: CORS };
   }
   if (p !== "/.well-known/matrix/server") return undefined;
@@ -250,7 +294,8 @@ function openidUserinfo(url: URL): Answer | undefined {
   const given = url.searchParams.get("access_token");
   if (!given) return matrixError(401, "M_MISSING_TOKEN", "Access Token required");
   const found = openidTokens.get(given);
-  if (!found || found.expires < Date.now()) return matrixError(401, "M_UNKNOWN_TOKEN", "Access Token unknown or expired");
+  if (!found || found.expires < Date.now())
+    return matrixError(401, "M_UNKNOWN_TOKEN", "Access Token unknown or expired");
   return json(200, { sub: found.user });
 }
 

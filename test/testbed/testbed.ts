@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { $ } from "zx";
 import { beforeAll, describe } from "vitest";
 import { linkSettings, directTarget } from "../../src/cli/targets.js";
-import type { SshTarget } from "../../src/connection/ssh.js";
+import type { SshTarget } from "../../src/connection/ssh-target.js";
 import { connectionVars } from "../../src/inventory/connection-vars.js";
 import { parse, stringify } from "yaml";
 import { loadInventory } from "../../src/inventory/load.js";
@@ -48,7 +48,12 @@ export function loadTestbed(file = inventoryFile): Testbed {
   const target = (name: string): SshTarget => {
     const vars = settings.get(name);
     if (!vars) throw new Error(`no test host named ${name}; the testbed has ${hosts.map((h) => h.name).join(", ")}`);
-    return directTarget(name, vars, {}, { knownHostsFile: vars.rigger_known_hosts_file, ...linkSettings(vars, undefined) });
+    return directTarget(
+      name,
+      vars,
+      {},
+      { knownHostsFile: vars.rigger_known_hosts_file, ...linkSettings(vars, undefined) },
+    );
   };
   const any = settings.values().next().value!;
   return { hosts, keyFile: any.ansible_ssh_private_key_file!, knownHostsFile: any.rigger_known_hosts_file, target };
@@ -86,7 +91,10 @@ export const fault = {
 
 /** An image built here FROM a service image (a Dockerfile) and pushed to the registry: a test's upgrade. */
 export function pushDerivedImage(ref: string, dockerfile: string): string {
-  execFileSync("docker", ["build", "--quiet", "-t", ref, "-"], { input: dockerfile, stdio: ["pipe", "ignore", "inherit"] });
+  execFileSync("docker", ["build", "--quiet", "-t", ref, "-"], {
+    input: dockerfile,
+    stdio: ["pipe", "ignore", "inherit"],
+  });
   execFileSync("docker", ["push", "--quiet", ref], { stdio: ["ignore", "ignore", "inherit"] });
   return ref;
 }
@@ -142,7 +150,8 @@ export const testbedCache = (name: string) => join(cacheDir, name);
 /** The service roles' image variables for the images images.sh built and pushed (a YAML snippet). */
 export function serviceImages(): string {
   const file = join(cacheDir, "service-images.yaml");
-  if (!existsSync(file)) throw new Error(`no ${file}: build the service images with \`bash test/testbed/images.sh\` (npm test does)`);
+  if (!existsSync(file))
+    throw new Error(`no ${file}: build the service images with \`bash test/testbed/images.sh\` (npm test does)`);
   return readFileSync(file, "utf8");
 }
 
@@ -156,7 +165,10 @@ export interface Toxic {
 }
 
 async function toxiproxyApi(method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${TOXIPROXY_API}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+  const response = await fetch(`${TOXIPROXY_API}${path}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`Toxiproxy ${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -198,7 +210,9 @@ export function throughToxiproxy(testbed: Testbed, inventoryDir: string, host: s
   })(inventory.all);
   if (!entry) throw new Error(`${host} is not in ${file}`);
   const port = toxiproxy.port(host);
-  const key = readFileSync(testbed.knownHostsFile, "utf8").split("\n").find((line) => line.startsWith(`${ip} `));
+  const key = readFileSync(testbed.knownHostsFile, "utf8")
+    .split("\n")
+    .find((line) => line.startsWith(`${ip} `));
   if (!key) throw new Error(`no host key of ${ip} in ${testbed.knownHostsFile}`);
   const knownHosts = join(inventoryDir, "known_hosts");
   writeFileSync(knownHosts, `${key.replace(ip, `[127.0.0.1]:${port}`)}\n${key}\n`);

@@ -28,7 +28,17 @@ const evidence = join(inventory, "evidence");
 const verify = ["playbooks/verify.ts", "-i", inventory, "-e", "call_probe=true", "--report", evidence];
 step(`proving it, a real call included: npx tsx run ${verify.join(" ")}`);
 // The stack's names resolve to th1 only in the verify run's own view of /etc/hosts (no DNS here).
-const verified = code === 0 ? (await runWithNames(inventory, testbed.hosts.find((h) => h.name === "th1")!.ip, ["node_modules/.bin/tsx", "run.ts", ...verify], { stdio: "inherit" })).exitCode ?? 1 : code;
+const verified =
+  code === 0
+    ? ((
+        await runWithNames(
+          inventory,
+          testbed.hosts.find((h) => h.name === "th1")!.ip,
+          ["node_modules/.bin/tsx", "run.ts", ...verify],
+          { stdio: "inherit" },
+        )
+      ).exitCode ?? 1)
+    : code;
 
 step(verified === 0 ? "the stack is up, and every check passed" : `the run failed (exit ${verified})`);
 console.log(

@@ -1,6 +1,18 @@
 /** The benchmark workload for rigger (npm run bench): the same work as ansible.yml and pyinfra_deploy.py, under /srv/bench-rigger. */
 import { z } from "zod";
-import { apt, command, defineRole, definePlaybook, directory, file, service, serviceAction, sysctl, template, unitFile } from "../../../src/rigger.js";
+import {
+  apt,
+  command,
+  defineRole,
+  definePlaybook,
+  directory,
+  file,
+  service,
+  serviceAction,
+  sysctl,
+  template,
+  unitFile,
+} from "../../../src/rigger.js";
 
 const ROOT = "/srv/bench-rigger";
 const UNIT = "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n";
@@ -14,7 +26,12 @@ const workload = defineRole({
     apt({ packages: ["curl", "jq", "tree"], cacheValidSeconds: 86400 }),
     ...[ROOT, `${ROOT}/conf`, `${ROOT}/static`].map((path) => directory({ path })),
     ...Array.from({ length: 10 }, (_, i) =>
-      template({ path: `${ROOT}/conf/app${i + 1}.conf`, template: asset(`templates/app${i + 1}.conf.j2`), vars: { tool: "rigger", port: 8000 }, notify: "restart a" }),
+      template({
+        path: `${ROOT}/conf/app${i + 1}.conf`,
+        template: asset(`templates/app${i + 1}.conf.j2`),
+        vars: { tool: "rigger", port: 8000 },
+        notify: "restart a",
+      }),
     ),
     ...["motd", "static.txt"].map((name) => file({ path: `${ROOT}/static/${name}`, source: asset(`files/${name}`) })),
     ...units.map((unit) => unitFile({ unit, content: UNIT, notify: "restart a" })),

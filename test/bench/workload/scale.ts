@@ -15,11 +15,23 @@ const workload = defineRole({
   tasks: () => [
     apt({ packages: ["openssh-server", "python3"] }),
     ...[ROOT, `${ROOT}/conf`, `${ROOT}/static`].map((path) => directory({ path })),
-    ...Array.from({ length: 10 }, (_, i) => template({ path: `${ROOT}/conf/app${i + 1}.conf`, template: asset(`templates/app${i + 1}.conf.j2`), vars: { tool: "rigger", port: 8000 } })),
+    ...Array.from({ length: 10 }, (_, i) =>
+      template({
+        path: `${ROOT}/conf/app${i + 1}.conf`,
+        template: asset(`templates/app${i + 1}.conf.j2`),
+        vars: { tool: "rigger", port: 8000 },
+      }),
+    ),
     ...["motd", "static.txt"].map((name) => file({ path: `${ROOT}/static/${name}`, source: asset(`files/${name}`) })),
     command({ run: `date > ${ROOT}/initialized`, creates: `${ROOT}/initialized` }),
   ],
-  verify: () => [check({ name: "sysctl net.ipv4.tcp_keepalive_time is readable", command: "sysctl -n net.ipv4.tcp_keepalive_time", failure: "cannot read the sysctl" })],
+  verify: () => [
+    check({
+      name: "sysctl net.ipv4.tcp_keepalive_time is readable",
+      command: "sysctl -n net.ipv4.tcp_keepalive_time",
+      failure: "cannot read the sysctl",
+    }),
+  ],
 });
 
 export default definePlaybook([{ name: "scale", hosts: "all", roles: [workload] }]);

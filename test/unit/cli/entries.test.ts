@@ -4,7 +4,18 @@
  * engine's modules, role assets found beside their own files, the engine compiled from V8's code cache.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
@@ -27,7 +38,10 @@ const npxForm = async (...args: string[]) => {
 };
 
 const inventory = mkdtempSync(join(tmpdir(), "rigger-entries-"));
-writeFileSync(join(inventory, "hosts.yaml"), "all:\n  hosts:\n    h1: { ansible_host: 192.0.2.1, demo_api_token: entries-test-token-0123456789abcdef }\n");
+writeFileSync(
+  join(inventory, "hosts.yaml"),
+  "all:\n  hosts:\n    h1: { ansible_host: 192.0.2.1, demo_api_token: entries-test-token-0123456789abcdef }\n",
+);
 
 beforeAll(async () => {
   await $`npm run build --silent`;
@@ -39,13 +53,24 @@ it("lists a playbook's tasks as the sources do, a role's template rendered from 
   expect(expected.out).toContain("unit file demo-web.service");
   expect(await fast("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
   expect(await npxForm("playbooks/demo.ts", "-i", inventory, "--list-tasks")).toEqual(expected);
-  expect(await fast("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts")).toEqual(await fromSources("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts"));
+  expect(await fast("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts")).toEqual(
+    await fromSources("playbooks/site.ts", "-i", "inventory/fleet", "--list-hosts"),
+  );
 }, 30_000);
 
 it("reports a role's refusal as a configuration error (exit 1): playbook and engine share one set of modules", async () => {
-  const refused = await fast("playbooks/site.ts", "-i", "inventory/fleet", "-e", "firewall_backend=ufw", "--list-hosts");
+  const refused = await fast(
+    "playbooks/site.ts",
+    "-i",
+    "inventory/fleet",
+    "-e",
+    "firewall_backend=ufw",
+    "--list-hosts",
+  );
   expect(refused.code).toBe(1);
-  expect(refused.out).toContain("rigger: configuration error: playbooks/site.ts: hs1: role firewall: firewall_backend ufw cannot open 6379/tcp");
+  expect(refused.out).toContain(
+    "rigger: configuration error: playbooks/site.ts: hs1: role firewall: firewall_backend ufw cannot open 6379/tcp",
+  );
 });
 
 it("keeps V8's code cache of the built engine: written by a run without one, and a cache V8 refuses is replaced", async () => {
@@ -62,7 +87,10 @@ it("keeps V8's code cache of the built engine: written by a run without one, and
 it("passes a signal on to the run it started: stopping the npx form leaves no run behind", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rigger-signal-"));
   const playbook = join(dir, "waits.ts");
-  writeFileSync(playbook, "await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { plays: [] };\n");
+  writeFileSync(
+    playbook,
+    "await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { plays: [] };\n",
+  );
   const runs = () => {
     try {
       return execFileSync("pgrep", ["-f", `bin/rigger.mjs ${playbook}`], { encoding: "utf8" }).trim();
@@ -95,7 +123,10 @@ it("keys V8's code cache by the engine's sha256, and writes none from an engine 
   // The engine is rebuilt while a run goes on: that run's functions are not the new engine's.
   const dir = mkdtempSync(join(tmpdir(), "rigger-rebuilt-"));
   const playbook = join(dir, "waits.ts");
-  writeFileSync(playbook, "await new Promise((resolve) => setTimeout(resolve, 1500));\nexport default { plays: [] };\n");
+  writeFileSync(
+    playbook,
+    "await new Promise((resolve) => setTimeout(resolve, 1500));\nexport default { plays: [] };\n",
+  );
   const original = readFileSync(engine);
   rmSync(cache, { force: true });
   try {

@@ -48,12 +48,36 @@ it("refuses --start-at-task naming no task of the playbook, before connecting", 
 });
 
 it("reads -u, --private-key, -b and -K as Ansible does", () => {
-  const options = parseCli(["site.ts", "-i", "inv", "-u", "deploy", "--private-key", "/k", "-b", "-K", "--start-at-task", "x"]);
-  expect(options).toMatchObject({ user: "deploy", privateKey: "/k", become: true, askBecomePass: true, startAtTask: "x" });
+  const options = parseCli([
+    "site.ts",
+    "-i",
+    "inv",
+    "-u",
+    "deploy",
+    "--private-key",
+    "/k",
+    "-b",
+    "-K",
+    "--start-at-task",
+    "x",
+  ]);
+  expect(options).toMatchObject({
+    user: "deploy",
+    privateKey: "/k",
+    become: true,
+    askBecomePass: true,
+    startAtTask: "x",
+  });
 });
 
 it("asks for the become password without echoing it, and refuses without a terminal", async () => {
-  const input = Object.assign(new PassThrough(), { isTTY: true, raw: false, setRawMode(raw: boolean) { this.raw = raw; } });
+  const input = Object.assign(new PassThrough(), {
+    isTTY: true,
+    raw: false,
+    setRawMode(raw: boolean) {
+      this.raw = raw;
+    },
+  });
   const shown: string[] = [];
   const answer = promptHidden("BECOME password: ", input, (t) => shown.push(t));
   expect(input.raw).toBe(true);
@@ -71,9 +95,14 @@ it("lists hosts, tasks and tags of an inventory still missing its variables, as 
   const hosts = await cli("playbooks/site.ts", "-i", dir, "--list-hosts");
   expect(hosts.code).toBe(0);
   expect(hosts.out).toContain('play "sfu" (1 hosts):\n  matrix1');
-  expect(hosts.err).toMatch(/^rigger: warning: \d+ variables refused:\n {2}\S+group_vars\/all\.yaml: matrix1: matrix_server_name: required, and set nowhere/m);
+  expect(hosts.err).toMatch(
+    /^rigger: warning: \d+ variables refused:\n {2}\S+group_vars\/all\.yaml: matrix1: matrix_server_name: required, and set nowhere/m,
+  );
   const tasks = await cli("playbooks/site.ts", "-i", dir, "--list-tasks", "-t", "livekit");
-  expect(tasks).toMatchObject({ code: 0, out: 'play "sfu":\n  livekit\n    (its tasks are built once the variables warned about are set)' });
+  expect(tasks).toMatchObject({
+    code: 0,
+    out: 'play "sfu":\n  livekit\n    (its tasks are built once the variables warned about are set)',
+  });
   const tags = await cli("playbooks/site.ts", "-i", dir, "--list-tags");
   expect(tags.out).toContain('play "turn": TASK TAGS: [coturn]');
   // A run, and its syntax check, still refuse it.

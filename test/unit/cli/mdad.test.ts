@@ -15,7 +15,10 @@ afterAll(() => listener.close());
 /** MDAD's examples/hosts and examples/vars.yml, filled in as its docs say (the host named matrix.DOMAIN). */
 function mdadInventory(vars: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "rigger-mdad-"));
-  writeFileSync(join(dir, "hosts"), `[matrix_servers]\nmatrix.example.com ansible_host=203.0.113.10 ansible_ssh_user=deploy ansible_become=true ansible_become_user=root ansible_port=${listener.port}\n`);
+  writeFileSync(
+    join(dir, "hosts"),
+    `[matrix_servers]\nmatrix.example.com ansible_host=203.0.113.10 ansible_ssh_user=deploy ansible_become=true ansible_become_user=root ansible_port=${listener.port}\n`,
+  );
   mkdirSync(join(dir, "host_vars", "matrix.example.com"), { recursive: true });
   writeFileSync(
     join(dir, "host_vars", "matrix.example.com", "vars.yml"),
@@ -38,7 +41,10 @@ it("runs site.ts on MDAD's example inventory as it is: matrix_servers is the one
   const before = listener.connects();
   const inventory = join(mdadInventory(), "hosts");
   const syntax = await rigger("playbooks/site.ts", "-i", inventory, "--syntax-check");
-  expect(syntax, syntax.err).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok" });
+  expect(syntax, syntax.err).toMatchObject({
+    code: 0,
+    out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok",
+  });
   const hosts = await rigger("playbooks/site.ts", "-i", inventory, "--list-hosts");
   expect(hosts.out).toContain('play "proxy" (1 hosts):\n  matrix.example.com');
   expect(hosts.out).toContain('play "turn" (1 hosts):\n  matrix.example.com');
@@ -51,7 +57,15 @@ it("runs site.ts on MDAD's example inventory as it is: matrix_servers is the one
   const host = loadInventory(inventory).hosts.get("matrix.example.com")!;
   const vars = join(inventory, "..", "host_vars", "matrix.example.com", "vars.yml");
   expect(withMdadNames(host, inventory)).toMatchObject({
-    vars: { matrix_server_name: "example.com", matrix_host: "matrix.example.com", element_call_host: "call.element.example.com", livekit_host: "livekit.example.com", public_ip: "203.0.113.10", proxy: "caddy", element_call_enabled: true },
+    vars: {
+      matrix_server_name: "example.com",
+      matrix_host: "matrix.example.com",
+      element_call_host: "call.element.example.com",
+      livekit_host: "livekit.example.com",
+      public_ip: "203.0.113.10",
+      proxy: "caddy",
+      element_call_enabled: true,
+    },
     origins: { matrix_server_name: vars, matrix_host: vars, public_ip: inventory },
   });
 });
@@ -65,18 +79,37 @@ it("takes MDAD's install-and-start tags as a whole run, points self-check at ver
   expect(check.code).toBe(1);
   expect(check.err).toContain("-t self-check: MDAD's self-check is rigger's verify.ts");
 
-  const conduit = await rigger("playbooks/site.ts", "-i", join(mdadInventory({ matrix_homeserver_implementation: "conduwuit" }), "hosts"), "--syntax-check");
-  expect(conduit.err).toMatch(/vars\.yml: matrix_homeserver_implementation: MDAD's name for rigger's homeserver: rigger deploys Synapse; beside the conduwuit you already run, set homeserver: existing/);
-  const twice = await rigger("playbooks/site.ts", "-i", join(mdadInventory({ matrix_server_name: "other.example" }), "hosts"), "--syntax-check");
-  expect(twice.err).toMatch(/vars\.yml: matrix_domain: MDAD's name for rigger's matrix_server_name, which \S+vars\.yml sets to another value: keep one of them/);
+  const conduit = await rigger(
+    "playbooks/site.ts",
+    "-i",
+    join(mdadInventory({ matrix_homeserver_implementation: "conduwuit" }), "hosts"),
+    "--syntax-check",
+  );
+  expect(conduit.err).toMatch(
+    /vars\.yml: matrix_homeserver_implementation: MDAD's name for rigger's homeserver: rigger deploys Synapse; beside the conduwuit you already run, set homeserver: existing/,
+  );
+  const twice = await rigger(
+    "playbooks/site.ts",
+    "-i",
+    join(mdadInventory({ matrix_server_name: "other.example" }), "hosts"),
+    "--syntax-check",
+  );
+  expect(twice.err).toMatch(
+    /vars\.yml: matrix_domain: MDAD's name for rigger's matrix_server_name, which \S+vars\.yml sets to another value: keep one of them/,
+  );
 });
 
 it("reads MDAD's extension YAML as rigger's escape hatch, and its own webserver as proxy: own", async () => {
-  const dir = mdadInventory({ matrix_synapse_configuration_extension_yaml: "|\n  rc_message:\n    per_second: 2", matrix_playbook_reverse_proxy_type: "none" });
+  const dir = mdadInventory({
+    matrix_synapse_configuration_extension_yaml: "|\n  rc_message:\n    per_second: 2",
+    matrix_playbook_reverse_proxy_type: "none",
+  });
   const own = await rigger("playbooks/site.ts", "-i", join(dir, "hosts"), "--list-tasks");
   expect(own.code, own.err).toBe(0);
   expect(own.out).toContain('play "own proxy":\n  own_proxy');
-  expect((await rigger("playbooks/site.ts", "-i", join(mdadInventory(), "hosts"), "--list-tasks")).out).not.toContain("own_proxy");
+  expect((await rigger("playbooks/site.ts", "-i", join(mdadInventory(), "hosts"), "--list-tasks")).out).not.toContain(
+    "own_proxy",
+  );
   const host = loadInventory(join(dir, "hosts")).hosts.get("matrix.example.com")!;
   expect(withMdadNames(host, dir).vars.synapse_config_extra).toEqual({ rc_message: { per_second: 2 } });
 });
@@ -84,5 +117,7 @@ it("reads MDAD's extension YAML as rigger's escape hatch, and its own webserver 
 it("names the groups a playbook wants when no host of the inventory is in one", async () => {
   const result = await rigger("playbooks/site.ts", "-i", "127.0.0.1,", "--syntax-check");
   expect(result.code).toBe(1);
-  expect(result.err).toContain("its plays run on the groups matrixrtc, matrix_servers, proxy, redis, sfu, homeserver, turn; the inventory has ungrouped");
+  expect(result.err).toContain(
+    "its plays run on the groups matrixrtc, matrix_servers, proxy, redis, sfu, homeserver, turn; the inventory has ungrouped",
+  );
 });

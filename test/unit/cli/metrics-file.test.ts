@@ -14,7 +14,14 @@ afterAll(() => listener.close());
 const samples = (text: string) => text.split("\n").filter((line) => line && !line.startsWith("#"));
 
 it("writes one gauge per fact of the run, each with its HELP and TYPE, labels quoted as the text format wants", () => {
-  const text = metricsText({ playbook: "playbooks/site.ts", check: true, exitCode: 3, endedAt: 1_800_000_000, seconds: 2.5, hosts: [{ host: 'odd"host', status: "ok", changed: 2, failed: 0 }] });
+  const text = metricsText({
+    playbook: "playbooks/site.ts",
+    check: true,
+    exitCode: 3,
+    endedAt: 1_800_000_000,
+    seconds: 2.5,
+    hosts: [{ host: 'odd"host', status: "ok", changed: 2, failed: 0 }],
+  });
   expect(samples(text)).toEqual([
     'rigger_run_end_timestamp_seconds{playbook="site.ts",mode="check"} 1800000000',
     'rigger_run_exit_code{playbook="site.ts",mode="check"} 3',
@@ -23,14 +30,24 @@ it("writes one gauge per fact of the run, each with its HELP and TYPE, labels qu
     'rigger_host_failed_tasks{playbook="site.ts",mode="check",host="odd\\"host"} 0',
     'rigger_host_unreachable{playbook="site.ts",mode="check",host="odd\\"host"} 0',
   ]);
-  for (const name of new Set(samples(text).map((s) => s.split("{")[0]))) expect(text).toContain(`# TYPE ${name} gauge\n`);
+  for (const name of new Set(samples(text).map((s) => s.split("{")[0])))
+    expect(text).toContain(`# TYPE ${name} gauge\n`);
   expect(text.endsWith("\n")).toBe(true);
 });
 
 it("writes the file on a refused input and on an unreachable host, naming the host, for the cron check's alert", async () => {
   const inventory = dev2AtPort(listener.port);
   const file = join(inventory, "rigger.prom");
-  const refused = await rigger("playbooks/site.ts", "-i", inventory, "--check", "--metrics", file, "-e", "livekit_auto_create=true");
+  const refused = await rigger(
+    "playbooks/site.ts",
+    "-i",
+    inventory,
+    "--check",
+    "--metrics",
+    file,
+    "-e",
+    "livekit_auto_create=true",
+  );
   expect(refused.code).toBe(1);
   expect(samples(readFileSync(file, "utf8"))).toContain('rigger_run_exit_code{playbook="site.ts",mode="check"} 1');
   const unreachable = await rigger("playbooks/site.ts", "-i", inventory, "--check", "--metrics", file, "-T", "2");

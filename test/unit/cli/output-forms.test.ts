@@ -16,12 +16,30 @@ afterAll(() => listener.close());
 
 it("--syntax-check validates inventory, variables and playbook without connecting, and fails as the run would", async () => {
   const before = listener.connects();
-  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({ code: 0, out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok" });
-  const bad = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port, "livekit_auto_create: true\n"), "--syntax-check");
+  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({
+    code: 0,
+    out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok",
+  });
+  const bad = await rigger(
+    "playbooks/site.ts",
+    "-i",
+    dev2AtPort(listener.port, "livekit_auto_create: true\n"),
+    "--syntax-check",
+  );
   expect(bad.code).toBe(1);
   expect(bad.err).toContain("livekit_auto_create: must be false");
-  const connection = await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port, "ansible_connection: docker\n"), "--syntax-check");
-  expect(connection).toMatchObject({ code: 1, err: expect.stringContaining('dev2.ansible_connection: rigger reaches every host over SSH; connection "docker" is not supported') });
+  const connection = await rigger(
+    "playbooks/site.ts",
+    "-i",
+    dev2AtPort(listener.port, "ansible_connection: docker\n"),
+    "--syntax-check",
+  );
+  expect(connection).toMatchObject({
+    code: 1,
+    err: expect.stringContaining(
+      'dev2.ansible_connection: rigger reaches every host over SSH; connection "docker" is not supported',
+    ),
+  });
   expect(listener.connects()).toBe(before);
 });
 
@@ -35,18 +53,42 @@ it("prints ansible-playbook's PLAY RECAP with -o ansible, and with --json - the 
   expect(report).toMatchObject({ exitCode: 4, hosts: [{ host: "dev2", status: "unreachable" }] });
   expect(run.err).toMatch(/^PLAY RECAP \*+$/m);
   expect(run.err).toMatch(/^dev2 +: ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0 +rescued=0 +ignored=0$/m);
-  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-o", "yaml")).toMatchObject({ code: 1, err: expect.stringContaining('--output expects table or ansible, got "yaml"') });
+  expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "-o", "yaml")).toMatchObject({
+    code: 1,
+    err: expect.stringContaining('--output expects table or ansible, got "yaml"'),
+  });
 });
 
 it("on a terminal, keeps the changed and failed tasks on screen after the tree", async () => {
   const written: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+  const spy = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
   try {
     const tree = new TreeRenderer(["h1"], new Masker(), 0);
     // The tree starts each host's node as it renders, a moment after it is made.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const task = (name: string, status: "ok" | "changed" | "failed"): RunEvent => ({ type: "task", host: "h1", play: "p", role: "web", task: name, handler: false, status, check: false, changes: [], diffs: [], ms: 1, ...(status === "failed" ? { error: "boom" } : {}) });
-    const events: RunEvent[] = [{ type: "host-start", host: "h1" }, task("a", "ok"), task("b", "changed"), task("c", "failed"), { type: "host-end", host: "h1", status: "failed", error: "boom", ms: 5, roundTrips: 1 }];
+    const task = (name: string, status: "ok" | "changed" | "failed"): RunEvent => ({
+      type: "task",
+      host: "h1",
+      play: "p",
+      role: "web",
+      task: name,
+      handler: false,
+      status,
+      check: false,
+      changes: [],
+      diffs: [],
+      ms: 1,
+      ...(status === "failed" ? { error: "boom" } : {}),
+    });
+    const events: RunEvent[] = [
+      { type: "host-start", host: "h1" },
+      task("a", "ok"),
+      task("b", "changed"),
+      task("c", "failed"),
+      { type: "host-end", host: "h1", status: "failed", error: "boom", ms: 5, roundTrips: 1 },
+    ];
     events.forEach((e) => tree.event(e));
     await tree.finish(events);
   } finally {
@@ -61,13 +103,26 @@ it("writes --json and --report on every exit: a refused input as its exit code a
   const refused = dev2AtPort(listener.port, "livekit_auto_create: true\n");
   const config = await rigger("playbooks/site.ts", "-i", refused, "--json", "-", "--report", join(refused, "evidence"));
   expect(config.code).toBe(1);
-  expect(JSON.parse(config.out)).toMatchObject({ exitCode: 1, playbook: "playbooks/site.ts", error: expect.stringMatching(/^configuration error: .*livekit_auto_create: must be false/) });
-  expect(JSON.parse(readFileSync(join(refused, "evidence", "report.json"), "utf8"))).toMatchObject({ exitCode: 1, error: expect.stringContaining("livekit_auto_create"), passed: 0, failed: 0 });
+  expect(JSON.parse(config.out)).toMatchObject({
+    exitCode: 1,
+    playbook: "playbooks/site.ts",
+    error: expect.stringMatching(/^configuration error: .*livekit_auto_create: must be false/),
+  });
+  expect(JSON.parse(readFileSync(join(refused, "evidence", "report.json"), "utf8"))).toMatchObject({
+    exitCode: 1,
+    error: expect.stringContaining("livekit_auto_create"),
+    passed: 0,
+    failed: 0,
+  });
 
   // No store: the host must be read before anything is generated, and does not answer.
   const lost = dev2AtPort(listener.port);
   const report = join(lost, "run.json");
   const unreachable = await rigger("playbooks/site.ts", "-i", lost, "--json", report);
   expect(unreachable.code).toBe(4);
-  expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({ exitCode: 4, hosts: [{ host: "dev2", status: "unreachable" }], error: expect.stringContaining("dev2 is unreachable") });
+  expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({
+    exitCode: 4,
+    hosts: [{ host: "dev2", status: "unreachable" }],
+    error: expect.stringContaining("dev2 is unreachable"),
+  });
 });

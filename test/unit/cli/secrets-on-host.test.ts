@@ -39,7 +39,9 @@ it("without its store, stops before generating anything when a host that may hol
     const inventory = dev2AtPort(listener.port);
     const run = await rigger("playbooks/site.ts", "-i", inventory);
     expect(run.code).toBe(4);
-    expect(run.err).toMatch(/^rigger: dev2 is unreachable: .*: it may hold secrets that .*secrets\.yaml lacks \(.*livekit_api_secret.*synapse_signing_key.*\); nothing was generated or changed/);
+    expect(run.err).toMatch(
+      /^rigger: dev2 is unreachable: .*: it may hold secrets that .*secrets\.yaml lacks \(.*livekit_api_secret.*synapse_signing_key.*\); nothing was generated or changed/,
+    );
     expect(existsSync(join(inventory, "secrets.yaml"))).toBe(false);
   } finally {
     listener.close();
@@ -63,12 +65,20 @@ function fleetWithStore(secrets?: Record<string, string>): string {
 }
 
 const hostsHolding = (sources: Map<string, Array<{ name: string }>>, secret: string) =>
-  [...sources].filter(([, wanted]) => wanted.some((source) => source.name === secret)).map(([host]) => host).sort();
+  [...sources]
+    .filter(([, wanted]) => wanted.some((source) => source.name === secret))
+    .map(([host]) => host)
+    .sort();
 
 it("looks for a secret the store lacks on every host whose role keeps it, whatever --limit says", () => {
   // The store a lost-store run with --limit sfu2 leaves: sfu2's four secrets and nothing of the homeserver's.
   const full = prepared(fleetWithStore()).generatedSecrets;
-  const sfu2Only = Object.fromEntries(["livekit_api_key", "livekit_api_secret", "turn_shared_secret", "redis_password"].map((name) => [name, full[name]!]));
+  const sfu2Only = Object.fromEntries(
+    ["livekit_api_key", "livekit_api_secret", "turn_shared_secret", "redis_password"].map((name) => [
+      name,
+      full[name]!,
+    ]),
+  );
   const next = prepared(fleetWithStore(sfu2Only));
   expect(Object.keys(next.generatedSecrets)).toContain("synapse_signing_key");
   expect(hostsHolding(next.secretSources, "synapse_signing_key")).toEqual(["hs1"]);
@@ -112,17 +122,27 @@ function localHosts(files: Record<string, Record<string, string | null>>) {
 }
 
 it("reads back through -f's limit of hosts at once, and refuses an empty file or a directory where a secret was kept", async () => {
-  const hosts = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`sfu${i}`, { key: "the-live-secret-value\n" }]));
+  const hosts = Object.fromEntries(
+    Array.from({ length: 12 }, (_, i) => [`sfu${i}`, { key: "the-live-secret-value\n" }]),
+  );
   const fleet = localHosts({ ...hosts, empty: { key: "" }, folder: { key: null }, none: {} });
   const sources = new Map(Object.keys(hosts).map((host) => [host, [fleet.source(host, "svc_secret", "key")]]));
-  const { adopted } = await adoptSecrets(new Map([...sources, ["none", [fleet.source("none", "svc_secret", "key")]]]), fleet.open, 3);
+  const { adopted } = await adoptSecrets(
+    new Map([...sources, ["none", [fleet.source("none", "svc_secret", "key")]]]),
+    fleet.open,
+    3,
+  );
   expect(adopted).toEqual({ svc_secret: "the-live-secret-value" });
   expect(fleet.state.peak).toBe(3);
 
-  await expect(adoptSecrets(new Map([["empty", [fleet.source("empty", "svc_secret", "key")]]]), fleet.open, 3)).rejects.toThrow(
+  await expect(
+    adoptSecrets(new Map([["empty", [fleet.source("empty", "svc_secret", "key")]]]), fleet.open, 3),
+  ).rejects.toThrow(
     /^empty: svc_secret: .*key is there but empty: rather than generate a new one over it, the run stops/,
   );
-  await expect(adoptSecrets(new Map([["folder", [fleet.source("folder", "svc_secret", "key")]]]), fleet.open, 3)).rejects.toThrow(/key is there but not a readable file/);
+  await expect(
+    adoptSecrets(new Map([["folder", [fleet.source("folder", "svc_secret", "key")]]]), fleet.open, 3),
+  ).rejects.toThrow(/key is there but not a readable file/);
 });
 
 it("generates a rotated secret anew rather than read the live one back, and ends the rotation once the new value is kept", async () => {
@@ -146,8 +166,16 @@ it("refuses, saying why, a host outside --limit whose variables do not hold when
   const full = prepared(fleetWithStore()).generatedSecrets;
   const { turn_shared_secret: _lost, ...withoutTurn } = full;
   const dir = fleetWithStore(withoutTurn);
-  writeFileSync(join(dir, "hosts.yaml"), readFileSync(join(dir, "hosts.yaml"), "utf8").replace("turn1: { ansible_host: 203.0.113.30, public_ip: 203.0.113.30 }", "turn1: { ansible_host: 203.0.113.30, public_ip: not-an-address }"));
-  expect(() => prepared(dir, {}, "sfu2")).toThrow(/turn1: public_ip: [\s\S]*turn1 is outside --limit, but this run generates secrets it may hold/);
+  writeFileSync(
+    join(dir, "hosts.yaml"),
+    readFileSync(join(dir, "hosts.yaml"), "utf8").replace(
+      "turn1: { ansible_host: 203.0.113.30, public_ip: 203.0.113.30 }",
+      "turn1: { ansible_host: 203.0.113.30, public_ip: not-an-address }",
+    ),
+  );
+  expect(() => prepared(dir, {}, "sfu2")).toThrow(
+    /turn1: public_ip: [\s\S]*turn1 is outside --limit, but this run generates secrets it may hold/,
+  );
   // With every secret in the store nothing is read back, and the limited run goes on.
   writeFileSync(join(dir, "secrets.yaml"), stringify(full), { mode: 0o600 });
   expect(() => prepared(dir, {}, "sfu2")).not.toThrow();

@@ -66,13 +66,25 @@ it("finds a value inside quotes written around it, and passes one left to sh's o
 
 it("no sh template in the engine or the roles nests a quoted value inside quotes", () => {
   const violations = [...sources("src"), ...sources("roles")].flatMap((file) =>
-    shTemplates(readFileSync(file, "utf8")).flatMap(({ body }) => quotedInterpolations(body).map((value) => `${file}: ${value} in sh\`${body.slice(0, 60)}...\``)),
+    shTemplates(readFileSync(file, "utf8")).flatMap(({ body }) =>
+      quotedInterpolations(body).map((value) => `${file}: ${value} in sh\`${body.slice(0, 60)}...\``),
+    ),
   );
   expect(violations).toEqual([]);
 });
 
 it("keeps a hostile value one word that a real sh gives back unchanged", () => {
-  for (const hostile of ["a b", "it's", 'say "hi"', "$(touch /x)", "`id`", "line\nbreak", "-rf", "*", "'; rm -rf / #"]) {
+  for (const hostile of [
+    "a b",
+    "it's",
+    'say "hi"',
+    "$(touch /x)",
+    "`id`",
+    "line\nbreak",
+    "-rf",
+    "*",
+    "'; rm -rf / #",
+  ]) {
     expect(execFileSync("sh", ["-c", sh`printf '%s' ${hostile}`], { encoding: "utf8" })).toBe(hostile);
   }
 });

@@ -1,5 +1,11 @@
 import { expect, it } from "vitest";
-import { fingerprint, keyTypeOf, keysForHost, knownHostsLine, parseKnownHosts } from "../../../src/connection/known-hosts.js";
+import {
+  fingerprint,
+  keyTypeOf,
+  keysForHost,
+  knownHostsLine,
+  parseKnownHosts,
+} from "../../../src/connection/known-hosts.js";
 
 // A fixture key with the fingerprint `ssh-keygen -lf` printed for it, and two lines that
 // `ssh-keygen -H` hashed: one for [example.org]:2222, one for sfu01.example.org.
@@ -59,7 +65,9 @@ it("writes hashed lines that it reads back, for that host and port only", () => 
 });
 
 it("reads a @revoked key as revoked for every host it names, and as no plain key", () => {
-  const entries = parseKnownHosts(`@revoked * ssh-ed25519 ${KEY}\n10.0.0.5 ssh-ed25519 ${KEY}\n@future-marker 10.0.0.5 ssh-ed25519 ${OTHER}`);
+  const entries = parseKnownHosts(
+    `@revoked * ssh-ed25519 ${KEY}\n10.0.0.5 ssh-ed25519 ${KEY}\n@future-marker 10.0.0.5 ssh-ed25519 ${OTHER}`,
+  );
   expect(keysForHost(entries, "10.0.0.5", 22, "revoked").map((e) => e.key.toString("base64"))).toEqual([KEY]);
   expect(keysForHost(entries, "any.example.org", 2222, "revoked")).toHaveLength(1);
   expect(keysForHost(entries, "10.0.0.5", 22)).toHaveLength(1);

@@ -11,7 +11,9 @@ it("takes a ProxyJump however Ansible users write it, and lets connection sharin
 });
 
 it("refuses what it cannot honour, naming it and what to do instead", () => {
-  expect(() => readSshArgs("-o StrictHostKeyChecking=no")).toThrow("-o stricthostkeychecking: rigger checks every host key");
+  expect(() => readSshArgs("-o StrictHostKeyChecking=no")).toThrow(
+    "-o stricthostkeychecking: rigger checks every host key",
+  );
   expect(() => readSshArgs("-o ProxyCommand='ssh -W %h:%p gw'")).toThrow("use ProxyJump (-J)");
   expect(() => readSshArgs("-p 2222")).toThrow("-p: not an ssh argument rigger can honour");
   expect(() => readSshArgs("-o Ciphers=aes128-ctr")).toThrow("-o ciphers: not an ssh option rigger can honour");

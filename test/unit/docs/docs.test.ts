@@ -20,7 +20,8 @@ it("links only to files the repository holds (no link leaves it)", () => {
     for (const [, target] of readFileSync(file, "utf8").matchAll(/\]\(([^)\s]+)\)/g)) {
       const path = target!.split("#")[0]!;
       const where = resolve(dirname(file), path);
-      if (/^[a-z]+:/i.test(target!) || !where.startsWith(ROOT) || (path && !existsSync(where))) broken.push(`${relative(ROOT, file)}: ${target}`);
+      if (/^[a-z]+:/i.test(target!) || !where.startsWith(ROOT) || (path && !existsSync(where)))
+        broken.push(`${relative(ROOT, file)}: ${target}`);
     }
   expect(broken).toEqual([]);
   expect(existsSync(join(ROOT, "docs", "architecture.md"))).toBe(true);
@@ -30,7 +31,9 @@ it("names, for every symptom of the troubleshooting guide, a check of a role tha
   const guide = readFileSync(join(ROOT, "docs", "troubleshooting.md"), "utf8");
   const rows = guide.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| what users see"));
   expect(rows.length).toBeGreaterThanOrEqual(8);
-  const tests = filesUnder(join(ROOT, "test"), (f) => f.endsWith(".test.ts") && !f.includes("/unit/")).map((f) => readFileSync(f, "utf8")).join("\n");
+  const tests = filesUnder(join(ROOT, "test"), (f) => f.endsWith(".test.ts") && !f.includes("/unit/"))
+    .map((f) => readFileSync(f, "utf8"))
+    .join("\n");
   const unproven: string[] = [];
   for (const row of rows) {
     const named = /^\| [^|]+ \| `([a-z_]+): ([^`]+)` \|/.exec(row);

@@ -32,12 +32,39 @@ async function rollout(hosts: string[], failing: string[], serial: PreparedPlay[
   const touched: string[] = [];
   const task = operation({ name: "deploy", facts: {}, plan: () => [{ kind: "run", command: "deploy" }] });
   const session = (name: string): Session => ({
-    name, roundTrips: 0, gather: async () => {}, value: () => undefined as never, known: () => undefined, invalidate() {}, write: async () => ({}), restore: async () => {}, validate: async () => undefined, confirmNewConnection: async () => {}, close() {}, forward: () => Promise.reject(new Error("no tunnels here")), download: () => Promise.reject(new Error("no files here")), upload: async () => {},
-    run: async () => (touched.push(name), failing.includes(name) ? { code: 1, stdout: "", stderr: "broken" } : { code: 0, stdout: "", stderr: "" }),
+    name,
+    roundTrips: 0,
+    gather: async () => {},
+    value: () => undefined as never,
+    known: () => undefined,
+    invalidate() {},
+    write: async () => ({}),
+    restore: async () => {},
+    validate: async () => undefined,
+    confirmNewConnection: async () => {},
+    close() {},
+    forward: () => Promise.reject(new Error("no tunnels here")),
+    download: () => Promise.reject(new Error("no files here")),
+    upload: async () => {},
+    run: async () => (
+      touched.push(name),
+      failing.includes(name) ? { code: 1, stdout: "", stderr: "broken" } : { code: 0, stdout: "", stderr: "" }
+    ),
   });
-  const play: PreparedPlay = { name: "sfu", serial, maxFailPercentage, hosts: new Map(hosts.map((h) => [h, [{ name: "livekit", tasks: [task], handlers: {}, verify: [] }]])) };
+  const play: PreparedPlay = {
+    name: "sfu",
+    serial,
+    maxFailPercentage,
+    hosts: new Map(hosts.map((h) => [h, [{ name: "livekit", tasks: [task], handlers: {}, verify: [] }]])),
+  };
   const events: RunEvent[] = [];
-  await runPlays([play], { check: false, diff: false, forks: 10, connect: async (h) => session(h), emit: (e) => events.push(e) });
+  await runPlays([play], {
+    check: false,
+    diff: false,
+    forks: 10,
+    connect: async (h) => session(h),
+    emit: (e) => events.push(e),
+  });
   const status = Object.fromEntries(events.flatMap((e) => (e.type === "host-end" ? [[e.host, e.status]] : [])));
   return { touched, status, warnings: events.flatMap((e) => (e.type === "warning" ? [e.message] : [])) };
 }
@@ -46,7 +73,9 @@ it("stops the rollout when a batch spends the budget, leaving the later batches 
   const stopped = await rollout(["sfu1", "sfu2"], ["sfu1"], [1, "50%"]);
   expect(stopped.touched).toEqual(["sfu1"]);
   expect(stopped.status).toEqual({ sfu1: "failed", sfu2: "untouched" });
-  expect(stopped.warnings).toEqual(['rollout of play "sfu" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)']);
+  expect(stopped.warnings).toEqual([
+    'rollout of play "sfu" stopped after batch 1: 1 of its 1 hosts failed (budget 0%)',
+  ]);
 });
 
 it("finishes a rollout whose failures stay within the budget", async () => {

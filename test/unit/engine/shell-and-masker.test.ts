@@ -28,8 +28,17 @@ it("diffs line by line in hunks with two lines of context", () => {
   expect(lineDiff(before, after, "/f").split("\n")).toEqual([
     "--- /f (on the host)",
     "+++ /f (wanted)",
-    "@@ -1,5 +1,5 @@", " 1", " 2", "-3", "+three", " 4", " 5",
-    "@@ -9,2 +9,3 @@", " 9", " 10", "+11",
+    "@@ -1,5 +1,5 @@",
+    " 1",
+    " 2",
+    "-3",
+    "+three",
+    " 4",
+    " 5",
+    "@@ -9,2 +9,3 @@",
+    " 9",
+    " 10",
+    "+11",
   ]);
   expect(lineDiff("same\n", "same\n", "/f")).toBe("--- /f (on the host)\n+++ /f (wanted)");
 });
@@ -41,9 +50,19 @@ it("refuses, before anything reaches the host, a command that holds a secret", a
   expect(masker.mask(sh`echo ${"turn-secret-'quoted' $value"}`)).toBe(`echo '${MASK}'`);
   expect(masker.holdsSecret("docker run -e SECRET=turn-secret-'quoted' $value x")).toBe(true);
   const sent: string[] = [];
-  const connection = { exec: async (command: string) => (sent.push(command), { code: 0, stdout: "", stderr: "" }) } as unknown as SshConnection;
-  const session = new HostSession({ name: "h", connection, takeLock: false, openAnother: async () => connection, masker });
-  await expect(session.run("docker run -e SECRET=turn-secret-'quoted' $value x")).rejects.toThrow(/refused to run a command that holds a secret/);
+  const connection = {
+    exec: async (command: string) => (sent.push(command), { code: 0, stdout: "", stderr: "" }),
+  } as unknown as SshConnection;
+  const session = new HostSession({
+    name: "h",
+    connection,
+    takeLock: false,
+    openAnother: async () => connection,
+    masker,
+  });
+  await expect(session.run("docker run -e SECRET=turn-secret-'quoted' $value x")).rejects.toThrow(
+    /refused to run a command that holds a secret/,
+  );
   await session.run("true");
   // What reaches the host: the command under its time limit, kept by the host itself.
   expect(sent).toEqual(["timeout -k 5 600 sh -c true"]);
@@ -54,7 +73,15 @@ it("diffs a 50,000-line file in well under a second, or says it is too large", (
   let started = Date.now();
   const edited = lineDiff(big, big.replace("line 25000\n", "line twenty-five thousand\n"), "/big");
   expect(Date.now() - started).toBeLessThan(1000);
-  expect(edited.split("\n").slice(2)).toEqual(["@@ -24999,5 +24999,5 @@", " line 24998", " line 24999", "-line 25000", "+line twenty-five thousand", " line 25001", " line 25002"]);
+  expect(edited.split("\n").slice(2)).toEqual([
+    "@@ -24999,5 +24999,5 @@",
+    " line 24998",
+    " line 24999",
+    "-line 25000",
+    "+line twenty-five thousand",
+    " line 25001",
+    " line 25002",
+  ]);
   started = Date.now();
   const rewritten = lineDiff(big, big.replace(/line/g, "row"), "/big");
   expect(Date.now() - started).toBeLessThan(1000);
@@ -80,12 +107,20 @@ it("masks a secret in its escaped forms too: JSON and YAML double quotes, shell 
 });
 
 it("tells a command's own exit 124 or 137 from its time limit: only past the limit is it the limit's", async () => {
-  const answering = (code: number) => ({ exec: async () => ({ code, stdout: "", stderr: "" }) }) as unknown as SshConnection;
+  const answering = (code: number) =>
+    ({ exec: async () => ({ code, stdout: "", stderr: "" }) }) as unknown as SshConnection;
   for (const code of [124, 137]) {
-    const session = new HostSession({ name: "h", connection: answering(code), takeLock: false, openAnother: async () => answering(code) });
+    const session = new HostSession({
+      name: "h",
+      connection: answering(code),
+      takeLock: false,
+      openAnother: async () => answering(code),
+    });
     await expect(session.run("exit 124", 600)).resolves.toMatchObject({ code });
   }
-  const slow = { exec: () => new Promise((resolve) => setTimeout(() => resolve({ code: 124, stdout: "", stderr: "" }), 1100)) } as unknown as SshConnection;
+  const slow = {
+    exec: () => new Promise((resolve) => setTimeout(() => resolve({ code: 124, stdout: "", stderr: "" }), 1100)),
+  } as unknown as SshConnection;
   const limited = new HostSession({ name: "h", connection: slow, takeLock: false, openAnother: async () => slow });
   await expect(limited.run("sleep 5", 1)).rejects.toThrow("still running after 1 s: killed");
 });

@@ -26,17 +26,20 @@ function inventory(files: Record<string, string> = {}): string {
   return dir;
 }
 
-
 it("keeps a fresh inventory's secrets as age ciphertext, for an identity made once outside the inventory", async () => {
   const dir = inventory();
   const notes = await keepSecrets(await openSecretsStore(dir), { livekit_api_secret: SECRET });
   expect(notes.join("\n")).toContain(`created your age identity ${join(home, "identity.txt")}`);
   expect(statSync(join(home, "identity.txt")).mode & 0o777).toBe(0o600);
   const store = readFileSync(join(dir, "secrets.yaml"), "utf8");
-  expect(store).toMatch(/^# rigger's secrets store, encrypted with age[\s\S]*\n!age \|\n {2}-----BEGIN AGE ENCRYPTED FILE-----\n/);
+  expect(store).toMatch(
+    /^# rigger's secrets store, encrypted with age[\s\S]*\n!age \|\n {2}-----BEGIN AGE ENCRYPTED FILE-----\n/,
+  );
   expect(store).not.toContain(SECRET);
   expect(store).not.toContain("livekit_api_secret");
-  expect(readFileSync(join(dir, "secrets.recipients"), "utf8")).toMatch(/^# Who can read secrets\.yaml[^\n]*\nage1[0-9a-z]+\n$/);
+  expect(readFileSync(join(dir, "secrets.recipients"), "utf8")).toMatch(
+    /^# Who can read secrets\.yaml[^\n]*\nage1[0-9a-z]+\n$/,
+  );
   expect(loadInventory(dir, await openSecretsStore(dir)).secrets.get("livekit_api_secret")).toBe(SECRET);
   // A second run's secret joins the same ciphertext; the identity is not made again.
   expect(await keepSecrets(await openSecretsStore(dir), { turn_shared_secret: `${SECRET}2` })).toEqual([]);
@@ -57,7 +60,9 @@ it("opens for every listed operator and nobody else; a removed operator's key no
   process.env.RIGGER_AGE_IDENTITY = bob;
   expect((await openSecretsStore(dir)).get("turn_shared_secret")).toBe(SECRET);
   process.env.RIGGER_AGE_IDENTITY = stranger;
-  await expect(openSecretsStore(dir)).rejects.toThrow(/secrets\.yaml: is encrypted for other recipients: no identity of yours opens it/);
+  await expect(openSecretsStore(dir)).rejects.toThrow(
+    /secrets\.yaml: is encrypted for other recipients: no identity of yours opens it/,
+  );
   delete process.env.RIGGER_AGE_IDENTITY;
   const removed = await rigger("secrets", "remove-recipient", "-i", dir, bobRecipient);
   expect(removed.out).toContain("rotate those secrets");
@@ -72,7 +77,9 @@ it("lists names without values, shows one when asked, rotates by dropping it, an
   expect(listed.out).toBe("synapse_signing_key\nturn_shared_secret");
   expect((await rigger("secrets", "show", "-i", dir, "turn_shared_secret")).out).toBe(SECRET);
   expect((await rigger("secrets", "show", "-i", dir, "nope")).err).toContain("nope: is not in the store");
-  expect((await rigger("secrets", "rotate", "-i", dir, "turn_shared_secret")).out).toContain("the next run generates a new one");
+  expect((await rigger("secrets", "rotate", "-i", dir, "turn_shared_secret")).out).toContain(
+    "the next run generates a new one",
+  );
   expect((await openSecretsStore(dir)).names()).toEqual(["synapse_signing_key"]);
   expect((await rigger("secrets", "frobnicate", "-i", dir)).code).toBe(1);
 });
@@ -81,7 +88,9 @@ it("still reads a plaintext store, warns with the command that encrypts it, and 
   const dir = inventory({ "secrets.yaml": `turn_shared_secret: ${SECRET}\n` });
   const store = await openSecretsStore(dir);
   expect(store.get("turn_shared_secret")).toBe(SECRET);
-  expect(await keepSecrets(store, {})).toEqual([`${join(dir, "secrets.yaml")} holds its secrets in plaintext (never commit it): encrypt it with \`rigger secrets encrypt -i ${dir}\``]);
+  expect(await keepSecrets(store, {})).toEqual([
+    `${join(dir, "secrets.yaml")} holds its secrets in plaintext (never commit it): encrypt it with \`rigger secrets encrypt -i ${dir}\``,
+  ]);
   const encrypted = await rigger("secrets", "encrypt", "-i", dir);
   expect(encrypted.code, encrypted.err).toBe(0);
   expect(readFileSync(join(dir, "secrets.yaml"), "utf8")).not.toContain(SECRET);
@@ -91,6 +100,11 @@ it("still reads a plaintext store, warns with the command that encrypts it, and 
 
 it("refuses an Ansible Vault value, naming the file, the place and the tag, rather than take its ciphertext", () => {
   const dir = inventory();
-  writeFileSync(join(dir, "hosts.yaml"), "all:\n  hosts:\n    a:\n      db_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n");
-  expect(() => loadInventory(dir)).toThrow(/hosts\.yaml: line 4, column 20: the tag !vault is not one rigger reads \(!secret NAME, !env NAME\): Ansible Vault values are not decrypted/);
+  writeFileSync(
+    join(dir, "hosts.yaml"),
+    "all:\n  hosts:\n    a:\n      db_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n",
+  );
+  expect(() => loadInventory(dir)).toThrow(
+    /hosts\.yaml: line 4, column 20: the tag !vault is not one rigger reads \(!secret NAME, !env NAME\): Ansible Vault values are not decrypted/,
+  );
 });

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { runOptions, specHash, type ContainerSpec } from "../../../src/ops/docker.js";
+import { runOptions, specHash, type ContainerSpec } from "../../../src/ops/docker-spec.js";
 
 const spec: ContainerSpec = {
   name: "livekit",
@@ -10,7 +10,10 @@ const spec: ContainerSpec = {
   inputs: ["keys: one"],
   extraHosts: { "matrix.example.test": "172.30.0.11" },
   mounts: [{ source: "/etc/livekit", target: "/etc/livekit", readOnly: true }],
-  ports: [{ hostIp: "127.0.0.1", hostPort: 7880, containerPort: 7880 }, { hostPort: "50000-50100", containerPort: "50000-50100", protocol: "udp" }],
+  ports: [
+    { hostIp: "127.0.0.1", hostPort: 7880, containerPort: 7880 },
+    { hostPort: "50000-50100", containerPort: "50000-50100", protocol: "udp" },
+  ],
   network: "matrix",
   restart: "always",
   labels: { z: "last", a: "first" },
@@ -22,14 +25,46 @@ const spec: ContainerSpec = {
 
 it("turns every field of a spec into docker run options, in a fixed order", () => {
   expect(runOptions(spec, "h")).toEqual([
-    "--name", "livekit", "--restart", "always", "--network", "matrix", "--user", "1000:1000",
-    "--env-file", "/etc/livekit/env", "--env", "A=1", "--env", "B=2",
-    "--volume", "/etc/livekit:/etc/livekit:ro",
-    "--publish", "127.0.0.1:7880:7880/tcp", "--publish", "50000-50100:50000-50100/udp",
-    "--add-host", "matrix.example.test:172.30.0.11",
-    "--cap-add", "NET_BIND_SERVICE", "--cap-drop", "ALL",
-    "--health-cmd", "wget -qO- http://127.0.0.1:7880/", "--health-interval", "10s", "--health-timeout", "5s", "--health-retries", "3",
-    "--label", "a=first", "--label", "z=last", "--label", "rigger.spec-hash=h",
+    "--name",
+    "livekit",
+    "--restart",
+    "always",
+    "--network",
+    "matrix",
+    "--user",
+    "1000:1000",
+    "--env-file",
+    "/etc/livekit/env",
+    "--env",
+    "A=1",
+    "--env",
+    "B=2",
+    "--volume",
+    "/etc/livekit:/etc/livekit:ro",
+    "--publish",
+    "127.0.0.1:7880:7880/tcp",
+    "--publish",
+    "50000-50100:50000-50100/udp",
+    "--add-host",
+    "matrix.example.test:172.30.0.11",
+    "--cap-add",
+    "NET_BIND_SERVICE",
+    "--cap-drop",
+    "ALL",
+    "--health-cmd",
+    "wget -qO- http://127.0.0.1:7880/",
+    "--health-interval",
+    "10s",
+    "--health-timeout",
+    "5s",
+    "--health-retries",
+    "3",
+    "--label",
+    "a=first",
+    "--label",
+    "z=last",
+    "--label",
+    "rigger.spec-hash=h",
   ]);
   expect(runOptions({ name: "jwt", image: "x:1", healthcheck: "none" }, "h")).toContain("--no-healthcheck");
 });
@@ -42,6 +77,8 @@ it("hashes the same spec the same whatever the order of its maps, and any change
   expect(specHash({ ...spec, command: ["--dev"] })).not.toBe(specHash(spec));
   expect(specHash({ ...spec, ports: [] })).not.toBe(specHash(spec));
   // What the container reads at start counts, not only where it is.
-  expect(specHash({ ...spec, envFile: { path: "/etc/livekit/env", content: "LIVEKIT_SECRET=two\n" } })).not.toBe(specHash(spec));
+  expect(specHash({ ...spec, envFile: { path: "/etc/livekit/env", content: "LIVEKIT_SECRET=two\n" } })).not.toBe(
+    specHash(spec),
+  );
   expect(specHash({ ...spec, inputs: ["keys: two"] })).not.toBe(specHash(spec));
 });

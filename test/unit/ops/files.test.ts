@@ -25,9 +25,20 @@ it("uploads a large source by reference (its sha256 and size read in chunks, nev
   const op = upload({ path: "/var/backups/archive.tar.gz", source, mode: 0o600 });
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   expect(op.plan({ current: { exists: false } })).toEqual([
-    { kind: "upload", source, path: "/var/backups/archive.tar.gz", sha256, size: bytes.length, mode: 0o600, owner: "root", group: "root" },
+    {
+      kind: "upload",
+      source,
+      path: "/var/backups/archive.tar.gz",
+      sha256,
+      size: bytes.length,
+      mode: 0o600,
+      owner: "root",
+      group: "root",
+    },
   ]);
   const present = { exists: true, type: "file", mode: 0o600, owner: "root", group: "root", uid: "0", gid: "0" };
   expect(op.plan({ current: { ...present, sha256 } })).toEqual([]);
-  expect(op.plan({ current: { ...present, sha256, mode: 0o644 } })).toEqual([{ kind: "run", command: "chmod 0600 /var/backups/archive.tar.gz" }]);
+  expect(op.plan({ current: { ...present, sha256, mode: 0o644 } })).toEqual([
+    { kind: "run", command: "chmod 0600 /var/backups/archive.tar.gz" },
+  ]);
 });

@@ -14,7 +14,9 @@ it("opens a port to its sources only, in the input chain and for the Docker-publ
   expect(lines).toContain("type filter hook forward priority filter - 1; policy accept;");
   const match = "ct direction original ct status dnat meta l4proto tcp ct original proto-dst 6379";
   expect(lines).toContain(`${match} ip saddr { 203.0.113.21, 10.0.0.0/8 } accept comment "redis"`);
-  expect(lines.at(lines.indexOf(`${match} drop comment "redis"`) - 1)).toBe(`${match} ip6 saddr { 2001:db8::21 } accept comment "redis"`);
+  expect(lines.at(lines.indexOf(`${match} drop comment "redis"`) - 1)).toBe(
+    `${match} ip6 saddr { 2001:db8::21 } accept comment "redis"`,
+  );
 });
 
 it("has no forward chain when every port is open to everyone", () => {

@@ -27,15 +27,28 @@ interface Case {
 }
 
 const factories = {
-  file, directory, absent, apt, service, unitFile, sysctl, command,
-  dockerNetwork, dockerImage, dockerContainer, nftablesFirewall, ufwFirewall,
+  file,
+  directory,
+  absent,
+  apt,
+  service,
+  unitFile,
+  sysctl,
+  command,
+  dockerNetwork,
+  dockerImage,
+  dockerContainer,
+  nftablesFirewall,
+  ufwFirewall,
   dockerContainerAbsent: (args: { name: string }) => dockerContainerAbsent(args.name),
 } as unknown as Record<string, (args: unknown) => Operation>;
 
 const dir = join(import.meta.dirname, "cases");
 
 describe("operation plans", () => {
-  for (const name of readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()) {
     it(name.replace(/\.yaml$/, ""), () => {
       const fixture = readYaml(join(dir, name)) as Case;
       const build = () => factories[fixture.op]!(fixture.args);

@@ -9,7 +9,9 @@ import { waitFor } from "../../../src/ops/wait-for.js";
 let server: Server;
 let port: number;
 beforeAll(async () => {
-  server = createServer((request, response) => (request.url === "/ok" ? response.end("ready\n") : response.writeHead(503).end("starting\n")));
+  server = createServer((request, response) =>
+    request.url === "/ok" ? response.end("ready\n") : response.writeHead(503).end("starting\n"),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -41,5 +43,8 @@ it("tries the waits of a batch once each by one Python, each result what its own
     const alone = parseBatch([fact], "@@n", (await $`sh -c ${batchScript([fact], "@@n")}`).stdout);
     expect(together.get(fact.key)).toEqual(alone.get(fact.key));
   }
-  expect(together.get(facts[0]!.key)).toEqual({ passed: true, output: `http://127.0.0.1:${port}/ok answered 200: ready` });
+  expect(together.get(facts[0]!.key)).toEqual({
+    passed: true,
+    output: `http://127.0.0.1:${port}/ok answered 200: ready`,
+  });
 }, 15_000);

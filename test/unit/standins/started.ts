@@ -12,7 +12,10 @@ export const freePort = () =>
 
 /** Starts test/standins/<name>.ts with only `env` (and PATH) and resolves once it listens. */
 export async function started(name: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", `test/standins/${name}.ts`], { env: { PATH: process.env.PATH!, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", `test/standins/${name}.ts`], {
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("listening") && resolve());
     child.on("exit", (code) => reject(new Error(`${name} exited ${code}`)));
@@ -21,7 +24,13 @@ export async function started(name: string, env: Record<string, string>): Promis
 }
 
 /** A JSON request and what came back. */
-export async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Record<string, any> }> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },

@@ -10,19 +10,36 @@ import { $ } from "zx";
 
 const dir = mkdtempSync(join(tmpdir(), "rigger-standins-"));
 const start = (standin: string, env: Record<string, string>) =>
-  $({ nothrow: true, env: { PATH: process.env.PATH!, ...env }, timeout: "20s" })`node --import tsx ${`test/standins/${standin}.ts`}`;
+  $({
+    nothrow: true,
+    env: { PATH: process.env.PATH!, ...env },
+    timeout: "20s",
+  })`node --import tsx ${`test/standins/${standin}.ts`}`;
 
 it("lk-jwt dies as the real one does on a key file that is not key:secret, and on missing settings", async () => {
   const keys = join(dir, "keys.yaml");
   writeFileSync(keys, "APIkey: secret:with-a-colon\n");
-  const base = { LIVEKIT_URL: "ws://127.0.0.1:1", LIVEKIT_FULL_ACCESS_HOMESERVERS: "example.test", LIVEKIT_JWT_BIND: "127.0.0.1:0" };
+  const base = {
+    LIVEKIT_URL: "ws://127.0.0.1:1",
+    LIVEKIT_FULL_ACCESS_HOMESERVERS: "example.test",
+    LIVEKIT_JWT_BIND: "127.0.0.1:0",
+  };
   const colon = await start("lk-jwt", { ...base, LIVEKIT_KEY_FILE: keys });
   expect(colon.exitCode).toBe(1);
   expect(colon.stderr).toContain("invalid key secret file format!");
-  const noFullAccess = await start("lk-jwt", { LIVEKIT_URL: "ws://127.0.0.1:1", LIVEKIT_KEY: "k", LIVEKIT_SECRET: "s" });
+  const noFullAccess = await start("lk-jwt", {
+    LIVEKIT_URL: "ws://127.0.0.1:1",
+    LIVEKIT_KEY: "k",
+    LIVEKIT_SECRET: "s",
+  });
   expect(noFullAccess.exitCode).toBe(1);
   expect(noFullAccess.stderr).toContain("LIVEKIT_FULL_ACCESS_HOMESERVERS environment variable must be set");
-  const sanity = await start("lk-jwt", { ...base, LIVEKIT_KEY: "k", LIVEKIT_SECRET: "s", LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: "-1" });
+  const sanity = await start("lk-jwt", {
+    ...base,
+    LIVEKIT_KEY: "k",
+    LIVEKIT_SECRET: "s",
+    LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: "-1",
+  });
   expect(sanity.exitCode).toBe(1);
   expect(sanity.stderr).toContain('LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS must be a non-negative integer, got "-1"');
 }, 60_000);

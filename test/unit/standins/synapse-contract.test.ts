@@ -20,7 +20,15 @@ const call = (method: string, path: string, body?: unknown, token?: string) => r
 async function register(name: string): Promise<{ user_id: string; access_token: string }> {
   const { nonce } = (await call("GET", "/_synapse/admin/v1/register")).body;
   const password = `${name}-password`;
-  return (await call("POST", "/_synapse/admin/v1/register", { nonce, username: name, password, admin: false, mac: registrationMac(SECRET, nonce, name, password) })).body as never;
+  return (
+    await call("POST", "/_synapse/admin/v1/register", {
+      nonce,
+      username: name,
+      password,
+      admin: false,
+      mac: registrationMac(SECRET, nonce, name, password),
+    })
+  ).body as never;
 }
 
 /** The stand-in started on a homeserver.yaml of these lines (beside the listener, key and database); its base URL. */
@@ -39,7 +47,10 @@ async function startSynapse(lines: string[]): Promise<{ process: ChildProcess; b
       "",
     ].join("\n"),
   );
-  return { process: await started("synapse", { SYNAPSE_CONFIG_PATH: join(dir, "homeserver.yaml") }), base: `http://127.0.0.1:${port}` };
+  return {
+    process: await started("synapse", { SYNAPSE_CONFIG_PATH: join(dir, "homeserver.yaml") }),
+    base: `http://127.0.0.1:${port}`,
+  };
 }
 
 beforeAll(async () => {
@@ -54,18 +65,36 @@ afterAll(() => void synapse?.kill());
 
 it("lists MSC4143 in /versions as Synapse 1.156 and later do, beside delayed and sticky events", async () => {
   const { unstable_features } = (await call("GET", "/_matrix/client/versions")).body;
-  expect(unstable_features).toMatchObject({ "org.matrix.msc4140": true, "org.matrix.msc4143": true, "org.matrix.msc4354": true });
+  expect(unstable_features).toMatchObject({
+    "org.matrix.msc4140": true,
+    "org.matrix.msc4143": true,
+    "org.matrix.msc4354": true,
+  });
   expect(unstable_features["org.matrix.msc4222"]).toBeUndefined();
 });
 
 it("refuses a delay over the maximum (403), a user's 101st scheduled event (429), and lists the scheduled ones as delayed_events alone", async () => {
   const user = await register(`ann${Date.now()}`);
   const { room_id } = (await call("POST", "/_matrix/client/v3/createRoom", {}, user.access_token)).body;
-  const state = (key: string, delay: number) => call("PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/state/m.room.topic/${key}?org.matrix.msc4140.delay=${delay}`, { topic: key }, user.access_token);
-  expect(await state("late", 25 * 3600_000)).toEqual({ status: 403, body: { errcode: "M_FORBIDDEN", error: "The requested delay (90000000ms) exceeds the allowed maximum (86400000ms)" } });
+  const state = (key: string, delay: number) =>
+    call(
+      "PUT",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/state/m.room.topic/${key}?org.matrix.msc4140.delay=${delay}`,
+      { topic: key },
+      user.access_token,
+    );
+  expect(await state("late", 25 * 3600_000)).toEqual({
+    status: 403,
+    body: {
+      errcode: "M_FORBIDDEN",
+      error: "The requested delay (90000000ms) exceeds the allowed maximum (86400000ms)",
+    },
+  });
   for (let i = 0; i < 100; i++) expect((await state(`k${i}`, 60_000)).status).toBe(200);
   expect(await state("k100", 60_000)).toMatchObject({ status: 429, body: { errcode: "M_LIMIT_EXCEEDED" } });
-  const listed = (await call("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events", undefined, user.access_token)).body;
+  const listed = (
+    await call("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events", undefined, user.access_token)
+  ).body;
   expect(Object.keys(listed)).toEqual(["delayed_events"]);
   expect(listed.delayed_events).toHaveLength(100);
   expect(listed.delayed_events[0]).toMatchObject({ room_id, type: "m.room.topic", delay: 60_000 });
@@ -75,7 +104,17 @@ it("lets the delay id act without a token in both forms, limited per client addr
   const user = await register(`bea${Date.now()}`);
   const { room_id } = (await call("POST", "/_matrix/client/v3/createRoom", {}, user.access_token)).body;
   const delayIds = await Promise.all(
-    [1, 2].map(async (i) => (await call("PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/state/m.room.topic/t${i}?org.matrix.msc4140.delay=60000`, {}, user.access_token)).body.delay_id as string),
+    [1, 2].map(
+      async (i) =>
+        (
+          await call(
+            "PUT",
+            `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/state/m.room.topic/t${i}?org.matrix.msc4140.delay=60000`,
+            {},
+            user.access_token,
+          )
+        ).body.delay_id as string,
+    ),
   );
   const delayed = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
   // The older form, the action in the body, needs no token either.
@@ -91,13 +130,25 @@ it("lets the delay id act without a token in both forms, limited per client addr
 it("answers OpenID's errors as Synapse does: a body that is not JSON, a userinfo request without a token", async () => {
   const user = await register(`cid${Date.now()}`);
   const path = `/_matrix/client/v3/user/${encodeURIComponent(user.user_id)}/openid/request_token`;
-  expect(await call("POST", path, "", user.access_token)).toEqual({ status: 400, body: { errcode: "M_NOT_JSON", error: "Content not JSON." } });
-  expect((await call("POST", path, {}, user.access_token)).body).toMatchObject({ token_type: "Bearer", matrix_server_name: "example.test" });
-  expect(await call("GET", "/_matrix/federation/v1/openid/userinfo")).toEqual({ status: 401, body: { errcode: "M_MISSING_TOKEN", error: "Access Token required" } });
+  expect(await call("POST", path, "", user.access_token)).toEqual({
+    status: 400,
+    body: { errcode: "M_NOT_JSON", error: "Content not JSON." },
+  });
+  expect((await call("POST", path, {}, user.access_token)).body).toMatchObject({
+    token_type: "Bearer",
+    matrix_server_name: "example.test",
+  });
+  expect(await call("GET", "/_matrix/federation/v1/openid/userinfo")).toEqual({
+    status: 401,
+    body: { errcode: "M_MISSING_TOKEN", error: "Access Token required" },
+  });
 });
 
 it("serves the well-known only when configured: the client's from public_baseurl and the extra content, with CORS; the server's on 443", async () => {
-  expect(await call("GET", "/.well-known/matrix/client")).toEqual({ status: 404, body: { errcode: "M_NOT_FOUND", error: ".well-known not available" } });
+  expect(await call("GET", "/.well-known/matrix/client")).toEqual({
+    status: 404,
+    body: { errcode: "M_NOT_FOUND", error: ".well-known not available" },
+  });
   const off = await fetch(`${base}/.well-known/matrix/server`);
   expect([off.status, await off.text()]).toEqual([404, "404. Is anything ever truly *well* known?\n"]);
   const rtcFoci = [{ type: "livekit", livekit_service_url: "https://matrix.example.test/_livekit" }];
@@ -112,7 +163,10 @@ it("serves the well-known only when configured: the client's from public_baseurl
     expect(client.headers.get("access-control-allow-origin")).toBe("*");
     expect(client.headers.get("content-type")).toBe("application/json");
     // The extra content adds keys; it never replaces m.homeserver.
-    expect(await client.json()).toEqual({ "m.homeserver": { base_url: "https://matrix.example.test/" }, "org.matrix.msc4143.rtc_foci": rtcFoci });
+    expect(await client.json()).toEqual({
+      "m.homeserver": { base_url: "https://matrix.example.test/" },
+      "org.matrix.msc4143.rtc_foci": rtcFoci,
+    });
     const server = await fetch(`${served.base}/.well-known/matrix/server`);
     expect(await server.json()).toEqual({ "m.server": "example.test:443" });
   } finally {
