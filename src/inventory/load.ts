@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { expandHostRange } from "./host-patterns.js";
 import { GROUP_KEYS, inventoryInput, optionalSource } from "./sources.js";
@@ -244,10 +244,9 @@ function readVarsDir(dir: string, resolve: (value: unknown, file: string, keyPat
 
 /** The folder whose secrets store the inventories share: the first hosts file's, or the current one for host lists only. */
 export function storeDirOf(paths: string | string[]): string {
-  return (
-    (Array.isArray(paths) ? paths : [paths]).map((path) => inventoryInput(path)).find((input) => input.varsDir)
-      ?.varsDir ?? process.cwd()
-  );
+  // Where the first -i that names a file or folder keeps its vars: the folder itself, or a file's own (no folder listed twice).
+  const first = (Array.isArray(paths) ? paths : [paths]).find((path) => existsSync(path));
+  return first === undefined ? process.cwd() : statSync(first).isDirectory() ? first : dirname(first);
 }
 
 /** The secrets store of these inventories, decrypted (an encrypted store needs the operator's age identity). */

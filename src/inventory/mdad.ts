@@ -15,7 +15,7 @@ interface Rename {
 }
 
 /** MDAD's group of the host it deploys everything to: rigger's `matrixrtc`. */
-export const MDAD_GROUP = "matrix_servers";
+const MDAD_GROUP = "matrix_servers";
 
 /** MDAD's `*_configuration_extension_yaml` is YAML text; rigger's `*_config_extra` is the mapping it holds. */
 const extensionYaml = (value: unknown): unknown => {
