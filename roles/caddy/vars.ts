@@ -9,6 +9,7 @@ export const caddyVars = z
     caddy_tls: z.enum(["acme", "internal", "files"]).default("acme"),
     /** With caddy_tls "files": the certificate chain and key on the host (one certificate for every hostname). */
     caddy_tls_certificate: z.string().startsWith("/").optional(),
+    /** With caddy_tls "files": the certificate's private key on the host. */
     caddy_tls_key_path: z.string().startsWith("/").optional(),
     /** The ACME account's contact address (recommended with "acme"). */
     caddy_acme_email: z.string().email().optional(),

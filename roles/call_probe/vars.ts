@@ -20,8 +20,9 @@ export const callProbeVars = z.object({
   call_probe_users: z.tuple([localpart, localpart]).default(["rigger-probe-1", "rigger-probe-2"]),
   call_probe_password: secret,
   synapse_registration_shared_secret: secret,
-  /** Audio frames (10 ms each) that must cross the SFU, and how long they may take. */
+  /** Audio frames (10 ms each) that must cross the SFU. */
   call_probe_frames: z.number().int().min(1).default(50),
+  /** How long the call may take to carry them. */
   call_probe_timeout_seconds: z.number().int().min(1).default(20),
 });
 

@@ -19,8 +19,9 @@ export const coturnVars = z
     ...turnSecret,
     // LiveKit's UDP ports are read only to refuse a relay range that overlaps them.
     ...livekitPorts,
-    /** turn_host (in turnPorts) is the realm and what LiveKit and Synapse hand to clients; by default livekit_host. */
+    /** The default of turn_host: the realm, and the name LiveKit and Synapse hand to clients. */
     livekit_host: names.livekit_host,
+    /** Announced as external-ip: the address clients and LiveKit send relayed media to. */
     public_ip: ipAddress,
     /**
      * The local address relays are bound to: by default public_ip. On a host behind 1:1 NAT set its

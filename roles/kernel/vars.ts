@@ -1,8 +1,9 @@
 import { z } from "zod";
 
 export const kernelVars = z.object({
-  /** LiveKit wants at least 5,000,000; MDAD sets 7,500,000. */
+  /** net.core.rmem_max: LiveKit wants at least 5,000,000; MDAD sets 7,500,000. */
   kernel_rmem_max: z.number().int().min(212992).default(7500000),
+  /** net.core.wmem_max, the same for sending. */
   kernel_wmem_max: z.number().int().min(212992).default(7500000),
   /**
    * "unless-container": persist always, apply unless the host is a container (whose network

@@ -70,11 +70,12 @@ export const livekitVars = z
     redis_password: secret,
     /** How long a restart waits for the node's calls to end (LiveKit drains on SIGTERM) before it forces one. */
     livekit_drain_seconds: z.number().int().min(0).default(600),
+    /** LiveKit's log level. */
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     ...metricsClients,
     /** Where LiveKit serves Prometheus metrics (/metrics) to metrics_clients, when there are any. */
     livekit_metrics_port: port.default(6789),
-    /** Anything else for livekit.yaml (ICE interface filters, limits, ...), deep-merged over what the role writes. */
+    /** Anything else for livekit.yaml (ICE interface filters, limits, ...), deep-merged over what the role writes; room.auto_create cannot be turned on there. */
     livekit_config_extra: configExtra,
     ...webhookVars,
   })

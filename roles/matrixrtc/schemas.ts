@@ -64,7 +64,9 @@ export const names = {
   matrix_server_name: hostname.meta({ examples: ["example.org"] }),
   /** Where Synapse and the jwt service are reached (https://matrix_host/_livekit). */
   matrix_host: hostname.meta({ examples: ["matrix.example.org"] }),
+  /** The SFU's public name: every path of https://livekit_host goes to LiveKit (client WebSockets, and the Twirp API the jwt service creates rooms with). */
   livekit_host: hostname.meta({ examples: ["livekit.example.org"] }),
+  /** Where users open Element Call (https://element_call_host). */
   element_call_host: hostname.meta({ examples: ["call.example.org"] }),
 };
 
@@ -77,13 +79,17 @@ export const shape = {
   proxy: z.enum(["caddy", "own"]).default("caddy"),
   /** "synapse": rigger deploys Synapse; "existing": the operator's homeserver at matrix_host, checked and never touched (role existing_homeserver). */
   homeserver: z.enum(["synapse", "existing"]).default("synapse"),
+  /** false: no Element Call here, and no site for element_call_host. */
   element_call_enabled: z.boolean().default(true),
   /** Serve /.well-known/matrix/* on matrix_server_name; by default only with rigger's Synapse (an existing homeserver's server serves it). */
   well_known_enabled: z.boolean().optional(),
 };
 
 /** Synapse's database: PostgreSQL (role postgres) for a real server, SQLite for trying rigger out (Synapse's docs: SQLite is for testing). */
-export const synapseDatabase = { synapse_database: z.enum(["postgres", "sqlite"]).default("postgres") };
+export const synapseDatabase = {
+  /** "postgres" (role postgres) or "sqlite" (only for trying rigger out). */
+  synapse_database: z.enum(["postgres", "sqlite"]).default("postgres"),
+};
 
 export const postgresPassword = {
   /** The database user's password, generated once; Synapse's homeserver.yaml and the postgres container read it. */
@@ -94,7 +100,10 @@ export const postgresPassword = {
 };
 
 /** Where the homeserver's host keeps its backups (playbooks/backup.ts, the timer, the backup before an upgrade) and a restore's database dump waits. */
-export const backupPlace = { backup_dir: z.string().startsWith("/").default("/var/backups/matrixrtc") };
+export const backupPlace = {
+  /** Where the backup archives are kept on the host. */
+  backup_dir: z.string().startsWith("/").default("/var/backups/matrixrtc"),
+};
 
 export const backupTimeout = {
   /**
@@ -116,15 +125,21 @@ export const published = {
       "expected one address: a wildcard publishes the port to the world past the host firewall (Docker's ports bypass it)",
     )
     .default("127.0.0.1"),
+  /** Synapse's client and federation API, published for the proxy. */
   synapse_port: port.default(8008),
+  /** The jwt service, published for the proxy (served at https://matrix_host/_livekit). */
   lk_jwt_port: port.default(8380),
+  /** Element Call's web server, published for the proxy. */
   element_call_port: port.default(8280),
+  /** LiveKit's API and signalling, published for the proxy. */
   livekit_port: port.default(7880),
 };
 
 /** Where the services' config lives on a host, the Docker network they share, and test-only /etc/hosts entries. */
 export const placement = {
+  /** Where the services' configs live on the host (a folder per service). */
   matrixrtc_config_dir: z.string().startsWith("/").default("/etc/matrixrtc"),
+  /** The services' Docker network. */
   matrixrtc_network: z
     .string()
     .regex(/^[\w.-]+$/)
@@ -141,6 +156,7 @@ export const livekitPorts = {
   livekit_udp_port: port.optional(),
   /** A UDP port range instead of the single port, e.g. [50000, 50100]. */
   livekit_udp_range: portRange.optional(),
+  /** ICE over TCP, for clients whose UDP is blocked. */
   livekit_tcp_port: port.default(7881),
 };
 
@@ -151,18 +167,22 @@ export const livekitPorts = {
 export const turnPorts = {
   /** The TURN server's public name; by default livekit_host (one host runs both). Set it when coturn has a host of its own. */
   turn_host: hostname.optional(),
+  /** The ports relays use: about one relayed user per port; must not overlap LiveKit's UDP port or range. */
   coturn_relay_range: portRange.default([49152, 50151]),
 };
 
 /** TURN over TLS on 5349 when both are given (paths on the coturn host): Synapse then hands out turns: URIs and LiveKit a TLS TURN server. */
 export const turnTls = {
+  /** The certificate chain (a path on the coturn host); read by Synapse and LiveKit too. */
   coturn_tls_certificate: z.string().startsWith("/").optional(),
+  /** Its private key (a path on the coturn host). */
   coturn_tls_key_path: z.string().startsWith("/").optional(),
 };
 
 export const turnSecret = { turn_shared_secret: secret };
 
 export const livekitKeys = {
+  /** The key the SFU's tokens are signed with, shared with the jwt service; generated with its secret. */
   livekit_api_key: z.string().regex(/^\w{3,}$/, "expected letters and digits"),
   // lk-jwt-service splits its key file on ":" and refuses anything but two parts; generated secrets are letters and digits.
   livekit_api_secret: secret.regex(

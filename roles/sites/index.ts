@@ -27,11 +27,13 @@ export const siteVars = {
   ...published,
   /** Serve /.well-known/matrix/server too, delegating federation to matrix_host:443. */
   caddy_federation_delegated: z.boolean().default(true),
-  /** Where each service listens, as the proxy reaches it: by default matrixrtc_bind_address and the service's port. */
+  /** Where the proxy reaches Synapse (host:port); by default matrixrtc_bind_address and synapse_port. */
   caddy_synapse_upstream: address.optional(),
+  /** Where the proxy reaches the jwt service; by default matrixrtc_bind_address and lk_jwt_port. */
   caddy_jwt_upstream: address.optional(),
-  /** One LiveKit node, or several (distributed mode): signalling is spread over them, skipping one that is down. */
+  /** Where the proxy reaches LiveKit: one node, or several (distributed mode), over which signalling is spread, skipping one that is down; by default the nodes of the group sfu, else matrixrtc_bind_address and livekit_port. */
   caddy_livekit_upstream: z.union([address.transform((a) => [a]), z.array(address).min(1)]).optional(),
+  /** Where the proxy reaches Element Call; by default matrixrtc_bind_address and element_call_port. */
   caddy_element_call_upstream: address.optional(),
 };
 /** In a split deployment, LiveKit's signalling spread over the `sfu` group's nodes (this host's own on its bind address). */

@@ -59,7 +59,7 @@ export const synapseVars = z
       .string()
       .regex(/^\d+[smhd]$/, "expected a duration such as 24h")
       .default("24h"),
-    /** Anything else for homeserver.yaml (registration, SSO, ...), deep-merged over what the role writes. */
+    /** Anything else for homeserver.yaml (registration, SSO, ...), deep-merged over what the role writes (mappings merge, the rest replaces); msc4143_enabled cannot be turned off there. */
     synapse_config_extra: configExtra,
     synapse_registration_shared_secret: secret,
     synapse_macaroon_secret_key: secret,
