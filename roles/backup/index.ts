@@ -1,9 +1,29 @@
 import { check, command, defineRole, directory, file, service, sh, unitFile } from "../../src/rigger.js";
 import { BACKUP_COMMAND } from "../matrixrtc/index.js";
 import { backupScript } from "./script.js";
-import { backupVars } from "./vars.js";
+import { backupVars, type BackupVars } from "./vars.js";
 
 const UNIT = "matrixrtc-backup";
+
+/**
+ * The newest archive's age: too old fails; its time (0 before the first) is what --metrics writes
+ * for role monitoring's alert.
+ */
+const newestBackupCheck = (vars: BackupVars) =>
+  check({
+    name: `the newest backup is less than ${vars.backup_max_age_hours} hours old`,
+    command: [
+      sh`dir=${vars.backup_dir}`,
+      `[ -d "$dir" ] || { echo "$dir: no such folder"; exit 1; }`,
+      `newest=$(find "$dir" -maxdepth 1 -name 'matrixrtc-*.tar.gz' -printf '%T@\n' | sort -n | tail -n 1)`,
+      `[ -n "$newest" ] || { echo 'no backup yet'; echo 0; exit 0; }`,
+      `newest=\${newest%.*}; age=$(( ($(date +%s) - newest) / 3600 ))`,
+      `echo "newest backup: $age hours old"`,
+      `[ "$age" -lt ${vars.backup_max_age_hours} ] && echo "$newest"`,
+    ].join("; "),
+    failure: `the newest backup in ${vars.backup_dir} is older than ${vars.backup_max_age_hours} hours: do the timer's runs fail? (journalctl -u ${UNIT})`,
+    measure: { metric: "backup_newest_timestamp_seconds", help: "When the newest backup was made (0: none yet)." },
+  });
 
 /**
  * The homeserver host's backup command (script.ts) and the timer that runs it. playbooks/backup.ts
@@ -41,6 +61,7 @@ export default defineRole({
     ];
   },
   verify: (vars) => [
+    newestBackupCheck(vars),
     vars.backup_schedule === "off"
       ? check({
           name: "no scheduled backup (backup_schedule: off)",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { backupPlace, placement, shape, synapseDatabase } from "../matrixrtc/index.js";
+import { backupAge, backupPlace, placement, shape, synapseDatabase } from "../matrixrtc/index.js";
 import { synapseVars } from "../synapse/vars.js";
 
 export const backupVars = z.object({
@@ -12,6 +12,7 @@ export const backupVars = z.object({
   backup_keep: z.number().int().min(1).default(7),
   /** When the host backs itself up (systemd's OnCalendar: `daily`, `*-*-* 03:00`); `off`: only when asked. */
   backup_schedule: z.string().min(1).default("daily"),
+  ...backupAge,
 });
 
 export type BackupVars = z.output<typeof backupVars>;

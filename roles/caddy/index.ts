@@ -11,6 +11,7 @@ import {
   template,
   when,
 } from "../../src/rigger.js";
+import { METRICS, metricsCheck, metricsRule } from "../matrixrtc/index.js";
 import { caddySites, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
@@ -76,9 +77,15 @@ export default defineRole({
   ],
   // Started by this run, Caddy has read the new Caddyfile: a reload right after would cancel the certificate orders its start began.
   handlers: () => ({ "reload caddy": serviceAction("caddy.service", "reload", { unlessStartedAfter: CADDYFILE }) }),
-  ports: () => [
+  ports: (vars) => [
     { protocol: "tcp", port: 80, comment: "caddy: ACME and redirects" },
     { protocol: "tcp", port: 443, comment: "caddy: https" },
+    ...when(vars.metrics_clients.length, () => metricsRule(vars, "caddy", vars.caddy_metrics_port)),
   ],
-  verify: caddyProbes,
+  verify: (vars) => [
+    ...caddyProbes(vars),
+    ...when(vars.metrics_clients.length, () =>
+      metricsCheck("caddy", `http://127.0.0.1:${vars.caddy_metrics_port}${METRICS.caddy.path}`, "caddy_"),
+    ),
+  ],
 });

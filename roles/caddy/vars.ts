@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pemCertificates } from "../matrixrtc/index.js";
+import { metricsClients, metricsPort, pemCertificates } from "../matrixrtc/index.js";
 import { siteVars } from "../sites/index.js";
 
 export const caddyVars = z
@@ -21,6 +21,9 @@ export const caddyVars = z
     caddy_federation_srv: z.boolean().default(false),
     /** Caddyfile text appended after the role's sites (more sites, snippets); validated with the rest. */
     caddy_config_extra: z.string().default(""),
+    ...metricsClients,
+    /** Where Caddy serves its metrics (each upstream's health among them) to metrics_clients, when there are any. */
+    caddy_metrics_port: metricsPort("caddy"),
   })
   .superRefine((vars, ctx) => {
     // The trap is rigger's own homeserver's: an existing one's federation is its operator's.

@@ -14,7 +14,9 @@ import {
   derivedWhen,
   generatedSecrets,
   groupAddresses,
+  METRICS,
   metricsCheck,
+  metricsRule,
   privateFilesCheck,
   serviceContainer,
   serviceRemoval,
@@ -87,16 +89,13 @@ export default defineRole({
       comment: "coturn: TURN over TLS",
     })),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
-    ...when(vars.coturn_metrics, () => ({
-      protocol: "tcp" as const,
-      port: 9641,
-      sources: vars.metrics_clients,
-      comment: "coturn: Prometheus metrics",
-    })),
+    ...when(vars.coturn_metrics, () => metricsRule(vars, "coturn", METRICS.coturn.port)),
   ],
   verify: (vars) => [
     waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
-    ...when(vars.coturn_metrics, () => metricsCheck("coturn", "http://127.0.0.1:9641/metrics", "turn_")),
+    ...when(vars.coturn_metrics, () =>
+      metricsCheck("coturn", `http://127.0.0.1:${METRICS.coturn.port}/metrics`, "turn_"),
+    ),
   ],
 });

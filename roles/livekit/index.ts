@@ -14,6 +14,7 @@ import {
 import {
   containers,
   metricsCheck,
+  metricsRule,
   generatedSecrets,
   livekitKeyFile,
   livekitUdp,
@@ -97,12 +98,7 @@ export default defineRole({
       })),
       { protocol: "tcp", port: vars.livekit_tcp_port, comment: "livekit: ICE/TCP" },
       { protocol: "udp", port: udp, comment: Array.isArray(udp) ? "livekit: ICE/UDP range" : "livekit: ICE/UDP mux" },
-      ...when(vars.metrics_clients.length, () => ({
-        protocol: "tcp" as const,
-        port: vars.livekit_metrics_port,
-        sources: vars.metrics_clients,
-        comment: "livekit: Prometheus metrics",
-      })),
+      ...when(vars.metrics_clients.length, () => metricsRule(vars, "livekit", vars.livekit_metrics_port)),
     ];
   },
   verify: (vars) => [

@@ -7,10 +7,10 @@ import {
   livekitKeys,
   livekitPorts,
   metricsClients,
+  metricsPort,
   names,
   pemCertificates,
   placement,
-  port,
   portRules,
   published,
   secret,
@@ -74,7 +74,7 @@ export const livekitVars = z
     livekit_log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     ...metricsClients,
     /** Where LiveKit serves Prometheus metrics (/metrics) to metrics_clients, when there are any. */
-    livekit_metrics_port: port.default(6789),
+    livekit_metrics_port: metricsPort("livekit"),
     /** Anything else for livekit.yaml (ICE interface filters, limits, ...), deep-merged over what the role writes; room.auto_create cannot be turned on there. */
     livekit_config_extra: configExtra,
     ...webhookVars,

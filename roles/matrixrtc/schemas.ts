@@ -28,8 +28,14 @@ export const clientAddresses = z
   )
   .default([]);
 
-/** Prometheus servers allowed to scrape the metrics endpoints (LiveKit's; coturn's with coturn_metrics); empty: no endpoint is opened. */
-export const metricsClients = { metrics_clients: clientAddresses };
+export const metricsClients = {
+  /**
+   * Your Prometheus servers: every service of the host opens its metrics endpoint to them only (the
+   * firewall admits no one else); empty: no endpoint is opened. Role monitoring writes their scrape
+   * configuration and alert rules.
+   */
+  metrics_clients: clientAddresses,
+};
 
 /** A secret an operator sets by hand must be as strong as a generated one. */
 export const secret = z
@@ -103,6 +109,11 @@ export const postgresPassword = {
 export const backupPlace = {
   /** Where the backup archives are kept on the host. */
   backup_dir: z.string().startsWith("/").default("/var/backups/matrixrtc"),
+};
+
+export const backupAge = {
+  /** How old the newest backup may grow, in hours, before verify.ts fails and role monitoring's alert fires (a daily schedule misses one run at 48). */
+  backup_max_age_hours: z.number().int().min(1).default(48),
 };
 
 export const backupTimeout = {

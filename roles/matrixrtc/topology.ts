@@ -26,6 +26,24 @@ export function groupAddresses(fleet: Fleet, group: string): string[] {
     .filter((address): address is string => typeof address === "string");
 }
 
+/**
+ * The groups whose hosts run each part of the deployment (playbooks/site.ts): `matrixrtc` (or MDAD's
+ * `matrix_servers`) runs everything on one host; a split deployment gives each part its own group.
+ */
+export const DEPLOYMENT_GROUPS = {
+  proxy: ["matrixrtc", "matrix_servers", "proxy"],
+  redis: ["redis"],
+  sfu: ["matrixrtc", "matrix_servers", "sfu"],
+  homeserver: ["matrixrtc", "matrix_servers", "homeserver"],
+  turn: ["matrixrtc", "matrix_servers", "turn"],
+} as const;
+
+export type DeploymentPart = keyof typeof DEPLOYMENT_GROUPS;
+
+/** A play's host pattern: the hosts of these parts of the deployment. */
+export const hostsOf = (...parts: DeploymentPart[]) =>
+  [...new Set(parts.flatMap((part) => DEPLOYMENT_GROUPS[part]))].join(":");
+
 /** Only what a group yields: an empty group leaves the role's own default in place. */
 export const derivedWhen = <T>(values: T[], derived: (values: T[]) => Record<string, unknown>) =>
   values.length ? derived(values) : {};
@@ -59,6 +77,8 @@ export const containers = {
   coturn: "matrixrtc-coturn",
   elementCall: "matrixrtc-element-call",
   postgres: "matrixrtc-postgres",
+  postgresExporter: "matrixrtc-postgres-exporter",
+  redisExporter: "matrixrtc-redis-exporter",
 };
 
 /** The database, its user and the container Synapse reaches it at, on the services' network. */

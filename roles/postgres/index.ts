@@ -1,7 +1,10 @@
-import { check, command, defineRole, directory, file, onHost, sh } from "../../src/rigger.js";
+import { check, command, containerRestart, defineRole, directory, file, onHost, sh, when } from "../../src/rigger.js";
 import {
   backupBeforeUpgrade,
   containers,
+  exporterContainer,
+  metricsCheck,
+  metricsRule,
   generatedSecrets,
   pendingRestoreDump,
   privateFilesCheck,
@@ -14,6 +17,7 @@ import { postgresVars, type PostgresVars } from "./vars.js";
 /** Inside the container: the password file's directory, mounted whole so that a rewritten file is seen (a file mount keeps the old inode). */
 const SECRETS = "/run/secrets/postgres";
 const PGDATA = "/var/lib/postgresql/data";
+const RESTART_EXPORTER = "restart the postgres exporter";
 /** Synapse's requirement (docs/postgres.md): UTF8, and collation and ctype `C`. */
 const INITDB_ARGS = "--encoding=UTF8 --lc-collate=C --lc-ctype=C";
 
@@ -49,7 +53,7 @@ export default defineRole({
         content: vars.synapse_postgres_password,
         mode: 0o600,
         owner: uid,
-        notify: "set the database password",
+        notify: ["set the database password", ...(vars.metrics_clients.length ? [RESTART_EXPORTER] : [])],
       }),
       ...serviceContainer(vars, {
         name: containers.postgres,
@@ -74,6 +78,20 @@ export default defineRole({
         timeoutSeconds: 60,
         failure: "postgres does not accept connections",
       }),
+      // It reads the password file when it starts: a new password restarts it.
+      ...exporterContainer(vars, {
+        service: "postgres",
+        port: vars.postgres_exporter_port,
+        name: containers.postgresExporter,
+        image: vars.postgres_exporter_image,
+        user: `${uid}:${uid}`,
+        env: {
+          DATA_SOURCE_URI: `${containers.postgres}:${SYNAPSE_DB.port}/${SYNAPSE_DB.name}?sslmode=disable`,
+          DATA_SOURCE_USER: SYNAPSE_DB.user,
+          DATA_SOURCE_PASS_FILE: `${SECRETS}/password`,
+        },
+        mounts: [{ source: dir, target: SECRETS, readOnly: true }],
+      }),
       // playbooks/restore.ts left a backup's database here: loaded whole or not at all, before Synapse
       // starts; then removed (a copy of every user's data has no business outliving its purpose).
       command({
@@ -86,7 +104,11 @@ export default defineRole({
   },
   handlers: () => ({
     "set the database password": command({ name: "the database user's password set from the file", run: SET_PASSWORD }),
+    [RESTART_EXPORTER]: containerRestart(containers.postgresExporter),
   }),
+  ports: (vars) => [
+    ...when(vars.metrics_clients.length, () => metricsRule(vars, "postgres", vars.postgres_exporter_port)),
+  ],
   verify: (vars) => [
     check({
       name: "the synapse database is UTF8 with C collation and ctype",
@@ -96,5 +118,9 @@ export default defineRole({
     }),
     unpublishedCheck(containers.postgres, "postgres"),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/postgres/password`]),
+    // pg_up 1: the exporter reached the database with the password.
+    ...when(vars.metrics_clients.length, () =>
+      metricsCheck("the postgres exporter", `http://127.0.0.1:${vars.postgres_exporter_port}/metrics`, "pg_up 1"),
+    ),
   ],
 });

@@ -3,6 +3,8 @@ import {
   backupPlace,
   backupTimeout,
   image,
+  metricsClients,
+  metricsPort,
   placement,
   postgresPassword,
   shape,
@@ -22,6 +24,11 @@ export const postgresVars = z.object({
   postgres_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/postgres"),
   /** The image's postgres user, who owns the data and reads the password file. */
   postgres_uid: z.number().int().min(0).default(999),
+  ...metricsClients,
+  /** PostgreSQL's Prometheus exporter, run with metrics_clients (as the image's postgres user, who reads the password file). */
+  postgres_exporter_image: image.default("quay.io/prometheuscommunity/postgres-exporter:v0.17.1"),
+  /** Where the exporter's metrics are published for metrics_clients. */
+  postgres_exporter_port: metricsPort("postgres"),
 });
 
 export type PostgresVars = z.output<typeof postgresVars>;

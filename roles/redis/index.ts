@@ -1,6 +1,20 @@
-import { check, containerRestart, defineRole, directory, onHost, sh, template } from "../../src/rigger.js";
+import {
+  absent,
+  check,
+  containerRestart,
+  defineRole,
+  directory,
+  file,
+  onHost,
+  sh,
+  template,
+  when,
+} from "../../src/rigger.js";
 import {
   containers,
+  exporterContainer,
+  metricsCheck,
+  metricsRule,
   derivedWhen,
   generatedSecrets,
   groupAddresses,
@@ -8,7 +22,40 @@ import {
   serviceContainer,
   unpublishedCheck,
 } from "../matrixrtc/index.js";
-import { redisVars } from "./vars.js";
+import { redisVars, type RedisVars } from "./vars.js";
+
+const REDIS_URL = `redis://${containers.redis}:6379`;
+const EXPORTER_SECRETS = "/run/secrets/redis-exporter";
+const RESTART_EXPORTER = "restart the redis exporter";
+
+/** The exporter with its password in a file (its password file maps the address to the password), never in its environment. */
+function exporter(vars: RedisVars) {
+  const dir = `${vars.matrixrtc_config_dir}/redis-exporter`;
+  const uid = String(vars.redis_exporter_uid);
+  const container = exporterContainer(vars, {
+    service: "redis",
+    port: vars.redis_exporter_port,
+    name: containers.redisExporter,
+    image: vars.redis_exporter_image,
+    user: `${uid}:${uid}`,
+    env: { REDIS_ADDR: REDIS_URL, REDIS_PASSWORD_FILE: `${EXPORTER_SECRETS}/passwords.json` },
+    mounts: [{ source: dir, target: EXPORTER_SECRETS, readOnly: true }],
+  });
+  // Turned off: the password's copy goes with the exporter.
+  if (!vars.metrics_clients.length) return [...container, absent({ path: dir })];
+  return [
+    directory({ path: dir, mode: 0o700, owner: uid, group: uid }),
+    file({
+      path: `${dir}/passwords.json`,
+      content: `${JSON.stringify({ [REDIS_URL]: vars.redis_password })}\n`,
+      mode: 0o600,
+      owner: uid,
+      group: uid,
+      notify: RESTART_EXPORTER,
+    }),
+    ...container,
+  ];
+}
 
 /**
  * Redis for LiveKit's distributed mode, password required: on the services' Docker network, or
@@ -44,13 +91,22 @@ export default defineRole({
         mounts: [{ source: dir, target: "/usr/local/etc/redis", readOnly: true }],
         ports: vars.redis_clients.length ? [{ hostPort: 6379, containerPort: 6379 }] : [],
       }),
+      ...exporter(vars),
     ];
   },
-  handlers: () => ({ "restart redis": containerRestart(containers.redis) }),
-  ports: (vars) =>
-    vars.redis_clients.length
-      ? [{ protocol: "tcp", port: 6379, sources: vars.redis_clients, comment: "redis: the livekit nodes" }]
-      : [],
+  handlers: () => ({
+    "restart redis": containerRestart(containers.redis),
+    [RESTART_EXPORTER]: containerRestart(containers.redisExporter),
+  }),
+  ports: (vars) => [
+    ...when(vars.redis_clients.length, () => ({
+      protocol: "tcp" as const,
+      port: 6379,
+      sources: vars.redis_clients,
+      comment: "redis: the livekit nodes",
+    })),
+    ...when(vars.metrics_clients.length, () => metricsRule(vars, "redis", vars.redis_exporter_port)),
+  ],
   verify: (vars) => [
     check({
       name: "redis answers, and only with the password",
@@ -65,6 +121,13 @@ export default defineRole({
           failure: "the firewall does not limit the published 6379 to redis_clients",
         })
       : unpublishedCheck(containers.redis, "redis"),
-    privateFilesCheck([`${vars.matrixrtc_config_dir}/redis/redis.conf`]),
+    privateFilesCheck([
+      `${vars.matrixrtc_config_dir}/redis/redis.conf`,
+      ...(vars.metrics_clients.length ? [`${vars.matrixrtc_config_dir}/redis-exporter/passwords.json`] : []),
+    ]),
+    // redis_up 1: the exporter reached Redis with the password.
+    ...when(vars.metrics_clients.length, () =>
+      metricsCheck("the redis exporter", `http://127.0.0.1:${vars.redis_exporter_port}/metrics`, "redis_up 1"),
+    ),
   ],
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddresses, image, placement, secret } from "../matrixrtc/index.js";
+import { clientAddresses, image, metricsClients, metricsPort, placement, secret } from "../matrixrtc/index.js";
 
 export const redisVars = z.object({
   ...placement,
@@ -13,4 +13,13 @@ export const redisVars = z.object({
    * admits these addresses only. Empty: Redis stays on the Docker network of its host.
    */
   redis_clients: clientAddresses,
+  ...metricsClients,
+  /** Redis's Prometheus exporter, run with metrics_clients. */
+  redis_exporter_image: image.default("docker.io/oliver006/redis_exporter:v1.74.0"),
+  /** Where the exporter's metrics are published for metrics_clients. */
+  redis_exporter_port: metricsPort("redis"),
+  /** The user the exporter's image runs as, who must read its password file. */
+  redis_exporter_uid: z.number().int().min(0).default(59000),
 });
+
+export type RedisVars = z.output<typeof redisVars>;

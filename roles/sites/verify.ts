@@ -1,4 +1,4 @@
-import { check, raw, sh } from "../../src/rigger.js";
+import { check, raw, sh, when } from "../../src/rigger.js";
 import { jwtServiceUrl, servesWellKnown } from "../matrixrtc/index.js";
 import { sites, type SiteVars } from "./index.js";
 
@@ -51,7 +51,33 @@ export const proxyProbes = (vars: SiteVars, trust: Trust) => [
     timeoutSeconds: CERTIFICATE_ORDER_SECONDS,
     failure: "a hostname's TLS handshake failed (certificate not issued or not trusted)",
   }),
+  // Caddy's own CA issues certificates for 12 hours and renews them itself: only real ones are watched.
+  ...when(!trust.cacert, () => certificateExpiryCheck(sites(vars).map((site) => site.name))),
 ];
+
+/**
+ * When the first of the proxy's certificates expires, as a client receives them: an expired one
+ * fails; the time is what --metrics writes for role monitoring's alert.
+ */
+const certificateExpiryCheck = (names: string[]) =>
+  check({
+    name: "no certificate has expired, and the first to expire is measured",
+    command: [
+      "first=",
+      `for name in ${names.map((n) => sh`${n}`).join(" ")}; do`,
+      ` end=$(echo | openssl s_client -connect 127.0.0.1:443 -servername "$name" 2>/dev/null | openssl x509 -noout -enddate | cut -d= -f2)`,
+      ` [ -n "$end" ] || { echo "$name: no certificate"; exit 1; }`,
+      ` at=$(date -d "$end" +%s); echo "$name: expires $end"`,
+      ' if [ -z "$first" ] || [ "$at" -lt "$first" ]; then first=$at; fi',
+      "done",
+      '[ "$first" -gt "$(date +%s)" ] && echo "$first"',
+    ].join("\n"),
+    failure: "a certificate of the proxy has expired, or could not be read (is openssl installed?)",
+    measure: {
+      metric: "certificate_expiry_timestamp_seconds",
+      help: "When the first of the proxy's certificates expires (seconds since the epoch).",
+    },
+  });
 
 /** Each route reaches its service through the proxy (run once the services are up): the proof an operator's proxy config is complete. */
 export const routeProbes = (vars: SiteVars, trust: Trust) =>

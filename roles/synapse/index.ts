@@ -7,11 +7,15 @@ import {
   onHost,
   template,
   waitFor,
+  when,
 } from "../../src/rigger.js";
 import {
   backupBeforeUpgrade,
   containers,
   generatedSecrets,
+  METRICS,
+  metricsCheck,
+  metricsRule,
   SYNAPSE_DB,
   privateFilesCheck,
   rtcFoci,
@@ -85,6 +89,7 @@ export default defineRole({
           rtcFoci: rtcFoci(vars),
           turnUris: turnUris(vars),
           delayedEventMgmt: delayedEventMgmt(vars.synapse_delayed_event_callers),
+          metricsPort: METRICS.synapse.port,
           postgres: vars.synapse_database === "postgres" ? { ...SYNAPSE_DB, host: containers.postgres } : undefined,
         },
         extra: vars.synapse_config_extra,
@@ -101,12 +106,21 @@ export default defineRole({
           { source: dir, target: "/config", readOnly: true },
           { source: vars.synapse_data_dir, target: "/data" },
         ],
-        ports: [{ hostIp: vars.matrixrtc_bind_address, hostPort: vars.synapse_port, containerPort: 8008 }],
+        ports: [
+          { hostIp: vars.matrixrtc_bind_address, hostPort: vars.synapse_port, containerPort: 8008 },
+          ...when(vars.metrics_clients.length, () => ({
+            hostPort: vars.synapse_metrics_port,
+            containerPort: METRICS.synapse.port,
+          })),
+        ],
         extraHosts: vars.matrixrtc_extra_hosts,
       }),
     ];
   },
   handlers: () => ({ "restart synapse": containerRestart(containers.synapse) }),
+  ports: (vars) => [
+    ...when(vars.metrics_clients.length, () => metricsRule(vars, "synapse", vars.synapse_metrics_port)),
+  ],
   verify: (vars) => {
     const local = `http://${publishedAt(vars, vars.synapse_port)}`;
     return [
@@ -117,7 +131,10 @@ export default defineRole({
           (f) => `${vars.matrixrtc_config_dir}/synapse/${f}`,
         ),
       ),
-      publishedOnlyCheck(vars, containers.synapse),
+      publishedOnlyCheck(vars, containers.synapse, "8008/tcp"),
+      ...when(vars.metrics_clients.length, () =>
+        metricsCheck("synapse", `http://127.0.0.1:${vars.synapse_metrics_port}${METRICS.synapse.path}`, "synapse_"),
+      ),
     ];
   },
 });

@@ -3,6 +3,8 @@ import {
   backupTimeout,
   configExtra,
   image,
+  metricsClients,
+  metricsPort,
   names,
   placement,
   postgresPassword,
@@ -33,6 +35,9 @@ export const synapseVars = z
     ...synapseDatabase,
     ...postgresPassword,
     ...backupTimeout,
+    ...metricsClients,
+    /** Where Synapse's metrics listener is published for metrics_clients, when there are any (/_synapse/metrics). */
+    synapse_metrics_port: metricsPort("synapse"),
     /** Where Synapse keeps its media (and its database with SQLite). */
     synapse_data_dir: z.string().startsWith("/").default("/var/lib/matrixrtc/synapse"),
     /** The user the image runs Synapse as (its UID/GID default), who must read the config and own the data. */

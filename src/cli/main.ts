@@ -20,7 +20,7 @@ import { importPlaybook } from "./playbook-loader.js";
 import { promptHidden } from "./prompt.js";
 import { secretsCommand } from "./secrets-command.js";
 import { writeEvidenceReport } from "./report.js";
-import { writeMetricsFile } from "./metrics-file.js";
+import { fromEvents, writeMetricsFile } from "./metrics-file.js";
 import { LineRenderer, type Renderer } from "./output.js";
 import { connect } from "./connect-host.js";
 import { noHostMatches, unknownTagsWarning } from "./preflight.js";
@@ -238,6 +238,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
         endedAt: Date.now() / 1000,
         seconds: (Date.now() - started) / 1000,
         hosts: summary,
+        ...fromEvents(events),
       }),
     );
   if (options.json)

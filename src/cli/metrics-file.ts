@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import type { HostSummary } from "../engine/events.js";
+import type { HostSummary, RunEvent } from "../engine/events.js";
 
 export interface RunOutcome {
   playbook: string;
@@ -11,10 +11,29 @@ export interface RunOutcome {
   seconds: number;
   /** Each host, with its status as the recap says it (unreachable, failed, ok, untouched). */
   hosts: Array<Pick<HostSummary, "host" | "changed" | "failed"> & { status: string }>;
+  /** The tasks and checks that failed, by host and role: which check an alert names. */
+  failures?: Array<{ host: string; role: string; task: string }>;
+  /** What measuring checks found (a certificate's expiry, the newest backup's time). */
+  measurements?: Array<{ host: string; metric: string; help: string; value: number }>;
+}
+
+/** The failed tasks and the measurements of a run's events. */
+export function fromEvents(events: RunEvent[]): Pick<RunOutcome, "failures" | "measurements"> {
+  const tasks = events.filter((e) => e.type === "task");
+  return {
+    failures: tasks.filter((t) => t.status === "failed").map(({ host, role, task }) => ({ host, role, task })),
+    measurements: tasks.flatMap((t) => (t.measured ? [{ host: t.host, ...t.measured }] : [])),
+  };
 }
 
 /** A label value as Prometheus's text format quotes it. */
 const label = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+
+const metric = (name: string, help: string, samples: Array<[string, number]>) => [
+  `# HELP ${name} ${help}`,
+  `# TYPE ${name} gauge`,
+  ...samples.map(([labels, value]) => `${name}{${labels}} ${value}`),
+];
 
 /**
  * The run as node_exporter's textfile collector reads it, for a drift check from cron that
@@ -23,11 +42,6 @@ const label = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, 
  */
 export function metricsText(run: RunOutcome): string {
   const of = `playbook=${label(basename(run.playbook))},mode=${label(run.check ? "check" : "apply")}`;
-  const metric = (name: string, help: string, samples: Array<[string, number]>) => [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} gauge`,
-    ...samples.map(([labels, value]) => `${name}{${labels}} ${value}`),
-  ];
   const perHost = (pick: (h: RunOutcome["hosts"][number]) => number) =>
     run.hosts.map((h): [string, number] => [`${of},host=${label(h.host)}`, pick(h)]);
   return [
@@ -55,6 +69,20 @@ export function metricsText(run: RunOutcome): string {
       "1 when the host could not be reached in that run.",
       perHost((h) => (h.status === "unreachable" ? 1 : 0)),
     ),
+    ...metric(
+      "rigger_task_failed",
+      "1 for each task or check that failed in that run, by host, role and task.",
+      (run.failures ?? []).map((f) => [`${of},host=${label(f.host)},role=${label(f.role)},task=${label(f.task)}`, 1]),
+    ),
+    // One gauge per measured metric, a sample per host.
+    ...[...new Set((run.measurements ?? []).map((m) => m.metric))].flatMap((name) => {
+      const samples = run.measurements!.filter((m) => m.metric === name);
+      return metric(
+        `rigger_${name}`,
+        samples[0]!.help,
+        samples.map((m) => [`${of},host=${label(m.host)}`, m.value]),
+      );
+    }),
     "",
   ].join("\n");
 }

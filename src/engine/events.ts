@@ -20,6 +20,8 @@ export type RunEvent =
       diffs: string[];
       /** What a probe saw (its output, the end of it): the evidence of a check. */
       evidence?: string;
+      /** What a measuring check found (see Operation.measure). */
+      measured?: { metric: string; help: string; value: number };
       error?: string;
       ms: number;
     }

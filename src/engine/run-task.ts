@@ -73,6 +73,7 @@ export async function runTask(
         diffs,
         ms: Date.now() - started,
         ...(evidence.length ? { evidence: evidence.join("\n") } : {}),
+        ...(status === "ok" ? measured(op, evidence) : {}),
         ...(error ? { error } : {}),
       }),
     );
@@ -164,7 +165,7 @@ async function fileDiffs(session: Session, changes: Step[], options: RunOptions)
 export function taskEvent(
   place: TaskPlace,
   op: Operation,
-  outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error">,
+  outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error" | "measured">,
 ): TaskEvent {
   return {
     type: "task",
@@ -175,6 +176,12 @@ export function taskEvent(
     handler: place.handler,
     ...outcome,
   };
+}
+
+/** The number the last line of a measuring check's evidence is; nothing when it is none. */
+function measured(op: Operation, evidence: string[]): Pick<TaskEvent, "measured"> {
+  const value = Number(evidence.join("\n").trimEnd().split("\n").pop());
+  return op.measure && evidence.length && Number.isFinite(value) ? { measured: { ...op.measure, value } } : {};
 }
 
 /** A name on one line whatever it holds (a path may hold a newline): control characters as JSON escapes them. */

@@ -2,6 +2,7 @@ import {
   operation,
   taskOptions,
   type HostAccess,
+  type Measure,
   type Operation,
   type ProbeStep,
   type TaskOptions,
@@ -18,6 +19,8 @@ export interface CheckArgs extends TaskOptions {
   once?: string;
   /** See ProbeStep.family. */
   family?: ProbeStep["family"];
+  /** The number its last line of output is, as a metric (see Operation.measure). */
+  measure?: Measure;
 }
 
 /** Runs a command until it succeeds or the time is up; the last attempt's output is what fails the task. */
@@ -45,6 +48,7 @@ export function check(args: CheckArgs): Operation {
       },
     ],
     ...taskOptions(args),
+    ...(args.measure ? { measure: args.measure } : {}),
   });
 }
 

@@ -111,6 +111,14 @@ export interface Operation<F extends Record<string, Fact<unknown>> = Record<stri
    */
   undo?: string;
   commit?: string;
+  /** A check that measures: the last line of what it prints is a number, written as this metric by --metrics. */
+  measure?: Measure;
+}
+
+/** A gauge a check's evidence yields, for monitoring from cron (`rigger_<metric>{host}`). */
+export interface Measure {
+  metric: string;
+  help: string;
 }
 
 /** Lets an operation's `plan` see its own facts' types while it is stored among others. */

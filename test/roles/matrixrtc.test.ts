@@ -3,7 +3,8 @@
  * LiveKit (built from its Go module), coturn and Redis (Debian's packages) are real; Synapse,
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -11,9 +12,10 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
+import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
-import { describeHosts, pushDerivedImage, serviceImages } from "../testbed/testbed.js";
+import { describeHosts, GATEWAY, pushDerivedImage, serviceImages } from "../testbed/testbed.js";
 
 const SITE = "playbooks/site.ts";
 const HOST = "th2";
@@ -650,6 +652,86 @@ describeHosts(
       expect(on.code, on.out).toBe(0);
       expect(await sh("docker ps --format '{{.Names}}' | grep -c element-call")).toBe("1\n");
     }, 180_000);
+
+    it("is watched by Prometheus: every service's metrics open to metrics_clients only, the targets and alert rules loaded, LiveKit's alert firing when it stops and clearing when it is back", async () => {
+      // The operator's Prometheus (Debian's) on this host; any host of the inventory would do.
+      expect(await installPrometheus(host)).toMatch(/^prometheus, version 2\./);
+      appendFileSync(join(inventory, "hosts"), `\n[redis]\n${HOST}\n\n[prometheus]\n${HOST}\n`);
+      appendFileSync(join(inventory, "group_vars", "all.yaml"), `\nmetrics_clients: [${hostIp()}]\n`);
+      const first = await run(SITE, "-i", inventory);
+      const served = [
+        ["caddy", "caddy", "9180/metrics"],
+        ["livekit", "livekit", "6789/metrics"],
+        ["synapse", "synapse", "9000/_synapse/metrics"],
+        ["postgres", "the postgres exporter", "9187/metrics"],
+        ["redis", "the redis exporter", "9121/metrics"],
+      ];
+      for (const [role, service, at] of served)
+        expect(first.out).toContain(
+          `[${HOST}] ${role} | verify: ${service} serves Prometheus metrics at http://127.0.0.1:${at}: ok`,
+        );
+      // Until the operator lists rigger's files in prometheus.yml, verify says what to add.
+      expect(first.code).toBe(2);
+      expect(first.out).toContain(
+        `[${HOST}] monitoring | verify: prometheus has loaded the alert rules: failed: Prometheus does not load /etc/prometheus/matrixrtc/rules.yml: list it under rule_files`,
+      );
+      // Only metrics_clients: another test host is refused every metrics port (and reaches 443).
+      const other = await SshConnection.open(testbed().target("th1"));
+      const probe = (port: string) =>
+        `timeout 3 bash -c 'echo > /dev/tcp/${hostIp()}/${port}' 2>/dev/null && echo ${port} open || echo ${port} closed`;
+      const reached = await other.exec(["9180", "6789", "9000", "9187", "9121", "443"].map(probe).join("; "));
+      other.close();
+      expect(reached.stdout.trim().split("\n")).toEqual([
+        "9180 closed",
+        "6789 closed",
+        "9000 closed",
+        "9187 closed",
+        "9121 closed",
+        "443 open",
+      ]);
+
+      // Where cron's runs leave it for node_exporter (outside the inventory, which holds inventory files only).
+      const metricsFile = join(mkdtempSync(join(tmpdir(), "rigger-textfile-")), "rigger.prom");
+      const textfile = await textfileCollector(metricsFile);
+      try {
+        await configurePrometheus(host, `${GATEWAY}:${textfile.port}`);
+        expect(await sh("promtool check rules /etc/prometheus/matrixrtc/rules.yml")).toContain(
+          "SUCCESS: 12 rules found",
+        );
+        await sh("rm -f /var/backups/matrixrtc/matrixrtc-*.tar.gz");
+        const verify = () => run("playbooks/verify.ts", "-i", inventory, "--metrics", metricsFile);
+        const verified = await verify();
+        expect(verified.code, verified.out).toBe(0);
+        expect(verified.out).toContain(
+          `[${HOST}] monitoring | verify: prometheus scrapes every target, each up (5): ok`,
+        );
+        expect(readFileSync(metricsFile, "utf8")).toContain(
+          `rigger_backup_newest_timestamp_seconds{playbook="verify.ts",mode="apply",host="${HOST}"} 0\n`,
+        );
+
+        // LiveKit stops: no node answers, and the cron check's failed checks reach Prometheus too.
+        await sh("docker stop matrixrtc-livekit");
+        const down = await verify();
+        expect(down.code).toBe(2);
+        expect(readFileSync(metricsFile, "utf8")).toMatch(
+          /^rigger_task_failed\{.*role="livekit",task="verify: livekit answers OK"\} 1$/m,
+        );
+        const fired = ["MatrixRTCBackupTooOld", "MatrixRTCCheckFailing", "MatrixRTCNoLiveKitNode"];
+        expect(await alertsWhen(host, (firing) => fired.every((a) => firing.includes(a)), 150)).toEqual(
+          expect.arrayContaining(fired),
+        );
+        await sh("docker start matrixrtc-livekit");
+        expect((await verify()).code).toBe(0);
+        const cleared = await alertsWhen(
+          host,
+          (firing) => !firing.includes("MatrixRTCNoLiveKitNode") && !firing.includes("MatrixRTCCheckFailing"),
+          90,
+        );
+        expect(cleared).toEqual(["MatrixRTCBackupTooOld"]);
+      } finally {
+        textfile.close();
+      }
+    }, 600_000);
 
     it("leaves no secret in clear in the inventory's files: the store is ciphertext, safe to commit", async () => {
       const files = (readdirSync(inventory, { recursive: true }) as string[])

@@ -15,6 +15,7 @@
  * - GET /.well-known/matrix/client (public_baseurl and extra_well_known_client_content, with CORS)
  *   and /server (server_name on 443) on the client resource, each only when configured;
  * - GET /health. It refuses to start without a readable signing key, as Synapse does;
+ * - a `metrics` listener serves Prometheus's text format on any path, only with enable_metrics;
  * - users and access tokens in the configured database (synapse-store.ts), checked at start as
  *   Synapse checks it; it listens only once that database is ready, as Synapse does.
  */
@@ -47,6 +48,7 @@ interface Config {
   serve_client_wellknown?: boolean;
   serve_server_wellknown?: boolean;
   extra_well_known_client_content?: Record<string, unknown>;
+  enable_metrics?: boolean;
 }
 
 const path = process.env.SYNAPSE_CONFIG_PATH ?? "/data/homeserver.yaml";
@@ -299,13 +301,47 @@ function openidUserinfo(url: URL): Answer | undefined {
   return json(200, { sub: found.user });
 }
 
-/** Each `http` listener serves the resources it names. */
+const started = Date.now() / 1000;
+let requests = 0;
+
+/** What prometheus_client's HTTP server answers on any path: the registry in the text format. */
+const metricsText = () =>
+  [
+    "# HELP synapse_build_info Synapse's version",
+    "# TYPE synapse_build_info gauge",
+    'synapse_build_info{version="1.159.0"} 1.0',
+    "# HELP synapse_http_server_requests_received_total Requests received",
+    "# TYPE synapse_http_server_requests_received_total counter",
+    `synapse_http_server_requests_received_total ${requests}.0`,
+    "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.",
+    "# TYPE process_start_time_seconds gauge",
+    `process_start_time_seconds ${started}`,
+    "",
+  ].join("\n");
+
+/** A `metrics` listener starts only with enable_metrics (Synapse warns and leaves it out otherwise). */
+function listenMetrics(listener: Listener): void {
+  if (!config.enable_metrics) {
+    console.log("synapse: Metrics listener configured, but enable_metrics is not True!");
+    return;
+  }
+  for (const address of listener.bind_addresses ?? ["0.0.0.0"])
+    serve(`synapse-metrics:${listener.port}`, address, listener.port, () => ({
+      status: 200,
+      body: metricsText(),
+      type: "text/plain; version=0.0.4; charset=utf-8",
+    }));
+}
+
+/** Each `http` listener serves the resources it names; a `metrics` listener, the metrics. */
 function listen(): void {
   for (const listener of config.listeners ?? []) {
+    if (listener.type === "metrics") listenMetrics(listener);
     if ((listener.type ?? "http") !== "http") continue;
     const names = new Set((listener.resources ?? []).flatMap((r) => r.names));
     for (const address of listener.bind_addresses ?? ["0.0.0.0"]) {
       serve(`synapse:${listener.port}`, address, listener.port, async (request, url, body) => {
+        requests += 1;
         if (url.pathname === "/health") return { status: 200, body: "OK" };
         const answer =
           (names.has("client") ? await client(request, url, body, listener.x_forwarded === true) : undefined) ??

@@ -3,6 +3,7 @@
 #   livekit-server   the real LiveKit, built from its Go module (static binary, nothing else inside)
 #   redis, coturn, postgres   the real servers from Debian's packages (postgres with an entry point
 #                    that sets it up as the official image does: postgres/docker-entrypoint.sh)
+#   postgres-exporter, redis-exporter   the real Prometheus exporters, from Debian's packages
 #   synapse, lk-jwt, element-call   our stand-ins (test/standins/, bundled with esbuild), since those
 #                    three are AGPL and are not built or fetched here
 # and, for the shapes suite's operator proxy, Traefik's binary from its Go module ($CACHE/traefik).
@@ -15,7 +16,7 @@ ROOT=$(cd "$TESTBED_DIR/../.." && pwd)
 LIVEKIT_VERSION=v1.13.5
 # v3.7's go.mod replaces go-http-auth with a version the module proxy does not serve; v3.6's is served.
 TRAEFIK_VERSION=v3.6.12
-SERVICE_PACKAGES="redis-server coturn postgresql-15"
+SERVICE_PACKAGES="redis-server coturn postgresql-15 prometheus-postgres-exporter prometheus-redis-exporter"
 OUT="$CACHE/service-images.yaml"
 
 livekit_binary() {
@@ -84,6 +85,8 @@ build_services() {
     "redis:$tag|CMD [\"redis-server\"]|redis_image" \
     "coturn:$tag|ENTRYPOINT [\"turnserver\"]|coturn_image" \
     "postgres:$tag|ENTRYPOINT [\"/usr/local/bin/docker-entrypoint.sh\"]|postgres_image" \
+    "postgres-exporter:$tag|ENTRYPOINT [\"/usr/bin/prometheus-postgres-exporter\"]|postgres_exporter_image" \
+    "redis-exporter:$tag|ENTRYPOINT [\"/usr/bin/prometheus-redis-exporter\"]|redis_exporter_image" \
     "synapse-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/synapse.cjs\"]|synapse_image" \
     "lk-jwt-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/lk-jwt.cjs\"]|lk_jwt_image" \
     "element-call-standin:$tag|ENTRYPOINT [\"/usr/local/bin/node\", \"/opt/standins/element-call.cjs\"]|element_call_image"; do

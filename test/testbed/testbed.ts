@@ -220,7 +220,8 @@ export function throughToxiproxy(testbed: Testbed, inventoryDir: string, host: s
   writeFileSync(file, stringify(inventory));
 }
 
-const GATEWAY = "172.30.0.1";
+/** This machine, as the test hosts reach it. */
+export const GATEWAY = "172.30.0.1";
 const PEBBLE_DIR = join(cacheDir, "pebble");
 
 /**

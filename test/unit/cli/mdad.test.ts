@@ -43,7 +43,7 @@ it("runs site.ts on MDAD's example inventory as it is: matrix_servers is the one
   const syntax = await rigger("playbooks/site.ts", "-i", inventory, "--syntax-check");
   expect(syntax, syntax.err).toMatchObject({
     code: 0,
-    out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok",
+    out: "playbook: playbooks/site.ts (11 plays, 1 hosts): syntax ok",
   });
   const hosts = await rigger("playbooks/site.ts", "-i", inventory, "--list-hosts");
   expect(hosts.out).toContain('play "proxy" (1 hosts):\n  matrix.example.com');
@@ -118,6 +118,6 @@ it("names the groups a playbook wants when no host of the inventory is in one", 
   const result = await rigger("playbooks/site.ts", "-i", "127.0.0.1,", "--syntax-check");
   expect(result.code).toBe(1);
   expect(result.err).toContain(
-    "its plays run on the groups matrixrtc, matrix_servers, proxy, redis, sfu, homeserver, turn; the inventory has ungrouped",
+    "its plays run on the groups matrixrtc, matrix_servers, proxy, redis, sfu, homeserver, turn, prometheus; the inventory has ungrouped",
   );
 });

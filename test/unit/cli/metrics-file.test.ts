@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { metricsText } from "../../../src/cli/metrics-file.js";
+import { fromEvents, metricsText } from "../../../src/cli/metrics-file.js";
+import type { TaskEvent } from "../../../src/engine/events.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
 import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 
@@ -33,6 +34,54 @@ it("writes one gauge per fact of the run, each with its HELP and TYPE, labels qu
   for (const name of new Set(samples(text).map((s) => s.split("{")[0])))
     expect(text).toContain(`# TYPE ${name} gauge\n`);
   expect(text.endsWith("\n")).toBe(true);
+});
+
+it("names each failed check and writes what measuring checks found, one gauge per measure with a sample per host", () => {
+  const task = (
+    host: string,
+    task: string,
+    status: TaskEvent["status"],
+    measured?: TaskEvent["measured"],
+  ): TaskEvent => ({
+    type: "task",
+    host,
+    play: "homeserver",
+    role: "backup",
+    task: `verify: ${task}`,
+    handler: false,
+    status,
+    check: false,
+    changes: [],
+    diffs: [],
+    ms: 1,
+    ...(measured ? { measured } : {}),
+  });
+  const newest = { metric: "backup_newest_timestamp_seconds", help: "When the newest backup was made." };
+  const outcome = fromEvents([
+    task("a", "the newest backup", "ok", { ...newest, value: 1_799_990_000 }),
+    task("b", "the newest backup", "ok", { ...newest, value: 0 }),
+    task("b", "backups are scheduled (daily)", "failed"),
+    { type: "warning", message: "not a task" },
+  ]);
+  const text = metricsText({
+    playbook: "playbooks/verify.ts",
+    check: false,
+    exitCode: 2,
+    endedAt: 1_800_000_000,
+    seconds: 1,
+    hosts: [],
+    ...outcome,
+  });
+  const of = 'playbook="verify.ts",mode="apply"';
+  expect(samples(text)).toEqual(
+    expect.arrayContaining([
+      `rigger_task_failed{${of},host="b",role="backup",task="verify: backups are scheduled (daily)"} 1`,
+      `rigger_backup_newest_timestamp_seconds{${of},host="a"} 1799990000`,
+      `rigger_backup_newest_timestamp_seconds{${of},host="b"} 0`,
+    ]),
+  );
+  expect(text).toContain("# HELP rigger_backup_newest_timestamp_seconds When the newest backup was made.\n");
+  expect(text.match(/# TYPE rigger_backup_newest_timestamp_seconds gauge/g)).toHaveLength(1);
 });
 
 it("writes the file on a refused input and on an unreachable host, naming the host, for the cron check's alert", async () => {

@@ -18,7 +18,7 @@ it("--syntax-check validates inventory, variables and playbook without connectin
   const before = listener.connects();
   expect(await rigger("playbooks/site.ts", "-i", dev2AtPort(listener.port), "--syntax-check")).toMatchObject({
     code: 0,
-    out: "playbook: playbooks/site.ts (10 plays, 1 hosts): syntax ok",
+    out: "playbook: playbooks/site.ts (11 plays, 1 hosts): syntax ok",
   });
   const bad = await rigger(
     "playbooks/site.ts",

@@ -31,8 +31,11 @@ async function register(name: string): Promise<{ user_id: string; access_token: 
   ).body as never;
 }
 
-/** The stand-in started on a homeserver.yaml of these lines (beside the listener, key and database); its base URL. */
-async function startSynapse(lines: string[]): Promise<{ process: ChildProcess; base: string }> {
+/** The stand-in started on a homeserver.yaml of these lines (beside the listener, key and database, and more listeners); its base URL. */
+async function startSynapse(
+  lines: string[],
+  listeners: string[] = [],
+): Promise<{ process: ChildProcess; base: string }> {
   const dir = mkdtempSync(join(tmpdir(), "rigger-synapse-standin-"));
   const port = await freePort();
   writeFileSync(join(dir, "signing.key"), `ed25519 a_test ${"A".repeat(43)}\n`);
@@ -41,7 +44,7 @@ async function startSynapse(lines: string[]): Promise<{ process: ChildProcess; b
     [
       "server_name: example.test",
       `signing_key_path: ${join(dir, "signing.key")}`,
-      `listeners: [{ port: ${port}, type: http, bind_addresses: ["127.0.0.1"], resources: [{ names: [client, openid] }] }]`,
+      `listeners: [{ port: ${port}, type: http, bind_addresses: ["127.0.0.1"], resources: [{ names: [client, openid] }] }${listeners.map((l) => `, ${l}`).join("")}]`,
       "database: { name: sqlite3, args: { database: /data/homeserver.db } }",
       ...lines,
       "",
@@ -171,5 +174,26 @@ it("serves the well-known only when configured: the client's from public_baseurl
     expect(await server.json()).toEqual({ "m.server": "example.test:443" });
   } finally {
     served.process.kill();
+  }
+}, 30_000);
+
+it("serves Prometheus's text format on a metrics listener only with enable_metrics, as Synapse does", async () => {
+  const port = await freePort();
+  const listener = `{ port: ${port}, type: metrics, bind_addresses: ["127.0.0.1"] }`;
+  const off = await startSynapse([], [listener]);
+  try {
+    await expect(fetch(`http://127.0.0.1:${port}/_synapse/metrics`)).rejects.toThrow();
+  } finally {
+    off.process.kill();
+  }
+  const on = await startSynapse(["enable_metrics: true"], [listener]);
+  try {
+    for (const path of ["/_synapse/metrics", "/metrics"]) {
+      const answer = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(answer.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      expect(await answer.text()).toMatch(/^synapse_build_info\{version="1\.159\.0"\} 1\.0$/m);
+    }
+  } finally {
+    on.process.kill();
   }
 }, 30_000);
