@@ -19,6 +19,8 @@ export type { CallOutcome };
 export interface MatrixUser {
   user_id: string;
   access_token: string;
+  /** What the user logs in with (a browser client does, as Element Call does). */
+  password: string;
 }
 
 export interface CallRequest {
@@ -132,11 +134,12 @@ export function stackClient(options: {
       .nonce as string;
     const password = `${username}-password-0123456789`;
     const mac = registrationMac((await secrets()).synapse_registration_shared_secret!, nonce, username, password);
-    return JSON.parse(
+    const registered = JSON.parse(
       await onHomeserver(
         `curl -s -X POST -d '${JSON.stringify({ nonce, username, password, admin: false, mac })}' http://127.0.0.1:8008/_synapse/admin/v1/register`,
       ),
-    ) as MatrixUser;
+    ) as Omit<MatrixUser, "password">;
+    return { ...registered, password };
   };
 
   /** What Element Call does first: an OpenID token from the homeserver. */

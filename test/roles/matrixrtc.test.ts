@@ -12,6 +12,7 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
+import { browserParticipant, launchBrowser } from "../browser/browser.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
@@ -241,6 +242,66 @@ describeHosts(
         `call: ${outcome.received} frames, first after ${outcome.firstFrameMs} ms, over ${outcome.icePath}, ${outcome.ms} ms in all`,
       );
     }, 60_000);
+
+    it("carries calls between two browsers (Chromium, livekit-client) on Element Call's page: over UDP, over TCP when UDP is dropped, through coturn over UDP and TCP when relay is forced", async () => {
+      const browser = await launchBrowser({
+        proxyIp: hostIp(),
+        names: Object.values(NAMES),
+        caPem: readFileSync(await client.caddyCa(), "utf8"),
+      });
+      /** Two users of the homeserver in one room, each in a browser of their own, for a few seconds. */
+      const call = async (room: string, relay = false) => {
+        const stamp = Date.now();
+        const users = await Promise.all(["a", "b"].map((who) => client.register(`${who}${stamp}`)));
+        const sides = await Promise.all(
+          users.map((user) =>
+            browserParticipant(browser, NAMES.element_call_host, {
+              serverName: NAMES.matrix_server_name,
+              user: user.user_id.slice(1).split(":")[0]!,
+              password: user.password,
+              room,
+              seconds: 3,
+              relay,
+            }),
+          ),
+        );
+        for (const side of sides) {
+          expect(side.focus).toBe(`https://${NAMES.matrix_host}/_livekit`);
+          expect(side.audio.packetsReceived).toBeGreaterThan(50);
+          expect(side.audio.totalAudioEnergy).toBeGreaterThan(0);
+          expect(side.video.framesDecoded).toBeGreaterThan(10);
+          // LiveKit's own candidate, at the address it advertises: public_ip, never a Docker address.
+          expect(side.remote.candidateType).toBe("host");
+          expect(side.remote.address).toMatch(new RegExp(`^${hostIp().replace(/\./g, "\\.")}:78(81|82)$`));
+        }
+        console.log(`browser call ${room}: ${JSON.stringify(sides[0])}`);
+        return sides.map((side) => `${side.local.candidateType} ${side.local.relayProtocol ?? side.local.protocol}`);
+      };
+      // A packet filter in front of the host (before Docker forwards to LiveKit): what arrives on its
+      // network, from any address of this machine (the browser sends from each of them).
+      const filter = (rule: string) =>
+        sh(
+          `nft add table inet rigger_test_client && nft add chain inet rigger_test_client pre '{ type filter hook prerouting priority -300; }' && nft add rule inet rigger_test_client pre iifname eth0 ${rule} drop`,
+        );
+      const unfiltered = () => sh("nft delete table inet rigger_test_client 2>/dev/null; true");
+      try {
+        expect(await call("!browser-open:example.test")).toEqual(["host udp", "host udp"]);
+        // UDP dropped on the way, as on a network that allows none: ICE over TCP, or TURN over TCP.
+        await filter("meta l4proto udp");
+        for (const path of await call("!browser-tcp:example.test")) expect(path).toMatch(/^(host|prflx|relay) tcp$/);
+        await unfiltered();
+        // Relay forced (iceTransportPolicy relay): media crosses coturn, the client reaching it over
+        // UDP (TCP to it dropped), then over TCP.
+        await filter("tcp dport 3478");
+        expect(await call("!browser-relay-udp:example.test", true)).toEqual(["relay udp", "relay udp"]);
+        await unfiltered();
+        await filter("udp dport 3478");
+        expect(await call("!browser-relay-tcp:example.test", true)).toEqual(["relay tcp", "relay tcp"]);
+      } finally {
+        await unfiltered();
+        await browser.close();
+      }
+    }, 180_000);
 
     it("proves a call with verify.ts -e call_probe=true: its own Matrix users, registered the first time and logged in after", async () => {
       for (const round of ["registered", "logged in"]) {

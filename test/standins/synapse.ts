@@ -12,6 +12,7 @@
  *   the federation userinfo the jwt service validates them with;
  * - rooms (create, join, state) and MSC4140 delayed events (synapse-rooms.ts), their management
  *   without a token limited per client address by rc_delayed_event_mgmt;
+ * - CORS on every JSON answer, errors included, and 204 with CORS to OPTIONS on any path (a browser's preflight);
  * - GET /.well-known/matrix/client (public_baseurl and extra_well_known_client_content, with CORS)
  *   and /server (server_name on 443) on the client resource, each only when configured;
  * - GET /health. It refuses to start without a readable signing key, as Synapse does;
@@ -256,7 +257,7 @@ function wellKnown(p: string): Answer | undefined {
     };
     for (const [key, value] of Object.entries(config.extra_well_known_client_content ?? {}))
       if (!(key in result)) result[key] = value;
-    return { ...json(200, result), headers: CORS };
+    return json(200, result);
   }
   if (p !== "/.well-known/matrix/server") return undefined;
   if (!config.serve_server_wellknown) return { status: 404, body: "404. Is anything ever truly *well* known?\n" };
@@ -264,12 +265,19 @@ function wellKnown(p: string): Answer | undefined {
   return { status: 200, body: JSON.stringify({ "m.server": `${host}:${port ?? 443}` }), type: "application/json" };
 }
 
-/** What Synapse's JSON resources send with every answer (set_cors_headers). */
+/** What Synapse's JSON resources send with every answer, errors included, and OPTIONS on any path (set_cors_headers). */
 const CORS = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
   "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization, Date",
+  "access-control-expose-headers": "Synapse-Trace-Id, Server",
 };
+
+/** A JSON answer with CORS, as every JSON resource sends it; others (text, the server well-known) as they are. */
+const withCors = (answer: Answer): Answer =>
+  answer.body !== undefined && typeof answer.body !== "string"
+    ? { ...answer, headers: { ...CORS, ...answer.headers } }
+    : answer;
 
 async function client(request: Request, url: URL, body: string, trustForwarded: boolean): Promise<Answer | undefined> {
   const p = url.pathname;
@@ -342,11 +350,13 @@ function listen(): void {
     for (const address of listener.bind_addresses ?? ["0.0.0.0"]) {
       serve(`synapse:${listener.port}`, address, listener.port, async (request, url, body) => {
         requests += 1;
+        // The root's OptionsResource answers a browser's preflight for every path.
+        if (request.method === "OPTIONS") return { status: 204, headers: CORS };
         if (url.pathname === "/health") return { status: 200, body: "OK" };
         const answer =
           (names.has("client") ? await client(request, url, body, listener.x_forwarded === true) : undefined) ??
           (names.has("federation") || names.has("openid") ? openidUserinfo(url) : undefined);
-        return answer ?? matrixError(404, "M_UNRECOGNIZED", "Unrecognized request");
+        return withCors(answer ?? matrixError(404, "M_UNRECOGNIZED", "Unrecognized request"));
       });
     }
   }

@@ -8,7 +8,8 @@ source "$(dirname "$0")/env.sh"
 [ "$(id -u)" = 0 ] || die "setup needs root (it installs packages and starts dockerd)"
 
 # python3: the unit tests run the waits' probe (a Python program on the hosts) on this machine too.
-PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client busybox-static python3)
+# chromium (Debian's, never a downloaded browser), libnss3-tools (certutil) and dnsmasq-base (its DNS) for the browser calls.
+PACKAGES=(debootstrap jq docker.io docker-registry iproute2 nftables curl openssh-client busybox-static python3 chromium libnss3-tools dnsmasq-base)
 # Units that grab the dpkg lock or have no business in a container.
 MASKED_UNITS=(apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
   dpkg-db-backup.timer getty@tty1.service console-getty.service systemd-pstore.service)

@@ -197,3 +197,29 @@ it("serves Prometheus's text format on a metrics listener only with enable_metri
     on.process.kill();
   }
 }, 30_000);
+
+it("answers a browser's preflight on any path and sends CORS with every JSON answer, errors included, as Synapse's JSON resources do", async () => {
+  const preflight = await fetch(`${base}/_matrix/client/v3/login`, {
+    method: "OPTIONS",
+    headers: { origin: "https://call.example.test", "access-control-request-method": "POST" },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+  expect(preflight.headers.get("access-control-allow-headers")).toBe(
+    "X-Requested-With, Content-Type, Authorization, Date",
+  );
+  expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  const refused = await fetch(`${base}/_matrix/client/v3/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "nobody" },
+      password: "x",
+    }),
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+  const versions = await fetch(`${base}/_matrix/client/versions`);
+  expect(versions.headers.get("access-control-expose-headers")).toBe("Synapse-Trace-Id, Server");
+});
