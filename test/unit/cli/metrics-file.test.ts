@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fromEvents, metricsText } from "../../../src/cli/metrics-file.js";
 import type { TaskEvent } from "../../../src/engine/events.js";
+import { taskEvent } from "../../helpers/events.js";
 import { countingListener, type CountingListener } from "../../helpers/listener.js";
 import { dev2AtPort, rigger } from "../../helpers/rigger.js";
 
@@ -37,25 +38,8 @@ it("writes one gauge per fact of the run, each with its HELP and TYPE, labels qu
 });
 
 it("names each failed check and writes what measuring checks found, one gauge per measure with a sample per host", () => {
-  const task = (
-    host: string,
-    task: string,
-    status: TaskEvent["status"],
-    measured?: TaskEvent["measured"],
-  ): TaskEvent => ({
-    type: "task",
-    host,
-    play: "homeserver",
-    role: "backup",
-    task: `verify: ${task}`,
-    handler: false,
-    status,
-    check: false,
-    changes: [],
-    diffs: [],
-    ms: 1,
-    ...(measured ? { measured } : {}),
-  });
+  const task = (host: string, task: string, status: TaskEvent["status"], measured?: TaskEvent["measured"]) =>
+    taskEvent({ host, role: "backup", task: `verify: ${task}`, status, ...(measured ? { measured } : {}) });
   const newest = { metric: "backup_newest_timestamp_seconds", help: "When the newest backup was made." };
   const outcome = fromEvents([
     task("a", "the newest backup", "ok", { ...newest, value: 1_799_990_000 }),

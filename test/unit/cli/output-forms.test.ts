@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 /** What a run prints for people and scripts coming from Ansible: --syntax-check, -o ansible, --json -, and the tree's kept changes. */
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { taskEvent } from "../../helpers/events.js";
 import { TreeRenderer } from "../../../src/cli/tree.js";
 import type { RunEvent } from "../../../src/engine/events.js";
 import { Masker } from "../../../src/engine/masker.js";
@@ -68,20 +69,8 @@ it("on a terminal, keeps the changed and failed tasks on screen after the tree",
     const tree = new TreeRenderer(["h1"], new Masker(), 0);
     // The tree starts each host's node as it renders, a moment after it is made.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const task = (name: string, status: "ok" | "changed" | "failed"): RunEvent => ({
-      type: "task",
-      host: "h1",
-      play: "p",
-      role: "web",
-      task: name,
-      handler: false,
-      status,
-      check: false,
-      changes: [],
-      diffs: [],
-      ms: 1,
-      ...(status === "failed" ? { error: "boom" } : {}),
-    });
+    const task = (name: string, status: "ok" | "changed" | "failed"): RunEvent =>
+      taskEvent({ task: name, status, ...(status === "failed" ? { error: "boom" } : {}) });
     const events: RunEvent[] = [
       { type: "host-start", host: "h1" },
       task("a", "ok"),
