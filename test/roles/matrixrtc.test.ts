@@ -275,7 +275,13 @@ describeHosts(
           expect(side.remote.address).toMatch(new RegExp(`^${hostIp().replace(/\./g, "\\.")}:78(81|82)$`));
         }
         console.log(`browser call ${room}: ${JSON.stringify(sides[0])}`);
-        return sides.map((side) => `${side.local.candidateType} ${side.local.relayProtocol ?? side.local.protocol}`);
+        // Through coturn when the browser's candidate has a relay protocol (Chromium may name a relayed
+        // candidate it learned from LiveKit's checks "prflx").
+        return sides.map((side) =>
+          side.local.relayProtocol
+            ? `relay ${side.local.relayProtocol}`
+            : `${side.local.candidateType} ${side.local.protocol}`,
+        );
       };
       // A packet filter in front of the host (before Docker forwards to LiveKit): what arrives on its
       // network, from any address of this machine (the browser sends from each of them).
