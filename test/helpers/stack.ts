@@ -6,11 +6,11 @@ import { testInventory } from "./rigger.js";
 
 /**
  * What leaves a test host quiet for the suites after one that deployed the stack: no firewall
- * table, Caddy stopped and its certificates gone, no container, no config or data (a later suite's
+ * table, Caddy (and the operator's Prometheus, which writes its data all the time) stopped, Caddy's certificates gone, no container, no config or data (a later suite's
  * fresh inventory would adopt its secrets), and the test ACME root untrusted.
  */
 export const TEAR_DOWN_STACK =
-  "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; rm -rf /etc/matrixrtc /var/lib/matrixrtc; " +
+  "nft delete table inet rigger 2>/dev/null; systemctl stop caddy 2>/dev/null; systemctl disable --now prometheus 2>/dev/null; rm -rf /var/lib/caddy/.local/share/caddy; docker rm -f $(docker ps -aq) >/dev/null 2>&1; rm -rf /etc/matrixrtc /var/lib/matrixrtc; " +
   "systemctl disable --now matrixrtc-backup.timer 2>/dev/null; rm -rf /var/backups/matrixrtc /usr/local/sbin/matrixrtc-backup; " +
   "rm -f /usr/local/share/ca-certificates/rigger-test-acme.crt; update-ca-certificates --fresh >/dev/null; true";
 
