@@ -83,7 +83,7 @@ function chromiumWithDns(home: string): string {
 }
 
 /** A Chromium that trusts `caPem` through its own certificate store, in a home of its own. */
-export async function launchBrowser(options: BrowserOptions): Promise<Browser & { home: string }> {
+export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
   const home = mkdtempSync(join(tmpdir(), "rigger-browser-"));
   const nssdb = join(home, ".pki", "nssdb");
   mkdirSync(nssdb, { recursive: true });
@@ -119,7 +119,7 @@ export async function launchBrowser(options: BrowserOptions): Promise<Browser & 
     dns.kill();
     rmSync(home, { recursive: true, force: true });
   });
-  return Object.assign(browser, { home });
+  return browser;
 }
 
 /** One participant: Element Call's page at https://<callHost>/, where the call is made. */
