@@ -4,7 +4,7 @@
  * files are loaded by a real Prometheus in test/roles/matrixrtc.test.ts.)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -83,7 +83,9 @@ function newestBackup(dir: string): { code: number | null; lines: string[] } {
 }
 
 it("measures the newest backup's time (0 before the first), and fails when it is too old", () => {
-  const dir = mkdtempSync(join(tmpdir(), "rigger-newest-"));
+  // A backup_dir whose path holds a space and a quote.
+  const dir = join(mkdtempSync(join(tmpdir(), "rigger-newest-")), "my 'backups'");
+  mkdirSync(dir);
   expect(newestBackup(dir)).toEqual({ code: 0, lines: ["no backup yet", "0"] });
   const archive = (name: string, hoursAgo: number) => {
     const path = join(dir, name);
