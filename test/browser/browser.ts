@@ -12,7 +12,7 @@ import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import type { CallParams, CallResult } from "./call-page.js";
 
-export type { CallResult };
+export type { CallParams, CallResult };
 
 const CHROMIUM = "/usr/bin/chromium";
 

@@ -5,29 +5,47 @@
  * fake microphone and camera; and what the browser measured of the media it received (getStats).
  * Bundled for the browser by test/browser/browser.ts; the page calls `riggerCall`.
  */
-import { Room, RoomEvent, Track, type RemoteTrack } from "livekit-client";
+import { Room, RoomEvent, Track, type RemoteParticipant, type RemoteTrack } from "livekit-client";
 
 export interface CallParams {
   serverName: string;
   user: string;
   password: string;
   room: string;
-  /** How long to stay in the call once the other side's audio and video arrive. */
+  /** Everyone in the call, this participant included. */
+  participants: number;
+  /** How long to stay in the call once everyone else's audio and video arrive. */
   seconds: number;
   /** iceTransportPolicy "relay": media only through TURN, as on a network that allows nothing else. */
   relay: boolean;
+  /** The camera's height in pixels (a crowd sends less); the browser's default when absent. */
+  videoHeight?: number;
 }
 
-/** What one participant's browser measured. */
+/** What one participant's browser measured, every other participant's stream counted: the weakest decides. */
 export interface CallResult {
   focus: string;
-  audio: { packetsReceived: number; packetsLost: number; totalAudioEnergy: number; jitter: number };
-  video: { framesDecoded: number; frameWidth: number };
+  /** Fewest packets and least energy of any stream; losses summed; the worst jitter (seconds). */
+  audio: { streams: number; packetsReceived: number; packetsLost: number; totalAudioEnergy: number; jitter: number };
+  /** Fewest frames decoded of any stream. */
+  video: { streams: number; framesDecoded: number; frameWidth: number };
+  /** Seconds, on the selected pair. */
   roundTripTime: number;
   /** The pair that carried the media, as the browser selected it. */
   local: { candidateType: string; protocol: string; relayProtocol?: string };
   /** The SFU's side: the address LiveKit advertised and media reached. */
   remote: { candidateType: string; protocol: string; address: string };
+  /** Every half second while the call was held. */
+  timeline: Sample[];
+}
+
+export interface Sample {
+  ms: number;
+  /** Audio packets received so far, from everyone. */
+  packetsReceived: number;
+  /** The loudest stream's level, 0 to 1. */
+  audioLevel: number;
+  roundTripTime: number;
 }
 
 /** A request as a browser app makes it: a GET without a content type (no preflight), a POST with a JSON body. */
@@ -63,21 +81,43 @@ async function discover(params: CallParams) {
   return { base, login, focus };
 }
 
-/** The other side's audio and video, once both are subscribed, each in an element of the page. */
-function remoteTracks(room: Room): Promise<RemoteTrack[]> {
+/** Everyone else's audio and video, once subscribed, each in an element of the page. */
+function remoteTracks(room: Room, others: number): Promise<void> {
   return new Promise((resolve) => {
-    const tracks = new Map<string, RemoteTrack>();
+    const kinds = { [Track.Kind.Audio]: 0, [Track.Kind.Video]: 0 } as Record<string, number>;
     const seen = (track: RemoteTrack) => {
       // Played out, as Element Call plays it: the browser measures the audio's energy only then.
       document.body.append(track.attach());
-      tracks.set(track.kind, track);
-      if (tracks.has(Track.Kind.Audio) && tracks.has(Track.Kind.Video)) resolve([...tracks.values()]);
+      kinds[track.kind] = (kinds[track.kind] ?? 0) + 1;
+      if (kinds[Track.Kind.Audio]! >= others && kinds[Track.Kind.Video]! >= others) resolve();
     };
     for (const participant of room.remoteParticipants.values())
       for (const publication of participant.trackPublications.values()) if (publication.track) seen(publication.track);
     room.on(RoomEvent.TrackSubscribed, seen);
   });
 }
+
+/**
+ * Who has measured, told over the room's data channel: a participant leaves only when everyone else
+ * has measured (or left), since leaving takes its streams out of the others' stats.
+ */
+function measuredTogether(room: Room, others: number) {
+  const done = new Set<string>();
+  let settle = () => {};
+  const count = (participant?: RemoteParticipant) => {
+    if (participant) done.add(participant.identity);
+    if (done.size >= others) settle();
+  };
+  room.on(RoomEvent.DataReceived, (_payload, participant, _kind, topic) => topic === MEASURED && count(participant));
+  room.on(RoomEvent.ParticipantDisconnected, count);
+  return async (timeoutMs: number) => {
+    const all = new Promise<void>((resolve) => (settle = resolve));
+    count();
+    await room.localParticipant.publishData(new TextEncoder().encode(MEASURED), { reliable: true, topic: MEASURED });
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  };
+}
+const MEASURED = "rigger-measured";
 
 /** Every peer connection the page opens (livekit-client's publisher and subscriber), for their stats. */
 const connections: RTCPeerConnection[] = [];
@@ -89,12 +129,12 @@ globalThis.RTCPeerConnection = class extends NativePeerConnection {
   }
 };
 
-/** The inbound audio and video, and the candidate pair that carried them, from the connection that received them. */
+/** The inbound streams and the candidate pair that carried them, from the connection that received them. */
 async function measured() {
   for (const connection of connections) {
     const stats = [...(await connection.getStats()).values()] as any[];
-    const inbound = (kind: string) => stats.find((s) => s.type === "inbound-rtp" && s.kind === kind);
-    if (!inbound("audio")) continue;
+    const inbound = (kind: string) => stats.filter((s) => s.type === "inbound-rtp" && s.kind === kind);
+    if (!inbound("audio").length) continue;
     const byId = new Map(stats.map((s) => [s.id, s]));
     const transport = stats.find((s) => s.type === "transport" && s.selectedCandidatePairId);
     const pair = byId.get(transport?.selectedCandidatePairId);
@@ -109,6 +149,28 @@ async function measured() {
   throw new Error("no connection received audio");
 }
 
+const least = (values: number[]) => (values.length ? Math.min(...values) : 0);
+const most = (values: number[]) => (values.length ? Math.max(...values) : 0);
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+const field = (stats: any[], name: string): number[] => stats.map((s) => s[name] ?? 0);
+
+/** The call held for `seconds`, sampled every half second. */
+async function held(seconds: number): Promise<Sample[]> {
+  const timeline: Sample[] = [];
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { audio, pair } = await measured();
+    timeline.push({
+      ms: Math.round(performance.now() - started),
+      packetsReceived: sum(field(audio, "packetsReceived")),
+      audioLevel: most(field(audio, "audioLevel")),
+      roundTripTime: pair?.currentRoundTripTime ?? 0,
+    });
+  }
+  return timeline;
+}
+
 export async function riggerCall(params: CallParams): Promise<CallResult> {
   const { base, login, focus } = await discover(params);
   const openid = await post(
@@ -117,23 +179,38 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
     login.access_token,
   );
   const grant = await post(`${focus}/sfu/get`, { room: params.room, openid_token: openid, device_id: login.device_id });
-  const room = new Room();
+  const others = params.participants - 1;
+  const room = new Room(
+    params.videoHeight
+      ? {
+          videoCaptureDefaults: { resolution: { width: (params.videoHeight * 4) / 3, height: params.videoHeight } },
+          publishDefaults: { simulcast: false },
+        }
+      : {},
+  );
+  const together = measuredTogether(room, others);
   await room.connect(grant.url, grant.jwt, params.relay ? { rtcConfig: { iceTransportPolicy: "relay" } } : {});
   try {
     await room.localParticipant.setMicrophoneEnabled(true);
     await room.localParticipant.setCameraEnabled(true);
-    await remoteTracks(room);
-    await new Promise((resolve) => setTimeout(resolve, params.seconds * 1000));
+    await remoteTracks(room, others);
+    const timeline = await held(params.seconds);
     const { audio, video, pair, local, remote } = await measured();
+    await together(30_000);
     return {
       focus,
       audio: {
-        packetsReceived: audio.packetsReceived ?? 0,
-        packetsLost: audio.packetsLost ?? 0,
-        totalAudioEnergy: audio.totalAudioEnergy ?? 0,
-        jitter: audio.jitter ?? 0,
+        streams: audio.length,
+        packetsReceived: least(field(audio, "packetsReceived")),
+        packetsLost: sum(field(audio, "packetsLost")),
+        totalAudioEnergy: least(field(audio, "totalAudioEnergy")),
+        jitter: most(field(audio, "jitter")),
       },
-      video: { framesDecoded: video?.framesDecoded ?? 0, frameWidth: video?.frameWidth ?? 0 },
+      video: {
+        streams: video.length,
+        framesDecoded: least(field(video, "framesDecoded")),
+        frameWidth: least(field(video, "frameWidth")),
+      },
       roundTripTime: pair?.currentRoundTripTime ?? 0,
       local: {
         candidateType: local?.candidateType,
@@ -145,6 +222,7 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
         protocol: remote?.protocol,
         address: `${remote?.address}:${remote?.port}`,
       },
+      timeline,
     };
   } finally {
     await room.disconnect();

@@ -12,7 +12,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import { browserParticipant, launchBrowser } from "../browser/browser.js";
+import { browserParticipant, launchBrowser, type CallParams } from "../browser/browser.js";
+import type { Browser } from "playwright-core";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
@@ -65,6 +66,28 @@ describeHosts(
       CONTAINERS.filter((c) => before[c] !== after[c]);
     const hostIp = () => testbed().hosts.find((h) => h.name === HOST)!.ip;
     let client: ReturnType<typeof stackClient>;
+    /** New users of the homeserver in one room, each in a browser context of their own, all at once. */
+    const browsersInRoom = async (
+      browser: Browser,
+      room: string,
+      params: Pick<CallParams, "participants" | "seconds" | "relay" | "videoHeight">,
+    ) => {
+      const stamp = Date.now();
+      const users = await Promise.all(
+        Array.from({ length: params.participants }, (_, i) => client.register(`p${i}x${stamp}`)),
+      );
+      return Promise.all(
+        users.map((user) =>
+          browserParticipant(browser, NAMES.element_call_host, {
+            ...params,
+            serverName: NAMES.matrix_server_name,
+            user: user.user_id.slice(1).split(":")[0]!,
+            password: user.password,
+            room,
+          }),
+        ),
+      );
+    };
 
     beforeAll(async () => {
       inventory = mdadStackInventory(testbed(), HOST);
@@ -251,20 +274,7 @@ describeHosts(
       });
       /** Two users of the homeserver in one room, each in a browser of their own, for a few seconds. */
       const call = async (room: string, relay = false) => {
-        const stamp = Date.now();
-        const users = await Promise.all(["a", "b"].map((who) => client.register(`${who}${stamp}`)));
-        const sides = await Promise.all(
-          users.map((user) =>
-            browserParticipant(browser, NAMES.element_call_host, {
-              serverName: NAMES.matrix_server_name,
-              user: user.user_id.slice(1).split(":")[0]!,
-              password: user.password,
-              room,
-              seconds: 3,
-              relay,
-            }),
-          ),
-        );
+        const sides = await browsersInRoom(browser, room, { participants: 2, seconds: 3, relay });
         for (const side of sides) {
           expect(side.focus).toBe(`https://${NAMES.matrix_host}/_livekit`);
           expect(side.audio.packetsReceived).toBeGreaterThan(50);
@@ -306,6 +316,54 @@ describeHosts(
         expect(await call("!browser-relay-tcp:example.test", true)).toEqual(["relay tcp", "relay tcp"]);
       } finally {
         await unfiltered();
+        await browser.close();
+      }
+    }, 180_000);
+
+    it("holds a crowd: 8 browsers in one room, each receiving the other 7 with little loss and jitter", async () => {
+      const browser = await launchBrowser({
+        proxyIp: hostIp(),
+        names: Object.values(NAMES),
+        caPem: readFileSync(await client.caddyCa(), "utf8"),
+      });
+      try {
+        const participants = 8;
+        const crowd = browsersInRoom(browser, "!browser-crowd:example.test", {
+          participants,
+          seconds: 6,
+          relay: false,
+          videoHeight: 180,
+        });
+        // What the crowd costs LiveKit, sampled while it lasts: the most CPU (% of one core) and memory.
+        const usage = { cpu: 0, memory: "" };
+        for (let done = false; !done;) {
+          done = await Promise.race([
+            crowd.then(() => true),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+          ]);
+          const [cpu, memory] = (
+            await sh("docker stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}}' matrixrtc-livekit")
+          ).split(" ");
+          if (parseFloat(cpu!) > usage.cpu) Object.assign(usage, { cpu: parseFloat(cpu!), memory });
+        }
+        const sides = await crowd;
+        for (const side of sides) {
+          expect(side.audio.streams).toBe(participants - 1);
+          expect(side.video.streams).toBe(participants - 1);
+          expect(side.audio.packetsReceived).toBeGreaterThan(150);
+          expect(side.audio.totalAudioEnergy).toBeGreaterThan(0);
+          expect(side.video.framesDecoded).toBeGreaterThan(20);
+          expect(side.audio.packetsLost / (side.audio.packetsReceived * (participants - 1))).toBeLessThan(0.02);
+          // Eight browsers share this machine's cores with LiveKit: the bound is loose, what a listener would still hear.
+          expect(side.audio.jitter).toBeLessThan(0.1);
+        }
+        const worst = (pick: (side: (typeof sides)[number]) => number) => Math.max(...sides.map(pick));
+        console.log(
+          `crowd of ${participants}: worst audio jitter ${(worst((s) => s.audio.jitter) * 1000).toFixed(1)} ms, ` +
+            `lost ${worst((s) => s.audio.packetsLost)} packets, round trip ${(worst((s) => s.roundTripTime) * 1000).toFixed(1)} ms, ` +
+            `fewest frames decoded ${-worst((s) => -s.video.framesDecoded)}; LiveKit at most ${usage.cpu}% CPU, ${usage.memory}`,
+        );
+      } finally {
         await browser.close();
       }
     }, 180_000);
