@@ -26,6 +26,7 @@ export {
   type Step,
   type TaskOptions,
 } from "./ops/operation.js";
+export { ownAddresses } from "./ops/addresses.js";
 export { apt } from "./ops/apt.js";
 export { check, localCheck } from "./ops/check.js";
 export { command } from "./ops/command.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { metricsClients, metricsPort, pemCertificates } from "../matrixrtc/index.js";
+import { ipAddress, metricsClients, metricsPort, pemCertificates, turnTls } from "../matrixrtc/index.js";
 import { siteVars } from "../sites/index.js";
 
 export const caddyVars = z
@@ -19,6 +19,13 @@ export const caddyVars = z
     caddy_acme_ca_root: pemCertificates.optional(),
     /** Your DNS has the SRV record _matrix-fed._tcp.<matrix_server_name> pointing at the homeserver: delegation may then be off. */
     caddy_federation_srv: z.boolean().default(false),
+    /**
+     * The addresses Caddy listens on (its default_bind); empty: all of the host's. Derived when coturn
+     * holds 443 on turn_ip on this host: private_ip (else public_ip) and 127.0.0.1. A host that also
+     * serves IPv6 adds its IPv6 address.
+     */
+    caddy_bind: z.array(ipAddress).default([]),
+    turn_ip: turnTls.turn_ip,
     /** Caddyfile text appended after the role's sites (more sites, snippets); validated with the rest. */
     caddy_config_extra: z.string().default(""),
     ...metricsClients,
@@ -33,6 +40,12 @@ export const caddyVars = z
         path: ["caddy_federation_delegated"],
         message:
           "is false, and nothing else leads to the homeserver's federation API (nothing listens on 8448): the jwt service checks every user's OpenID token there, so every token request fails (401); keep it true, or publish the SRV record _matrix-fed._tcp.<matrix_server_name> and set caddy_federation_srv: true",
+      });
+    if (vars.turn_ip && vars.caddy_bind.includes(vars.turn_ip))
+      ctx.addIssue({
+        code: "custom",
+        path: ["turn_ip"],
+        message: `${vars.turn_ip} is an address Caddy serves 443 on (caddy_bind ${vars.caddy_bind.join(", ")}): coturn's TURN over TLS on 443 needs a second address of the host, which DNS gives turn_host`,
       });
     if (vars.caddy_tls === "files" && !(vars.caddy_tls_certificate && vars.caddy_tls_key_path))
       ctx.addIssue({

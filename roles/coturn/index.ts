@@ -4,6 +4,7 @@ import {
   directory,
   type Mount,
   onHost,
+  ownAddresses,
   sh,
   template,
   waitFor,
@@ -21,9 +22,16 @@ import {
   serviceContainer,
   serviceRemoval,
   turnHost,
+  turnTlsOn,
 } from "../matrixrtc/index.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
-import { coturnVars } from "./vars.js";
+import { coturnVars, type CoturnVars } from "./vars.js";
+
+/** Where coturn's own checks reach it: turn_ip, which it alone listens on, else the host's loopback. */
+const listening = (vars: CoturnVars) => vars.turn_ip ?? "127.0.0.1";
+
+/** Where the container sees the certificate and key: outside /etc/coturn, a read-only mount in which no mount point can be made. */
+const TLS_FILES = { certificate: "/etc/coturn-tls/certificate.pem", key: "/etc/coturn-tls/key.pem" };
 
 /** coturn on the host network: time-limited credentials from the shared secret, no relaying into private networks. */
 export default defineRole({
@@ -39,14 +47,15 @@ export default defineRole({
   derive: (fleet) => derivedWhen(groupAddresses(fleet, "sfu"), (nodes) => ({ coturn_allowed_peer_ips: nodes })),
   tasks: (vars) => {
     const dir = `${vars.matrixrtc_config_dir}/coturn`;
-    const tls = Boolean(vars.coturn_tls_certificate && vars.coturn_tls_key_path);
+    const tls = turnTlsOn(vars);
     const certificates: Mount[] = tls
       ? [
-          { source: vars.coturn_tls_certificate!, target: "/etc/coturn/tls/certificate.pem", readOnly: true },
-          { source: vars.coturn_tls_key_path!, target: "/etc/coturn/tls/key.pem", readOnly: true },
+          { source: vars.coturn_tls_certificate!, target: TLS_FILES.certificate, readOnly: true },
+          { source: vars.coturn_tls_key_path!, target: TLS_FILES.key, readOnly: true },
         ]
       : [];
     return [
+      ...when(vars.turn_ip, () => ownAddresses({ addresses: [vars.turn_ip!], setting: "turn_ip" })),
       directory({ path: dir, mode: 0o750, group: String(vars.coturn_gid) }),
       template({
         path: `${dir}/turnserver.conf`,
@@ -54,6 +63,7 @@ export default defineRole({
         vars: {
           ...vars,
           tls,
+          tlsFiles: TLS_FILES,
           turn_host: turnHost(vars),
           denied: DENIED_PEER_RANGES,
           relayIp: vars.coturn_relay_ip ?? vars.public_ip,
@@ -83,16 +93,24 @@ export default defineRole({
   ports: (vars) => [
     { protocol: "udp", port: 3478, comment: "coturn: STUN/TURN" },
     { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },
-    ...when(vars.coturn_tls_certificate, () => ({
+    ...when(turnTlsOn(vars), () => ({
       protocol: "tcp" as const,
-      port: 5349,
+      port: vars.coturn_tls_port,
       comment: "coturn: TURN over TLS",
     })),
     { protocol: "udp", port: vars.coturn_relay_range, comment: "coturn: relay range" },
     ...when(vars.coturn_metrics, () => metricsRule(vars, "coturn", METRICS.coturn.port)),
   ],
   verify: (vars) => [
-    waitFor({ name: "coturn accepts connections on 3478", port: 3478, timeoutSeconds: 20 }),
+    waitFor({ name: "coturn accepts connections on 3478", host: listening(vars), port: 3478, timeoutSeconds: 20 }),
+    ...when(turnTlsOn(vars), () =>
+      waitFor({
+        name: `coturn accepts TURN over TLS on ${vars.coturn_tls_port}`,
+        host: listening(vars),
+        port: vars.coturn_tls_port,
+        timeoutSeconds: 20,
+      }),
+    ),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
     ...when(vars.coturn_metrics, () =>
       metricsCheck("coturn", `http://127.0.0.1:${METRICS.coturn.port}/metrics`, "turn_"),

@@ -65,4 +65,25 @@ export const coturnVars = z
         path: ["coturn_tls_certificate"],
         message: "TURN over TLS needs both coturn_tls_certificate and coturn_tls_key_path",
       });
+    if (vars.coturn_tls_port !== 5349 && !vars.coturn_tls_certificate)
+      ctx.addIssue({
+        code: "custom",
+        path: ["coturn_tls_port"],
+        message: "is for TURN over TLS, which needs coturn_tls_certificate and coturn_tls_key_path",
+      });
+    if (vars.coturn_tls_port === 443 && !vars.turn_ip)
+      ctx.addIssue({
+        code: "custom",
+        path: ["turn_ip"],
+        message:
+          "is needed with coturn_tls_port 443: the address turn_host resolves to, coturn's alone (a second address of the host when Caddy serves 443 there, else its public_ip)",
+      });
+    if ([3478, vars.livekit_tcp_port].includes(vars.coturn_tls_port))
+      ctx.addIssue({
+        code: "custom",
+        path: ["coturn_tls_port"],
+        message: `${vars.coturn_tls_port} is taken (TURN's 3478, or LiveKit's ICE/TCP port): 443 or 5349`,
+      });
   });
+
+export type CoturnVars = z.output<typeof coturnVars>;

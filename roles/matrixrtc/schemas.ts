@@ -182,13 +182,27 @@ export const turnPorts = {
   coturn_relay_range: portRange.default([49152, 50151]),
 };
 
-/** TURN over TLS on 5349 when both are given (paths on the coturn host): Synapse then hands out turns: URIs and LiveKit a TLS TURN server. */
+/** TURN over TLS when both are given (paths on the coturn host): Synapse then hands out turns: URIs and LiveKit a TLS TURN server. */
 export const turnTls = {
   /** The certificate chain (a path on the coturn host); read by Synapse and LiveKit too. */
   coturn_tls_certificate: z.string().startsWith("/").optional(),
   /** Its private key (a path on the coturn host). */
   coturn_tls_key_path: z.string().startsWith("/").optional(),
+  /**
+   * The port of TURN over TLS. 443 reaches clients on networks that let nothing else out (hotels,
+   * offices); it needs turn_ip, and on a host whose 443 Caddy serves, a second address for it.
+   */
+  coturn_tls_port: port.default(5349),
+  /**
+   * The address turn_host resolves to, which coturn alone listens on (every port it serves); unset:
+   * all of the host's. With coturn_tls_port 443 beside Caddy, a second address of the host: Caddy
+   * then listens on the others (caddy_bind).
+   */
+  turn_ip: ipAddress.optional(),
 };
+
+/** TURN over TLS is on: coturn has a certificate. */
+export const turnTlsOn = (vars: { coturn_tls_certificate?: string }) => Boolean(vars.coturn_tls_certificate);
 
 export const turnSecret = { turn_shared_secret: secret };
 

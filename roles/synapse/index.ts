@@ -23,17 +23,18 @@ import {
   publishedOnlyCheck,
   serviceContainer,
   turnHost,
+  turnTlsOn,
 } from "../matrixrtc/index.js";
 import { clientApiChecks } from "./client-api.js";
 import { synapseVars, type SynapseVars } from "./vars.js";
 
-/** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on 5349 when coturn has a certificate. */
+/** TURN for 1:1 calls: UDP and TCP on 3478, and TLS on coturn_tls_port when coturn has a certificate. */
 const turnUris = (vars: SynapseVars) => {
   const host = turnHost(vars);
   return [
     `turn:${host}:3478?transport=udp`,
     `turn:${host}:3478?transport=tcp`,
-    ...(vars.coturn_tls_certificate ? [`turns:${host}:5349?transport=tcp`] : []),
+    ...when(turnTlsOn(vars), () => `turns:${host}:${vars.coturn_tls_port}?transport=tcp`),
   ];
 };
 

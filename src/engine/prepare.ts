@@ -95,7 +95,8 @@ export function preparePlaybook(
   for (const h of inventory.hosts.values())
     for (const g of h.groups) {
       if (!members.has(g)) members.set(g, []);
-      members.get(g)!.push({ name: h.name, vars: own.get(h.name)!.vars });
+      // As Ansible's hostvars: extra vars win there too.
+      members.get(g)!.push({ name: h.name, vars: { ...own.get(h.name)!.vars, ...extraVars } });
     }
   const fleetOf = (host: string): Fleet => ({ host, members: (group) => members.get(group) ?? [] });
   // First every role's variables on every host, so that a role's tasks see the ports that all the

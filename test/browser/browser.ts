@@ -31,11 +31,9 @@ const pageScript = () =>
   }).then((result) => result.outputFiles[0]!.text));
 
 export interface BrowserOptions {
-  /** The proxy host's address, where every name of the deployment is found. */
-  proxyIp: string;
-  /** The deployment's names (the server name, matrix_host, livekit_host, turn_host, ...). */
-  names: string[];
-  /** The root (PEM) that signs the proxy's certificates. */
+  /** Where each of the deployment's names is found (the server name, matrix_host, livekit_host, turn_host, ...). */
+  addresses: Record<string, string>;
+  /** The root (PEM) that signs the deployment's certificates. */
   caPem: string;
 }
 
@@ -43,7 +41,7 @@ export interface BrowserOptions {
 const DNS = "127.0.0.2";
 
 /**
- * A DNS server that answers the deployment's names with the proxy host (the testbed has none):
+ * A DNS server that answers the deployment's names (the testbed has none):
  * Debian's dnsmasq. Chromium needs a real one: WebRTC looks a UDP TURN server up past /etc/hosts
  * and past its own host-resolver rules.
  */
@@ -58,7 +56,7 @@ async function dnsServer(options: BrowserOptions): Promise<ChildProcess> {
       `--listen-address=${DNS}`,
       "--bind-interfaces",
       "--port=53",
-      `--address=/${options.names.join("/")}/${options.proxyIp}`,
+      ...Object.entries(options.addresses).map(([name, address]) => `--address=/${name}/${address}`),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -43,6 +43,8 @@ export interface Sample {
   ms: number;
   /** Audio packets received so far, from everyone. */
   packetsReceived: number;
+  /** Audio packets lost so far, from everyone. */
+  packetsLost: number;
   /** The loudest stream's level, 0 to 1. */
   audioLevel: number;
   roundTripTime: number;
@@ -164,6 +166,7 @@ async function held(seconds: number): Promise<Sample[]> {
     timeline.push({
       ms: Math.round(performance.now() - started),
       packetsReceived: sum(field(audio, "packetsReceived")),
+      packetsLost: sum(field(audio, "packetsLost")),
       audioLevel: most(field(audio, "audioLevel")),
       roundTripTime: pair?.currentRoundTripTime ?? 0,
     });

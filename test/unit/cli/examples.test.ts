@@ -102,6 +102,33 @@ it("defaults turn_host to livekit_host on one host, and hands out TLS TURN once 
   expect(rendered(tls, "dev2", "/etc/matrixrtc/coturn/turnserver.conf")).toContain("tls-listening-port=5349\n");
 });
 
+it("serves TURN over TLS on 443 beside Caddy: coturn alone on turn_ip, Caddy on the host's other addresses, clients told port 443", () => {
+  const tls = { coturn_tls_certificate: "/etc/ssl/turn.pem", coturn_tls_key_path: "/etc/ssl/turn.key" };
+  const { plays } = prepared("inventory/dev2", { ...tls, coturn_tls_port: 443, turn_ip: "203.0.113.11" });
+  const coturn = rendered(plays, "dev2", "/etc/matrixrtc/coturn/turnserver.conf");
+  expect(coturn).toMatch(/^listening-ip=203\.0\.113\.11\ntls-listening-port=443\n/m);
+  expect(rendered(plays, "dev2", "/etc/caddy/Caddyfile")).toMatch(/^\tdefault_bind 203\.0\.113\.10 127\.0\.0\.1$/m);
+  expect(rendered(plays, "dev2", "/etc/matrixrtc/livekit/livekit.yaml")).toMatch(/ {6}port: 443\n {6}protocol: tls\n/);
+  expect(rendered(plays, "dev2", "/etc/matrixrtc/synapse/homeserver.yaml")).toContain(
+    '"turns:livekit.example.org:443?transport=tcp"',
+  );
+  // Without 443, Caddy listens everywhere, as before.
+  expect(rendered(prepared("inventory/dev2", tls).plays, "dev2", "/etc/caddy/Caddyfile")).not.toContain("default_bind");
+});
+
+it("refuses TURN over TLS on 443 without an address of its own, or on the address Caddy serves", () => {
+  const tls = { coturn_tls_certificate: "/etc/ssl/turn.pem", coturn_tls_key_path: "/etc/ssl/turn.key" };
+  expect(() => prepared("inventory/dev2", { ...tls, coturn_tls_port: 443 })).toThrow(
+    /turn_ip: is needed with coturn_tls_port 443: the address turn_host resolves to/,
+  );
+  expect(() => prepared("inventory/dev2", { ...tls, coturn_tls_port: 443, turn_ip: "203.0.113.10" })).toThrow(
+    /turn_ip: 203\.0\.113\.10 is an address Caddy serves 443 on \(caddy_bind 203\.0\.113\.10, 127\.0\.0\.1\)/,
+  );
+  expect(() => prepared("inventory/dev2", { coturn_tls_port: 443, turn_ip: "203.0.113.11" })).toThrow(
+    /coturn_tls_port: is for TURN over TLS, which needs coturn_tls_certificate/,
+  );
+});
+
 it("writes no coturn option that coturn 4.7 removed, and a relay range sized for a real server", () => {
   const conf = rendered(prepared("inventory/dev2").plays, "dev2", "/etc/matrixrtc/coturn/turnserver.conf");
   for (const removed of ["no-tlsv1", "no-tlsv1_1", "no-stun-backward-compatibility"])

@@ -12,6 +12,8 @@ import { fileFact } from "../../../src/facts/file.js";
 import { aptListsAgeFact, debPackagesFact } from "../../../src/facts/packages.js";
 import { unitFact } from "../../../src/facts/systemd.js";
 import { sysctlFact } from "../../../src/facts/sysctl.js";
+import { addressesFact } from "../../../src/facts/addresses.js";
+import { ownAddresses } from "../../../src/ops/addresses.js";
 
 /** The message of the first fact of a batch that could not be read: kept as its value, thrown where the fact is used. */
 const failedRead = (values: Map<string, unknown>) =>
@@ -230,5 +232,24 @@ it("keeps a fact that could not be read as a failure of the task that uses it, n
   expect(session.known(broken)).toBeUndefined();
   expect(() => session.value(broken)).toThrow(
     "fact container:web could not be read: docker could not tell about container web: Cannot connect to the Docker daemon",
+  );
+});
+
+it("reads the host's own addresses from ip -o addr, and refuses to listen on one it lacks", () => {
+  const ip = [
+    "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever",
+    "1: lo    inet6 ::1/128 scope host \\       valid_lft forever preferred_lft forever",
+    "2: eth0    inet 172.30.0.12/24 brd 172.30.0.255 scope global eth0\\       valid_lft forever",
+    "2: eth0    inet 172.30.0.250/24 scope global secondary eth0\\       valid_lft forever",
+    "2: eth0    inet6 FE80::42:acff:fe1e:c/64 scope link \\       valid_lft forever",
+  ].join("\n");
+  const own = addressesFact.parse(ip, 0);
+  expect(own).toEqual(["127.0.0.1", "::1", "172.30.0.12", "172.30.0.250", "fe80::42:acff:fe1e:c"]);
+  expect(() => addressesFact.parse("ip: command not found\n", 127)).toThrow("ip: command not found");
+  const bind = ownAddresses({ addresses: ["172.30.0.12", "127.0.0.1"], setting: "caddy_bind" });
+  expect(bind.plan({ own })).toEqual([]);
+  const behindNat = ownAddresses({ addresses: ["203.0.113.7"], setting: "turn_ip" });
+  expect(() => behindNat.plan({ own })).toThrow(
+    "turn_ip: 203.0.113.7 is not an address of this host (it has 127.0.0.1, ::1, 172.30.0.12, 172.30.0.250, fe80::42:acff:fe1e:c)",
   );
 });
