@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { defineRole, file, generate, localCheck, onHost, type HostAccess } from "../../src/rigger.js";
 import { generatedSecrets, jwtServiceUrl } from "../matrixrtc/index.js";
 import { twoPartyCall } from "./call.js";
-import { accessToken, livekitGrant, type MatrixSide } from "./matrix.js";
+import { accessToken, discoveredFocus, livekitGrant, type MatrixSide } from "./matrix.js";
 import { callProbeVars, type CallProbeVars } from "./vars.js";
 
 const passwordFile = (vars: CallProbeVars) => `${vars.matrixrtc_config_dir}/synapse/call-probe-password`;
@@ -36,15 +36,26 @@ async function trusting<T>(ca: string | undefined, work: () => Promise<T>): Prom
   }
 }
 
-async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
-  const ca = await caddyCa(vars, host);
-  const side: MatrixSide = {
+/** The homeserver and jwt service as the probe's users reach them. */
+async function matrixSide(vars: CallProbeVars, host: HostAccess): Promise<MatrixSide> {
+  return {
     homeserver: `https://${vars.matrix_host}`,
     jwtService: jwtServiceUrl(vars),
-    ca,
+    ca: await caddyCa(vars, host),
     synapseAdmin: () => host.forward(vars.synapse_port),
     registrationSecret: vars.synapse_registration_shared_secret,
   };
+}
+
+/** What Element Call of the probe's first user finds: the SFU this deployment serves. */
+async function findsTheSfu(vars: CallProbeVars, host: HostAccess): Promise<string> {
+  const side = await matrixSide(vars, host);
+  const token = await accessToken(side, vars.call_probe_users[0], vars.call_probe_password);
+  return discoveredFocus(side, vars.matrix_server_name, token);
+}
+
+async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
+  const side = await matrixSide(vars, host);
   const room = `!rigger-call-probe-${Date.now()}:${vars.matrix_server_name}`;
   const grants = await Promise.all(
     vars.call_probe_users.map(async (user, i) => {
@@ -52,7 +63,7 @@ async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
       return livekitGrant(side, `@${user}:${vars.matrix_server_name}`, token, room, `RIGGERPROBE${i + 1}`);
     }),
   );
-  const outcome = await trusting(ca, () =>
+  const outcome = await trusting(side.ca, () =>
     twoPartyCall(grants[0]!, grants[1]!, {
       frames: vars.call_probe_frames,
       timeoutMs: vars.call_probe_timeout_seconds * 1000,
@@ -87,6 +98,11 @@ export default defineRole({
       );
     return vars.call_probe
       ? [
+          localCheck({
+            name: "Element Call finds this SFU: the MSC4143 transports and the well-known name the jwt service",
+            failure: "Element Call would not find this SFU",
+            run: (host) => findsTheSfu(vars, host),
+          }),
           localCheck({
             name: "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit)",
             failure: "the call probe failed",

@@ -24,6 +24,7 @@ import {
   turnHost,
 } from "../matrixrtc/index.js";
 import { livekitApiOnHost, livekitDerived, webhookUrl } from "./derive.js";
+import { advertisedAddressChecks } from "./verify.js";
 import { livekitVars, type LivekitVars } from "./vars.js";
 
 /** The LiveKit SFU: livekit.yaml and its key file (0600) in a mounted directory, restarted when either changes. */
@@ -103,6 +104,7 @@ export default defineRole({
   },
   verify: (vars) => [
     waitFor({ name: "livekit answers OK", url: `${livekitApiOnHost(vars)}/`, body: "OK", timeoutSeconds: 30 }),
+    ...advertisedAddressChecks(vars),
     check({
       name: "livekit creates no room by itself (room.auto_create: false)",
       command: `grep -x '  auto_create: false' ${vars.matrixrtc_config_dir}/livekit/livekit.yaml`,

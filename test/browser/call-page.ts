@@ -18,8 +18,8 @@ export interface CallParams {
   seconds: number;
   /** iceTransportPolicy "relay": media only through TURN, as on a network that allows nothing else. */
   relay: boolean;
-  /** The camera's height in pixels (a crowd sends less); the browser's default when absent. */
-  videoHeight?: number;
+  /** The camera's height in pixels and frames a second (a crowd's tiles need less); the browser's default when absent. */
+  video?: { height: number; frameRate: number };
 }
 
 /** What one participant's browser measured, every other participant's stream counted: the weakest decides. */
@@ -184,9 +184,15 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
   const grant = await post(`${focus}/sfu/get`, { room: params.room, openid_token: openid, device_id: login.device_id });
   const others = params.participants - 1;
   const room = new Room(
-    params.videoHeight
+    params.video
       ? {
-          videoCaptureDefaults: { resolution: { width: (params.videoHeight * 4) / 3, height: params.videoHeight } },
+          videoCaptureDefaults: {
+            resolution: {
+              width: (params.video.height * 4) / 3,
+              height: params.video.height,
+              frameRate: params.video.frameRate,
+            },
+          },
           publishDefaults: { simulcast: false },
         }
       : {},

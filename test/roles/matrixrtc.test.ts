@@ -95,7 +95,7 @@ describeHosts(
     const browsersInRoom = async (
       browser: Browser,
       room: string,
-      params: Pick<CallParams, "participants" | "seconds" | "relay" | "videoHeight">,
+      params: Pick<CallParams, "participants" | "seconds" | "relay" | "video">,
     ) => {
       const stamp = Date.now();
       const users = await Promise.all(
@@ -183,6 +183,12 @@ describeHosts(
         report.checks.find((c) => c.role === role && c.check.startsWith(check))!.evidence;
       expect(evidence("livekit", "livekit answers OK")).toBe("http://127.0.0.1:7880/ answered 200: OK");
       expect(evidence("livekit", "livekit creates no room")).toBe("auto_create: false");
+      expect(evidence("livekit", "livekit advertises public_ip")).toBe(
+        `LiveKit advertises ${hostIp()} (nodeIP of its start)`,
+      );
+      expect(evidence("livekit", "livekit's ICE/TCP port answers")).toMatch(
+        new RegExp(`^${hostIp().replace(/\./g, "\\.")}:7881 accepted a connection in \\d+ ms$`),
+      );
       expect(evidence("caddy", "the well-known")).toContain("access-control-allow-origin: *");
       expect(evidence("lk_jwt", "the jwt service refuses")).toContain("400");
       expect(evidence("synapse", "synapse advertises")).toContain("org.matrix.msc4140");
@@ -388,7 +394,7 @@ describeHosts(
           participants,
           seconds: 6,
           relay: false,
-          videoHeight: 180,
+          video: { height: 120, frameRate: 10 },
         });
         // What the crowd costs LiveKit, sampled while it lasts: the most CPU (% of one core) and memory.
         const usage = { cpu: 0, memory: "" };
@@ -422,9 +428,9 @@ describeHosts(
           expect(side.audio.totalAudioEnergy).toBeGreaterThan(0);
           expect(side.video.framesDecoded).toBeGreaterThan(20);
           // Eight browsers share this machine's two cores with LiveKit, and a starved browser drops what
-          // it cannot read in time: the bounds are loose, what a listener still hears (Opus conceals 5% loss).
-          expect(heldLoss(side)).toBeLessThan(0.05);
-          expect(side.audio.jitter).toBeLessThan(0.1);
+          // it cannot read in time: the bounds leave room for that, well within what a listener hears.
+          expect(heldLoss(side)).toBeLessThan(0.03);
+          expect(side.audio.jitter).toBeLessThan(0.06);
         }
       } finally {
         await browser.close();
@@ -451,14 +457,21 @@ describeHosts(
         expect(verify.stdout).toContain(
           `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): ok`,
         );
+        expect(verify.stdout).toContain(
+          `[${HOST}] call_probe | verify: Element Call finds this SFU: the MSC4143 transports and the well-known name the jwt service: ok`,
+        );
         // Nothing but rigger's own lines: LiveKit's client logs nothing into them.
         expect(verify.stdout).not.toContain("lk-rtc");
         const checks = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).checks as Array<{
           role: string;
+          check: string;
           passed: boolean;
           evidence: string;
         }>;
-        const call = checks.find((c) => c.role === "call_probe")!;
+        expect(checks.find((c) => c.check.startsWith("Element Call finds this SFU"))!.evidence).toBe(
+          "the MSC4143 transports and the well-known of example.test name https://matrix.example.test/_livekit",
+        );
+        const call = checks.find((c) => c.role === "call_probe" && c.check.startsWith("a two-party call"))!;
         expect(call.passed).toBe(true);
         expect(call.evidence).toMatch(
           new RegExp(
@@ -532,6 +545,64 @@ describeHosts(
       expect(fixed.out).toContain(
         `[${HOST}] synapse | verify: synapse serves the MSC4143 transports (to signed-in users): ok`,
       );
+    }, 180_000);
+
+    it("names what sends users' media astray: LiveKit advertising an address that is not public_ip, a public_ip clients cannot reach, MSC4143 transports that disagree with the well-known", async () => {
+      const livekitYaml = "/etc/matrixrtc/livekit/livekit.yaml";
+      const elsewhere = "172.30.0.99";
+      // By hand on the host: LiveKit told another address (as a stale node_ip, or STUN on a bridge, would).
+      await sh(
+        `sed -i 's/node_ip: .*/node_ip: "${elsewhere}"/' ${livekitYaml} && docker restart matrixrtc-livekit >/dev/null`,
+      );
+      const astray = await run("playbooks/verify.ts", "-i", inventory, "-t", "livekit");
+      expect(astray.code).toBe(2);
+      expect(astray.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: failed`);
+      expect(astray.out).toContain(`LiveKit advertises ${elsewhere} (nodeIP of its start), not public_ip ${hostIp()}`);
+      // An inventory whose public_ip is wrong: LiveKit advertises it, and no client gets there.
+      const unreachable = await run(
+        "playbooks/verify.ts",
+        "-i",
+        inventory,
+        "-t",
+        "livekit",
+        "-e",
+        `public_ip=${elsewhere}`,
+      );
+      expect(unreachable.code).toBe(2);
+      expect(unreachable.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: ok`);
+      expect(unreachable.out).toContain(
+        `[${HOST}] livekit | verify: livekit's ICE/TCP port answers at public_ip from this machine: failed`,
+      );
+      expect(unreachable.out).toContain(`its ICE/TCP port ${elsewhere}:7881 cannot be reached from this machine`);
+      const fixed = await run(SITE, "-i", inventory, "-t", "livekit");
+      expect(fixed.code, fixed.out).toBe(0);
+      expect(fixed.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: ok`);
+
+      // The homeserver's MSC4143 transports name another focus than the well-known: Element Call goes there.
+      await sh(
+        "sed -i '/^  transports:/s#matrix.example.test/_livekit#stale.example.test/_livekit#' /etc/matrixrtc/synapse/homeserver.yaml && docker restart matrixrtc-synapse >/dev/null",
+      );
+      const probe = await client.withNames([
+        "node_modules/.bin/tsx",
+        "run.ts",
+        "playbooks/verify.ts",
+        "-i",
+        inventory,
+        "-t",
+        "call_probe",
+        "-e",
+        "call_probe=true",
+      ]);
+      outputs.push(probe.stdout, probe.stderr);
+      expect(probe.exitCode).toBe(2);
+      expect(probe.stdout).toContain(
+        `[${HOST}] call_probe | verify: Element Call finds this SFU: the MSC4143 transports and the well-known name the jwt service: failed`,
+      );
+      expect(probe.stdout).toContain(
+        "the MSC4143 transports name https://stale.example.test/_livekit, not the jwt service https://matrix.example.test/_livekit",
+      );
+      const restored = await run(SITE, "-i", inventory, "-t", "synapse");
+      expect(restored.code, restored.out).toBe(0);
     }, 180_000);
 
     it("lets a user of a homeserver without full access join a room a full-access user's grant created, and no other", async () => {
