@@ -9,7 +9,9 @@
  * packages only checked, the sysctl only read). It prints medians with min-max, each tool's first
  * converge, each tool's ratio to rigger, rigger's peak memory and open file descriptors, and rigger's
  * ratio to the floors: the SSH floor (Node, ssh2 connect and one exec per host) and the `npx tsx`
- * floor (the same command on an empty script). Ansible comes from Debian's package and pyinfra from
+ * floor (the same command on an empty script). Then, unless `--light` or `--participants 0`, the
+ * participants a host holds (test/bench/participants.ts: rooms of 4, 8 and 12 browsers by default,
+ * `--participants 4,8`), with LiveKit's CPU and memory. Ansible comes from Debian's package and pyinfra from
  * PyPI into a virtualenv, installed here when missing. It takes over the testbed and leaves it running.
  */
 import { spawn } from "node:child_process";
@@ -21,9 +23,14 @@ import { $ } from "zx";
 import { SshConnection } from "../../src/connection/ssh.js";
 import { testInventory } from "../helpers/rigger.js";
 import { lightInventoryFile, loadTestbed, type Testbed } from "../testbed/testbed.js";
+import { participantRows } from "./participants.js";
 
 const { values: flags } = parseArgs({
-  options: { hosts: { type: "string" }, light: { type: "boolean", default: false } },
+  options: {
+    hosts: { type: "string" },
+    light: { type: "boolean", default: false },
+    participants: { type: "string", default: "4,8,12" },
+  },
 });
 const COUNTS = (flags.hosts ?? process.env.BENCH_HOSTS ?? "1,3,10").split(",").map(Number);
 const LIGHT = flags.light;
@@ -261,6 +268,8 @@ console.log(
   `\nfirst converge of ${largest} hosts, seconds: ${all.map((tool) => `${tool.name} ${firstConverge.get(tool.name)!.toFixed(2)}`).join("; ")} (rigger's npx form ran first)`,
 );
 connections.forEach((c) => c.close());
+const participantCounts = flags.participants.split(",").map(Number).filter(Boolean);
+if (!LIGHT && participantCounts.length) console.log((await participantRows(participantCounts)).join("\n"));
 console.log(
   `\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${(await quiet`ansible --version`).stdout.split("\n")[0]}; pyinfra ${(await quiet`${VENV}/bin/pyinfra --version`).stdout.trim()}`,
 );

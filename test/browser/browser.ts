@@ -120,6 +120,9 @@ export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
   return browser;
 }
 
+/** What a participant may take besides the call held: joining, everyone's streams arriving, the others' measuring (30 s at most). */
+const JOIN_SECONDS = 90;
+
 /** One participant: Element Call's page at https://<callHost>/, where the call is made. */
 export async function browserParticipant(browser: Browser, callHost: string, params: CallParams): Promise<CallResult> {
   // The call code is ours, injected where Element Call's app would run: its page's policy is not what is tested.
@@ -128,7 +131,15 @@ export async function browserParticipant(browser: Browser, callHost: string, par
     const page = await context.newPage();
     await page.goto(`https://${callHost}/`);
     await page.addScriptTag({ content: await pageScript() });
-    return (await page.evaluate((p) => (globalThis as any).rigger.riggerCall(p), params)) as CallResult;
+    const call = page.evaluate((p) => (globalThis as any).rigger.riggerCall(p), params) as Promise<CallResult>;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${params.user}: no call held within ${JOIN_SECONDS + params.seconds} s`)),
+        (JOIN_SECONDS + params.seconds) * 1000,
+      );
+    });
+    return await Promise.race([call, limit]).finally(() => clearTimeout(timer));
   } finally {
     await context.close();
   }

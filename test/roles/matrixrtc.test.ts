@@ -12,8 +12,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import { browserParticipant, launchBrowser, type CallParams, type CallResult } from "../browser/browser.js";
-import type { Browser } from "playwright-core";
+import type { CallResult } from "../browser/browser.js";
+import { browserOnStack, browsersInRoom, heldLoss, peakUsage, worstOf } from "../browser/crowd.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
@@ -85,35 +85,7 @@ describeHosts(
       side.local.relayProtocol
         ? `relay ${side.local.relayProtocol}`
         : `${side.local.candidateType} ${side.local.protocol}`;
-    /** A browser that finds every name of the deployment at the host (`addresses` says otherwise) and trusts Caddy's CA. */
-    const browserOnTheStack = async (addresses: Record<string, string> = {}) =>
-      launchBrowser({
-        addresses: { ...Object.fromEntries(Object.values(NAMES).map((name) => [name, hostIp()])), ...addresses },
-        caPem: readFileSync(await client.caddyCa(), "utf8"),
-      });
-    /** New users of the homeserver in one room, each in a browser context of their own, all at once. */
-    const browsersInRoom = async (
-      browser: Browser,
-      room: string,
-      params: Pick<CallParams, "participants" | "seconds" | "relay" | "video">,
-    ) => {
-      const stamp = Date.now();
-      const users = await Promise.all(
-        Array.from({ length: params.participants }, (_, i) => client.register(`p${i}x${stamp}`)),
-      );
-      return Promise.all(
-        users.map((user) =>
-          browserParticipant(browser, NAMES.element_call_host, {
-            ...params,
-            serverName: NAMES.matrix_server_name,
-            user: user.user_id.slice(1).split(":")[0]!,
-            password: user.password,
-            room,
-          }),
-        ),
-      );
-    };
-
+    const browserOnTheStack = (addresses: Record<string, string> = {}) => browserOnStack(client, hostIp(), addresses);
     beforeAll(async () => {
       inventory = mdadStackInventory(testbed(), HOST);
       host = await SshConnection.open(testbed().target(HOST));
@@ -301,7 +273,7 @@ describeHosts(
       const browser = await browserOnTheStack();
       /** Two users of the homeserver in one room, each in a browser of their own, for a few seconds. */
       const call = async (room: string, relay = false) => {
-        const sides = await browsersInRoom(browser, room, { participants: 2, seconds: 3, relay });
+        const sides = await browsersInRoom(browser, client, room, { participants: 2, seconds: 3, relay });
         for (const side of sides) {
           expect(side.focus).toBe(`https://${NAMES.matrix_host}/_livekit`);
           expect(side.audio.packetsReceived).toBeGreaterThan(50);
@@ -363,7 +335,7 @@ describeHosts(
         try {
           // Nothing but TCP 443 (and the test's own SSH) reaches the host: no UDP, no ICE/TCP, no TURN on 3478.
           await filter("meta l4proto udp", "tcp dport != { 22, 443 }");
-          const sides = await browsersInRoom(browser, "!browser-443:example.test", {
+          const sides = await browsersInRoom(browser, client, "!browser-443:example.test", {
             participants: 2,
             seconds: 3,
             relay: false,
@@ -390,36 +362,21 @@ describeHosts(
       const browser = await browserOnTheStack();
       try {
         const participants = 8;
-        const crowd = browsersInRoom(browser, "!browser-crowd:example.test", {
-          participants,
-          seconds: 6,
-          relay: false,
-          video: { height: 120, frameRate: 10 },
-        });
         // What the crowd costs LiveKit, sampled while it lasts: the most CPU (% of one core) and memory.
-        const usage = { cpu: 0, memory: "" };
-        for (let done = false; !done;) {
-          done = await Promise.race([
-            crowd.then(() => true),
-            new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
-          ]);
-          const [cpu, memory] = (
-            await sh("docker stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}}' matrixrtc-livekit")
-          ).split(" ");
-          if (parseFloat(cpu!) > usage.cpu) Object.assign(usage, { cpu: parseFloat(cpu!), memory });
-        }
-        const sides = await crowd;
-        const worst = (pick: (side: (typeof sides)[number]) => number) => Math.max(...sides.map(pick));
-        /** The share of audio lost while the call was held, everyone joined (the joining itself is not the call). */
-        const heldLoss = ({ timeline }: (typeof sides)[number]) => {
-          const [first, last] = [timeline[0]!, timeline.at(-1)!];
-          const lost = last.packetsLost - first.packetsLost;
-          return lost / (lost + last.packetsReceived - first.packetsReceived);
-        };
+        const [sides, usage] = await peakUsage(
+          host,
+          "matrixrtc-livekit",
+          browsersInRoom(browser, client, "!browser-crowd:example.test", {
+            participants,
+            seconds: 6,
+            relay: false,
+            video: { height: 120, frameRate: 10 },
+          }),
+        );
+        const worst = worstOf(sides);
         console.log(
-          `crowd of ${participants}: worst audio jitter ${(worst((s) => s.audio.jitter) * 1000).toFixed(1)} ms, ` +
-            `lost ${worst((s) => s.audio.packetsLost)} packets (${(worst(heldLoss) * 100).toFixed(1)}% while held), round trip ${(worst((s) => s.roundTripTime) * 1000).toFixed(1)} ms, ` +
-            `fewest frames decoded ${-worst((s) => -s.video.framesDecoded)}; LiveKit at most ${usage.cpu}% CPU, ${usage.memory}`,
+          `crowd of ${participants}: worst audio jitter ${worst.jitterMs.toFixed(1)} ms, ${worst.lossPercent.toFixed(1)}% lost while held, ` +
+            `round trip ${worst.roundTripMs.toFixed(1)} ms, fewest frames decoded ${worst.fewestFrames}; LiveKit at most ${usage.cpu}% CPU, ${usage.memory}`,
         );
         for (const side of sides) {
           expect(side.audio.streams).toBe(participants - 1);
