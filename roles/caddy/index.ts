@@ -15,7 +15,7 @@ import {
   when,
 } from "../../src/rigger.js";
 import { containers, DEPLOYMENT_GROUPS, METRICS, metricsCheck, metricsRule } from "../matrixrtc/index.js";
-import { caddySites, sitesDerived } from "../sites/index.js";
+import { caddySites, siteNames, sitesDerived } from "../sites/index.js";
 import { caddyProbes } from "./verify.js";
 import { caddyVars, type CaddyVars } from "./vars.js";
 
@@ -122,6 +122,7 @@ export default defineRole({
     "restart caddy": serviceAction("caddy.service", "restart"),
     "reload caddy": serviceAction("caddy.service", "reload", { unlessStartedAfter: CADDYFILE }),
   }),
+  names: siteNames,
   ports: (vars) => [
     { protocol: "tcp", port: 80, comment: "caddy: ACME and redirects" },
     { protocol: "tcp", port: 443, comment: "caddy: https" },

@@ -90,6 +90,7 @@ export default defineRole({
     ];
   },
   handlers: () => ({ "restart coturn": containerRestart(containers.coturn) }),
+  names: (vars) => [turnHost(vars)],
   ports: (vars) => [
     { protocol: "udp", port: 3478, comment: "coturn: STUN/TURN" },
     { protocol: "tcp", port: 3478, comment: "coturn: STUN/TURN" },

@@ -1,6 +1,6 @@
 import { command, defineRole, directory, file, type Operation, when } from "../../src/rigger.js";
 import { servesWellKnown } from "../matrixrtc/index.js";
-import { caddySites, nginxSites, sitesDerived, traefikSites, type TraefikTls } from "../sites/index.js";
+import { caddySites, nginxSites, siteNames, sitesDerived, traefikSites, type TraefikTls } from "../sites/index.js";
 import { proxyProbes, routeProbes } from "../sites/verify.js";
 import { ownProxyVars, type OwnProxyVars } from "./vars.js";
 
@@ -54,6 +54,7 @@ export default defineRole({
     vars.own_proxy_reload
       ? { "reload own proxy": command({ name: "reload the operator's proxy", run: vars.own_proxy_reload }) }
       : {},
+  names: siteNames,
   ports: () => [
     { protocol: "tcp", port: 80, comment: "own proxy: ACME and redirects" },
     { protocol: "tcp", port: 443, comment: "own proxy: https" },

@@ -159,6 +159,9 @@ export function sites(vars: SiteVars): Site[] {
 const isCatchAll = (route: Route) => route.prefix === "/";
 
 /** The sites as Caddyfile text: rigger's own Caddy (with its `tls` directive) or an operator's (none: Caddy's automatic HTTPS). */
+/** The names a proxy of these sites answers: the evidence report's picture of which host serves which name. */
+export const siteNames = (vars: SiteVars) => sites(vars).map((site) => site.name);
+
 export function caddySites(vars: SiteVars, tls = ""): string {
   return render(new URL("Caddyfile-sites.hbs", import.meta.url), {
     tls,

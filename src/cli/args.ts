@@ -20,7 +20,7 @@ export interface CliOptions {
   breakLock: string[];
   json?: string;
   metrics?: string;
-  /** A folder for the evidence report (report.md, report.json) of the run's checks. */
+  /** A folder for the evidence report (report.html, report.md, report.json) of the run's checks. */
   report?: string;
   verbosity: number;
   failOnChange: boolean;
@@ -65,7 +65,7 @@ export const USAGE = `usage: npx tsx run <playbook.ts> -i <inventory> [options]
   -T, --timeout SECONDS     connect timeout: TCP and the SSH handshake (default 10)
       --break-lock HOST     end the run that holds HOST's lock (one that vanished), then go on (repeatable)
       --json FILE           write a JSON report of the run (- : to stdout, the run's lines then go to stderr)
-      --report DIR          write the evidence report of the run's checks (report.md, report.json)
+      --report DIR          write the evidence report of the run's checks (report.html, .md, .json)
       --metrics FILE        write the run's outcome as Prometheus metrics (node_exporter's textfile collector), for cron
   -v, -vv                   more detail: round trips per host; the commands of each change
       --fail-on-change      with --check: exit 3 when anything would change

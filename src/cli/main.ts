@@ -84,7 +84,7 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
       masker,
       listing,
     });
-  let { plays, warnings, generatedSecrets, secretSources } = prepare();
+  let { plays, warnings, generatedSecrets, secretSources, topology } = prepare();
   const hosts = [...new Set(plays.flatMap((p) => [...p.hosts.keys()]))];
   if (hosts.length === 0)
     throw new ConfigError(playbookFile, "hosts", noHostMatches(playbook, inventory, options.limit));
@@ -226,8 +226,11 @@ async function runPlaybook(options: CliOptions, inventory: Inventory, masker: Ma
         { playbook: playbookFile, inventory: inventory.source, at: new Date().toISOString(), exitCode },
         events,
         masker,
+        hosts.map((host) => ({ host, ...topology.get(host)! })),
       );
-      (options.json === "-" ? io.err : io.out)(`evidence report: ${written.markdown} and ${written.json}`);
+      (options.json === "-" ? io.err : io.out)(
+        `evidence report: ${written.markdown}, ${written.html} and ${written.json}`,
+      );
     });
   if (options.metrics)
     reportOrSay("metrics file", () =>

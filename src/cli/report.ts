@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunEvent, TaskEvent } from "../engine/events.js";
 import type { Masker } from "../engine/masker.js";
+import { renderHtml, type HostPicture } from "./report-html.js";
 
 export interface Check {
   host: string;
@@ -27,23 +28,30 @@ export function checksOf(events: RunEvent[]): Check[] {
     }));
 }
 
-/** The evidence report: report.json for machines, report.md for people; masked, 0600. */
+/** The evidence report: report.json for machines, report.md and report.html for people; masked, 0600. */
 export function writeEvidenceReport(
   dir: string,
   meta: Record<string, string | number>,
   events: RunEvent[],
   masker: Masker,
-): { json: string; markdown: string } {
+  pictures: HostPicture[] = [],
+): { json: string; markdown: string; html: string } {
   const checks = checksOf(events);
   const passed = checks.filter((c) => c.passed).length;
-  // Masked once, before either form escapes anything (JSON's quotes, Markdown's pipes and newlines).
-  const { checks: shown, ...summary } = masker.maskDeep({ ...meta, passed, failed: checks.length - passed, checks });
+  // Masked once, before any form escapes anything (JSON's quotes, Markdown's pipes and newlines, HTML's entities).
+  const {
+    checks: shown,
+    hosts,
+    ...summary
+  } = masker.maskDeep({ ...meta, passed, failed: checks.length - passed, hosts: pictures, checks });
   mkdirSync(dir, { recursive: true });
   const json = join(dir, "report.json");
   const markdown = join(dir, "report.md");
-  writeFileSync(json, JSON.stringify({ ...summary, checks: shown }, null, 2) + "\n", { mode: 0o600 });
+  const html = join(dir, "report.html");
+  writeFileSync(json, JSON.stringify({ ...summary, hosts, checks: shown }, null, 2) + "\n", { mode: 0o600 });
   writeFileSync(markdown, renderMarkdown(summary, shown), { mode: 0o600 });
-  return { json, markdown };
+  writeFileSync(html, renderHtml(summary, shown, hosts), { mode: 0o600 });
+  return { json, markdown, html };
 }
 
 function renderMarkdown(summary: Record<string, string | number>, checks: Check[]): string {

@@ -50,6 +50,8 @@ export interface Role<S extends VarsSchema = VarsSchema> {
   derive?(fleet: Fleet): Record<string, unknown>;
   /** The ports this role's services need open to the outside. */
   ports?(vars: z.output<S>): PortRule[];
+  /** The public names clients reach this role's services by on this host (the evidence report's picture). */
+  names?(vars: z.output<S>): string[];
   /** Health probes that prove the role's result; they run after its handlers (not in check mode). */
   verify?(vars: z.output<S>, host: HostContext): Operation[];
 }

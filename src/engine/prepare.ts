@@ -31,6 +31,13 @@ export interface PreparedRole {
   unbuilt?: boolean;
 }
 
+/** What a host runs, as the evidence report draws it: its roles, the ports they open, the names it answers. */
+export interface HostTopology {
+  services: string[];
+  ports: PortRule[];
+  names: string[];
+}
+
 export interface PreparedPlay {
   name: string;
   /** Every probe runs, failed ones included; nothing else does. */
@@ -69,6 +76,7 @@ export function preparePlaybook(
   warnings: string[];
   generatedSecrets: Record<string, string>;
   secretSources: Map<string, SecretSource[]>;
+  topology: Map<string, HostTopology>;
 } {
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : undefined;
   const warnings = new Set<string>();
@@ -171,13 +179,17 @@ export function preparePlaybook(
       enabled: result.success ? (role.enabled?.(result.data) ?? true) : false,
     };
   }
-  const ports = new Map<string, PortRule[]>();
+  const topology = new Map<string, HostTopology>();
   for (const { hosts } of parsedPlays)
-    for (const [name, parsed] of hosts)
-      ports.set(name, [
-        ...(ports.get(name) ?? []),
-        ...parsed.flatMap(({ role, roleVars, enabled }) => (enabled ? (role.ports?.(roleVars) ?? []) : [])),
-      ]);
+    for (const [name, parsed] of hosts) {
+      const known = topology.get(name) ?? { services: [], ports: [], names: [] };
+      const enabled = parsed.filter((entry) => entry.enabled);
+      topology.set(name, {
+        services: [...new Set([...known.services, ...enabled.map(({ role }) => role.name)])],
+        ports: [...known.ports, ...enabled.flatMap(({ role, roleVars }) => role.ports?.(roleVars) ?? [])],
+        names: [...new Set([...known.names, ...enabled.flatMap(({ role, roleVars }) => role.names?.(roleVars) ?? [])])],
+      });
+    }
 
   for (const play of playbook.plays) {
     const problem = play.serial === undefined ? undefined : serialProblem(play.serial);
@@ -204,7 +216,7 @@ export function preparePlaybook(
       const roles = parsed
         .filter(({ enabled, role }) => enabled || role.removal)
         .map(({ role, vars, roleVars, enabled }): PreparedRole => {
-          const context: HostContext = { name, groups: host.groups, vars, ports: ports.get(name)! };
+          const context: HostContext = { name, groups: host.groups, vars, ports: topology.get(name)!.ports };
           try {
             if (!enabled) {
               // A component turned off: what it deployed is taken away, and verify proves it gone.
@@ -263,7 +275,7 @@ export function preparePlaybook(
     warnings.add(
       `MDAD's variables that rigger has no equivalent for, not read: ${leftovers.join(", ")} (README: "Coming from matrix-docker-ansible-deploy")`,
     );
-  return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays) };
+  return { plays, warnings: [...warnings], generatedSecrets, secretSources: secretSources(parsedPlays), topology };
 
   /**
    * Where the hosts may already keep what this run would generate (a store lost, partial, or older

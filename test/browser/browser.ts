@@ -8,8 +8,9 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import type { CallParams, CallResult } from "./call-page.js";
 
 export type { CallParams, CallResult };
@@ -80,6 +81,22 @@ function chromiumWithDns(home: string): string {
   return wrapper;
 }
 
+const QUIET_ARGS = [
+  // This machine's network is closed: no calls home.
+  "--disable-background-networking",
+  "--disable-component-update",
+  // Chromium refuses its sandbox to root, which CI runs as.
+  ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
+];
+
+/** A page of this machine (a report) in Chromium, as its reader would open it; `close` ends the browser. */
+export async function openFile(path: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: QUIET_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(pathToFileURL(path).href);
+  return { page, close: () => browser.close() };
+}
+
 /** A Chromium that trusts `caPem` through its own certificate store, in a home of its own. */
 export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
   const home = mkdtempSync(join(tmpdir(), "rigger-browser-"));
@@ -106,11 +123,7 @@ export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
       // A microphone and camera that need no device and no one to allow them.
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
-      // This machine's network is closed: no calls home.
-      "--disable-background-networking",
-      "--disable-component-update",
-      // Chromium refuses its sandbox to root, which CI runs as.
-      ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
+      ...QUIET_ARGS,
     ],
   });
   browser.on("disconnected", () => {

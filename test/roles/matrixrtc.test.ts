@@ -12,7 +12,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import type { CallResult } from "../browser/browser.js";
+import { openFile, type CallResult } from "../browser/browser.js";
+import { artifact } from "../helpers/artifacts.js";
 import { browserOnStack, browsersInRoom, heldLoss, peakUsage, worstOf } from "../browser/crowd.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
@@ -172,6 +173,26 @@ describeHosts(
       expect(readFileSync(join(dir, "report.md"), "utf8")).toMatch(
         /\| livekit \| livekit answers OK \| pass \| \d+ ms \|/,
       );
+      // report.html, as its reader sees it in Chromium: the host, the names it answers, every service green.
+      const { page, close } = await openFile(join(dir, "report.html"));
+      try {
+        await page.screenshot({ path: artifact("evidence-report.png"), fullPage: true });
+        expect(await page.locator("#verdict").textContent()).toBe(`all ${report.checks.length} checks passed`);
+        const card = page.locator(`[data-host="${HOST}"]`);
+        expect(await card.locator(".names li").allTextContents()).toEqual([
+          "example.test",
+          "matrix.example.test",
+          "call.example.test",
+          "livekit.example.test",
+          "turn.example.test",
+        ]);
+        expect(await card.locator(".service.fail").count()).toBe(0);
+        expect(await card.locator(".service.pass", { hasText: "livekit" }).isVisible()).toBe(true);
+        expect(await card.locator(".ports").textContent()).toContain("7882/udp livekit: ICE/UDP mux");
+        expect(await page.locator("tbody tr").count()).toBe(report.checks.length);
+      } finally {
+        await close();
+      }
     });
 
     it("keeps secrets in files only their service reads, out of every container's command line and environment", async () => {
@@ -511,10 +532,21 @@ describeHosts(
       await sh(
         `sed -i 's/node_ip: .*/node_ip: "${elsewhere}"/' ${livekitYaml} && docker restart matrixrtc-livekit >/dev/null`,
       );
-      const astray = await run("playbooks/verify.ts", "-i", inventory, "-t", "livekit");
+      const evidence = join(inventory, "evidence-astray");
+      const astray = await run("playbooks/verify.ts", "-i", inventory, "-t", "livekit", "--report", evidence);
       expect(astray.code).toBe(2);
       expect(astray.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: failed`);
       expect(astray.out).toContain(`LiveKit advertises ${elsewhere} (nodeIP of its start), not public_ip ${hostIp()}`);
+      // The page an operator opens: LiveKit's box red, the failed check with what it saw.
+      const { page, close } = await openFile(join(evidence, "report.html"));
+      try {
+        await page.screenshot({ path: artifact("evidence-report-failed.png"), fullPage: true });
+        expect(await page.locator("#verdict").textContent()).toMatch(/^1 of \d+ checks failed$/);
+        expect(await page.locator(`[data-host="${HOST}"] .service.fail`).allTextContents()).toEqual(["livekit"]);
+        expect(await page.locator("tr.failed pre").textContent()).toContain(`LiveKit advertises ${elsewhere}`);
+      } finally {
+        await close();
+      }
       // An inventory whose public_ip is wrong: LiveKit advertises it, and no client gets there.
       const unreachable = await run(
         "playbooks/verify.ts",

@@ -45,7 +45,7 @@ console.log(
   [
     `inventory (secrets generated into its secrets.yaml): ${inventory}`,
     `the run's report (JSON, secrets masked):             ${report}`,
-    `the evidence report (each check, what it saw):       ${join(evidence, "report.md")}`,
+    `the evidence report (each check, what it saw):       ${join(evidence, "report.html")}`,
     `run it again (changes nothing):  npx tsx run playbooks/site.ts -i ${inventory}`,
     `look for drift:                  npx tsx run playbooks/site.ts -i ${inventory} --check --diff`,
     "tear the host down:              npm run testbed:down",

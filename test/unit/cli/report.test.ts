@@ -66,3 +66,42 @@ it("writes every check with its evidence, pass or fail, as Markdown and JSON, ma
   expect(markdown + readFileSync(written.json, "utf8")).not.toContain("the-livekit-secret-0123456789");
   expect(statSync(written.markdown).mode & 0o777).toBe(0o600);
 });
+
+it("draws the hosts in report.html (names, services coloured by their checks, ports) above every check, escaped and masked", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "rigger-report-")), "evidence");
+  const masker = new Masker();
+  masker.add("the-livekit-secret-0123456789");
+  const events = [
+    task("verify: livekit answers OK", "ok", { evidence: "<b>OK</b> & fine" }),
+    task("verify: auto_create is false", "failed", { error: "key the-livekit-secret-0123456789" }),
+  ];
+  const written = writeEvidenceReport(dir, { playbook: "playbooks/verify.ts" }, events, masker, [
+    {
+      host: "dev2",
+      services: ["caddy", "livekit", "coturn"],
+      ports: [
+        { protocol: "tcp", port: 443, comment: "caddy: https" },
+        { protocol: "udp", port: [49152, 50151], comment: "coturn: relay range" },
+        { protocol: "tcp", port: 9180, comment: "caddy: metrics", sources: ["10.0.0.5"] },
+      ],
+      names: ["matrix.example.org", "turn.example.org"],
+    },
+  ]);
+  const html = readFileSync(written.html, "utf8");
+  expect(html).toContain('<span class="verdict fail" id="verdict">1 of 2 checks failed</span>');
+  expect(html).toContain('<section class="host" data-host="dev2">');
+  expect(html).toContain('<ul class="names"><li>matrix.example.org</li><li>turn.example.org</li></ul>');
+  // livekit's checks: one failed; caddy and coturn: none here.
+  expect(html).toContain('<span class="service fail" title="1 of 2 checks passed">livekit</span>');
+  expect(html).toContain('<span class="service unchecked" title="no checks">caddy</span>');
+  expect(html).toContain("<li>49152-50151/udp <span>coturn: relay range</span></li>");
+  expect(html).toContain("<li>9180/tcp <span>caddy: metrics</span> (from 10.0.0.5)</li>");
+  expect(html).toContain("<pre>&lt;b&gt;OK&lt;/b&gt; &amp; fine</pre>");
+  expect(html).not.toContain("the-livekit-secret-0123456789");
+  expect(html).not.toMatch(/<script|https?:\/\/[^"<]*\.(css|js)/);
+  expect(JSON.parse(readFileSync(written.json, "utf8")).hosts[0].names).toEqual([
+    "matrix.example.org",
+    "turn.example.org",
+  ]);
+  expect(statSync(written.html).mode & 0o777).toBe(0o600);
+});
