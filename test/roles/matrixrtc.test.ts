@@ -446,6 +446,9 @@ describeHosts(
           passed: boolean;
           evidence: string;
         }>;
+        expect(checks.find((c) => c.check === "turn_host leads to coturn where DNS answers")!.evidence).toBe(
+          `turn.example.test resolves to ${hostIp()}`,
+        );
         expect(checks.find((c) => c.check.startsWith("Element Call finds this SFU"))!.evidence).toBe(
           "the MSC4143 transports and the well-known of example.test name https://matrix.example.test/_livekit",
         );
@@ -525,7 +528,7 @@ describeHosts(
       );
     }, 180_000);
 
-    it("names what sends users' media astray: LiveKit advertising an address that is not public_ip, a public_ip clients cannot reach, MSC4143 transports that disagree with the well-known", async () => {
+    it("names what sends users' media astray: LiveKit advertising an address that is not public_ip, a public_ip clients cannot reach, turn_host leading elsewhere, MSC4143 transports that disagree with the well-known", async () => {
       const livekitYaml = "/etc/matrixrtc/livekit/livekit.yaml";
       const elsewhere = "172.30.0.99";
       // By hand on the host: LiveKit told another address (as a stale node_ip, or STUN on a bridge, would).
@@ -566,6 +569,25 @@ describeHosts(
       const fixed = await run(SITE, "-i", inventory, "-t", "livekit");
       expect(fixed.code, fixed.out).toBe(0);
       expect(fixed.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: ok`);
+
+      // turn_host leads elsewhere than coturn's address (here: coturn said to be at another one).
+      const turnAstray = await client.withNames([
+        "node_modules/.bin/tsx",
+        "run.ts",
+        "playbooks/verify.ts",
+        "-i",
+        inventory,
+        "-t",
+        "coturn",
+        "-e",
+        `public_ip=${elsewhere}`,
+      ]);
+      outputs.push(turnAstray.stdout, turnAstray.stderr);
+      expect(turnAstray.exitCode).toBe(2);
+      expect(turnAstray.stdout).toContain(
+        `[${HOST}] coturn | verify: turn_host leads to coturn where DNS answers: failed`,
+      );
+      expect(turnAstray.stdout).toContain(`turn.example.test resolves to ${hostIp()}, not ${elsewhere}`);
 
       // The homeserver's MSC4143 transports name another focus than the well-known: Element Call goes there.
       await sh(
