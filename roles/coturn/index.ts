@@ -25,7 +25,7 @@ import {
   turnTlsOn,
 } from "../matrixrtc/index.js";
 import { DENIED_PEER_RANGES } from "./denied-peers.js";
-import { turnHostResolves } from "./verify.js";
+import { relaysForLivekitCredentials, turnHostResolves } from "./verify.js";
 import { coturnVars, type CoturnVars } from "./vars.js";
 
 /** Where coturn's own checks reach it: turn_ip, which it alone listens on, else the host's loopback. */
@@ -114,6 +114,7 @@ export default defineRole({
       }),
     ),
     turnHostResolves(vars),
+    relaysForLivekitCredentials(vars),
     privateFilesCheck([`${vars.matrixrtc_config_dir}/coturn/turnserver.conf`]),
     ...when(vars.coturn_metrics, () =>
       metricsCheck("coturn", `http://127.0.0.1:${METRICS.coturn.port}/metrics`, "turn_"),

@@ -4,6 +4,7 @@
  * lk-jwt-service and Element Call are our stand-ins (test/standins/).
  */
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "zx";
@@ -446,6 +447,11 @@ describeHosts(
           passed: boolean;
           evidence: string;
         }>;
+        expect(checks.find((c) => c.check.startsWith("coturn relays for credentials"))!.evidence).toMatch(
+          new RegExp(
+            `^relay ${hostIp().replace(/\./g, "\\.")}:\\d+ allocated to \\d+:rigger-verify at ${hostIp().replace(/\./g, "\\.")}:3478 \\(UDP\\), seen from \\S+, and given back$`,
+          ),
+        );
         expect(checks.find((c) => c.check === "turn_host leads to coturn where DNS answers")!.evidence).toBe(
           `turn.example.test resolves to ${hostIp()}`,
         );
@@ -528,7 +534,7 @@ describeHosts(
       );
     }, 180_000);
 
-    it("names what sends users' media astray: LiveKit advertising an address that is not public_ip, a public_ip clients cannot reach, turn_host leading elsewhere, MSC4143 transports that disagree with the well-known", async () => {
+    it("names what sends users' media astray: LiveKit advertising an address that is not public_ip, a public_ip clients cannot reach, turn_host leading elsewhere, TURN credentials coturn refuses, MSC4143 transports that disagree with the well-known", async () => {
       const livekitYaml = "/etc/matrixrtc/livekit/livekit.yaml";
       const elsewhere = "172.30.0.99";
       // By hand on the host: LiveKit told another address (as a stale node_ip, or STUN on a bridge, would).
@@ -588,6 +594,24 @@ describeHosts(
         `[${HOST}] coturn | verify: turn_host leads to coturn where DNS answers: failed`,
       );
       expect(turnAstray.stdout).toContain(`turn.example.test resolves to ${hostIp()}, not ${elsewhere}`);
+
+      // LiveKit holding another TURN secret than coturn's: the credentials it hands out get no relay.
+      const otherSecret = randomBytes(36).toString("base64url");
+      retired.push(otherSecret);
+      const noRelay = await run(
+        "playbooks/verify.ts",
+        "-i",
+        inventory,
+        "-t",
+        "coturn",
+        "-e",
+        `turn_shared_secret=${otherSecret}`,
+      );
+      expect(noRelay.code).toBe(2);
+      expect(noRelay.out).toContain(
+        `[${HOST}] coturn | verify: coturn relays for credentials minted as LiveKit mints them: failed`,
+      );
+      expect(noRelay.out).toContain("coturn refused the allocation: 401 Unauthorized");
 
       // The homeserver's MSC4143 transports name another focus than the well-known: Element Call goes there.
       await sh(
