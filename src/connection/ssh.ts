@@ -16,12 +16,15 @@ export type { ExecResult } from "./channel-io.js";
 /** Patient enough for a Wi-Fi roam, a VPN rekey or a write queued on a slow uplink: a minute of silence. */
 const SSH_DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, maxChannels: 6 };
 const CHANNEL_OPEN_ATTEMPTS = 5;
+/** How long a closing connection may wait for its peer's goodbye before its socket is dropped. */
+const CLOSE_WAIT_MS = 1000;
 
 /** One SSH connection to one host, shared by every command and file transfer of a run. */
 export class SshConnection {
   private failure: ConnectionError | undefined;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly pending = new Set<(error: ConnectionError) => void>();
+  private readonly closed: Promise<void>;
 
   private constructor(
     readonly target: SshTarget,
@@ -35,6 +38,7 @@ export class SshConnection {
     };
     client.on("error", (error) => lost(error.message));
     client.on("close", () => lost("the connection closed"));
+    this.closed = new Promise((resolve) => client.once("close", () => resolve()));
   }
 
   static async open(target: SshTarget): Promise<SshConnection> {
@@ -249,8 +253,16 @@ export class SshConnection {
     );
   }
 
-  close(): void {
+  /**
+   * Ends the connection, resolved once its socket is closed (a fork's next host is connected only
+   * then), or dropped after CLOSE_WAIT_MS when the peer has gone silent.
+   */
+  async close(): Promise<void> {
     this.client.end();
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_WAIT_MS)));
+    if (await Promise.race([this.closed.then(() => false), silent])) this.client.destroy();
+    clearTimeout(timer);
   }
 
   private sftp(): Promise<SFTPWrapper> {

@@ -49,7 +49,7 @@ export async function adoptSecrets(
             found.set(source.name, { value, host, path: source.path });
           }
         } finally {
-          session.close();
+          await session.close();
         }
       }),
     ),

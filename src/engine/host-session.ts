@@ -80,7 +80,7 @@ export class HostSession {
   }
 
   async confirmNewConnection(): Promise<void> {
-    (await this.openAnother()).close();
+    await (await this.openAnother()).close();
   }
 
   /** Reads every fact not yet cached in one round trip (the host lock is taken alongside the first). */
@@ -163,8 +163,8 @@ export class HostSession {
     this.facts.clear();
   }
 
-  close(): void {
-    this.connection.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   /**

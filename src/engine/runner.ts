@@ -126,7 +126,7 @@ async function runHost(run: Run, host: string, play: PreparedPlay, index: number
     // As in Ansible, a host that cannot be logged into (authentication, host key) is unreachable too.
     end(run, host, hostRun, error instanceof ConnectionError ? "unreachable" : "failed", (error as Error).message);
   } finally {
-    if (hostRun.stopped || run.lastPlay.get(host) === index) release(hostRun);
+    if (hostRun.stopped || run.lastPlay.get(host) === index) await release(hostRun);
   }
 }
 
@@ -187,8 +187,8 @@ function readAhead(run: Run, host: string) {
 }
 
 /** Closes a host's connection (and with it its lock and keepalive timer) once its part of the run is done. */
-function release(hostRun: HostRun): void {
+async function release(hostRun: HostRun): Promise<void> {
   if (hostRun.released) return;
-  hostRun.session?.close();
   hostRun.released = true;
+  await hostRun.session?.close();
 }
