@@ -87,6 +87,19 @@ describeHosts(
       side.local.relayProtocol
         ? `relay ${side.local.relayProtocol}`
         : `${side.local.candidateType} ${side.local.protocol}`;
+    /** verify.ts run where the deployment's names resolve (the testbed has no DNS); its output kept for the secrets test. */
+    const verifyWithNames = async (...args: string[]) => {
+      const result = await client.withNames([
+        "node_modules/.bin/tsx",
+        "run.ts",
+        "playbooks/verify.ts",
+        "-i",
+        inventory,
+        ...args,
+      ]);
+      outputs.push(result.stdout, result.stderr);
+      return result;
+    };
     const browserOnTheStack = (addresses: Record<string, string> = {}) => browserOnStack(client, hostIp(), addresses);
     beforeAll(async () => {
       inventory = mdadStackInventory(testbed(), HOST);
@@ -421,18 +434,7 @@ describeHosts(
       for (const round of ["registered", "logged in"]) {
         const dir = join(inventory, `evidence-call-${round.replace(" ", "-")}`);
         const started = Date.now();
-        const verify = await client.withNames([
-          "node_modules/.bin/tsx",
-          "run.ts",
-          "playbooks/verify.ts",
-          "-i",
-          inventory,
-          "-e",
-          "call_probe=true",
-          "--report",
-          dir,
-        ]);
-        outputs.push(verify.stdout, verify.stderr);
+        const verify = await verifyWithNames("-e", "call_probe=true", "--report", dir);
         expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
         expect(verify.stdout).toContain(
           `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): ok`,
@@ -497,20 +499,14 @@ describeHosts(
           "nft add rule inet rigger_test_front pre udp dport '{ 7882, 3478 }' drop && nft add rule inet rigger_test_front pre tcp dport '{ 7881, 3478 }' drop",
       );
       try {
-        const probe = await client.withNames([
-          "node_modules/.bin/tsx",
-          "run.ts",
-          "playbooks/verify.ts",
-          "-i",
-          inventory,
+        const probe = await verifyWithNames(
           "-t",
           "call_probe",
           "-e",
           "call_probe=true",
           "-e",
           "call_probe_timeout_seconds=8",
-        ]);
-        outputs.push(probe.stdout, probe.stderr);
+        );
         expect(probe.exitCode).toBe(2);
         expect(probe.stdout).toContain(
           `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): failed`,
@@ -578,18 +574,7 @@ describeHosts(
       expect(fixed.out).toContain(`[${HOST}] livekit | verify: livekit advertises public_ip to clients: ok`);
 
       // turn_host leads elsewhere than coturn's address (here: coturn said to be at another one).
-      const turnAstray = await client.withNames([
-        "node_modules/.bin/tsx",
-        "run.ts",
-        "playbooks/verify.ts",
-        "-i",
-        inventory,
-        "-t",
-        "coturn",
-        "-e",
-        `public_ip=${elsewhere}`,
-      ]);
-      outputs.push(turnAstray.stdout, turnAstray.stderr);
+      const turnAstray = await verifyWithNames("-t", "coturn", "-e", `public_ip=${elsewhere}`);
       expect(turnAstray.exitCode).toBe(2);
       expect(turnAstray.stdout).toContain(
         `[${HOST}] coturn | verify: turn_host leads to coturn where DNS answers: failed`,
@@ -618,18 +603,7 @@ describeHosts(
       await sh(
         "sed -i '/^  transports:/s#matrix.example.test/_livekit#stale.example.test/_livekit#' /etc/matrixrtc/synapse/homeserver.yaml && docker restart matrixrtc-synapse >/dev/null",
       );
-      const probe = await client.withNames([
-        "node_modules/.bin/tsx",
-        "run.ts",
-        "playbooks/verify.ts",
-        "-i",
-        inventory,
-        "-t",
-        "call_probe",
-        "-e",
-        "call_probe=true",
-      ]);
-      outputs.push(probe.stdout, probe.stderr);
+      const probe = await verifyWithNames("-t", "call_probe", "-e", "call_probe=true");
       expect(probe.exitCode).toBe(2);
       expect(probe.stdout).toContain(
         `[${HOST}] call_probe | verify: Element Call finds this SFU: the MSC4143 transports and the well-known name the jwt service: failed`,
