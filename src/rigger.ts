@@ -21,7 +21,9 @@ export { onHost, type SecretOnHost } from "./engine/secret-on-host.js";
 export {
   flushHandlers,
   operation,
+  type Chart,
   type HostAccess,
+  type Observation,
   type Operation,
   type Step,
   type TaskOptions,

@@ -15,6 +15,8 @@ export interface Grant {
 export interface CallOptions {
   frames: number;
   timeoutMs: number;
+  /** Only through TURN (ICE transport policy relay), as on a network that allows nothing else. */
+  relay?: boolean;
   /** How long both stay in the call after the frames arrived (a call going on during a restart). */
   holdMs?: number;
 }
@@ -23,7 +25,7 @@ export interface CallOutcome {
   ok: boolean;
   received?: number;
   firstFrameMs?: number;
-  /** The remote end of the selected ICE candidate pair, e.g. "udp 203.0.113.10:7882". */
+  /** The remote end of the selected ICE candidate pair, e.g. "udp 203.0.113.10:7882", after "relay udp, then " when coturn carried it. */
   icePath?: string;
   ms?: number;
   error?: string;
@@ -36,8 +38,14 @@ interface Stat {
     value?: {
       rtc?: { id?: string };
       transport?: { selectedCandidatePairId?: string };
-      candidatePair?: { nominated?: boolean; remoteCandidateId?: string };
-      candidate?: { protocol?: string; address?: string; port?: number };
+      candidatePair?: { nominated?: boolean; remoteCandidateId?: string; localCandidateId?: string };
+      candidate?: {
+        protocol?: string;
+        address?: string;
+        port?: number;
+        candidateType?: number;
+        relayProtocol?: number;
+      };
     };
   };
 }
@@ -51,9 +59,16 @@ function icePath(stats: Stat[]): string {
   const pairs = of("candidatePair");
   const pair = (pairs.find((p) => p.rtc?.id === selected) ?? pairs.find((p) => p.candidatePair?.nominated))
     ?.candidatePair;
-  const remote = of("remoteCandidate").find((c) => c.rtc?.id === pair?.remoteCandidateId)?.candidate;
-  return remote ? `${remote.protocol} ${remote.address}:${remote.port}` : "unknown";
+  const candidate = (kind: string, id?: string) => of(kind).find((c) => c.rtc?.id === id)?.candidate;
+  const remote = candidate("remoteCandidate", pair?.remoteCandidateId);
+  const local = candidate("localCandidate", pair?.localCandidateId);
+  const relayed = local?.candidateType === RELAY ? `relay ${RELAY_PROTOCOLS[local.relayProtocol ?? 0]}, then ` : "";
+  return remote ? `${relayed}${remote.protocol} ${remote.address}:${remote.port}` : "unknown";
 }
+
+/** The FFI's IceCandidateType.RELAY and IceServerTransportProtocol, in its order. */
+const RELAY = 3;
+const RELAY_PROTOCOLS = ["udp", "tcp", "tls"];
 
 /** Why a participant could not join, in one line an operator can act on. */
 function reason(message: string): string {
@@ -85,8 +100,26 @@ export async function twoPartyCall(
   subscriberGrant: Grant,
   options: CallOptions,
 ): Promise<CallOutcome> {
-  const { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource } =
-    await liveKitClient();
+  const {
+    AudioFrame,
+    AudioSource,
+    AudioStream,
+    ContinualGatheringPolicy,
+    IceTransportType,
+    LocalAudioTrack,
+    Room,
+    RoomEvent,
+    TrackPublishOptions,
+    TrackSource,
+  } = await liveKitClient();
+  // No ICE servers of our own: the client uses those LiveKit hands out (coturn's, with credentials).
+  const rtcConfig = options.relay
+    ? {
+        iceTransportType: IceTransportType.TRANSPORT_RELAY,
+        continualGatheringPolicy: ContinualGatheringPolicy.GATHER_CONTINUALLY,
+        iceServers: [],
+      }
+    : undefined;
   const started = Date.now();
   const publisher = new Room();
   const subscriber = new Room();
@@ -102,8 +135,16 @@ export async function twoPartyCall(
         }
       });
     });
-    await subscriber.connect(subscriberGrant.url, subscriberGrant.jwt, { autoSubscribe: true, dynacast: false });
-    await publisher.connect(publisherGrant.url, publisherGrant.jwt, { autoSubscribe: false, dynacast: false });
+    await subscriber.connect(subscriberGrant.url, subscriberGrant.jwt, {
+      autoSubscribe: true,
+      dynacast: false,
+      ...(rtcConfig ? { rtcConfig } : {}),
+    });
+    await publisher.connect(publisherGrant.url, publisherGrant.jwt, {
+      autoSubscribe: false,
+      dynacast: false,
+      ...(rtcConfig ? { rtcConfig } : {}),
+    });
     const source = new AudioSource(SAMPLE_RATE, 1);
     const publication = new TrackPublishOptions();
     publication.source = TrackSource.SOURCE_MICROPHONE;

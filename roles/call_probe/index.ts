@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineRole, file, generate, localCheck, onHost, type HostAccess } from "../../src/rigger.js";
+import { defineRole, file, generate, localCheck, onHost, type HostAccess, type Observation } from "../../src/rigger.js";
 import { generatedSecrets, jwtServiceUrl } from "../matrixrtc/index.js";
+import { browserCall } from "./browser-call.js";
 import { twoPartyCall } from "./call.js";
 import { accessToken, discoveredFocus, livekitGrant, type MatrixSide } from "./matrix.js";
 import { callProbeVars, type CallProbeVars } from "./vars.js";
@@ -54,26 +55,52 @@ async function findsTheSfu(vars: CallProbeVars, host: HostAccess): Promise<strin
   return discoveredFocus(side, vars.matrix_server_name, token);
 }
 
-async function call(vars: CallProbeVars, host: HostAccess): Promise<string> {
+async function call(vars: CallProbeVars, host: HostAccess): Promise<string | Observation> {
   const side = await matrixSide(vars, host);
   const room = `!rigger-call-probe-${Date.now()}:${vars.matrix_server_name}`;
+  const tokens = await Promise.all(
+    vars.call_probe_users.map((user) => accessToken(side, user, vars.call_probe_password)),
+  );
+  if (vars.call_probe === "browser")
+    return browserCall({
+      chromium: vars.call_probe_chromium,
+      ...(side.ca ? { caPem: side.ca } : {}),
+      origin: vars.element_call_enabled ? vars.element_call_host : vars.matrix_host,
+      serverName: vars.matrix_server_name,
+      users: vars.call_probe_users,
+      password: vars.call_probe_password,
+      room,
+      seconds: vars.call_probe_seconds,
+      path: vars.call_probe_path,
+    });
   const grants = await Promise.all(
-    vars.call_probe_users.map(async (user, i) => {
-      const token = await accessToken(side, user, vars.call_probe_password);
-      return livekitGrant(side, `@${user}:${vars.matrix_server_name}`, token, room, `RIGGERPROBE${i + 1}`);
-    }),
+    vars.call_probe_users.map((user, i) =>
+      livekitGrant(side, `@${user}:${vars.matrix_server_name}`, tokens[i]!, room, `RIGGERPROBE${i + 1}`),
+    ),
   );
   const outcome = await trusting(side.ca, () =>
     twoPartyCall(grants[0]!, grants[1]!, {
       frames: vars.call_probe_frames,
       timeoutMs: vars.call_probe_timeout_seconds * 1000,
+      relay: vars.call_probe_path === "relay",
     }),
   );
   if (!outcome.ok) throw new Error(outcome.error);
+  if (vars.call_probe_path === "relay" && !outcome.icePath?.startsWith("relay "))
+    throw new Error(`the media came ${outcome.icePath}, not through coturn`);
   return (
     `${outcome.received} audio frames crossed the SFU, the first after ${outcome.firstFrameMs} ms; ICE path ${outcome.icePath}; ` +
     `two users of ${vars.matrix_server_name} in ${room}, tokens from ${side.jwtService}, media through ${grants[0]!.url}`
   );
+}
+
+/** What the call probe cannot do as asked, before any host is touched. */
+function refusal(vars: CallProbeVars): string | undefined {
+  if (vars.homeserver === "existing")
+    return "call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead";
+  if (vars.call_probe_path === "relay-tls" && vars.call_probe !== "browser")
+    return "call_probe_path relay-tls needs call_probe=browser: LiveKit's Node client cannot be limited to TURN over TLS";
+  return undefined;
 }
 
 /**
@@ -92,10 +119,8 @@ export default defineRole({
       ? [file({ path: passwordFile(vars), content: `${vars.call_probe_password}\n`, mode: 0o600 })]
       : [],
   verify: (vars) => {
-    if (vars.call_probe && vars.homeserver === "existing")
-      throw new Error(
-        "call_probe registers its users through rigger's Synapse; with homeserver: existing, make a call with two users of your homeserver instead",
-      );
+    const refused = vars.call_probe && refusal(vars);
+    if (refused) throw new Error(refused);
     return vars.call_probe
       ? [
           localCheck({
@@ -104,7 +129,7 @@ export default defineRole({
             run: (host) => findsTheSfu(vars, host),
           }),
           localCheck({
-            name: "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit)",
+            name: `a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit${vars.call_probe === "browser" ? ", in browsers" : ""}${vars.call_probe_path === "any" ? "" : `, ${vars.call_probe_path} forced`})`,
             failure: "the call probe failed",
             run: (host) => call(vars, host),
           }),

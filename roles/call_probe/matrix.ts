@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
-import { TRANSPORTS_PATH } from "../synapse/client-api.js";
+import { astray, foundFoci, TRANSPORTS_PATH } from "./discovery.js";
 import type { Grant } from "./call.js";
 
 export interface JsonAnswer {
@@ -128,10 +128,6 @@ export async function livekitGrant(
   return { url: granted.body.url as string, jwt: granted.body.jwt as string };
 }
 
-/** The first LiveKit focus in a list of MSC4143 transports or foci. */
-const livekitUrl = (list: unknown): string | undefined =>
-  Array.isArray(list) ? list.find((entry) => entry?.type === "livekit")?.livekit_service_url : undefined;
-
 /**
  * Where Element Call finds the SFU, as a signed-in user: the MSC4143 transports (which it prefers,
  * and keeps for about a day) and the server name's well-known. Both must name the jwt service.
@@ -141,15 +137,8 @@ export async function discoveredFocus(side: MatrixSide, serverName: string, toke
     requestJson(`${side.homeserver}${TRANSPORTS_PATH}`, { ca: side.ca, headers: { authorization: `Bearer ${token}` } }),
     requestJson(`https://${serverName}/.well-known/matrix/client`, { ca: side.ca }),
   ]);
-  const named: Array<[string, string | undefined]> = [
-    ["the MSC4143 transports", livekitUrl(transports.body.rtc_transports)],
-    [`the well-known of ${serverName}`, livekitUrl(wellKnown.body["org.matrix.msc4143.rtc_foci"])],
-  ];
-  const astray = named.filter(([, url]) => url !== side.jwtService);
-  if (astray.length)
-    throw new Error(
-      `${astray.map(([where, url]) => `${where} name ${url ?? "no LiveKit focus"}`).join("; ")}, not the jwt service ${side.jwtService}: ` +
-        "Element Call would look for the SFU there (the transports first, kept for about a day)",
-    );
-  return `${named.map(([where]) => where).join(" and ")} name ${side.jwtService}`;
+  const found = foundFoci(transports.body, wellKnown.body, serverName);
+  const wrong = astray(found, side.jwtService);
+  if (wrong) throw new Error(wrong);
+  return `${found.map(([where]) => where).join(" and ")} name ${side.jwtService}`;
 }

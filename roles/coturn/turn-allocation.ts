@@ -9,7 +9,7 @@ import { createSocket } from "node:dgram";
 const MAGIC = 0x2112a442;
 const METHOD = { allocate: 0x003, refresh: 0x004 };
 const CLASS = { request: 0x000, success: 0x100, error: 0x110 };
-const ATTR = {
+export const ATTR = {
   username: 0x0006,
   messageIntegrity: 0x0008,
   errorCode: 0x0009,
@@ -33,7 +33,12 @@ interface Message {
   attributes: Map<number, Buffer>;
 }
 
-function encode(type: number, transaction: Buffer, attributes: Array<[number, Buffer]>, key?: Buffer): Buffer {
+/** The long-term credential's key (RFC 8489 9.2.2): MD5 of user, realm and password (already SASLprep'ed). */
+export const longTermKey = (username: string, realm: string, password: string) =>
+  createHash("md5").update(`${username}:${realm}:${password}`).digest();
+
+/** A STUN message with its attributes in order, signed with MESSAGE-INTEGRITY when a key is given. */
+export function encode(type: number, transaction: Buffer, attributes: Array<[number, Buffer]>, key?: Buffer): Buffer {
   const body = Buffer.concat(
     attributes.map(([kind, value]) => {
       const head = Buffer.alloc(4);
@@ -145,9 +150,7 @@ export async function allocateRelay(args: {
       throw new Error(`coturn answered an unsigned Allocate with ${errorOf(challenge)}, not 401 with a nonce`);
     const realm = challenge.attributes.get(ATTR.realm)!;
     const nonce = challenge.attributes.get(ATTR.nonce)!;
-    const key = createHash("md5")
-      .update(`${args.username}:${realm.toString("utf8")}:${args.credential}`)
-      .digest();
+    const key = longTermKey(args.username, realm.toString("utf8"), args.credential);
     const signed = (attributes: Array<[number, Buffer]>): Array<[number, Buffer]> => [
       ...attributes,
       [ATTR.username, Buffer.from(args.username)],

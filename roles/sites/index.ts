@@ -6,6 +6,7 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { render, type Fleet } from "../../src/rigger.js";
+import { WELL_KNOWN_FOCI } from "../call_probe/discovery.js";
 import {
   derivedWhen,
   groupAddresses,
@@ -72,7 +73,7 @@ export interface Site {
 export const wellKnownClient = (vars: SiteVars) =>
   JSON.stringify({
     "m.homeserver": { base_url: `https://${vars.matrix_host}` },
-    "org.matrix.msc4143.rtc_foci": rtcFoci(vars),
+    [WELL_KNOWN_FOCI]: rtcFoci(vars),
   });
 
 export const wellKnownServer = (vars: SiteVars) => JSON.stringify({ "m.server": `${vars.matrix_host}:443` });

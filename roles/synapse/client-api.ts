@@ -1,8 +1,8 @@
 import { check, sh } from "../../src/rigger.js";
+import { TRANSPORTS_PATH } from "../call_probe/discovery.js";
 
 /** What /_matrix/client/versions must advertise: delayed events and sticky events (MSC4143 is listed only from Synapse 1.156: its endpoint is asked instead). */
 export const expectedFeatures = ["org.matrix.msc4140", "org.matrix.msc4354"];
-export const TRANSPORTS_PATH = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports";
 
 const featuresScript = [
   "import json, sys",

@@ -1,6 +1,8 @@
+import { escapeHtml as escape } from "../common/html.js";
 import type { PortRule } from "../common/ports.js";
 import { portText } from "../common/ports.js";
 import type { Check } from "./report.js";
+import { svgChart } from "./report-chart.js";
 
 /** A host as the report draws it: what runs there, the ports open to the outside, the names it answers. */
 export interface HostPicture {
@@ -9,9 +11,6 @@ export interface HostPicture {
   ports: PortRule[];
   names: string[];
 }
-
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #1b1b1b; }
@@ -30,6 +29,13 @@ h1 { margin-bottom: 0.2em; }
 .ports { font-family: ui-monospace, monospace; font-size: 0.9em; color: #333; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.3em 0.6em; border-bottom: 1px solid #ddd; }
+.over-time { margin-bottom: 2em; }
+.over-time h2 { font-size: 1.1em; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; }
+.chart { margin: 0; }
+.chart figcaption { font-weight: 600; }
+.legend { margin-right: 1em; font-size: 0.85em; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em; border-radius: 2px; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: 0.85em; }
 `;
 
@@ -58,7 +64,21 @@ function hostCard(picture: HostPicture, checks: Check[]): string {
   ].join("\n");
 }
 
-/** The evidence report as one self-contained page (no script, no fetched resource): the hosts as a picture, then every check. */
+/** A check's charts, under its name and what it saw. */
+function overTime(check: Check): string {
+  return [
+    `<section class="over-time" data-check="${escape(check.check)}">`,
+    `<h2>${escape(`${check.host} · ${check.role}: ${check.check}`)}</h2>`,
+    `<p>${escape(check.evidence)}</p>`,
+    `<div class="charts">${check.charts!.map(svgChart).join("\n")}</div>`,
+    "</section>",
+  ].join("\n");
+}
+
+/**
+ * The evidence report as one self-contained page (no script, no fetched resource): the hosts as a
+ * picture, the charts of the checks that measured over time (a call's quality), then every check.
+ */
 export function renderHtml(summary: Record<string, unknown>, checks: Check[], hosts: HostPicture[]): string {
   const failed = checks.filter((c) => !c.passed).length;
   const rows = checks.map(
@@ -77,6 +97,7 @@ export function renderHtml(summary: Record<string, unknown>, checks: Check[], ho
       .join(" · ")}</p>`,
     `<p><span class="verdict ${failed ? "fail" : "pass"}" id="verdict">${failed ? `${failed} of ${checks.length} checks failed` : `all ${checks.length} checks passed`}</span></p>`,
     `<div class="hosts">${hosts.map((picture) => hostCard(picture, checks)).join("\n")}</div>`,
+    ...checks.filter((c) => c.charts?.length).map(overTime),
     "<table><thead><tr><th>host</th><th>role</th><th>check</th><th>result</th><th>time</th><th>what it saw</th></tr></thead>",
     `<tbody>${rows.join("\n")}</tbody></table>`,
     "</body></html>",

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunEvent, TaskEvent } from "../engine/events.js";
 import type { Masker } from "../engine/masker.js";
+import type { Chart } from "../ops/operation.js";
 import { renderHtml, type HostPicture } from "./report-html.js";
 
 export interface Check {
@@ -11,6 +12,8 @@ export interface Check {
   passed: boolean;
   /** What the probe saw, or why it failed. */
   evidence: string;
+  /** How it went over time (a call's quality), when the check measured that. */
+  charts?: Chart[];
   ms: number;
 }
 
@@ -24,6 +27,7 @@ export function checksOf(events: RunEvent[]): Check[] {
       check: e.task.slice("verify: ".length),
       passed: e.status === "ok",
       evidence: e.error ?? e.evidence ?? "",
+      ...(e.charts ? { charts: e.charts } : {}),
       ms: e.ms,
     }));
 }

@@ -1,3 +1,5 @@
+import type { Chart } from "../ops/operation.js";
+
 export type TaskStatus = "ok" | "changed" | "failed" | "skipped";
 /** "untouched": a rolling rollout stopped before this host's batch; nothing was done to it. */
 export type HostStatus = "ok" | "failed" | "unreachable" | "untouched";
@@ -20,6 +22,8 @@ export type RunEvent =
       diffs: string[];
       /** What a probe saw (its output, the end of it): the evidence of a check. */
       evidence?: string;
+      /** How a check went over time (a call's quality), for the evidence report. */
+      charts?: Chart[];
       /** What a measuring check found (see Operation.measure). */
       measured?: { metric: string; help: string; value: number };
       error?: string;

@@ -1,6 +1,6 @@
 import { octalMode } from "../common/mode.js";
 import { ConnectionError } from "../connection/errors.js";
-import { isChange, type GuardedStep, type Operation, type Step } from "../ops/operation.js";
+import { isChange, type GuardedStep, type Observation, type Operation, type Step } from "../ops/operation.js";
 import { InstalledButFailedError } from "./installed-but-failed.js";
 import type { Session } from "./run-contract.js";
 
@@ -16,7 +16,7 @@ export async function applyStep(
   op: Operation,
   step: Step,
   recordUndo: RecordUndo,
-): Promise<string | undefined> {
+): Promise<string | Observation | undefined> {
   switch (step.kind) {
     case "write":
       try {

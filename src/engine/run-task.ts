@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { ConnectionError } from "../connection/errors.js";
 import { fileFact } from "../facts/file.js";
-import { isChange, NotYetPlannable, type Operation, type Step } from "../ops/operation.js";
+import { isChange, NotYetPlannable, type Chart, type Operation, type Step } from "../ops/operation.js";
 import { lineDiff } from "./diff.js";
 import { earlyProbeFact } from "./early-probes.js";
 import type { TaskEvent, TaskStatus } from "./events.js";
@@ -64,6 +64,7 @@ export async function runTask(
   const started = Date.now();
   let changes: Step[] = [];
   const evidence: string[] = [];
+  const charts: Chart[] = [];
   const emit = (status: TaskStatus, diffs: string[] = [], error?: string) =>
     options.emit(
       taskEvent(place, op, {
@@ -73,6 +74,7 @@ export async function runTask(
         diffs,
         ms: Date.now() - started,
         ...(evidence.length ? { evidence: evidence.join("\n") } : {}),
+        ...(charts.length ? { charts } : {}),
         ...(status === "ok" ? measured(op, evidence) : {}),
         ...(error ? { error } : {}),
       }),
@@ -110,7 +112,10 @@ export async function runTask(
         continue;
       }
       const seen = await applyStep(session, op, step, recordUndo);
-      if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
+      if (typeof seen === "object") {
+        evidence.push(seen.evidence);
+        charts.push(...seen.charts);
+      } else if (seen && (step.kind === "probe" || step.kind === "local")) evidence.push(seen);
       else if (seen) progress(seen);
     }
     if (changes.length) {
@@ -165,7 +170,10 @@ async function fileDiffs(session: Session, changes: Step[], options: RunOptions)
 export function taskEvent(
   place: TaskPlace,
   op: Operation,
-  outcome: Pick<TaskEvent, "status" | "check" | "changes" | "diffs" | "ms" | "error" | "measured">,
+  outcome: Pick<
+    TaskEvent,
+    "status" | "check" | "changes" | "diffs" | "ms" | "error" | "evidence" | "charts" | "measured"
+  >,
 ): TaskEvent {
   return {
     type: "task",

@@ -3,6 +3,7 @@ import {
   taskOptions,
   type HostAccess,
   type Measure,
+  type Observation,
   type Operation,
   type ProbeStep,
   type TaskOptions,
@@ -59,7 +60,7 @@ export function check(args: CheckArgs): Operation {
 export function localCheck(args: {
   name: string;
   failure: string;
-  run: (host: HostAccess) => Promise<string>;
+  run: (host: HostAccess) => Promise<string | Observation>;
   tags?: string[];
 }): Operation {
   return operation({

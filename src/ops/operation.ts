@@ -79,13 +79,26 @@ export interface HostAccess {
   download(remote: string, local: string): Promise<void>;
 }
 
+/** Numbers over time, drawn in the evidence report: a line per participant of a call, say. */
+export interface Chart {
+  title: string;
+  unit: string;
+  lines: Array<{ label: string; points: Array<[ms: number, value: number]> }>;
+}
+
+/** What a check saw: its evidence, and charts of how it went. */
+export interface Observation {
+  evidence: string;
+  charts: Chart[];
+}
+
 /**
  * A read-only check made on the controller, as a client of the deployment would make it (a call
- * through the public names); it returns its evidence or throws why it failed.
+ * through the public names); it returns its evidence (with charts) or throws why it failed.
  */
 export interface LocalProbeStep {
   kind: "local";
-  run(host: HostAccess): Promise<string>;
+  run(host: HostAccess): Promise<string | Observation>;
   failure: string;
 }
 

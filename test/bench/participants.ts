@@ -41,7 +41,7 @@ export async function participantRows(counts: number[]): Promise<string[]> {
           browsersInRoom(browser, client, `!bench-${participants}:example.test`, {
             participants,
             seconds: HELD_SECONDS,
-            relay: false,
+            path: "any",
             video: { height: 120, frameRate: 10 },
           }),
         );

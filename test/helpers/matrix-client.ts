@@ -40,18 +40,25 @@ export function runWithNames(
   dir: string,
   proxyIp: string,
   args: string[],
-  options: { input?: string; env?: Record<string, string>; stdio?: "inherit" } = {},
+  options: { input?: string; env?: Record<string, string>; stdio?: "inherit"; nameserver?: string } = {},
 ) {
   // Hidden: the folder may be an inventory, whose every visible file is read.
   const hosts = join(dir, ".etc-hosts");
   writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
+  const mounts = [`mount --bind ${hosts} /etc/hosts`];
+  // A browser needs a DNS server as well (WebRTC looks TURN servers up past /etc/hosts).
+  if (options.nameserver) {
+    const resolvConf = join(dir, ".resolv.conf");
+    writeFileSync(resolvConf, `nameserver ${options.nameserver}\n`);
+    mounts.push(`mount --bind ${resolvConf} /etc/resolv.conf`);
+  }
   const env = { ...process.env, ...options.env };
   return $({
     nothrow: true,
     env,
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.stdio ? { stdio: options.stdio } : {}),
-  })`unshare --mount sh -c ${`mount --bind ${hosts} /etc/hosts && exec "$0" "$@"`} ${args}`;
+  })`unshare --mount sh -c ${`${mounts.join(" && ")} && exec "$0" "$@"`} ${args}`;
 }
 
 /**
@@ -201,9 +208,9 @@ export function stackClient(options: {
    * A program run where the controller knows the deployment's names (the testbed has no DNS): in a
    * private mount namespace whose /etc/hosts holds them, trusting Caddy's CA.
    */
-  const withNames = async (args: string[], input?: string) =>
+  const withNames = async (args: string[], options: { input?: string; nameserver?: string } = {}) =>
     runWithNames(inventory, proxyIp, args, {
-      input,
+      ...options,
       env: { SSL_CERT_FILE: await caddyCa(), NODE_EXTRA_CA_CERTS: await caddyCa() },
     });
 
@@ -216,7 +223,7 @@ export function stackClient(options: {
       timeoutMs: request.timeoutMs ?? 20_000,
       holdMs: request.holdMs ?? 0,
     });
-    const probe = await withNames(["node_modules/.bin/tsx", "test/call/call-probe.ts"], input);
+    const probe = await withNames(["node_modules/.bin/tsx", "test/call/call-probe.ts"], { input });
     const line = probe.stdout.split("\n").find((l) => l.startsWith(`${OUTCOME} `));
     return line
       ? (JSON.parse(line.slice(OUTCOME.length + 1)) as CallOutcome)

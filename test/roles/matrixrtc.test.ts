@@ -13,7 +13,8 @@ import { SshConnection } from "../../src/connection/ssh.js";
 import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
-import { openFile, type CallResult } from "../browser/browser.js";
+import type { CallPath } from "../../roles/call_probe/call-page.js";
+import { openFile } from "../browser/browser.js";
 import { artifact } from "../helpers/artifacts.js";
 import { browserOnStack, browsersInRoom, heldLoss, peakUsage, worstOf } from "../browser/crowd.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
@@ -82,11 +83,6 @@ describeHosts(
         ].join(" && "),
       );
     const unfiltered = () => sh("nft delete table inet rigger_test_client 2>/dev/null; true");
-    /** Through coturn when the browser's candidate has a relay protocol (Chromium may name a relayed candidate it learned from LiveKit's checks "prflx"). */
-    const mediaPath = (side: CallResult) =>
-      side.local.relayProtocol
-        ? `relay ${side.local.relayProtocol}`
-        : `${side.local.candidateType} ${side.local.protocol}`;
     /** verify.ts run where the deployment's names resolve (the testbed has no DNS); its output kept for the secrets test. */
     const verifyWithNames = async (...args: string[]) => {
       const result = await client.withNames([
@@ -307,8 +303,8 @@ describeHosts(
     it("carries calls between two browsers (Chromium, livekit-client) on Element Call's page: over UDP, over TCP when UDP is dropped, through coturn over UDP and TCP when relay is forced", async () => {
       const browser = await browserOnTheStack();
       /** Two users of the homeserver in one room, each in a browser of their own, for a few seconds. */
-      const call = async (room: string, relay = false) => {
-        const sides = await browsersInRoom(browser, client, room, { participants: 2, seconds: 3, relay });
+      const call = async (room: string, path: CallPath = "any") => {
+        const sides = await browsersInRoom(browser, client, room, { participants: 2, seconds: 3, path });
         for (const side of sides) {
           expect(side.focus).toBe(`https://${NAMES.matrix_host}/_livekit`);
           expect(side.audio.packetsReceived).toBeGreaterThan(50);
@@ -319,7 +315,7 @@ describeHosts(
           expect(side.remote.address).toMatch(new RegExp(`^${hostIp().replace(/\./g, "\\.")}:78(81|82)$`));
         }
         console.log(`browser call ${room}: ${JSON.stringify(sides[0])}`);
-        return sides.map(mediaPath);
+        return sides.map((side) => side.path);
       };
       try {
         // Everything open: straight to LiveKit's UDP port.
@@ -331,10 +327,10 @@ describeHosts(
         // Relay forced (iceTransportPolicy relay): media crosses coturn, the client reaching it over
         // UDP (TCP to it dropped), then over TCP.
         await filter("tcp dport 3478");
-        expect(await call("!browser-relay-udp:example.test", true)).toEqual(["relay udp", "relay udp"]);
+        expect(await call("!browser-relay-udp:example.test", "relay")).toEqual(["relay udp", "relay udp"]);
         await unfiltered();
         await filter("udp dport 3478");
-        expect(await call("!browser-relay-tcp:example.test", true)).toEqual(["relay tcp", "relay tcp"]);
+        expect(await call("!browser-relay-tcp:example.test", "relay")).toEqual(["relay tcp", "relay tcp"]);
       } finally {
         await unfiltered();
         await browser.close();
@@ -373,14 +369,14 @@ describeHosts(
           const sides = await browsersInRoom(browser, client, "!browser-443:example.test", {
             participants: 2,
             seconds: 3,
-            relay: false,
+            path: "any",
           });
           console.log(`browser call over 443: ${JSON.stringify(sides[0])}`);
           for (const side of sides) {
             expect(side.audio.packetsReceived).toBeGreaterThan(50);
             expect(side.video.framesDecoded).toBeGreaterThan(10);
           }
-          expect(sides.map(mediaPath)).toEqual(["relay tls", "relay tls"]);
+          expect(sides.map((side) => side.path)).toEqual(["relay tls", "relay tls"]);
         } finally {
           await unfiltered();
           await browser.close();
@@ -404,7 +400,7 @@ describeHosts(
           browsersInRoom(browser, client, "!browser-crowd:example.test", {
             participants,
             seconds: 6,
-            relay: false,
+            path: "any",
             video: { height: 120, frameRate: 10 },
           }),
         );

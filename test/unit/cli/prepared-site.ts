@@ -32,3 +32,10 @@ export function rendered(plays: ReturnType<typeof prepared>["plays"], host: stri
   const [step] = task.plan({ current: { exists: false } }) as Array<{ content: string }>;
   return step!.content;
 }
+
+/** The names of a role's checks (verify) on a host. */
+export const checksOf = (plays: ReturnType<typeof prepared>["plays"], host: string, role: string) =>
+  plays
+    .flatMap((p) => p.hosts.get(host) ?? [])
+    .filter((r) => r.name === role)
+    .flatMap((r) => r.verify.map((t) => t.name));

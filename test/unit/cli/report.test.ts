@@ -5,11 +5,12 @@ import { expect, it } from "vitest";
 import { writeEvidenceReport } from "../../../src/cli/report.js";
 import type { RunEvent } from "../../../src/engine/events.js";
 import { Masker, MASK } from "../../../src/engine/masker.js";
+import type { Chart } from "../../../src/ops/operation.js";
 
 const task = (
   task: string,
   status: "ok" | "failed" | "skipped",
-  extra: { evidence?: string; error?: string } = {},
+  extra: { evidence?: string; error?: string; charts?: Chart[] } = {},
 ): RunEvent => ({
   type: "task",
   host: "dev2",
@@ -104,4 +105,59 @@ it("draws the hosts in report.html (names, services coloured by their checks, po
     "turn.example.org",
   ]);
   expect(statSync(written.html).mode & 0o777).toBe(0o600);
+});
+
+it("draws a check's charts in report.html: a line per participant over its seconds, labelled, escaped and masked", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "rigger-report-")), "evidence");
+  const masker = new Masker();
+  masker.add("the-probe-password-0123456789");
+  const charts: Chart[] = [
+    {
+      title: "round trip",
+      unit: "ms",
+      lines: [
+        {
+          label: "rigger-probe-1 (relay udp)",
+          points: [
+            [500, 2],
+            [1000, 4],
+            [1500, 3],
+          ],
+        },
+        {
+          label: "<i>probe-2</i> the-probe-password-0123456789",
+          points: [
+            [500, 1],
+            [1000, 1],
+          ],
+        },
+      ],
+    },
+  ];
+  const events = [
+    task("verify: a call carries media", "ok", { evidence: "2 browsers held the call", charts }),
+    task("verify: livekit answers OK", "ok", { evidence: "OK" }),
+  ];
+  const written = writeEvidenceReport(dir, { playbook: "playbooks/verify.ts" }, events, masker);
+  const html = readFileSync(written.html, "utf8");
+  expect(html).toContain('<section class="over-time" data-check="a call carries media">');
+  expect(html).toContain("<figcaption>round trip (ms)</figcaption>");
+  // x from 0 to the last sample (1.5 s) across the plot, y from 0 to the largest value (4).
+  const polylines = [...html.matchAll(/<polyline class="series" data-label="([^"]*)"[^>]*points="([^"]*)"/g)];
+  expect(polylines.map((m) => m[1])).toEqual(["rigger-probe-1 (relay udp)", `&lt;i&gt;probe-2&lt;/i&gt; ${MASK}`]);
+  const first = polylines[0]![2]!.split(" ").map((point) => point.split(",").map(Number));
+  expect(first.map(([x]) => x)).toEqual([56 + 452 / 3, 56 + (452 * 2) / 3, 508].map((x) => Number(x.toFixed(1))));
+  expect(first[1]![1]).toBe(28); // the largest value at the top of the plot
+  expect(html).toContain(">4</text>");
+  expect(html).toContain(">1.5 s</text>");
+  expect(html).not.toContain("the-probe-password-0123456789");
+  expect(html).not.toContain("<i>probe-2");
+  expect(html).not.toMatch(/<script/);
+  // The checks without charts have no section; the JSON keeps the numbers.
+  expect(html.match(/class="over-time"/g)).toHaveLength(1);
+  expect(JSON.parse(readFileSync(written.json, "utf8")).checks[0].charts[0].lines[0].points).toEqual([
+    [500, 2],
+    [1000, 4],
+    [1500, 3],
+  ]);
 });

@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
 import caddy, { CADDYFILE_MARKER } from "../../../roles/caddy/index.js";
-import { prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
+import { checksOf, prepared, rendered, rolesOf, tasksOf } from "./prepared-site.js";
 
 it("proxy: own: no Caddy; the nginx, Caddy and Traefik snippets serve every name with the routes rigger's Caddyfile has; 80 and 443 stay open", () => {
   const { plays, warnings } = prepared("inventory/own-proxy");
@@ -196,6 +196,27 @@ it("the services' ports and bind address are variables the proxy config follows;
 it("refuses the call probe beside an existing homeserver (its users are registered through rigger's Synapse)", () => {
   expect(() => prepared("inventory/beside-homeserver", { call_probe: true })).toThrow(
     /role call_probe: call_probe registers its users through rigger's Synapse/,
+  );
+});
+
+it("takes the call probe as the Node client or a browser, forced through coturn; refuses TURN over TLS alone without a browser, and a path it does not know", () => {
+  const callCheck = (extra: Record<string, unknown>) =>
+    checksOf(prepared("inventory/dev2", extra).plays, "dev2", "call_probe").find((name) =>
+      name.includes("two-party call"),
+    );
+  expect(callCheck({ call_probe: "true" })).toBe(
+    "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit)",
+  );
+  expect(callCheck({ call_probe: "browser", call_probe_path: "relay-tls" })).toBe(
+    "a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit, in browsers, relay-tls forced)",
+  );
+  expect(callCheck({ call_probe: "false" })).toBeUndefined();
+  expect(() => prepared("inventory/dev2", { call_probe: true, call_probe_path: "relay-tls" })).toThrow(
+    /role call_probe: call_probe_path relay-tls needs call_probe=browser/,
+  );
+  expect(() => prepared("inventory/dev2", { call_probe: "chrome" })).toThrow(/call_probe/);
+  expect(() => prepared("inventory/dev2", { call_probe: true, call_probe_path: "turn" })).toThrow(
+    /call_probe_path.*"any"\|"relay"\|"relay-tls"/,
   );
 });
 

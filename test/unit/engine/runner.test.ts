@@ -9,6 +9,7 @@ import { defineFact, type Fact } from "../../../src/facts/fact.js";
 import {
   NotYetPlannable,
   operation,
+  type Observation,
   type Operation,
   type UploadStep,
   type WriteStep,
@@ -647,5 +648,41 @@ it("in check mode leaves a validator alone while an earlier task would change th
   expect(events.map((e) => [e.task, e.status])).toEqual([
     ["apt present nftables", "changed"],
     ["nftables table", "changed"],
+  ]);
+});
+
+it("keeps a check's charts made on the controller with its evidence, and a plain check's evidence alone", async () => {
+  const local = (name: string, seen: () => Promise<string | Observation>) =>
+    operation({ name, facts: {}, plan: () => [{ kind: "local", run: seen, failure: `${name} failed` }] });
+  const charts = [
+    { title: "round trip", unit: "ms", lines: [{ label: "a", points: [[500, 2]] as [number, number][] }] },
+  ];
+  const session = new StubSession("h1", {});
+  const plays: PreparedPlay[] = [
+    {
+      name: "p",
+      checksOnly: true,
+      hosts: new Map([
+        [
+          "h1",
+          [
+            {
+              name: "r",
+              tasks: [],
+              handlers: {},
+              verify: [
+                local("call", async () => ({ evidence: "2 browsers held the call", charts })),
+                local("plain", async () => "it answered"),
+              ],
+            },
+          ],
+        ],
+      ]),
+    },
+  ];
+  const { tasks: taskEvents } = await run(plays, session);
+  expect(taskEvents.map((e) => [e.task, e.status, e.evidence, e.charts])).toEqual([
+    ["verify: call", "ok", "2 browsers held the call", charts],
+    ["verify: plain", "ok", "it answered", undefined],
   ]);
 });

@@ -3,9 +3,17 @@
  * server name's well-known, a password login, the MSC4143 transports, an OpenID token, a grant
  * from the jwt service (cross-origin, /sfu/get), then LiveKit through the proxy with the browser's
  * fake microphone and camera; and what the browser measured of the media it received (getStats).
- * Bundled for the browser by test/browser/browser.ts; the page calls `riggerCall`.
+ * Bundled for the browser by ./browser.ts; the page calls `riggerCall`.
  */
 import { Room, RoomEvent, Track, type RemoteParticipant, type RemoteTrack } from "livekit-client";
+import { astray, foundFoci, TRANSPORTS_PATH } from "./discovery.js";
+
+/**
+ * The ICE paths a participant may take: "any" as the browser chooses; "relay" only through TURN
+ * (iceTransportPolicy relay), as on a network that allows nothing else; "relay-tls" only through
+ * TURN over TLS, the one way through a firewall that lets only TLS out.
+ */
+export type CallPath = "any" | "relay" | "relay-tls";
 
 export interface CallParams {
   serverName: string;
@@ -16,8 +24,7 @@ export interface CallParams {
   participants: number;
   /** How long to stay in the call once everyone else's audio and video arrive. */
   seconds: number;
-  /** iceTransportPolicy "relay": media only through TURN, as on a network that allows nothing else. */
-  relay: boolean;
+  path: CallPath;
   /** The camera's height in pixels and frames a second (a crowd's tiles need less); the browser's default when absent. */
   video?: { height: number; frameRate: number };
 }
@@ -31,6 +38,10 @@ export interface CallResult {
   video: { streams: number; framesDecoded: number; frameWidth: number };
   /** Seconds, on the selected pair. */
   roundTripTime: number;
+  /** How the media came: "relay tls" through coturn over TLS, "host udp" straight to LiveKit's UDP port, ... */
+  path: string;
+  /** The STUN/TURN servers LiveKit handed out (their URLs; never the credentials). */
+  iceServers: string[];
   /** The pair that carried the media, as the browser selected it. */
   local: { candidateType: string; protocol: string; relayProtocol?: string };
   /** The SFU's side: the address LiveKit advertised and media reached. */
@@ -74,13 +85,15 @@ async function discover(params: CallParams) {
     identifier: { type: "m.id.user", user: params.user },
     password: params.password,
   });
-  const transports = await json(`${base}/_matrix/client/unstable/org.matrix.msc4143/rtc/transports`, {
+  const transports = await json(`${base}${TRANSPORTS_PATH}`, {
     headers: { authorization: `Bearer ${login.access_token}` },
   });
-  const focus = String(transports.rtc_transports?.[0]?.livekit_service_url ?? "");
-  const advertised = wellKnown["org.matrix.msc4143.rtc_foci"]?.[0]?.livekit_service_url;
-  if (!focus || focus !== advertised) throw new Error(`MSC4143 transports name ${focus}, the well-known ${advertised}`);
-  return { base, login, focus };
+  const [fromTransports, fromWellKnown] = foundFoci(transports, wellKnown, params.serverName);
+  const wrong = fromWellKnown[1]
+    ? astray([fromTransports], fromWellKnown[1], fromWellKnown[0])
+    : "the well-known names no LiveKit focus";
+  if (wrong) throw new Error(wrong);
+  return { base, login, focus: fromWellKnown[1]! };
 }
 
 /** Everyone else's audio and video, once subscribed, each in an element of the page. */
@@ -123,13 +136,35 @@ const MEASURED = "rigger-measured";
 
 /** Every peer connection the page opens (livekit-client's publisher and subscriber), for their stats. */
 const connections: RTCPeerConnection[] = [];
+/** The ICE server URLs LiveKit handed out, as the page's connections were given them. */
+const handedOut = new Set<string>();
+/** Only TURN over TLS, for path "relay-tls": LiveKit hands out every TURN URL it has. */
+let onlyTurns = false;
+
+/** The servers a connection is given, as the path allows. */
+function allowed(servers: RTCIceServer[] = []): RTCIceServer[] {
+  const urls = (server: RTCIceServer) => (Array.isArray(server.urls) ? server.urls : [server.urls]);
+  for (const server of servers) urls(server).forEach((url) => handedOut.add(url));
+  if (!onlyTurns) return servers;
+  return servers
+    .map((server) => ({ ...server, urls: urls(server).filter((url) => url.startsWith("turns:")) }))
+    .filter((server) => server.urls.length);
+}
+
 const NativePeerConnection = globalThis.RTCPeerConnection;
 globalThis.RTCPeerConnection = class extends NativePeerConnection {
-  constructor(configuration?: RTCConfiguration) {
-    super(configuration);
+  constructor(configuration: RTCConfiguration = {}) {
+    super({ ...configuration, iceServers: allowed(configuration.iceServers) });
     connections.push(this);
   }
+  override setConfiguration(configuration: RTCConfiguration = {}) {
+    super.setConfiguration({ ...configuration, iceServers: allowed(configuration.iceServers) });
+  }
 };
+
+/** How the media came. A relayed pair is named by its relay protocol: Chromium may call a relayed candidate it learned from LiveKit's checks "prflx". */
+const pathOf = (local: any) =>
+  local?.relayProtocol ? `relay ${local.relayProtocol}` : `${local?.candidateType} ${local?.protocol}`;
 
 /** The inbound streams and the candidate pair that carried them, from the connection that received them. */
 async function measured() {
@@ -175,6 +210,7 @@ async function held(seconds: number): Promise<Sample[]> {
 }
 
 export async function riggerCall(params: CallParams): Promise<CallResult> {
+  onlyTurns = params.path === "relay-tls";
   const { base, login, focus } = await discover(params);
   const openid = await post(
     `${base}/_matrix/client/v3/user/${encodeURIComponent(login.user_id)}/openid/request_token`,
@@ -198,7 +234,12 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
       : {},
   );
   const together = measuredTogether(room, others);
-  await room.connect(grant.url, grant.jwt, params.relay ? { rtcConfig: { iceTransportPolicy: "relay" } } : {});
+  const relayed = params.path !== "any";
+  await room
+    .connect(grant.url, grant.jwt, relayed ? { rtcConfig: { iceTransportPolicy: "relay" } } : {})
+    .catch((error: Error) => {
+      throw new Error(`${error.message} (ICE servers handed out: ${[...handedOut].join(", ") || "none"})`);
+    });
   try {
     await room.localParticipant.setMicrophoneEnabled(true);
     await room.localParticipant.setCameraEnabled(true);
@@ -221,6 +262,8 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
         frameWidth: least(field(video, "frameWidth")),
       },
       roundTripTime: pair?.currentRoundTripTime ?? 0,
+      path: pathOf(local),
+      iceServers: [...handedOut],
       local: {
         candidateType: local?.candidateType,
         protocol: local?.protocol,
