@@ -11,10 +11,16 @@ import { browserParticipant, launchBrowser, type CallParams, type CallResult } f
 
 type StackClient = ReturnType<typeof stackClient>;
 
-/** A browser that finds every name of the deployment at the proxy host (`addresses` says otherwise) and trusts Caddy's CA. */
+/** Every name of the deployment at the proxy host, but where `addresses` says otherwise. */
+export const stackAddresses = (proxyIp: string, addresses: Record<string, string> = {}) => ({
+  ...Object.fromEntries(Object.values(NAMES).map((name) => [name, proxyIp])),
+  ...addresses,
+});
+
+/** A browser that finds the deployment's names (see stackAddresses) and trusts Caddy's CA. */
 export async function browserOnStack(client: StackClient, proxyIp: string, addresses: Record<string, string> = {}) {
   return launchBrowser({
-    addresses: { ...Object.fromEntries(Object.values(NAMES).map((name) => [name, proxyIp])), ...addresses },
+    addresses: stackAddresses(proxyIp, addresses),
     caPem: readFileSync(await client.caddyCa(), "utf8"),
   });
 }

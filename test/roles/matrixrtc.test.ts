@@ -14,9 +14,9 @@ import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
 import type { CallPath } from "../../roles/call_probe/call-page.js";
-import { openFile } from "../browser/browser.js";
+import { dnsServer, NAMESERVER, openFile } from "../browser/browser.js";
 import { artifact } from "../helpers/artifacts.js";
-import { browserOnStack, browsersInRoom, heldLoss, peakUsage, worstOf } from "../browser/crowd.js";
+import { browserOnStack, browsersInRoom, heldLoss, peakUsage, stackAddresses, worstOf } from "../browser/crowd.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
 import { mdadStackInventory, NAMES, TEAR_DOWN_STACK } from "../helpers/stack.js";
 import { livekitName } from "../standins/lk-jwt-requests.js";
@@ -84,17 +84,32 @@ describeHosts(
       );
     const unfiltered = () => sh("nft delete table inet rigger_test_client 2>/dev/null; true");
     /** verify.ts run where the deployment's names resolve (the testbed has no DNS); its output kept for the secrets test. */
-    const verifyWithNames = async (...args: string[]) => {
-      const result = await client.withNames([
-        "node_modules/.bin/tsx",
-        "run.ts",
-        "playbooks/verify.ts",
-        "-i",
-        inventory,
-        ...args,
-      ]);
+    const verifyWith = async (options: { nameserver?: string }, ...args: string[]) => {
+      const result = await client.withNames(
+        ["node_modules/.bin/tsx", "run.ts", "playbooks/verify.ts", "-i", inventory, ...args],
+        options,
+      );
       outputs.push(result.stdout, result.stderr);
       return result;
+    };
+    const verifyWithNames = (...args: string[]) => verifyWith({}, ...args);
+    /** The call probe's check in a verify report. */
+    const callCheck = (report: string) =>
+      (
+        JSON.parse(readFileSync(join(report, "report.json"), "utf8")).checks as Array<{
+          check: string;
+          evidence: string;
+          charts?: Array<{ title: string; lines: Array<{ label: string; points: number[][] }> }>;
+        }>
+      ).find((c) => c.check.startsWith("a two-party call"))!;
+    /** verify.ts with the browser probe: Chromium finds the names through a DNS server of the test's (`addresses` beside the stack's). */
+    const verifyInBrowsers = async (addresses: Record<string, string>, ...args: string[]) => {
+      const dns = await dnsServer(stackAddresses(hostIp(), addresses));
+      try {
+        return await verifyWith({ nameserver: NAMESERVER }, "-e", "call_probe=browser", ...args);
+      } finally {
+        dns.kill();
+      }
     };
     const browserOnTheStack = (addresses: Record<string, string> = {}) => browserOnStack(client, hostIp(), addresses);
     beforeAll(async () => {
@@ -377,6 +392,23 @@ describeHosts(
             expect(side.video.framesDecoded).toBeGreaterThan(10);
           }
           expect(sides.map((side) => side.path)).toEqual(["relay tls", "relay tls"]);
+          // What an operator runs from their laptop to prove it: the browser probe, TURN over TLS alone.
+          const probe = await verifyInBrowsers(
+            { [NAMES.turn_host]: turnIp },
+            "-t",
+            "call_probe",
+            "-e",
+            "call_probe_path=relay-tls",
+            "-e",
+            "call_probe_seconds=2",
+            "--report",
+            join(inventory, "evidence-443"),
+          );
+          expect(probe.exitCode, probe.stdout + probe.stderr).toBe(0);
+          expect(probe.stdout).toContain("LiveKit, in browsers, relay-tls forced): ok");
+          const seen = callCheck(join(inventory, "evidence-443")).evidence;
+          expect(seen).toContain("turns:turn.example.test:443?transport=tcp");
+          expect(seen.match(/relay tls to LiveKit at /g)).toHaveLength(2);
         } finally {
           await unfiltered();
           await browser.close();
@@ -467,6 +499,111 @@ describeHosts(
         console.log(`verify.ts --call (${round}): ${Date.now() - started} ms; ${call.evidence}`);
       }
     }, 120_000);
+
+    it("proves the TURN path with verify.ts (call_probe_path=relay) from LiveKit's Node client and from browsers, fails it when coturn cannot be reached, and draws the browsers' call in report.html", async () => {
+      const ip = hostIp().replace(/\./g, "\\.");
+      const relayedCall = (output: string) =>
+        output.split("\n").find((line) => line.includes("call_probe | verify: a two-party call carries media"));
+      // The Node client: its media only through coturn.
+      const nodeEvidence = join(inventory, "evidence-node-relay");
+      const node = await verifyWithNames(
+        "-t",
+        "call_probe",
+        "-e",
+        "call_probe=true",
+        "-e",
+        "call_probe_path=relay",
+        "--report",
+        nodeEvidence,
+      );
+      expect(node.exitCode, node.stdout + node.stderr).toBe(0);
+      expect(relayedCall(node.stdout)).toBe(
+        `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit, relay forced): ok`,
+      );
+      expect(callCheck(nodeEvidence).evidence).toMatch(
+        new RegExp(`ICE path relay (udp|tcp), then (udp|tcp) ${ip}:78(81|82);`),
+      );
+      // coturn out of reach (UDP and TCP 3478 dropped): a relayed call cannot happen, and the probe says so.
+      await filter("udp dport 3478", "tcp dport 3478");
+      try {
+        const cut = await verifyWithNames(
+          "-t",
+          "call_probe",
+          "-e",
+          "call_probe=true",
+          "-e",
+          "call_probe_path=relay",
+          "-e",
+          "call_probe_timeout_seconds=8",
+        );
+        expect(cut.exitCode).toBe(2);
+        expect(cut.stdout).toContain(
+          `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit, relay forced): failed`,
+        );
+        expect(cut.stdout + cut.stderr).toMatch(/the call probe failed: (no media|no media path)/);
+      } finally {
+        await unfiltered();
+      }
+      // Browsers on Element Call's page, relay forced, the call drawn in the report.
+      const evidence = join(inventory, "evidence-browser-call");
+      const started = Date.now();
+      const browsers = await verifyInBrowsers(
+        {},
+        "-t",
+        "call_probe",
+        "-e",
+        "call_probe_path=relay",
+        "-e",
+        "call_probe_seconds=4",
+        "--report",
+        evidence,
+      );
+      expect(browsers.exitCode, browsers.stdout + browsers.stderr).toBe(0);
+      expect(relayedCall(browsers.stdout)).toBe(
+        `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit, in browsers, relay forced): ok`,
+      );
+      const call = callCheck(evidence);
+      console.log(`verify.ts -e call_probe=browser (relay): ${Date.now() - started} ms; ${call.evidence}`);
+      expect(call.evidence).toMatch(
+        /^2 browsers \(Chromium\) on https:\/\/call\.example\.test held !rigger-call-probe-\d+:example\.test for 4 s, media forced relay; ICE servers LiveKit handed out: .*turn:turn\.example\.test:3478/,
+      );
+      for (const user of ["rigger-probe-1", "rigger-probe-2"])
+        expect(call.evidence).toMatch(
+          new RegExp(
+            `\\n${user}: \\d+ audio packets \\(\\d+ lost\\), \\d+ video frames \\d+ wide, relay (udp|tcp) to LiveKit at ${ip}:78(81|82), round trip \\d+ ms`,
+          ),
+        );
+      expect(call.charts!.map((c) => c.title)).toEqual(["audio packets received", "audio level", "round trip"]);
+      for (const chart of call.charts!) {
+        expect(chart.lines.map((l) => l.label)).toEqual([
+          expect.stringMatching(/^rigger-probe-1 \(relay (udp|tcp)\)$/),
+          expect.stringMatching(/^rigger-probe-2 \(relay (udp|tcp)\)$/),
+        ]);
+        for (const line of chart.lines) expect(line.points.length).toBeGreaterThanOrEqual(6);
+      }
+      // Packets kept coming while the call was held: 50 a second of Opus, give or take.
+      for (const line of call.charts![0]!.lines)
+        expect(Math.min(...line.points.slice(1).map(([, perSecond]) => perSecond!))).toBeGreaterThan(20);
+      const { page, close } = await openFile(join(evidence, "report.html"));
+      try {
+        await page.screenshot({ path: artifact("call-report.png"), fullPage: true });
+        const section = page.locator('section.over-time[data-check^="a two-party call"]');
+        expect(await section.locator("figcaption").allTextContents()).toEqual([
+          "audio packets received (packets/s)",
+          "audio level (0 to 1)",
+          "round trip (ms)",
+        ]);
+        expect(await section.locator("polyline.series").count()).toBe(6);
+        expect(await section.locator(".legend").first().textContent()).toMatch(/^rigger-probe-1 \(relay (udp|tcp)\)$/);
+        // Drawn, not only written: each line has a length on the page.
+        const drawn = await section
+          .locator("polyline.series")
+          .evaluateAll((lines) => lines.map((line) => (line as SVGPolylineElement).getBBox().width));
+        for (const width of drawn) expect(width).toBeGreaterThan(100);
+      } finally {
+        await close();
+      }
+    }, 240_000);
 
     it("refuses a LiveKit token for a room nobody created (auto_create is false), and the probe says so in one line", async () => {
       const { livekit_api_key, livekit_api_secret } = await secrets();
