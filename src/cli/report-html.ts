@@ -69,7 +69,7 @@ function overTime(check: Check): string {
   return [
     `<section class="over-time" data-check="${escape(check.check)}">`,
     `<h2>${escape(`${check.host} · ${check.role}: ${check.check}`)}</h2>`,
-    `<p>${escape(check.evidence)}</p>`,
+    `<pre>${escape(check.evidence)}</pre>`,
     `<div class="charts">${check.charts!.map(svgChart).join("\n")}</div>`,
     "</section>",
   ].join("\n");

@@ -15,14 +15,14 @@ export { browserParticipant, type CallParams, type CallResult } from "../../role
 
 const CHROMIUM = "/usr/bin/chromium";
 
-/** Where the test's DNS server listens: a loopback address of its own, beside any resolver of the machine's. */
-export const NAMESERVER = "127.0.0.2";
+/** Where the test's DNS servers listen: loopback addresses of their own, beside any resolver of the machine's. */
+export const NAMESERVERS = { browser: "127.0.0.2", verify: "127.0.0.3" };
 
 /**
  * A DNS server that answers the deployment's names: Debian's dnsmasq. Chromium needs a real one:
  * WebRTC looks a UDP TURN server up past /etc/hosts and past its own host-resolver rules.
  */
-export async function dnsServer(addresses: Record<string, string>): Promise<ChildProcess> {
+export async function dnsServer(addresses: Record<string, string>, listen: string): Promise<ChildProcess> {
   const dnsmasq = spawn(
     "dnsmasq",
     [
@@ -30,7 +30,7 @@ export async function dnsServer(addresses: Record<string, string>): Promise<Chil
       "--log-facility=-",
       "--no-resolv",
       "--no-hosts",
-      `--listen-address=${NAMESERVER}`,
+      `--listen-address=${listen}`,
       "--bind-interfaces",
       "--port=53",
       ...Object.entries(addresses).map(([name, address]) => `--address=/${name}/${address}`),
@@ -47,7 +47,7 @@ export async function dnsServer(addresses: Record<string, string>): Promise<Chil
 /** Chromium in a private mount namespace (root) whose /etc/resolv.conf names that server, as runWithNames does with /etc/hosts. */
 function chromiumWithDns(dir: string): string {
   const resolvConf = join(dir, "resolv.conf");
-  writeFileSync(resolvConf, `nameserver ${NAMESERVER}\n`);
+  writeFileSync(resolvConf, `nameserver ${NAMESERVERS.browser}\n`);
   const wrapper = join(dir, "chromium");
   writeFileSync(
     wrapper,
@@ -67,7 +67,7 @@ export interface BrowserOptions {
 /** The call probe's Chromium, finding the deployment's names through the test's DNS server. */
 export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), "rigger-dns-"));
-  const dns = await dnsServer(options.addresses);
+  const dns = await dnsServer(options.addresses, NAMESERVERS.browser);
   try {
     const browser = await launchChromium({ executable: chromiumWithDns(dir), caPem: options.caPem });
     browser.on("disconnected", () => {

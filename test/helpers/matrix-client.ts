@@ -34,7 +34,8 @@ export interface CallRequest {
 
 /**
  * Runs a program where the deployment's names resolve to the proxy host (the testbed has no DNS):
- * in a private mount namespace (root) whose /etc/hosts holds them, written into `dir`.
+ * in a private mount namespace (root) whose /etc/hosts holds them, written into `dir`; or whose
+ * /etc/resolv.conf names `nameserver`, a DNS server that answers them.
  */
 export function runWithNames(
   dir: string,
@@ -42,23 +43,20 @@ export function runWithNames(
   args: string[],
   options: { input?: string; env?: Record<string, string>; stdio?: "inherit"; nameserver?: string } = {},
 ) {
-  // Hidden: the folder may be an inventory, whose every visible file is read.
-  const hosts = join(dir, ".etc-hosts");
-  writeFileSync(hosts, `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`);
-  const mounts = [`mount --bind ${hosts} /etc/hosts`];
-  // A browser needs a DNS server as well (WebRTC looks TURN servers up past /etc/hosts).
-  if (options.nameserver) {
-    const resolvConf = join(dir, ".resolv.conf");
-    writeFileSync(resolvConf, `nameserver ${options.nameserver}\n`);
-    mounts.push(`mount --bind ${resolvConf} /etc/resolv.conf`);
-  }
+  // Hidden: the folder may be an inventory, whose every visible file is read. A browser needs a DNS
+  // server (WebRTC looks TURN servers up past /etc/hosts): given one, the names are its alone.
+  const [file, content, target] = options.nameserver
+    ? [".resolv.conf", `nameserver ${options.nameserver}\n`, "/etc/resolv.conf"]
+    : [".etc-hosts", `127.0.0.1 localhost\n${proxyIp} ${Object.values(NAMES).join(" ")}\n`, "/etc/hosts"];
+  writeFileSync(join(dir, file), content);
+  const mount = `mount --bind ${join(dir, file)} ${target}`;
   const env = { ...process.env, ...options.env };
   return $({
     nothrow: true,
     env,
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.stdio ? { stdio: options.stdio } : {}),
-  })`unshare --mount sh -c ${`${mounts.join(" && ")} && exec "$0" "$@"`} ${args}`;
+  })`unshare --mount sh -c ${`${mount} && exec "$0" "$@"`} ${args}`;
 }
 
 /**

@@ -14,7 +14,7 @@ import { AccessToken } from "livekit-server-sdk";
 import { notOk, rigger, type CliRun } from "../helpers/rigger.js";
 import { stackClient } from "../helpers/matrix-client.js";
 import type { CallPath } from "../../roles/call_probe/call-page.js";
-import { dnsServer, NAMESERVER, openFile } from "../browser/browser.js";
+import { dnsServer, NAMESERVERS, openFile } from "../browser/browser.js";
 import { artifact } from "../helpers/artifacts.js";
 import { browserOnStack, browsersInRoom, heldLoss, peakUsage, stackAddresses, worstOf } from "../browser/crowd.js";
 import { alertsWhen, configurePrometheus, installPrometheus, textfileCollector } from "../helpers/prometheus.js";
@@ -104,9 +104,10 @@ describeHosts(
       ).find((c) => c.check.startsWith("a two-party call"))!;
     /** verify.ts with the browser probe: Chromium finds the names through a DNS server of the test's (`addresses` beside the stack's). */
     const verifyInBrowsers = async (addresses: Record<string, string>, ...args: string[]) => {
-      const dns = await dnsServer(stackAddresses(hostIp(), addresses));
+      // Its own server: a test's browser may hold the other one meanwhile.
+      const dns = await dnsServer(stackAddresses(hostIp(), addresses), NAMESERVERS.verify);
       try {
-        return await verifyWith({ nameserver: NAMESERVER }, "-e", "call_probe=browser", ...args);
+        return await verifyWith({ nameserver: NAMESERVERS.verify }, "-e", "call_probe=browser", ...args);
       } finally {
         dns.kill();
       }
