@@ -238,7 +238,12 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
   await room
     .connect(grant.url, grant.jwt, relayed ? { rtcConfig: { iceTransportPolicy: "relay" } } : {})
     .catch((error: Error) => {
-      throw new Error(`${error.message} (ICE servers handed out: ${[...handedOut].join(", ") || "none"})`);
+      const servers = [...handedOut].join(", ") || "none";
+      if (onlyTurns && !servers.includes("turns:"))
+        throw new Error(
+          `LiveKit hands out no TURN over TLS (turns:), only ${servers}: users whose network lets only TLS out cannot join (give coturn a certificate, coturn_tls_certificate)`,
+        );
+      throw new Error(`${error.message} (ICE servers handed out: ${servers})`);
     });
   try {
     await room.localParticipant.setMicrophoneEnabled(true);

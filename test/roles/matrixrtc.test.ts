@@ -501,7 +501,7 @@ describeHosts(
       }
     }, 120_000);
 
-    it("proves the TURN path with verify.ts (call_probe_path=relay) from LiveKit's Node client and from browsers, fails it when coturn cannot be reached, and draws the browsers' call in report.html", async () => {
+    it("proves the TURN path with verify.ts (call_probe_path=relay) from LiveKit's Node client and from browsers, fails it when coturn cannot be reached or serves no TURN over TLS, and draws the browsers' call in report.html", async () => {
       const ip = hostIp().replace(/\./g, "\\.");
       const relayedCall = (output: string) =>
         output.split("\n").find((line) => line.includes("call_probe | verify: a two-party call carries media"));
@@ -585,6 +585,12 @@ describeHosts(
       // Packets kept coming while the call was held: 50 a second of Opus, give or take.
       for (const line of call.charts![0]!.lines)
         expect(Math.min(...line.points.slice(1).map(([, perSecond]) => perSecond!))).toBeGreaterThan(20);
+      // TURN over TLS alone, from a deployment whose coturn has no certificate: nothing can carry it, and the probe names why.
+      const tlsOnly = await verifyInBrowsers({}, "-t", "call_probe", "-e", "call_probe_path=relay-tls");
+      expect(tlsOnly.exitCode).toBe(2);
+      expect(tlsOnly.stdout).toMatch(
+        /LiveKit, in browsers, relay-tls forced\): failed: the call probe failed: rigger-probe-[12]: LiveKit hands out no TURN over TLS \(turns:\), only turn:turn\.example\.test:3478\?transport=udp, turn:turn\.example\.test:3478\?transport=tcp: users whose network lets only TLS out cannot join/,
+      );
       const { page, close } = await openFile(join(evidence, "report.html"));
       try {
         await page.screenshot({ path: artifact("call-report.png"), fullPage: true });
