@@ -27,6 +27,8 @@ export interface CallParams {
   path: CallPath;
   /** The camera's height in pixels and frames a second (a crowd's tiles need less); the browser's default when absent. */
   video?: { height: number; frameRate: number };
+  /** false: a microphone only (a crowd on a machine too small for everyone's camera). */
+  camera?: boolean;
 }
 
 /** What one participant's browser measured, every other participant's stream counted: the weakest decides. */
@@ -97,14 +99,14 @@ async function discover(params: CallParams) {
 }
 
 /** Everyone else's audio and video, once subscribed, each in an element of the page. */
-function remoteTracks(room: Room, others: number): Promise<void> {
+function remoteTracks(room: Room, others: number, videos: number): Promise<void> {
   return new Promise((resolve) => {
     const kinds = { [Track.Kind.Audio]: 0, [Track.Kind.Video]: 0 } as Record<string, number>;
     const seen = (track: RemoteTrack) => {
       // Played out, as Element Call plays it: the browser measures the audio's energy only then.
       document.body.append(track.attach());
       kinds[track.kind] = (kinds[track.kind] ?? 0) + 1;
-      if (kinds[Track.Kind.Audio]! >= others && kinds[Track.Kind.Video]! >= others) resolve();
+      if (kinds[Track.Kind.Audio]! >= others && kinds[Track.Kind.Video]! >= videos) resolve();
     };
     for (const participant of room.remoteParticipants.values())
       for (const publication of participant.trackPublications.values()) if (publication.track) seen(publication.track);
@@ -247,8 +249,9 @@ export async function riggerCall(params: CallParams): Promise<CallResult> {
     });
   try {
     await room.localParticipant.setMicrophoneEnabled(true);
-    await room.localParticipant.setCameraEnabled(true);
-    await remoteTracks(room, others);
+    const camera = params.camera !== false;
+    if (camera) await room.localParticipant.setCameraEnabled(true);
+    await remoteTracks(room, others, camera ? others : 0);
     const timeline = await held(params.seconds);
     const { audio, video, pair, local, remote } = await measured();
     await together(30_000);

@@ -25,7 +25,7 @@ export async function browserOnStack(client: StackClient, proxyIp: string, addre
   });
 }
 
-export type RoomParams = Pick<CallParams, "participants" | "seconds" | "path" | "video">;
+export type RoomParams = Pick<CallParams, "participants" | "seconds" | "path" | "video" | "camera">;
 
 /** `participants` new users of the homeserver in one room, each in a page of its own, on Element Call's origin. */
 export async function browsersInRoom(
