@@ -44,8 +44,6 @@ export interface BrowserOptions {
   executable: string;
   /** A root (PEM) to trust besides the public ones: the one that signs the deployment's certificates. */
   caPem?: string;
-  /** The browser's environment, when it is not this process's. */
-  env?: Record<string, string | undefined>;
 }
 
 /** A Chromium in a home of its own (its certificate store there), with a fake microphone and camera. */
@@ -60,7 +58,7 @@ export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
       executablePath: options.executable,
-      env: { ...(options.env ?? process.env), HOME: home },
+      env: { ...process.env, HOME: home },
       args: [
         // A microphone and camera that need no device and no one to allow them.
         "--use-fake-device-for-media-stream",

@@ -90,12 +90,11 @@ async function discover(params: CallParams) {
   const transports = await json(`${base}${TRANSPORTS_PATH}`, {
     headers: { authorization: `Bearer ${login.access_token}` },
   });
-  const [fromTransports, fromWellKnown] = foundFoci(transports, wellKnown, params.serverName);
-  const wrong = fromWellKnown[1]
-    ? astray([fromTransports], fromWellKnown[1], fromWellKnown[0])
-    : "the well-known names no LiveKit focus";
+  const [fromTransports, [wellKnownPlace, focus]] = foundFoci(transports, wellKnown, params.serverName);
+  if (!focus) throw new Error(`${wellKnownPlace} names no LiveKit focus`);
+  const wrong = astray([fromTransports], focus, wellKnownPlace);
   if (wrong) throw new Error(wrong);
-  return { base, login, focus: fromWellKnown[1]! };
+  return { base, login, focus };
 }
 
 /** Everyone else's audio and video, once subscribed, each in an element of the page. */

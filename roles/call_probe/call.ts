@@ -113,13 +113,16 @@ export async function twoPartyCall(
     TrackSource,
   } = await liveKitClient();
   // No ICE servers of our own: the client uses those LiveKit hands out (coturn's, with credentials).
-  const rtcConfig = options.relay
-    ? {
-        iceTransportType: IceTransportType.TRANSPORT_RELAY,
-        continualGatheringPolicy: ContinualGatheringPolicy.GATHER_CONTINUALLY,
-        iceServers: [],
-      }
-    : undefined;
+  const relay = {
+    iceTransportType: IceTransportType.TRANSPORT_RELAY,
+    continualGatheringPolicy: ContinualGatheringPolicy.GATHER_CONTINUALLY,
+    iceServers: [],
+  };
+  const joining = (autoSubscribe: boolean) => ({
+    autoSubscribe,
+    dynacast: false,
+    ...(options.relay ? { rtcConfig: relay } : {}),
+  });
   const started = Date.now();
   const publisher = new Room();
   const subscriber = new Room();
@@ -135,16 +138,8 @@ export async function twoPartyCall(
         }
       });
     });
-    await subscriber.connect(subscriberGrant.url, subscriberGrant.jwt, {
-      autoSubscribe: true,
-      dynacast: false,
-      ...(rtcConfig ? { rtcConfig } : {}),
-    });
-    await publisher.connect(publisherGrant.url, publisherGrant.jwt, {
-      autoSubscribe: false,
-      dynacast: false,
-      ...(rtcConfig ? { rtcConfig } : {}),
-    });
+    await subscriber.connect(subscriberGrant.url, subscriberGrant.jwt, joining(true));
+    await publisher.connect(publisherGrant.url, publisherGrant.jwt, joining(false));
     const source = new AudioSource(SAMPLE_RATE, 1);
     const publication = new TrackPublishOptions();
     publication.source = TrackSource.SOURCE_MICROPHONE;

@@ -5,7 +5,7 @@ import { defineRole, file, generate, localCheck, onHost, type HostAccess, type O
 import { generatedSecrets, jwtServiceUrl } from "../matrixrtc/index.js";
 import { browserCall } from "./browser-call.js";
 import { twoPartyCall } from "./call.js";
-import { accessToken, discoveredFocus, livekitGrant, type MatrixSide } from "./matrix.js";
+import { accessToken, discoveredFocus, livekitGrant, register, type MatrixSide } from "./matrix.js";
 import { callProbeVars, type CallProbeVars } from "./vars.js";
 
 const passwordFile = (vars: CallProbeVars) => `${vars.matrixrtc_config_dir}/synapse/call-probe-password`;
@@ -58,10 +58,9 @@ async function findsTheSfu(vars: CallProbeVars, host: HostAccess): Promise<strin
 async function call(vars: CallProbeVars, host: HostAccess): Promise<string | Observation> {
   const side = await matrixSide(vars, host);
   const room = `!rigger-call-probe-${Date.now()}:${vars.matrix_server_name}`;
-  const tokens = await Promise.all(
-    vars.call_probe_users.map((user) => accessToken(side, user, vars.call_probe_password)),
-  );
-  if (vars.call_probe === "browser")
+  if (vars.call_probe === "browser") {
+    // Registered the first time; each page logs in by itself, as Element Call does.
+    await Promise.all(vars.call_probe_users.map((user) => register(side, user, vars.call_probe_password)));
     return browserCall({
       chromium: vars.call_probe_chromium,
       ...(side.ca ? { caPem: side.ca } : {}),
@@ -73,10 +72,12 @@ async function call(vars: CallProbeVars, host: HostAccess): Promise<string | Obs
       seconds: vars.call_probe_seconds,
       path: vars.call_probe_path,
     });
+  }
   const grants = await Promise.all(
-    vars.call_probe_users.map((user, i) =>
-      livekitGrant(side, `@${user}:${vars.matrix_server_name}`, tokens[i]!, room, `RIGGERPROBE${i + 1}`),
-    ),
+    vars.call_probe_users.map(async (user, i) => {
+      const token = await accessToken(side, user, vars.call_probe_password);
+      return livekitGrant(side, `@${user}:${vars.matrix_server_name}`, token, room, `RIGGERPROBE${i + 1}`);
+    }),
   );
   const outcome = await trusting(side.ca, () =>
     twoPartyCall(grants[0]!, grants[1]!, {

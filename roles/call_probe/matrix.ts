@@ -74,8 +74,8 @@ export interface MatrixSide {
 export const registrationMac = (secret: string, nonce: string, user: string, password: string) =>
   createHmac("sha1", secret).update(`${nonce}\0${user}\0${password}\0notadmin`).digest("hex");
 
-/** The user's access token: registered with the shared secret the first time, logged in with its password later. */
-export async function accessToken(side: MatrixSide, user: string, password: string): Promise<string> {
+/** Registers the user with the shared secret: its access token when it is new, nothing when it already exists. */
+export async function register(side: MatrixSide, user: string, password: string): Promise<string | undefined> {
   const admin = "http://127.0.0.1/_synapse/admin/v1/register";
   const { body: nonce } = await requestJson(admin, { stream: await side.synapseAdmin() });
   const mac = registrationMac(side.registrationSecret, nonce.nonce, user, password);
@@ -88,6 +88,13 @@ export async function accessToken(side: MatrixSide, user: string, password: stri
     throw new Error(
       `registering ${user}: ${registered.status} ${registered.body.errcode ?? ""} ${registered.body.error ?? ""}`,
     );
+  return undefined;
+}
+
+/** The user's access token: registered with the shared secret the first time, logged in with its password later. */
+export async function accessToken(side: MatrixSide, user: string, password: string): Promise<string> {
+  const token = await register(side, user, password);
+  if (token) return token;
   const login = await requestJson(`${side.homeserver}/_matrix/client/v3/login`, {
     ca: side.ca,
     body: { type: "m.login.password", identifier: { type: "m.id.user", user }, password },

@@ -66,18 +66,18 @@ export interface BrowserOptions {
 
 /** The call probe's Chromium, finding the deployment's names through the test's DNS server. */
 export async function launchBrowser(options: BrowserOptions): Promise<Browser> {
-  const dir = mkdtempSync(join(tmpdir(), "rigger-dns-"));
   const dns = await dnsServer(options.addresses, NAMESERVERS.browser);
-  try {
-    const browser = await launchChromium({ executable: chromiumWithDns(dir), caPem: options.caPem });
-    browser.on("disconnected", () => {
-      dns.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    return browser;
-  } catch (error) {
+  const dir = mkdtempSync(join(tmpdir(), "rigger-dns-"));
+  const cleanUp = () => {
     dns.kill();
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const browser = await launchChromium({ executable: chromiumWithDns(dir), caPem: options.caPem });
+    browser.on("disconnected", cleanUp);
+    return browser;
+  } catch (error) {
+    cleanUp();
     throw error;
   }
 }

@@ -93,6 +93,13 @@ describeHosts(
       return result;
     };
     const verifyWithNames = (...args: string[]) => verifyWith({}, ...args);
+    /** verify.ts's arguments for the call probe's checks alone, each variable given with -e. */
+    const probeArgs = (vars: Record<string, string | number>, ...rest: string[]) => [
+      "-t",
+      "call_probe",
+      ...Object.entries(vars).flatMap(([name, value]) => ["-e", `${name}=${value}`]),
+      ...rest,
+    ];
     /** The call probe's check in a verify report. */
     const callCheck = (report: string) =>
       (
@@ -396,14 +403,11 @@ describeHosts(
           // What an operator runs from their laptop to prove it: the browser probe, TURN over TLS alone.
           const probe = await verifyInBrowsers(
             { [NAMES.turn_host]: turnIp },
-            "-t",
-            "call_probe",
-            "-e",
-            "call_probe_path=relay-tls",
-            "-e",
-            "call_probe_seconds=2",
-            "--report",
-            join(inventory, "evidence-443"),
+            ...probeArgs(
+              { call_probe_path: "relay-tls", call_probe_seconds: 2 },
+              "--report",
+              join(inventory, "evidence-443"),
+            ),
           );
           expect(probe.exitCode, probe.stdout + probe.stderr).toBe(0);
           expect(probe.stdout).toContain("LiveKit, in browsers, relay-tls forced): ok");
@@ -511,14 +515,7 @@ describeHosts(
       // The Node client: its media only through coturn.
       const nodeEvidence = join(inventory, "evidence-node-relay");
       const node = await verifyWithNames(
-        "-t",
-        "call_probe",
-        "-e",
-        "call_probe=true",
-        "-e",
-        "call_probe_path=relay",
-        "--report",
-        nodeEvidence,
+        ...probeArgs({ call_probe: "true", call_probe_path: "relay" }, "--report", nodeEvidence),
       );
       expect(node.exitCode, node.stdout + node.stderr).toBe(0);
       expect(relayedCall(node.stdout)).toBe(
@@ -531,14 +528,7 @@ describeHosts(
       await filter("udp dport 3478", "tcp dport 3478");
       try {
         const cut = await verifyWithNames(
-          "-t",
-          "call_probe",
-          "-e",
-          "call_probe=true",
-          "-e",
-          "call_probe_path=relay",
-          "-e",
-          "call_probe_timeout_seconds=8",
+          ...probeArgs({ call_probe: "true", call_probe_path: "relay", call_probe_timeout_seconds: 8 }),
         );
         expect(cut.exitCode).toBe(2);
         expect(cut.stdout).toContain(
@@ -553,14 +543,7 @@ describeHosts(
       const started = Date.now();
       const browsers = await verifyInBrowsers(
         {},
-        "-t",
-        "call_probe",
-        "-e",
-        "call_probe_path=relay",
-        "-e",
-        "call_probe_seconds=4",
-        "--report",
-        evidence,
+        ...probeArgs({ call_probe_path: "relay", call_probe_seconds: 4 }, "--report", evidence),
       );
       expect(browsers.exitCode, browsers.stdout + browsers.stderr).toBe(0);
       expect(relayedCall(browsers.stdout)).toBe(
@@ -589,7 +572,7 @@ describeHosts(
       for (const line of call.charts![0]!.lines)
         expect(Math.min(...line.points.slice(1).map(([, perSecond]) => perSecond!))).toBeGreaterThan(20);
       // TURN over TLS alone, from a deployment whose coturn has no certificate: nothing can carry it, and the probe names why.
-      const tlsOnly = await verifyInBrowsers({}, "-t", "call_probe", "-e", "call_probe_path=relay-tls");
+      const tlsOnly = await verifyInBrowsers({}, ...probeArgs({ call_probe_path: "relay-tls" }));
       expect(tlsOnly.exitCode).toBe(2);
       expect(tlsOnly.stdout).toMatch(
         /LiveKit, in browsers, relay-tls forced\): failed: the call probe failed: rigger-probe-[12]: LiveKit hands out no TURN over TLS \(turns:\), only turn:turn\.example\.test:3478\?transport=udp, turn:turn\.example\.test:3478\?transport=tcp: users whose network lets only TLS out cannot join/,
@@ -642,14 +625,7 @@ describeHosts(
           "nft add rule inet rigger_test_front pre udp dport '{ 7882, 3478 }' drop && nft add rule inet rigger_test_front pre tcp dport '{ 7881, 3478 }' drop",
       );
       try {
-        const probe = await verifyWithNames(
-          "-t",
-          "call_probe",
-          "-e",
-          "call_probe=true",
-          "-e",
-          "call_probe_timeout_seconds=8",
-        );
+        const probe = await verifyWithNames(...probeArgs({ call_probe: "true", call_probe_timeout_seconds: 8 }));
         expect(probe.exitCode).toBe(2);
         expect(probe.stdout).toContain(
           `[${HOST}] call_probe | verify: a two-party call carries media (Matrix users, OpenID, the jwt service, LiveKit): failed`,
@@ -746,7 +722,7 @@ describeHosts(
       await sh(
         "sed -i '/^  transports:/s#matrix.example.test/_livekit#stale.example.test/_livekit#' /etc/matrixrtc/synapse/homeserver.yaml && docker restart matrixrtc-synapse >/dev/null",
       );
-      const probe = await verifyWithNames("-t", "call_probe", "-e", "call_probe=true");
+      const probe = await verifyWithNames(...probeArgs({ call_probe: "true" }));
       expect(probe.exitCode).toBe(2);
       expect(probe.stdout).toContain(
         `[${HOST}] call_probe | verify: Element Call finds this SFU: the MSC4143 transports and the well-known name the jwt service: failed`,
